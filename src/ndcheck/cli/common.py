@@ -1,0 +1,75 @@
+"""Helpers shared by subcommands: scenario selection, bounds options, progress bars."""
+
+from __future__ import annotations
+
+import argparse
+from contextlib import contextmanager
+
+from ..model.scenario import CATALOG, Scenario, get_scenario, load_scenario_file
+
+
+def add_bounds(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--max-states", type=_positive_int, default=None, metavar="N",
+                   help="stop exploring after N states (result: truncated, undetermined)")
+    p.add_argument("--timeout", type=_positive_float, default=None, metavar="SECONDS",
+                   help="stop exploring after this many seconds (result: truncated)")
+
+
+def _positive_int(text: str) -> int:
+    try:
+        v = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
+    if v < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
+    return v
+
+
+def _positive_float(text: str) -> float:
+    try:
+        v = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive number of seconds, got {text!r}") from None
+    if not v > 0:
+        raise argparse.ArgumentTypeError(f"expected a positive number of seconds, got {text!r}")
+    return v
+
+
+def select(names: list[str], file: str | None = None) -> list[Scenario]:
+    """Scenarios named on the command line (``all`` = the catalog), or from ``--file``."""
+    out: list[Scenario] = []
+    if file:
+        out.append(load_scenario_file(file))
+    if not names and not file:
+        names = ["all"]
+    for n in names:
+        if n == "all":
+            out.extend(CATALOG[k] for k in sorted(CATALOG))
+        else:
+            out.append(get_scenario(n))
+    return out
+
+
+def with_bounds(sc: Scenario, args) -> Scenario:
+    return sc.with_bounds(getattr(args, "max_states", None), getattr(args, "timeout", None))
+
+
+@contextmanager
+def progress_bar(description: str, enabled: bool = True):
+    """A rich progress bar on stderr; yields ``update(done, discovered)``."""
+    if not enabled:
+        yield lambda done, found: None
+        return
+    from rich.console import Console
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    console = Console(stderr=True)
+    with Progress(TextColumn("{task.description}"), BarColumn(),
+                  TextColumn("{task.fields[found]} states"), TimeElapsedColumn(),
+                  console=console, transient=True, disable=not console.is_terminal) as prog:
+        task = prog.add_task(description, total=None, found=0)
+
+        def update(done: int, found: int) -> None:
+            prog.update(task, completed=done, total=found, found=found)
+
+        yield update

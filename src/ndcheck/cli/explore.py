@@ -1,0 +1,40 @@
+"""``ndcheck explore NAME``: sizes of the product graph, optional GraphML / DOT export."""
+
+from __future__ import annotations
+
+from ..engines.explicit import explore
+from ..model.compose import build_system
+from .common import add_bounds, progress_bar, select, with_bounds
+
+
+def register(sub) -> None:
+    p = sub.add_parser("explore", help="explore a scenario's product graph and report its size")
+    p.add_argument("name", help="scenario name (see `ndcheck scenarios`)")
+    p.add_argument("--graphml", metavar="OUT", help="write the product graph as GraphML")
+    p.add_argument("--dot", metavar="OUT", help="write the product graph as Graphviz DOT")
+    add_bounds(p)
+    p.set_defaults(run=run)
+
+
+def run(args) -> int:
+    sc = with_bounds(select([args.name])[0], args)
+    system = build_system(sc)
+    with progress_bar(f"exploring {sc.name}") as update:
+        g = explore(system, progress=update)
+    print(f"{sc.name}: {g.n_states} states, {g.n_edges} edges, {len(system.fields)} fields, "
+          f"{len(system.commands)} commands, {g.seconds:.2f}s"
+          + (f", TRUNCATED ({g.reason})" if g.truncated else ""))
+    if args.graphml or args.dot:
+        import networkx as nx
+
+        from ..engines.export import labelled_graph
+
+        lg = labelled_graph(g)
+        if args.graphml:
+            nx.write_graphml(lg, args.graphml)
+            print(f"wrote {args.graphml}")
+        if args.dot:
+            from ..engines.export import write_dot
+            write_dot(lg, args.dot)
+            print(f"wrote {args.dot}")
+    return 3 if g.truncated else 0

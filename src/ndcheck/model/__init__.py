@@ -1,0 +1,1 @@
+"""What the system is: machines, ND rules, network, scenarios and their composition."""

@@ -1,0 +1,382 @@
+"""The System IR: a flat state vector of finite fields and guarded commands over a tiny expression AST.
+
+Every engine is generated from this IR (DESIGN.md "one model, several engines"): the explicit
+explorer compiles it to Python source, the symbolic engine translates it to z3 terms, and the
+Promela exporter prints it.  Expressions are immutable trees of :class:`Expr` nodes; the helper
+constructors below fold constants so that scenario constants (policies, peer kind, knobs)
+disappear from guards at build time.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Iterable, Mapping, Sequence
+
+# --------------------------------------------------------------------------------------------
+# Expressions
+# --------------------------------------------------------------------------------------------
+
+OPS = ("eq", "ne", "lt", "le", "add", "sub", "and", "or", "not", "ite", "min", "max")
+
+
+@dataclass(frozen=True, slots=True)
+class Expr:
+    """A node: ``op`` is ``"field"``, ``"const"`` or one of :data:`OPS`."""
+
+    op: str
+    args: tuple = ()
+
+    def __repr__(self) -> str:  # compact, readable
+        return show(self)
+
+
+def F(name: str) -> Expr:
+    """Reference to a state field by name."""
+    return Expr("field", (name,))
+
+
+def C(value: int | bool) -> Expr:
+    """An integer (booleans are 0/1) constant."""
+    return Expr("const", (int(value),))
+
+
+TRUE = C(1)
+FALSE = C(0)
+
+
+def _c(e: Expr | int | bool) -> Expr:
+    return e if isinstance(e, Expr) else C(e)
+
+
+def is_const(e: Expr) -> bool:
+    return e.op == "const"
+
+
+def cval(e: Expr) -> int:
+    return e.args[0]
+
+
+def eq(a: Expr | int, b: Expr | int) -> Expr:
+    a, b = _c(a), _c(b)
+    if is_const(a) and is_const(b):
+        return C(cval(a) == cval(b))
+    if a == b:
+        return TRUE
+    return Expr("eq", (a, b))
+
+
+def ne(a: Expr | int, b: Expr | int) -> Expr:
+    return not_(eq(a, b))
+
+
+def lt(a: Expr | int, b: Expr | int) -> Expr:
+    a, b = _c(a), _c(b)
+    if is_const(a) and is_const(b):
+        return C(cval(a) < cval(b))
+    return Expr("lt", (a, b))
+
+
+def le(a: Expr | int, b: Expr | int) -> Expr:
+    a, b = _c(a), _c(b)
+    if is_const(a) and is_const(b):
+        return C(cval(a) <= cval(b))
+    return Expr("le", (a, b))
+
+
+def add(a: Expr | int, b: Expr | int) -> Expr:
+    a, b = _c(a), _c(b)
+    if is_const(a) and is_const(b):
+        return C(cval(a) + cval(b))
+    if is_const(b) and cval(b) == 0:
+        return a
+    if is_const(a) and cval(a) == 0:
+        return b
+    return Expr("add", (a, b))
+
+
+def sub(a: Expr | int, b: Expr | int) -> Expr:
+    a, b = _c(a), _c(b)
+    if is_const(a) and is_const(b):
+        return C(cval(a) - cval(b))
+    if is_const(b) and cval(b) == 0:
+        return a
+    return Expr("sub", (a, b))
+
+
+def max_(a: Expr | int, b: Expr | int) -> Expr:
+    a, b = _c(a), _c(b)
+    if is_const(a) and is_const(b):
+        return C(max(cval(a), cval(b)))
+    return Expr("max", (a, b))
+
+
+def and_(*xs: Expr | bool) -> Expr:
+    out: list[Expr] = []
+    for x in xs:
+        x = _c(x)
+        if is_const(x):
+            if cval(x) == 0:
+                return FALSE
+            continue
+        parts = x.args if x.op == "and" else (x,)
+        for p in parts:
+            if p not in out:
+                out.append(p)
+    if not out:
+        return TRUE
+    if len(out) == 1:
+        return out[0]
+    return Expr("and", tuple(out))
+
+
+def or_(*xs: Expr | bool) -> Expr:
+    out: list[Expr] = []
+    for x in xs:
+        x = _c(x)
+        if is_const(x):
+            if cval(x) != 0:
+                return TRUE
+            continue
+        parts = x.args if x.op == "or" else (x,)
+        for p in parts:
+            if p not in out:
+                out.append(p)
+    if not out:
+        return FALSE
+    if len(out) == 1:
+        return out[0]
+    return Expr("or", tuple(out))
+
+
+def not_(a: Expr | bool) -> Expr:
+    a = _c(a)
+    if is_const(a):
+        return C(cval(a) == 0)
+    if a.op == "not":
+        return a.args[0]
+    return Expr("not", (a,))
+
+
+def ite(c: Expr | bool, t: Expr | int, e: Expr | int) -> Expr:
+    c, t, e = _c(c), _c(t), _c(e)
+    if is_const(c):
+        return t if cval(c) else e
+    if t == e:
+        return t
+    return Expr("ite", (c, t, e))
+
+
+def implies(a: Expr, b: Expr) -> Expr:
+    return or_(not_(a), b)
+
+
+def fields_of(e: Expr) -> set[str]:
+    """Names of the fields an expression reads."""
+    if e.op == "field":
+        return {e.args[0]}
+    if e.op == "const":
+        return set()
+    out: set[str] = set()
+    for a in e.args:
+        out |= fields_of(a)
+    return out
+
+
+_REBUILD = {
+    "eq": eq, "lt": lt, "le": le, "add": add, "sub": sub, "max": max_,
+    "and": and_, "or": or_, "not": not_, "ite": ite,
+}
+
+
+def substitute(e: Expr, env: Mapping[str, Expr]) -> Expr:
+    """Replace field references by expressions (sequential composition), folding constants."""
+    if e.op == "field":
+        return env.get(e.args[0], e)
+    if e.op == "const":
+        return e
+    args = [substitute(a, env) for a in e.args]
+    if e.op == "ne":
+        return ne(*args)
+    if e.op == "min":
+        return Expr("min", tuple(args))
+    return _REBUILD[e.op](*args)
+
+
+def evaluate(e: Expr, get) -> int:
+    """Interpret an expression; ``get(name)`` returns a field's current value."""
+    op = e.op
+    if op == "const":
+        return e.args[0]
+    if op == "field":
+        return get(e.args[0])
+    a = e.args
+    if op == "eq":
+        return int(evaluate(a[0], get) == evaluate(a[1], get))
+    if op == "ne":
+        return int(evaluate(a[0], get) != evaluate(a[1], get))
+    if op == "lt":
+        return int(evaluate(a[0], get) < evaluate(a[1], get))
+    if op == "le":
+        return int(evaluate(a[0], get) <= evaluate(a[1], get))
+    if op == "add":
+        return evaluate(a[0], get) + evaluate(a[1], get)
+    if op == "sub":
+        return evaluate(a[0], get) - evaluate(a[1], get)
+    if op == "max":
+        return max(evaluate(a[0], get), evaluate(a[1], get))
+    if op == "min":
+        return min(evaluate(a[0], get), evaluate(a[1], get))
+    if op == "and":
+        return int(all(evaluate(x, get) for x in a))
+    if op == "or":
+        return int(any(evaluate(x, get) for x in a))
+    if op == "not":
+        return int(not evaluate(a[0], get))
+    if op == "ite":
+        return evaluate(a[1], get) if evaluate(a[0], get) else evaluate(a[2], get)
+    raise ValueError(f"unknown expression operator {op!r}")
+
+
+_SYM = {"eq": "==", "ne": "!=", "lt": "<", "le": "<=", "add": "+", "sub": "-"}
+
+
+def show(e: Expr) -> str:
+    """Human-readable rendering with field names (used in docs and invariants)."""
+    if e.op == "field":
+        return e.args[0]
+    if e.op == "const":
+        return str(e.args[0])
+    if e.op in _SYM:
+        return f"({show(e.args[0])} {_SYM[e.op]} {show(e.args[1])})"
+    if e.op == "and":
+        return "(" + " & ".join(show(a) for a in e.args) + ")"
+    if e.op == "or":
+        return "(" + " | ".join(show(a) for a in e.args) + ")"
+    if e.op == "not":
+        return f"!{show(e.args[0])}"
+    if e.op == "ite":
+        return f"({show(e.args[0])} ? {show(e.args[1])} : {show(e.args[2])})"
+    return f"{e.op}({', '.join(show(a) for a in e.args)})"
+
+
+# --------------------------------------------------------------------------------------------
+# Fields, packets, commands, system
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Field:
+    """One component of the state vector: integer domain ``lo..hi``.
+
+    ``kind`` is ``"control"`` (a machine's control state; ``labels`` are the state ids),
+    ``"bool"``, ``"counter"`` (bounded for exploration; z3 may lift ``hi``) or ``"enum"``.
+    ``unbounded_ok`` marks counters whose cap is a search bound rather than a protocol fact
+    (channel multiplicities, retransmission counters): the z3 engine lifts them in unbounded mode.
+    """
+
+    name: str
+    lo: int
+    hi: int
+    init: int = 0
+    kind: str = "counter"
+    labels: tuple[str, ...] = ()
+    unbounded_ok: bool = False
+    doc: str = ""
+
+    def label(self, v: int) -> str:
+        if self.labels and 0 <= v < len(self.labels):
+            return self.labels[v]
+        return str(v)
+
+
+@dataclass(frozen=True, slots=True)
+class Packet:
+    """A packet put on the wire: ``sender>receiver MESSAGE [protection]``."""
+
+    sender: str
+    receiver: str
+    message: str  # wire name: MM1..CONNECTED, NOTIFY, ICMP, SYN, SYN-ACK, ACK, DATA, FIN, RST
+    protection: str | None = None  # "clear" / "esp" for TCP segments, None for IKE
+
+    def wire(self) -> str:
+        s = f"{self.sender}>{self.receiver} {self.message}"
+        return s + (f" {self.protection}" if self.protection else "")
+
+
+@dataclass(frozen=True, slots=True)
+class Command:
+    """A guarded command: one atomic step of the composed system.
+
+    ``events`` lists the machine events the step performs, as ``(machine key, event name,
+    source state id)``, so that a trace can be replayed through python-statemachine instances.
+    ``rules`` lists the digest rule branches (``ND-8``, ...) this step exercises; ``kind``
+    classifies the step (``send``, ``deliver``, ``drop``, ``lose``, ``dup``, ``local``).
+    """
+
+    name: str
+    guard: Expr
+    updates: tuple[tuple[str, Expr], ...]
+    wire: tuple[Packet, ...] = ()
+    events: tuple[tuple[str, str, str], ...] = ()
+    rules: tuple[str, ...] = ()
+    kind: str = "local"
+    tags: tuple[str, ...] = ()
+
+
+@dataclass(slots=True)
+class System:
+    """The composed model: fields, initial state, commands, plus metadata for engines."""
+
+    name: str
+    fields: list[Field]
+    commands: list[Command]
+    machines: dict[str, type] = field(default_factory=dict)  # key -> python-statemachine class
+    constants: dict[str, object] = field(default_factory=dict)
+    index: dict[str, int] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.index = {f.name: i for i, f in enumerate(self.fields)}
+
+    @property
+    def init(self) -> tuple[int, ...]:
+        return tuple(f.init for f in self.fields)
+
+    def field(self, name: str) -> Field:
+        return self.fields[self.index[name]]
+
+    def getter(self, state: Sequence[int]):
+        idx = self.index
+        return lambda name: state[idx[name]]
+
+    def eval(self, e: Expr, state: Sequence[int]) -> int:
+        return evaluate(e, self.getter(state))
+
+    def step(self, cmd: Command, state: Sequence[int]) -> tuple[int, ...] | None:
+        """Apply one command by interpretation (the reference semantics); None if disabled."""
+        get = self.getter(state)
+        if not evaluate(cmd.guard, get):
+            return None
+        new = list(state)
+        for name, e in cmd.updates:
+            new[self.index[name]] = evaluate(e, get)
+        return tuple(new)
+
+    def describe(self, state: Sequence[int]) -> dict[str, str]:
+        return {f.name: f.label(state[i]) for i, f in enumerate(self.fields)}
+
+    def diff(self, before: Sequence[int], after: Sequence[int]) -> dict[str, str]:
+        return {
+            f.name: f.label(after[i])
+            for i, f in enumerate(self.fields)
+            if before[i] != after[i]
+        }
+
+    def command_named(self, name: str) -> Command:
+        for c in self.commands:
+            if c.name == name:
+                return c
+        raise KeyError(name)
+
+
+def conjuncts(e: Expr) -> Iterable[Expr]:
+    return e.args if e.op == "and" else (e,)

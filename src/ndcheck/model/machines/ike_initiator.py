@@ -1,0 +1,138 @@
+"""The IKEv1 initiator (client): Main Mode #1..#6, Quick Mode QM1..QM3, CONNECTED, retransmission."""
+
+from __future__ import annotations
+
+from statemachine import State
+
+from ..ir import TRUE, Field, add, eq, lt
+from ..messages import qm1
+from .base import Binding, BoundMachine, Ctx, V, guard
+
+
+class IkeInitiator(BoundMachine):
+    """IKE initiator for the flow's acquire (digest §7.2–7.5).
+
+    ``acquire`` is raised by the ND outbound filter (ND-8, ND-10, ND-12); while a negotiation is
+    in progress further acquires are coalesced (A-4).  The initiator retransmits its last message
+    within a budget (RFC 2408 §5.1), then fails (figure 8, "IPsec Unsuccessful Negotiation").
+    With the commit bit (ND-24, RFC 2408 §3.1) it waits for CONNECTED before using the SA
+    outbound.
+    """
+
+    idle = State("IDLE", initial=True)
+    mm1_sent = State("MM1-SENT")
+    mm3_sent = State("MM3-SENT")
+    mm5_sent = State("MM5-SENT")
+    qm1_sent = State("QM1-SENT")
+    qm3_sent = State("QM3-SENT")
+    established = State("QM-DONE")
+    failed = State("FAILED")
+
+    acquire = idle.to(mm1_sent) | failed.to(mm1_sent) | established.to(qm1_sent)
+    recv_mm2 = mm1_sent.to(mm3_sent)
+    recv_mm4 = mm3_sent.to(mm5_sent)
+    recv_mm6 = mm5_sent.to(qm1_sent)
+    recv_qm2 = qm1_sent.to(qm3_sent, cond="commit") | qm1_sent.to(established, unless="commit")
+    recv_connected = qm3_sent.to(established)
+    retransmit = (mm1_sent.to.itself(cond=["budget_left", "mm1_quiet"])
+                  | mm3_sent.to.itself(cond=["budget_left", "mm3_quiet"])
+                  | mm5_sent.to.itself(cond=["budget_left", "mm5_quiet"])
+                  | qm1_sent.to.itself(cond=["budget_left", "qm1_quiet"])
+                  | qm3_sent.to.itself(cond=["budget_left", "qm3_quiet"]))
+    give_up = (mm1_sent.to(failed, cond=["budget_spent", "mm1_quiet"])
+               | mm3_sent.to(failed, cond=["budget_spent", "mm3_quiet"])
+               | mm5_sent.to(failed, cond=["budget_spent", "mm5_quiet"])
+               | qm1_sent.to(failed, cond=["budget_spent", "qm1_quiet"])
+               | qm3_sent.to(failed, cond=["budget_spent", "qm3_quiet"]))
+    recv_notify = (mm1_sent.to(failed) | mm3_sent.to(failed) | mm5_sent.to(failed)
+                   | qm1_sent.to(failed) | qm3_sent.to(failed))
+    recv_icmp = (mm1_sent.to.itself() | mm3_sent.to.itself() | mm5_sent.to.itself()
+                 | qm1_sent.to.itself() | qm3_sent.to.itself() | failed.to.itself()
+                 | established.to.itself() | idle.to.itself())
+
+    commit = guard("commit")
+    budget_left = guard("budget_left")
+    budget_spent = guard("budget_spent")
+    mm1_quiet = guard("mm1_quiet")
+    mm3_quiet = guard("mm3_quiet")
+    mm5_quiet = guard("mm5_quiet")
+    qm1_quiet = guard("qm1_quiet")
+    qm3_quiet = guard("qm3_quiet")
+
+
+def qm1_variants(ctx: Ctx) -> list[str]:
+    """The QM #5 forms this host can send (ND-9: bit 0x1 iff rule.Boundary, 0x2 iff flow.GE)."""
+    pol = getattr(ctx.sc, ctx.host)
+    b = int(pol.boundary)
+    return [qm1(b, 0), qm1(b, 1)] if pol.guaranteed_encryption else [qm1(b, 0)]
+
+
+def fields(ctx: Ctx) -> list[Field]:
+    return [
+        Field(ctx.n("ike_retx"), 0, ctx.sc.ike.retransmissions, 0, "counter", unbounded_ok=True,
+              doc="retransmissions of the current IKE message"),
+        Field(ctx.n("mm_nd"), 0, 1, 0, "bool", doc="MMSAD Negotiation Discovery Supported (ND-4)"),
+        Field(ctx.n("qm_ge"), 0, 1, 0, "bool", doc="GE bit of the QM #5 last sent (ND-9)"),
+    ]
+
+
+def _send_qm1(ctx: Ctx, **extra) -> list:
+    """Variants sending QM #5 built per ND-9 from the current flow.GE."""
+    out = []
+    for m in qm1_variants(ctx):
+        g = int(m.endswith("G"))
+        ups = {ctx.n("qm_ge"): g, **extra}
+        out.append(V(guard=eq(ctx.f("flow_ge"), g) if len(qm1_variants(ctx)) > 1 else TRUE,
+                     send=[m], updates=ups, label=m, rules=("ND-9",)))
+    return out
+
+
+def bind(ctx: Ctx) -> Binding:
+    retx = ctx.f("ike_retx")
+    budget = ctx.sc.ike.retransmissions
+    q = ctx.quiet
+    qm1s = qm1_variants(ctx)
+    b = Binding(conds={
+        "commit": ctx.sc.ike.commit_bit,
+        "budget_left": lt(retx, budget),
+        "budget_spent": eq(retx, budget),
+        # The timer fires when neither the message nor its answer is in flight.
+        "mm1_quiet": q("MM1", "MM2", "ICMP"),
+        "mm3_quiet": q("MM3", "MM4"),
+        "mm5_quiet": q("MM5", "MM6", "NOTIFY"),
+        "qm1_quiet": q(*qm1s, "QM2"),
+        "qm3_quiet": q("QM3", "CONNECTED"),
+    })
+    e = b.effects
+    reset = {ctx.n("ike_retx"): 0}
+    # ND-1 / ND-11: no MM SA yet -> MM #1 carrying the ND vendor ID.
+    e["acquire@idle"] = [V(send=["MM1"], updates=reset, rules=("ND-1",))]
+    e["acquire@failed"] = [V(send=["MM1"], updates=reset, rules=("ND-1",))]
+    # MM SA exists (QM-DONE after a GE mismatch, ND-12): a new QM starts at #5.
+    e["acquire@established"] = _send_qm1(ctx, **reset)
+    e["recv_mm2"] = [V(recv="MM2", send=["MM3"], updates={**reset, ctx.n("mm_nd"): 1},
+                       rules=("ND-4",))]
+    e["recv_mm4"] = [V(recv="MM4", send=["MM5"], updates=reset, rules=("ND-5",))]
+    e["recv_mm6"] = _send_qm1(ctx, **reset)
+    e["recv_mm6"] = [V(guard=v.guard, recv="MM6", send=v.send, updates=dict(v.updates),
+                       label=v.label, rules=v.rules) for v in e["recv_mm6"]]
+    # QM #6 received (ND-23): SA.Boundary from the responder's EXCHANGE_INFO bit; the
+    # initiator installs inbound and outbound SAs (digest §7.3); with the commit bit the outbound
+    # SA is used only after CONNECTED (ND-24).
+    sb = int(ctx.sc.server.boundary) if ctx.host == "client" else int(ctx.sc.client.boundary)
+    commit = ctx.sc.ike.commit_bit
+    e["recv_qm2"] = [V(recv="QM2", send=["QM3"], updates={
+        **reset, ctx.n("sa_in"): 1, ctx.n("sa_out"): 0 if commit else 1,
+        ctx.n("sa_boundary"): sb, ctx.n("sa_ge"): ctx.f("qm_ge")}, rules=("ND-23", "ND-24"))]
+    e["recv_connected"] = [V(recv="CONNECTED", updates={**reset, ctx.n("sa_out"): 1},
+                             rules=("ND-24",))]
+    last = {"mm1_sent": ["MM1"], "mm3_sent": ["MM3"], "mm5_sent": ["MM5"], "qm3_sent": ["QM3"]}
+    for src, msgs in last.items():
+        e[f"retransmit@{src}"] = [V(send=msgs, updates={ctx.n("ike_retx"): add(retx, 1)})]
+    e["retransmit@qm1_sent"] = [
+        V(guard=eq(ctx.f("qm_ge"), int(m.endswith("G"))) if len(qm1s) > 1 else TRUE,
+          send=[m], updates={ctx.n("ike_retx"): add(retx, 1)}, label=m) for m in qm1s]
+    e["give_up"] = [V()]
+    e["recv_notify"] = [V(recv="NOTIFY", rules=("ND-27",))]
+    e["recv_icmp"] = [V(recv="ICMP")]
+    return b

@@ -1,0 +1,110 @@
+"""The IKEv1 responder (server): answers MM and QM, never retransmits (ND-28), per peer kind."""
+
+from __future__ import annotations
+
+from statemachine import State
+
+from ..ir import Field
+from ..messages import qm1_bits
+from .base import Binding, BoundMachine, Ctx, V, guard
+from .ike_initiator import qm1_variants
+
+
+class IkeResponder(BoundMachine):
+    """IKE responder (digest §7.4) for the four peer kinds of the scenario.
+
+    ``capable``: completes MM and QM.  ``silent``: no IKE stack, MM #1 vanishes (figure 8, N1).
+    ``icmp``: answers MM #1 with ICMP port unreachable (N2, A-22).  ``no-credential``: answers
+    MM #1..#4, then fails authentication of MM #5 and sends a NOTIFY (N3, ND-27).  The responder
+    has no retransmission timer (ND-28); it re-sends its last message only when the initiator's
+    message arrives again.
+    """
+
+    idle = State("IDLE", initial=True)
+    mm2_sent = State("MM2-SENT")
+    mm4_sent = State("MM4-SENT")
+    mm_done = State("MM-DONE")
+    qm2_sent = State("QM2-SENT")
+    established = State("QM-DONE")
+    failed = State("FAILED")
+
+    recv_mm1 = idle.to(mm2_sent, cond="answers") | mm2_sent.to.itself()
+    ignore_mm1 = idle.to.itself(cond="silent")
+    reject_mm1 = idle.to.itself(cond="icmp")
+    recv_mm3 = mm2_sent.to(mm4_sent) | mm4_sent.to.itself()
+    recv_mm5 = mm4_sent.to(mm_done, cond="capable") | mm_done.to.itself()
+    fail_auth = mm4_sent.to(failed, cond="no_credential") | failed.to.itself()
+    recv_qm1 = mm_done.to(qm2_sent) | qm2_sent.to.itself() | established.to(qm2_sent)
+    recv_qm3 = qm2_sent.to(established) | established.to.itself(cond="commit")
+
+    answers = guard("answers")
+    silent = guard("silent")
+    icmp = guard("icmp")
+    capable = guard("capable")
+    no_credential = guard("no_credential")
+    commit = guard("commit")
+
+
+def fields(ctx: Ctx) -> list[Field]:
+    return [Field(ctx.n("mm_nd"), 0, 1, 0, "bool", doc="MMSAD Negotiation Discovery Supported (ND-2)")]
+
+
+def bind(ctx: Ctx) -> Binding:
+    peer = ctx.sc.peer
+    pol = ctx.sc.server if ctx.host == "server" else ctx.sc.client
+    commit = ctx.sc.ike.commit_bit
+    late = ctx.sc.ike.responder_install == "qm3"
+    b = Binding(conds={
+        "answers": peer in ("capable", "no-credential"),
+        "silent": peer == "silent",
+        "icmp": peer == "icmp",
+        "capable": peer == "capable",
+        "no_credential": peer == "no-credential",
+        "commit": commit,
+    })
+    e = b.effects
+    # ND-2: MM #1 carries the ND vendor ID (ND-1) -> NDSupported; ND-3: MM #2 carries ours.
+    e["recv_mm1@idle"] = [V(recv="MM1", send=["MM2"], updates={ctx.n("mm_nd"): 1},
+                            rules=("ND-2", "ND-3"))]
+    e["recv_mm1@mm2_sent"] = [V(recv="MM1", send=["MM2"], label="dup")]
+    e["ignore_mm1"] = [V(recv="MM1", rules=("ND-26",))]
+    e["reject_mm1"] = [V(recv="MM1", send=["ICMP"])]
+    e["recv_mm3@mm2_sent"] = [V(recv="MM3", send=["MM4"], rules=("ND-5",))]
+    e["recv_mm3@mm4_sent"] = [V(recv="MM3", send=["MM4"], label="dup")]
+    e["recv_mm5@mm4_sent"] = [V(recv="MM5", send=["MM6"], rules=("ND-5",))]
+    e["recv_mm5@mm_done"] = [V(recv="MM5", send=["MM6"], label="dup")]
+    e["fail_auth@mm4_sent"] = [V(recv="MM5", send=["NOTIFY"], rules=("ND-27", "ND-29"))]
+    e["fail_auth@failed"] = [V(recv="MM5", send=["NOTIFY"], label="dup")]
+    # ND-21: SA.Boundary / SA.GE from the EXCHANGE_INFO bits of QM #5; ND-22: QM #6 carries
+    # ND_BOUNDARY iff our rule is Boundary (modelled by the initiator's ND-23 update).  The
+    # inbound SA is installed when QM #6 is sent (typical), or on QM #7 (A-2 knob).
+    def qm1_effects(dup: bool) -> list:
+        out = []
+        for m in qm1_variants(_peer_ctx(ctx)):
+            bb, gg = qm1_bits(m)
+            ups = {ctx.n("sa_boundary"): bb, ctx.n("sa_ge"): gg}
+            if not late:
+                ups[ctx.n("sa_in")] = 1
+            out.append(V(recv=m, send=["QM2"], updates=ups, label=m + (" dup" if dup else ""),
+                         rules=("ND-21", "ND-22")))
+        return out
+    e["recv_qm1@mm_done"] = qm1_effects(False)
+    e["recv_qm1@qm2_sent"] = qm1_effects(True)
+    e["recv_qm1@established"] = qm1_effects(False)
+    # QM #7: outbound SA (and inbound, if late) installed; CONNECTED when the commit bit is set.
+    e["recv_qm3@qm2_sent"] = [V(recv="QM3", send=["CONNECTED"] if commit else [],
+                                updates={ctx.n("sa_in"): 1, ctx.n("sa_out"): 1},
+                                rules=("ND-24",))]
+    e["recv_qm3@established"] = [V(recv="QM3", send=["CONNECTED"], label="dup", rules=("ND-24",))]
+    _ = pol
+    return b
+
+
+class _PeerView:
+    def __init__(self, ctx: Ctx):
+        self.host = "client" if ctx.host == "server" else "server"
+        self.sc = ctx.sc
+
+
+def _peer_ctx(ctx: Ctx):
+    return _PeerView(ctx)

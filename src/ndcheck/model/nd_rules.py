@@ -1,0 +1,178 @@
+"""The ND packet rules of MS-IKEE §3.7.4 as decision tables (digest ND-6..ND-20, ND-15).
+
+Each row names its rule id, the conditions under which it applies (named predicates over the
+host's SPD constants, SAD and flow fields) and its outcome.  :func:`outbound_branches` and
+:func:`inbound_branches` turn the rows that apply to a host's policy into IR branches; every
+branch carries its row id (``ND-8/clear+acquire``...) so coverage and traces point back here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .ir import TRUE, Expr, F, and_, eq, ite, not_, or_
+from .scenario import Policy, Scenario
+
+
+@dataclass(frozen=True, slots=True)
+class Row:
+    """One decision-table row: ``when`` maps predicate names to the required truth value."""
+
+    id: str
+    rule: str
+    when: tuple[tuple[str, bool], ...]
+    action: str  # outbound: clear / esp / held;  inbound: accept / drop
+    acquire: bool = False        # trigger IKE (ND-8 with Acquire := 1)
+    trigger: bool = False        # trigger IKE without touching Acquire (ND-10)
+    set_secure: bool = False     # Secure := 1 (ND-14, ND-19)
+    note: str = ""
+
+
+def _w(**kw: bool) -> tuple[tuple[str, bool], ...]:
+    return tuple(kw.items())
+
+
+# ---- Outbound (§3.7.4.1), ND rule ----------------------------------------------------------
+OUTBOUND_ND: tuple[Row, ...] = (
+    Row("ND-8/clear+acquire", "ND-8", _w(sa=False, secure=False, acquire=False), "clear",
+        acquire=True, note="no SA, Secure=0, first packet: send clear, trigger IKE, Acquire:=1"),
+    Row("ND-8/clear", "ND-8", _w(sa=False, secure=False, acquire=True), "clear",
+        note="no SA, Secure=0, Acquire=1: send clear, no new IKE"),
+    Row("ND-10/held", "ND-10", _w(sa=False, secure=True), "held", trigger=True,
+        note="no SA, Secure=1: hold/drop the packet, trigger IKE"),
+    Row("ND-12/clear+acquire", "ND-12", _w(sa=True, ge_match=False, secure=False, acquire=False),
+        "clear", acquire=True, note="GE mismatch treated as no SA (ND-8)"),
+    Row("ND-12/clear", "ND-12", _w(sa=True, ge_match=False, secure=False, acquire=True), "clear",
+        note="GE mismatch, Acquire gating assumed (A-8)"),
+    Row("ND-12/held", "ND-12", _w(sa=True, ge_match=False, secure=True), "held", trigger=True,
+        note="GE mismatch with Secure=1 (ND-10)"),
+    Row("ND-13/clear", "ND-13", _w(sa=True, ge_match=True, nat_boundary=True), "clear",
+        note="UDP-ESP SA toward a boundary peer: clear, Secure untouched (A-9)"),
+    Row("ND-14/esp", "ND-14", _w(sa=True, ge_match=True, nat_boundary=False), "esp",
+        set_secure=True, note="matching SA: encapsulate, Secure:=1"),
+)
+
+# ---- Outbound, non-ND rule (ND-15: RFC 4301 PROTECT / BYPASS) --------------------------------
+OUTBOUND_REQUIRE: tuple[Row, ...] = (
+    Row("ND-15/protect", "ND-15", _w(sa=True), "esp", note="PROTECT with an SA"),
+    Row("ND-15/held", "ND-15", _w(sa=False), "held", trigger=True,
+        note="PROTECT without an SA: hold and acquire"),
+)
+OUTBOUND_NONE: tuple[Row, ...] = (
+    Row("ND-15/bypass-out", "ND-15", (), "clear", note="no IPsec rule: BYPASS"),
+)
+
+# ---- Inbound (§3.7.4.2) --------------------------------------------------------------------
+INBOUND_ND: tuple[Row, ...] = (
+    Row("ND-17/accept-new", "ND-17", _w(esp=False, new=True, accept_clear_new=True), "accept",
+        note="clear first packet matching an inbound ND boundary rule"),
+    Row("ND-17/drop-new", "ND-17", _w(esp=False, new=True, accept_clear_new=False), "drop",
+        note="clear first packet at an ND_SECURE server (ALE INBOUND_INITIATE_SECURE, A-10)"),
+    Row("ND-18/accept", "ND-18", _w(esp=False, new=False, secure=False), "accept",
+        note="clear packet of an existing flow with Secure=0"),
+    Row("ND-18/drop", "ND-18", _w(esp=False, new=False, secure=True), "drop",
+        note="clear packet of a secured flow: silent discard"),
+    Row("ND-19/accept", "ND-19", _w(esp=True, sa_in=True), "accept", set_secure=True,
+        note="ESP decapsulated: Secure:=1"),
+    Row("ND-19/drop-no-sa", "ND-19", _w(esp=True, sa_in=False), "drop",
+        note="ESP without an inbound SA cannot be decapsulated (RFC 4301 §5.2)"),
+)
+INBOUND_REQUIRE: tuple[Row, ...] = (
+    Row("ND-15/drop-clear", "ND-15", _w(esp=False), "drop", note="transport mode: clear dropped"),
+    Row("ND-15/accept-esp", "ND-15", _w(esp=True, sa_in=True), "accept", note="ESP with an SA"),
+    Row("ND-15/drop-no-sa", "ND-15", _w(esp=True, sa_in=False), "drop", note="ESP without SA"),
+)
+INBOUND_NONE: tuple[Row, ...] = (
+    Row("ND-15/bypass-in", "ND-15", _w(esp=False), "accept", note="no IPsec: clear accepted"),
+    Row("ND-15/drop-esp", "ND-15", _w(esp=True), "drop", note="no IPsec: ESP undecipherable"),
+)
+
+ALL_ROWS: tuple[Row, ...] = (OUTBOUND_ND + OUTBOUND_REQUIRE + OUTBOUND_NONE + INBOUND_ND
+                             + INBOUND_REQUIRE + INBOUND_NONE)
+
+
+def outbound_table(p: Policy) -> tuple[Row, ...]:
+    return {"request": OUTBOUND_ND, "require": OUTBOUND_REQUIRE, "none": OUTBOUND_NONE}[p.outbound]
+
+
+def inbound_table(p: Policy) -> tuple[Row, ...]:
+    return {"boundary": INBOUND_ND, "secure": INBOUND_ND, "require": INBOUND_REQUIRE,
+            "none": INBOUND_NONE}[p.inbound]
+
+
+@dataclass(frozen=True, slots=True)
+class Branch:
+    row: Row
+    guard: Expr
+    updates: tuple[tuple[str, Expr], ...]
+
+
+def _h(host: str, name: str) -> Expr:
+    return F(f"{host}.{name}")
+
+
+def ge_marking(host: str, sc: Scenario) -> dict[str, Expr]:
+    """ND-7: a packet matching a GE rule sets flow.GE (whether or not an SA exists)."""
+    if getattr(sc, host).guaranteed_encryption:
+        return {f"{host}.flow_ge": TRUE}
+    return {}
+
+
+def _preds_out(host: str, sc: Scenario) -> dict[str, Expr]:
+    return {
+        "sa": eq(_h(host, "sa_out"), 1),
+        "ge_match": eq(_h(host, "sa_ge"), _h(host, "flow_ge")),
+        "nat_boundary": and_(sc.network.nat, eq(_h(host, "sa_boundary"), 1)),
+        "secure": eq(_h(host, "secure"), 1),
+        "acquire": eq(_h(host, "acquire"), 1),
+    }
+
+
+def _preds_in(host: str, sc: Scenario, esp: bool, new_flow: Expr) -> dict[str, Expr]:
+    p: Policy = getattr(sc, host)
+    return {
+        "esp": esp,
+        "new": new_flow,
+        # A-10: accept_clear_new = rule.ND and rule.Boundary.
+        "accept_clear_new": p.inbound == "boundary",
+        "secure": eq(_h(host, "secure"), 1),
+        "sa_in": eq(_h(host, "sa_in"), 1),
+    }
+
+
+def _row_guard(row: Row, preds: dict[str, Expr]) -> Expr:
+    return and_(*[(preds[k] if v else not_(preds[k])) for k, v in row.when])
+
+
+def outbound_branches(host: str, sc: Scenario) -> list[Branch]:
+    """Branches of the outbound filter for one TCP segment sent by ``host`` (ND-6..ND-15)."""
+    preds = _preds_out(host, sc)
+    out = []
+    for row in outbound_table(getattr(sc, host)):
+        g = _row_guard(row, preds)
+        ups: dict[str, Expr] = {}
+        if row.acquire:
+            ups[f"{host}.acquire"] = TRUE
+        if row.set_secure:
+            ups[f"{host}.secure"] = TRUE
+        out.append(Branch(row, g, tuple(ups.items())))
+    return out
+
+
+def inbound_branches(host: str, sc: Scenario, esp: bool, new_flow: Expr) -> list[Branch]:
+    """Branches of the inbound filter for one TCP segment arriving at ``host`` (ND-16..ND-20)."""
+    preds = _preds_in(host, sc, esp, new_flow)
+    out = []
+    for row in inbound_table(getattr(sc, host)):
+        g = _row_guard(row, preds)
+        ups: dict[str, Expr] = {}
+        if row.action == "accept":
+            if row.set_secure:
+                ups[f"{host}.secure"] = TRUE
+            # ND-20: an SA with SA.GE matching the packet sets flow.GE.
+            ups[f"{host}.flow_ge"] = ite(or_(eq(_h(host, "flow_ge"), 1),
+                                             and_(eq(_h(host, "sa_in"), 1),
+                                                  eq(_h(host, "sa_ge"), 1))), 1, 0)
+        out.append(Branch(row, g, tuple(ups.items())))
+    return out
+

@@ -1,0 +1,158 @@
+"""The network: one channel per direction, as a multiset (reordering) or a FIFO queue.
+
+A multiset channel keeps one bounded counter per (direction, message, protection); a FIFO
+channel (``reorder = false``) keeps ``capacity`` slots holding message codes plus a length.
+Both offer the same expression-level interface to the composition: ``has`` (deliverable now),
+``consume``/``produce`` update maps, ``none_in_flight`` (used by timeout guards) and the fault
+commands (loss per protocol, duplication within a budget).  Sending into a full channel is a
+bound overflow: the explorer marks the search truncated rather than silently dropping.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .ir import Command, Expr, F, Field, Packet, TRUE, add, and_, eq, ite, lt, or_, sub
+from .messages import HOSTS, is_ike, other, short, wire_name
+from .scenario import Scenario
+
+
+@dataclass(frozen=True, slots=True)
+class Key:
+    """A channel entry: message ``msg`` with ``prot`` ('clear'/'esp'; '' for IKE) toward ``dst``."""
+
+    src: str
+    msg: str
+    prot: str
+
+    @property
+    def dst(self) -> str:
+        return other(self.src)
+
+    def packet(self) -> Packet:
+        return Packet(self.src, self.dst, wire_name(self.msg), self.prot or None)
+
+    def label(self) -> str:
+        return f"{self.msg}" + (f" {self.prot}" if self.prot else "")
+
+
+def direction(src: str) -> str:
+    return "c2s" if src == "client" else "s2c"
+
+
+class Network:
+    """Channel state for a scenario over a fixed alphabet of keys per direction."""
+
+    def __init__(self, sc: Scenario, alphabet: dict[str, list[Key]]):
+        self.sc = sc
+        self.cap = sc.network.capacity
+        self.fifo = not sc.network.reorder
+        self.alphabet = alphabet  # src host -> keys, in a fixed order
+        self.fields: list[Field] = []
+        if self.fifo:
+            for src in HOSTS:
+                d = direction(src)
+                labels = ("-",) + tuple(k.label() for k in alphabet[src])
+                for i in range(self.cap):
+                    self.fields.append(Field(f"net.{d}[{i}]", 0, len(labels) - 1, 0, "enum", labels,
+                                             doc=f"slot {i} of the {d} FIFO"))
+                self.fields.append(Field(f"net.{d}.len", 0, self.cap, 0, "counter",
+                                         unbounded_ok=False, doc=f"{d} queue length"))
+        else:
+            for src in HOSTS:
+                for k in alphabet[src]:
+                    self.fields.append(Field(self.counter(k), 0, self.cap, 0, "counter",
+                                             unbounded_ok=True,
+                                             doc=f"copies of {k.label()} in flight {src}>{k.dst}"))
+        if sc.network.duplicate:
+            self.fields.append(Field("net.dup_budget", 0, sc.network.duplicate,
+                                     sc.network.duplicate, "counter",
+                                     doc="duplications the network may still perform"))
+
+    # -- naming ---------------------------------------------------------------------------
+    @staticmethod
+    def counter(k: Key) -> str:
+        return f"net.{direction(k.src)}.{short(k.msg)}" + (f".{k.prot}" if k.prot else "")
+
+    def code(self, k: Key) -> int:
+        return self.alphabet[k.src].index(k) + 1
+
+    def _slot(self, src: str, i: int) -> str:
+        return f"net.{direction(src)}[{i}]"
+
+    def _len(self, src: str) -> str:
+        return f"net.{direction(src)}.len"
+
+    # -- expressions ------------------------------------------------------------------------
+    def has(self, k: Key) -> Expr:
+        if self.fifo:
+            return eq(F(self._slot(k.src, 0)), self.code(k))
+        return lt(0, F(self.counter(k)))
+
+    def count(self, k: Key) -> Expr:
+        if self.fifo:
+            acc: Expr = C0
+            for i in range(self.cap):
+                acc = add(acc, ite(eq(F(self._slot(k.src, i)), self.code(k)), 1, 0))
+            return acc
+        return F(self.counter(k))
+
+    def none_in_flight(self, keys: list[Key]) -> Expr:
+        if self.fifo:
+            return and_(*[eq(self.count(k), 0) for k in keys])
+        return and_(*[eq(F(self.counter(k)), 0) for k in keys])
+
+    def consume(self, k: Key) -> dict[str, Expr]:
+        """Remove one copy of ``k`` (the head, for FIFO); guard with :meth:`has`."""
+        if self.fifo:
+            return self._remove_at(k.src, 0)
+        return {self.counter(k): sub(F(self.counter(k)), 1)}
+
+    def _remove_at(self, src: str, j: int) -> dict[str, Expr]:
+        up: dict[str, Expr] = {}
+        for i in range(j, self.cap):
+            up[self._slot(src, i)] = F(self._slot(src, i + 1)) if i + 1 < self.cap else C0
+        up[self._len(src)] = sub(F(self._len(src)), 1)
+        return up
+
+    def produce(self, k: Key) -> dict[str, Expr]:
+        """Add one copy of ``k``; exceeding the capacity is detected as an overflow."""
+        if self.fifo:
+            n = F(self._len(k.src))
+            up = {self._slot(k.src, i): ite(eq(n, i), self.code(k), F(self._slot(k.src, i)))
+                  for i in range(self.cap)}
+            up[self._len(k.src)] = add(n, 1)
+            return up
+        return {self.counter(k): add(F(self.counter(k)), 1)}
+
+    # -- faults -----------------------------------------------------------------------------
+    def fault_commands(self) -> list[Command]:
+        cmds: list[Command] = []
+        loss = set(self.sc.network.loss)
+        for src in HOSTS:
+            keys = self.alphabet[src]
+            lossy = [k for k in keys if ("ike" if is_ike(k.msg) else "tcp") in loss]
+            if self.fifo:
+                for j in range(self.cap):
+                    for k in lossy:
+                        cmds.append(Command(
+                            f"net.lose[{src}>{k.dst} {k.label()} @{j}]",
+                            eq(F(self._slot(src, j)), self.code(k)),
+                            tuple(self._remove_at(src, j).items()), kind="lose",
+                            tags=("fault", k.msg)))
+            else:
+                for k in lossy:
+                    cmds.append(Command(f"net.lose[{src}>{k.dst} {k.label()}]", self.has(k),
+                                        tuple(self.consume(k).items()), kind="lose",
+                                        tags=("fault", k.msg)))
+            if self.sc.network.duplicate:
+                for k in keys:
+                    up = self.produce(k)
+                    up["net.dup_budget"] = sub(F("net.dup_budget"), 1)
+                    cmds.append(Command(f"net.dup[{src}>{k.dst} {k.label()}]",
+                                        and_(self.has(k), lt(0, F("net.dup_budget"))),
+                                        tuple(up.items()), kind="dup", tags=("fault", k.msg)))
+        return cmds
+
+
+C0 = TRUE.__class__("const", (0,))

@@ -1,0 +1,283 @@
+"""Scenarios as data: host policies, peer kind, protocol knobs, network faults, bounds, expectations.
+
+A scenario is a TOML document (the built-in catalog lives in ``model/catalog/*.toml``; users pass
+their own with ``--file``).  Loading validates every key, type, enum value and bound and raises
+:class:`ScenarioError` with one line naming what is wrong and what is allowed.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field, fields, replace
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+OUTBOUND = ("request", "require", "none")
+INBOUND = ("boundary", "secure", "require", "none")
+PEER_KINDS = ("capable", "silent", "no-credential", "icmp")
+INSTALL = ("qm2", "qm3")
+GE_MARKING = ("before", "after")
+LOSS = ("ike", "tcp")
+VERDICTS = ("holds", "violated", "undetermined")
+
+
+class ScenarioError(ValueError):
+    """Bad scenario input; the message is one line naming the problem and what is allowed."""
+
+
+@dataclass(frozen=True, slots=True)
+class Policy:
+    """One host's IPsec policy (SPD flags, §3.7.1 / §6.1 of the digest).
+
+    ``outbound``: ``request`` = ND rule (negotiate discovery, NEGOTIATE_DISCOVER), ``require`` =
+    plain transport-mode PROTECT (ND-15), ``none`` = BYPASS.  ``inbound``: ``boundary`` =
+    ND_BOUNDARY (clear new flows accepted, ND-17), ``secure`` = ND_SECURE (clear new flows
+    dropped by the ALE accept layer, A-10, figure 19), ``require`` = plain transport mode,
+    ``none`` = no IPsec.  ``guaranteed_encryption`` is the GE rule flag (ND-7).
+    """
+
+    outbound: str = "request"
+    inbound: str = "boundary"
+    guaranteed_encryption: bool = False
+
+    @property
+    def nd(self) -> bool:
+        return self.outbound == "request" or self.inbound in ("boundary", "secure")
+
+    @property
+    def boundary(self) -> bool:
+        """rule.Boundary: plaintext acceptable for this (inbound) ND rule."""
+        return self.inbound == "boundary"
+
+    @property
+    def ipsec(self) -> bool:
+        return self.outbound != "none" or self.inbound != "none"
+
+
+@dataclass(frozen=True, slots=True)
+class IkeKnobs:
+    commit_bit: bool = True          # RFC 2408 §3.1; ND-24
+    responder_install: str = "qm2"   # A-2: responder installs inbound SA at QM2 (or QM3)
+    retransmissions: int = 2         # initiator budget per negotiation (ND-28: responder none)
+    ge_marking: str = "before"       # A-7: ND-7 applied before (or after) ND-9
+
+
+@dataclass(frozen=True, slots=True)
+class TcpKnobs:
+    data_segments: int = 2
+    window: int = 2
+    syn_retries: int = 2
+    data_retries: int = 1
+    synack_retries: int = 0
+    fin: bool = False
+    premature_timeouts: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class NetworkKnobs:
+    capacity: int = 3
+    loss: tuple[str, ...] = ()
+    duplicate: int = 0
+    reorder: bool = True
+    nat: bool = False               # SAs are UDP-ESP (NAT-T), ND-13
+
+
+@dataclass(frozen=True, slots=True)
+class Bounds:
+    max_states: int = 2_000_000
+    timeout: float = 300.0
+
+
+@dataclass(frozen=True, slots=True)
+class Scenario:
+    """A complete, validated scenario."""
+
+    name: str
+    description: str = ""
+    figure: str = ""
+    client: Policy = Policy()
+    server: Policy = Policy()
+    peer: str = "capable"
+    ike: IkeKnobs = IkeKnobs()
+    tcp: TcpKnobs = TcpKnobs()
+    network: NetworkKnobs = NetworkKnobs()
+    bounds: Bounds = Bounds()
+    expect: dict[str, str] = field(default_factory=dict)
+    source: str = "<built-in>"
+
+    def with_bounds(self, max_states: int | None = None, timeout: float | None = None) -> Scenario:
+        b = self.bounds
+        return replace(
+            self,
+            bounds=Bounds(
+                max_states if max_states is not None else b.max_states,
+                timeout if timeout is not None else b.timeout,
+            ),
+        )
+
+
+# --------------------------------------------------------------------------------------------
+# Validation
+# --------------------------------------------------------------------------------------------
+
+_SECTIONS: dict[str, type] = {
+    "client": Policy, "server": Policy, "ike": IkeKnobs, "tcp": TcpKnobs,
+    "network": NetworkKnobs, "bounds": Bounds,
+}
+_ENUMS = {
+    ("client", "outbound"): OUTBOUND, ("server", "outbound"): OUTBOUND,
+    ("client", "inbound"): INBOUND, ("server", "inbound"): INBOUND,
+    ("ike", "responder_install"): INSTALL, ("ike", "ge_marking"): GE_MARKING,
+}
+_RANGES = {
+    ("ike", "retransmissions"): (0, 8),
+    ("tcp", "data_segments"): (0, 8),
+    ("tcp", "window"): (1, 8),
+    ("tcp", "syn_retries"): (0, 8),
+    ("tcp", "data_retries"): (0, 8),
+    ("tcp", "synack_retries"): (0, 8),
+    ("network", "capacity"): (1, 16),
+    ("network", "duplicate"): (0, 8),
+    ("bounds", "max_states"): (1, 1_000_000_000),
+    ("bounds", "timeout"): (0.001, 86_400),
+}
+_TOP = ("name", "description", "figure", "peer", "expect", *_SECTIONS)
+
+
+def _type_name(t: Any) -> str:
+    return {bool: "a boolean", int: "an integer", float: "a number", str: "a string"}.get(t, str(t))
+
+
+def _check_value(where: str, key: str, value: Any, default: Any) -> Any:
+    want = type(default)
+    if isinstance(default, tuple):
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise ScenarioError(f"{where}.{key}: expected a list of strings from {list(LOSS)}, got {value!r}")
+        for v in value:
+            if v not in LOSS:
+                raise ScenarioError(f"{where}.{key}: unknown value {v!r}; allowed: {', '.join(LOSS)}")
+        return tuple(sorted(set(value)))
+    if want is float and isinstance(value, int) and not isinstance(value, bool):
+        value = float(value)
+    if want is bool and not isinstance(value, bool):
+        raise ScenarioError(f"{where}.{key}: expected {_type_name(bool)} (true/false), got {value!r}")
+    if want is int and (isinstance(value, bool) or not isinstance(value, int)):
+        raise ScenarioError(f"{where}.{key}: expected {_type_name(int)}, got {value!r}")
+    if want is float and not isinstance(value, float):
+        raise ScenarioError(f"{where}.{key}: expected {_type_name(float)}, got {value!r}")
+    if want is str and not isinstance(value, str):
+        raise ScenarioError(f"{where}.{key}: expected {_type_name(str)}, got {value!r}")
+    allowed = _ENUMS.get((where, key))
+    if allowed and value not in allowed:
+        raise ScenarioError(f"{where}.{key}: unknown value {value!r}; allowed: {', '.join(allowed)}")
+    rng = _RANGES.get((where, key))
+    if rng and not (rng[0] <= value <= rng[1]):
+        raise ScenarioError(f"{where}.{key}: {value!r} is out of range; allowed {rng[0]}..{rng[1]}")
+    return value
+
+
+def _section(where: str, raw: Any, cls: type) -> Any:
+    if not isinstance(raw, dict):
+        raise ScenarioError(f"[{where}]: expected a table, got {raw!r}")
+    defaults = cls()
+    names = [f.name for f in fields(cls)]
+    kwargs = {}
+    for key, value in raw.items():
+        if key not in names:
+            raise ScenarioError(f"[{where}]: unknown key {key!r}; allowed: {', '.join(names)}")
+        kwargs[key] = _check_value(where, key, value, getattr(defaults, key))
+    return cls(**kwargs)
+
+
+def scenario_from_dict(raw: dict[str, Any], source: str = "<dict>") -> Scenario:
+    """Validate a parsed TOML document and build a :class:`Scenario`."""
+    if not isinstance(raw, dict) or not raw:
+        raise ScenarioError(f"{source}: empty scenario; it needs at least name = \"...\"")
+    for key in raw:
+        if key not in _TOP:
+            raise ScenarioError(f"{source}: unknown key {key!r}; allowed: {', '.join(_TOP)}")
+    name = raw.get("name")
+    if not isinstance(name, str) or not name.strip():
+        raise ScenarioError(f"{source}: missing or empty 'name' (a string such as \"my-scenario\")")
+    for key in ("description", "figure"):
+        if key in raw and not isinstance(raw[key], str):
+            raise ScenarioError(f"{source}: {key}: expected a string, got {raw[key]!r}")
+    peer = raw.get("peer", "capable")
+    if peer not in PEER_KINDS:
+        raise ScenarioError(f"{source}: peer: unknown value {peer!r}; allowed: {', '.join(PEER_KINDS)}")
+    parts = {k: _section(k, raw[k], cls) for k, cls in _SECTIONS.items() if k in raw}
+    expect = raw.get("expect", {})
+    if not isinstance(expect, dict):
+        raise ScenarioError(f"{source}: [expect]: expected a table of PROPERTY = \"holds\"|\"violated\"")
+    for pid, verdict in expect.items():
+        if verdict not in VERDICTS:
+            raise ScenarioError(
+                f"{source}: expect.{pid}: unknown verdict {verdict!r}; allowed: {', '.join(VERDICTS)}"
+            )
+    sc = Scenario(
+        name=name, description=raw.get("description", ""), figure=raw.get("figure", ""),
+        peer=peer, expect=dict(expect), source=source, **parts,
+    )
+    _check_consistency(sc, source)
+    return sc
+
+
+def _check_consistency(sc: Scenario, source: str) -> None:
+    t = sc.tcp
+    if sc.network.capacity < 1:
+        raise ScenarioError(f"{source}: network.capacity must be at least 1")
+    if sc.peer != "capable" and sc.server.ipsec:
+        # A non-capable peer has, by definition, no usable IPsec policy (L-2, ND-27) unless it
+        # answers IKE without credentials while still enforcing an inbound rule.
+        if sc.peer in ("silent", "icmp") and sc.server.inbound in ("secure", "require"):
+            raise ScenarioError(
+                f"{source}: peer {sc.peer!r} cannot run IKE, so server.inbound = "
+                f"{sc.server.inbound!r} could never accept the connection; use 'none' or 'boundary'"
+            )
+
+
+def load_scenario_text(text: str, source: str) -> Scenario:
+    try:
+        raw = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as e:
+        raise ScenarioError(f"{source}: not valid TOML: {e}") from None
+    return scenario_from_dict(raw, source)
+
+
+def load_scenario_file(path: str | Path) -> Scenario:
+    p = Path(path)
+    try:
+        data = p.read_bytes()
+    except OSError as e:
+        raise ScenarioError(f"{p}: cannot read scenario file: {e.strerror}") from None
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise ScenarioError(f"{p}: not a text file (invalid UTF-8); expected a TOML scenario") from None
+    return load_scenario_text(text, str(p))
+
+
+def _load_catalog() -> dict[str, Scenario]:
+    out: dict[str, Scenario] = {}
+    folder = resources.files("ndcheck.model") / "catalog"
+    for entry in sorted(folder.iterdir(), key=lambda e: e.name):
+        if entry.name.endswith(".toml"):
+            sc = load_scenario_text(entry.read_text(encoding="utf-8"), f"catalog/{entry.name}")
+            if sc.name in out:
+                raise ScenarioError(f"catalog/{entry.name}: duplicate scenario name {sc.name!r}")
+            out[sc.name] = sc
+    return out
+
+
+CATALOG: dict[str, Scenario] = _load_catalog()
+
+
+def get_scenario(name: str) -> Scenario:
+    """A built-in scenario by name, or :class:`ScenarioError` listing the catalog."""
+    try:
+        return CATALOG[name]
+    except KeyError:
+        raise ScenarioError(
+            f"unknown scenario {name!r}; available: {', '.join(sorted(CATALOG))}"
+        ) from None
