@@ -41,6 +41,10 @@ class Binding:
     conds: dict[str, Expr] = field(default_factory=dict)
     effects: dict[str, list[Variant]] = field(default_factory=dict)
 
+    def __post_init__(self) -> None:
+        # Scenario constants may arrive as Python booleans; make every condition an Expr.
+        self.conds = {k: v if isinstance(v, Expr) else C(v) for k, v in self.conds.items()}
+
     def variants(self, event: str, source: str) -> list[Variant]:
         key = f"{event}@{source}"
         if key in self.effects:
