@@ -153,6 +153,8 @@ def build_system(sc: Scenario) -> System:
                         continue
                     for ev in t.events:
                         ev = str(ev)
+                        if ev in getattr(cls, "DRIVEN_EVENTS", ()):
+                            continue  # composed into the ND branch that raises it (_acquire)
                         variants = b.variants(ev, st.id)
                         for v in variants:
                             cmds.extend(_transition_commands(sc, net, machines, bindings, h, key, cls,

@@ -224,7 +224,6 @@ def scenario_from_dict(raw: dict[str, Any], source: str = "<dict>") -> Scenario:
 
 
 def _check_consistency(sc: Scenario, source: str) -> None:
-    t = sc.tcp
     if sc.network.capacity < 1:
         raise ScenarioError(f"{source}: network.capacity must be at least 1")
     if sc.peer != "capable" and sc.server.ipsec:

@@ -19,6 +19,9 @@ class IkeInitiator(BoundMachine):
     outbound.
     """
 
+    #: Events raised by another component (the ND outbound filter), never on their own.
+    DRIVEN_EVENTS = ("acquire",)
+
     idle = State("IDLE", initial=True)
     mm1_sent = State("MM1-SENT")
     mm3_sent = State("MM3-SENT")
