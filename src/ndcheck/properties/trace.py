@@ -66,34 +66,53 @@ def trace_from_commands(system: System, commands: Sequence[int], property: str |
     return trace
 
 
+def machine_instances(system: System) -> dict[str, object]:
+    """One python-statemachine instance per machine of the system, bound to its conditions."""
+    return {key: machine_instances_for(system, key) for key in system.machines}
+
+
+def machine_instances_for(system: System, key: str):
+    inst = system.machines[key]()
+    inst.attach(system.constants["conds"][key])
+    return inst
+
+
+def replay_step(system: System, instances: dict[str, object], pre: Sequence[int], command: int,
+                post: Sequence[int], where: str = "", force: bool = False) -> None:
+    """Check one step through the instances: each machine event is accepted and lands where the
+    model says.  With ``force`` the instances are first put into the pre-state's control states
+    (used to check single edges of a graph independently of any path)."""
+    cmd = system.commands[command]
+    state_ids = {key: [s.id for s in cls.states] for key, cls in system.machines.items()}
+    if force:
+        for key in list(instances):
+            if getattr(instances[key], "is_terminated", False):
+                # An instance that reached a final state refuses every event: start afresh.
+                instances[key] = machine_instances_for(system, key)
+            instances[key].current_state_value = state_ids[key][pre[system.index[key]]]
+    get = system.getter(pre)
+    for key, event, source in cmd.events:
+        inst = instances[key]
+        cur = inst.current_state_value
+        if cur != source:
+            raise ReplayError(f"{where}{key} instance is in {cur}, the step expects {source}")
+        inst.set_vector(get)
+        try:
+            inst.send(event)
+        except Exception as e:  # TransitionNotAllowed, or a condition failure
+            raise ReplayError(f"{where}{key}.{event} refused by the machine: {e}") from None
+    for key, inst in instances.items():
+        want = state_ids[key][post[system.index[key]]]
+        if inst.current_state_value != want:
+            raise ReplayError(f"{where}({cmd.name}) {key} instance is in "
+                              f"{inst.current_state_value}, the model says {want}")
+
+
 def replay_instances(system: System, trace: Trace) -> None:
     """Replay every step's machine events through python-statemachine instances."""
-    conds = system.constants["conds"]
-    instances = {}
-    for key, cls in system.machines.items():
-        inst = cls()
-        inst.attach(conds[key])
-        instances[key] = inst
-    state_ids = {key: [s.id for s in cls.states] for key, cls in system.machines.items()}
+    instances = machine_instances(system)
     for step, pre, post in zip(trace.steps, trace.states, trace.states[1:]):
-        cmd = system.commands[step.command]
-        get = system.getter(pre)
-        for key, event, source in cmd.events:
-            inst = instances[key]
-            cur = inst.current_state_value
-            if cur != source:
-                raise ReplayError(f"step {step.index}: {key} instance is in {cur}, expected {source}")
-            inst.set_vector(get)
-            try:
-                inst.send(event)
-            except Exception as e:  # TransitionNotAllowed or a guard failure
-                raise ReplayError(f"step {step.index}: {key}.{event} refused by the machine: {e}") from None
-        for key, inst in instances.items():
-            want = state_ids[key][post[system.index[key]]]
-            if inst.current_state_value != want:
-                raise ReplayError(
-                    f"step {step.index} ({step.action}): {key} instance is in "
-                    f"{inst.current_state_value}, the model says {want}")
+        replay_step(system, instances, pre, step.command, post, where=f"step {step.index}: ")
 
 
 def trace_to_state(graph, sid: int, property: str | None = None, kind: str = "counterexample") -> Trace:

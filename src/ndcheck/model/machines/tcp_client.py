@@ -22,7 +22,7 @@ class TcpClient(BoundMachine):
     established = State("ESTABLISHED")
     fin_wait_1 = State("FIN-WAIT-1")
     time_wait = State("TIME-WAIT")
-    closed_done = State("CLOSED", final=True)
+    closed_done = State("CLOSED-DONE", final=True)  # CLOSED after an orderly close
     failed = State("FAILED", final=True)
 
     send_syn = closed.to(syn_sent)
