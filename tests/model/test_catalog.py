@@ -27,6 +27,8 @@ PINNED = {
     "nat-boundary": (694, 1567),
     "qm3-race": (912, 1915),
     "require-inbound-auth-failure": (50, 85),
+    "sa-expiry-peer-gone": (3239, 7440),
+    "sa-expiry-rekey": (3331, 7269),
     "transport-mode": (65, 94),
 }
 

@@ -31,7 +31,8 @@ def test_expected_states_of_each_machine():
     assert [s.name for s in TcpServer.states] == [
         "LISTEN", "SYN-RECEIVED", "ESTABLISHED", "LAST-ACK", "CLOSED"]
     assert [s.name for s in IkeInitiator.states] == [
-        "IDLE", "MM1-SENT", "MM3-SENT", "MM5-SENT", "QM1-SENT", "QM3-SENT", "QM-DONE", "FAILED"]
+        "IDLE", "MM1-SENT", "MM3-SENT", "MM5-SENT", "QM1-SENT", "QM3-SENT", "QM-DONE", "FAILED",
+        "SA-EXPIRED"]
     assert [s.name for s in IkeResponder.states] == [
         "IDLE", "MM2-SENT", "MM4-SENT", "MM-DONE", "QM2-SENT", "QM-DONE", "FAILED"]
 
@@ -65,4 +66,4 @@ def test_responder_never_retransmits_on_its_own():
 
 
 def test_initiator_acquire_is_driven_only():
-    assert IkeInitiator.DRIVEN_EVENTS == ("acquire",)
+    assert IkeInitiator.DRIVEN_EVENTS == ("acquire", "sa_expire")

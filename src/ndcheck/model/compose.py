@@ -139,6 +139,8 @@ def build_system(sc: Scenario) -> System:
         for name, doc in HOST_FIELDS:
             fields.append(Field(f"{h}.{name}", 0, 1, 0, "bool", doc=doc))
     fields.extend(net.fields)
+    if sc.ike.sa_expiry:
+        fields.append(Field("sad.expired", 0, 1, 0, "bool", doc="the QM SAs have expired once (L-5)"))
 
     # ---- commands -------------------------------------------------------------------------
     cmds: list[Command] = []
@@ -161,6 +163,7 @@ def build_system(sc: Scenario) -> System:
                                                              st, t, ev, v))
         cmds.extend(_drop_commands(sc, net, h))
     cmds.extend(net.fault_commands())
+    cmds.extend(_expiry_commands(sc, net, machines, bindings))
     cmds = [c for c in cmds if not (c.guard.op == "const" and c.guard.args[0] == 0)]
     names = set()
     for c in cmds:
@@ -304,25 +307,18 @@ def _new_flow(h: str) -> Expr:
     return eq(F("server.tcp"), states.index("listen"))
 
 
-def _acquire(sc, net: Network, machines, bindings, h, acc: _Acc):
-    """Compose an ND trigger with the host's IKE initiator (``acquire``); A-4 coalescing.
-
-    The server has no initiator: the digest's figures show no server-initiated negotiation for
-    a flow the client opened (A-6/A-13), so a server-side trigger only records Acquire.
-    """
-    key = f"{h}.ike"
+def _drive(net: Network, machines, bindings, key: str, event: str, acc: _Acc):
+    """Forks of ``acc`` composed with each transition of ``key`` on the driven ``event``."""
     cls = machines[key]
-    if "acquire" not in {str(e) for e in getattr(cls, "events", [])} and not hasattr(cls, "acquire"):
-        return [(acc, "", (), (), ())]
     b = bindings[key]
-    out = []
-    sources = []
+    out, sources = [], []
+    h = key.split(".")[0]
     for st in _states(cls):
         for t in st.transitions:
-            if "acquire" not in [str(e) for e in t.events]:
+            if event not in [str(e) for e in t.events]:
                 continue
             sources.append(st.id)
-            for v in b.variants("acquire", st.id):
+            for v in b.variants(event, st.id):
                 a = acc.cond(eq(F(key), _ctl(key, cls, st.id))).cond(_cond_expr(b, t)).cond(v.guard)
                 a = a.set({key: _const(_ctl(key, cls, t.target.id))}).set(v.updates)
                 wire: tuple[Packet, ...] = ()
@@ -330,10 +326,41 @@ def _acquire(sc, net: Network, machines, bindings, h, acc: _Acc):
                     k = Key(h, msg, "")
                     a = a.set(net.produce(k))
                     wire += (k.packet(),)
-                out.append((a, f" +{key}.acquire@{st.id}" + (f"[{v.label}]" if v.label else ""), wire,
-                            ((key, "acquire", st.id),), v.rules))
+                out.append((a, f" +{key}.{event}@{st.id}" + (f"[{v.label}]" if v.label else ""), wire,
+                            ((key, event, st.id),), v.rules))
+    return out, sources
+
+
+def _acquire(sc, net: Network, machines, bindings, h, acc: _Acc):
+    """Compose an ND trigger with the host's IKE initiator (``acquire``); A-4 coalescing.
+
+    The server has no initiator: the digest's figures show no server-initiated negotiation for
+    a flow the client opened (A-6/A-13), so a server-side trigger only records Acquire.
+    """
+    key = f"{h}.ike"
+    if "acquire" not in getattr(machines[key], "DRIVEN_EVENTS", ()):
+        return [(acc, "", (), (), ())]
+    out, sources = _drive(net, machines, bindings, key, "acquire", acc)
+    cls = machines[key]
     others = and_(*[not_(eq(F(key), _ctl(key, cls, s))) for s in sources])
     out.append((acc.cond(others), f" +{key}.acquire:coalesced", (), (), ("A-4",)))
+    return out
+
+
+def _expiry_commands(sc: Scenario, net: Network, machines, bindings) -> list[Command]:
+    """SA lifetime expiry (knob ``ike.sa_expiry``): once both ends completed Quick Mode, their
+    QM SAs can be deleted together (one expiry per run).  Flow flags stay (A-5), so a secured flow
+    is held by ND-10 until IKE re-keys — or forever if the peer can no longer negotiate (L-5)."""
+    if not sc.ike.sa_expiry:
+        return []
+    acc = _Acc(eq(F("sad.expired"), 0), {"sad.expired": _const(1)})
+    out = []
+    for a1, s1, w1, e1, r1 in _drive(net, machines, bindings, "client.ike", "sa_expire", acc)[0]:
+        for a2, s2, w2, e2, r2 in _drive(net, machines, bindings, "server.ike", "sa_expire", a1)[0]:
+            out.append(Command(name="sad.expire" + s1 + s2, guard=a2.guard,
+                               updates=tuple(sorted(a2.ups.items())), wire=w1 + w2,
+                               events=e1 + e2, rules=("A-5",) + r1 + r2, kind="local",
+                               tags=("fault",)))
     return out
 
 

@@ -61,6 +61,8 @@ class IkeKnobs:
     responder_install: str = "qm2"   # responder installs inbound SA at QM2 (or QM3)
     retransmissions: int = 2         # initiator budget per negotiation (ND-28: responder none)
     ge_marking: str = "before"       # ND-7 applied before (or after) ND-9
+    sa_expiry: bool = False          # the QM SAs may expire once after both ends completed (L-5, A-5)
+    peer_drops_ipsec: bool = False   # ... and the server can no longer negotiate afterwards (L-5)
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,6 +89,7 @@ class NetworkKnobs:
 class Bounds:
     max_states: int = 2_000_000
     timeout: float = 300.0
+    max_memory: int = 0             # MB of resident memory; 0 = no limit (engines/memguard.py)
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,13 +109,15 @@ class Scenario:
     expect: dict[str, str] = field(default_factory=dict)
     source: str = "<built-in>"
 
-    def with_bounds(self, max_states: int | None = None, timeout: float | None = None) -> Scenario:
+    def with_bounds(self, max_states: int | None = None, timeout: float | None = None,
+                    max_memory: int | None = None) -> Scenario:
         b = self.bounds
         return replace(
             self,
             bounds=Bounds(
                 max_states if max_states is not None else b.max_states,
                 timeout if timeout is not None else b.timeout,
+                max_memory if max_memory is not None else b.max_memory,
             ),
         )
 
@@ -141,6 +146,7 @@ _RANGES = {
     ("network", "duplicate"): (0, 8),
     ("bounds", "max_states"): (1, 1_000_000_000),
     ("bounds", "timeout"): (0.001, 86_400),
+    ("bounds", "max_memory"): (0, 1_048_576),
 }
 _TOP = ("name", "description", "figure", "peer", "expect", *_SECTIONS)
 
@@ -226,6 +232,9 @@ def scenario_from_dict(raw: dict[str, Any], source: str = "<dict>") -> Scenario:
 def _check_consistency(sc: Scenario, source: str) -> None:
     if sc.network.capacity < 1:
         raise ScenarioError(f"{source}: network.capacity must be at least 1")
+    if sc.ike.peer_drops_ipsec and not sc.ike.sa_expiry:
+        raise ScenarioError(f"{source}: ike.peer_drops_ipsec needs ike.sa_expiry = true "
+                            "(the peer can only stop negotiating after its SAs expired)")
     if sc.peer != "capable" and sc.server.ipsec:
         # A non-capable peer has, by definition, no usable IPsec policy (L-2, ND-27) unless it
         # answers IKE without credentials while still enforcing an inbound rule.

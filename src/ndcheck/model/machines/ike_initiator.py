@@ -19,8 +19,8 @@ class IkeInitiator(BoundMachine):
     outbound.
     """
 
-    #: Events raised by another component (the ND outbound filter), never on their own.
-    DRIVEN_EVENTS = ("acquire",)
+    #: Events raised by another component (the ND outbound filter; SA expiry), never on their own.
+    DRIVEN_EVENTS = ("acquire", "sa_expire")
 
     idle = State("IDLE", initial=True)
     mm1_sent = State("MM1-SENT")
@@ -30,8 +30,11 @@ class IkeInitiator(BoundMachine):
     qm3_sent = State("QM3-SENT")
     established = State("QM-DONE")
     failed = State("FAILED")
+    expired = State("SA-EXPIRED")
 
-    acquire = idle.to(mm1_sent) | failed.to(mm1_sent) | established.to(qm1_sent)
+    acquire = (idle.to(mm1_sent) | failed.to(mm1_sent) | established.to(qm1_sent)
+               | expired.to(qm1_sent))
+    sa_expire = established.to(expired)
     recv_mm2 = mm1_sent.to(mm3_sent)
     recv_mm4 = mm3_sent.to(mm5_sent)
     recv_mm6 = mm5_sent.to(qm1_sent)
@@ -111,8 +114,10 @@ def bind(ctx: Ctx) -> Binding:
     # ND-1 / ND-11: no MM SA yet -> MM #1 carrying the ND vendor ID.
     e["acquire@idle"] = [V(send=["MM1"], updates=reset, rules=("ND-1",))]
     e["acquire@failed"] = [V(send=["MM1"], updates=reset, rules=("ND-1",))]
-    # MM SA exists (QM-DONE after a GE mismatch, ND-12): a new QM starts at #5.
+    # MM SA exists (QM-DONE after a GE mismatch, ND-12, or after SA expiry): a new QM at #5.
     e["acquire@established"] = _send_qm1(ctx, **reset)
+    e["acquire@expired"] = _send_qm1(ctx, **reset)
+    e["sa_expire"] = [V(updates={ctx.n("sa_in"): 0, ctx.n("sa_out"): 0})]
     e["recv_mm2"] = [V(recv="MM2", send=["MM3"], updates={**reset, ctx.n("mm_nd"): 1},
                        rules=("ND-4",))]
     e["recv_mm4"] = [V(recv="MM4", send=["MM5"], updates=reset, rules=("ND-5",))]

@@ -36,6 +36,11 @@ class IkeResponder(BoundMachine):
     fail_auth = mm4_sent.to(failed, cond="no_credential") | failed.to.itself()
     recv_qm1 = mm_done.to(qm2_sent) | qm2_sent.to.itself() | established.to(qm2_sent)
     recv_qm3 = qm2_sent.to(established) | established.to.itself(cond="commit")
+    sa_expire = established.to(mm_done, unless="ipsec_gone") | established.to(failed, cond="ipsec_gone")
+    ignore_qm1 = failed.to.itself()
+
+    #: Raised by SA expiry (composition), never on its own.
+    DRIVEN_EVENTS = ("sa_expire",)
 
     answers = guard("answers")
     silent = guard("silent")
@@ -43,6 +48,7 @@ class IkeResponder(BoundMachine):
     capable = guard("capable")
     no_credential = guard("no_credential")
     commit = guard("commit")
+    ipsec_gone = guard("ipsec_gone")
 
 
 def fields(ctx: Ctx) -> list[Field]:
@@ -61,6 +67,7 @@ def bind(ctx: Ctx) -> Binding:
         "capable": peer == "capable",
         "no_credential": peer == "no-credential",
         "commit": commit,
+        "ipsec_gone": ctx.sc.ike.peer_drops_ipsec,
     })
     e = b.effects
     # ND-2: MM #1 carries the ND vendor ID (ND-1) -> NDSupported; ND-3: MM #2 carries ours.
@@ -96,6 +103,10 @@ def bind(ctx: Ctx) -> Binding:
                                 updates={ctx.n("sa_in"): 1, ctx.n("sa_out"): 1},
                                 rules=("ND-24",))]
     e["recv_qm3@established"] = [V(recv="QM3", send=["CONNECTED"], label="dup", rules=("ND-24",))]
+    # SA lifetime expiry (L-5): the SAs are deleted; a capable responder is ready for a new QM,
+    # a responder that lost its IPsec capability fails every later negotiation silently.
+    e["sa_expire"] = [V(updates={ctx.n("sa_in"): 0, ctx.n("sa_out"): 0})]
+    e["ignore_qm1"] = [V(recv=m, label=m) for m in qm1_variants(_peer_ctx(ctx))]
     _ = pol
     return b
 
