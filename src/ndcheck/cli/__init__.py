@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 
 SUBCOMMANDS = ("scenarios", "explore", "check", "trace", "conform", "prove", "mutants",
@@ -35,7 +36,14 @@ def build_parser() -> argparse.ArgumentParser:
                 continue  # not built yet
             raise
         mod.register(sub)
+    p.set_defaults(commands=tuple(sub.choices))
     return p
+
+
+def _error(message: str) -> None:
+    """One line on stderr, whatever the message contains (exit statuses are the caller's)."""
+    text = "; ".join(part.strip() for part in message.splitlines() if part.strip())
+    print(f"ndcheck: error: {text}", file=sys.stderr)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -52,12 +60,22 @@ def main(argv: list[str] | None = None) -> int:
         parser = build_parser()
         args = parser.parse_args(argv)
         if not getattr(args, "run", None):
-            parser.print_help()
-            return 2
+            raise UsageError(f"missing COMMAND; choose one of: {', '.join(args.commands)} "
+                             "(ndcheck -h for help)")
         return int(args.run(args) or 0)
     except known as e:
-        print(f"ndcheck: error: {e}", file=sys.stderr)
+        _error(str(e))
         return 2
+    except BrokenPipeError:  # output piped into `head` and closed early: stop quietly
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141
+    except OSError as e:  # an unreadable input or unwritable output path
+        where = f"{e.filename}: " if e.filename else ""
+        _error(f"{where}{e.strerror or e}")
+        return 2
+    except MemoryError:
+        _error("out of memory; bound the search with --max-states, --timeout or --max-memory")
+        return 3
     except KeyboardInterrupt:
         print("ndcheck: interrupted", file=sys.stderr)
         return 130

@@ -13,6 +13,9 @@ def add_bounds(p: argparse.ArgumentParser) -> None:
                    help="stop exploring after N states (result: truncated, undetermined)")
     p.add_argument("--timeout", type=_positive_float, default=None, metavar="SECONDS",
                    help="stop exploring after this many seconds (result: truncated)")
+    p.add_argument("--max-memory", type=_positive_int, default=None, metavar="MB",
+                   help="stop exploring once the process uses more than MB megabytes of memory "
+                        "(result: truncated; also NDCHECK_MAX_MEMORY)")
 
 
 def _positive_int(text: str) -> int:
@@ -51,7 +54,20 @@ def select(names: list[str], file: str | None = None) -> list[Scenario]:
 
 
 def with_bounds(sc: Scenario, args) -> Scenario:
-    return sc.with_bounds(getattr(args, "max_states", None), getattr(args, "timeout", None))
+    return sc.with_bounds(getattr(args, "max_states", None), getattr(args, "timeout", None),
+                          getattr(args, "max_memory", None))
+
+
+def output_path(text: str) -> str:
+    """An argparse type for output files: the folder must exist (checked before any work)."""
+    import os
+
+    folder = os.path.dirname(os.path.abspath(text))
+    if not text or os.path.isdir(text):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a file name")
+    if not os.path.isdir(folder):
+        raise argparse.ArgumentTypeError(f"cannot write {text!r}: folder {folder!r} does not exist")
+    return text
 
 
 @contextmanager

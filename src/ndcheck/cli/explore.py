@@ -4,20 +4,26 @@ from __future__ import annotations
 
 from ..engines.explicit import explore
 from ..model.compose import build_system
-from .common import add_bounds, progress_bar, select, with_bounds
+from .common import add_bounds, output_path, progress_bar, select, with_bounds
 
 
 def register(sub) -> None:
     p = sub.add_parser("explore", help="explore a scenario's product graph and report its size")
-    p.add_argument("name", help="scenario name (see `ndcheck scenarios`)")
-    p.add_argument("--graphml", metavar="OUT", help="write the product graph as GraphML")
-    p.add_argument("--dot", metavar="OUT", help="write the product graph as Graphviz DOT")
+    p.add_argument("name", nargs="?", help="scenario name (see `ndcheck scenarios`)")
+    p.add_argument("--file", metavar="F.toml", help="explore a scenario file instead of a catalog name")
+    p.add_argument("--graphml", metavar="OUT", type=output_path, help="write the product graph as GraphML")
+    p.add_argument("--dot", metavar="OUT", type=output_path, help="write the product graph as Graphviz DOT")
     add_bounds(p)
     p.set_defaults(run=run)
 
 
 def run(args) -> int:
-    sc = with_bounds(select([args.name])[0], args)
+    from . import UsageError
+
+    if bool(args.name) == bool(args.file):
+        raise UsageError("ndcheck explore: give one scenario: a NAME from `ndcheck scenarios` "
+                         "or --file F.toml")
+    sc = with_bounds(select([args.name] if args.name else [], args.file)[0], args)
     system = build_system(sc)
     with progress_bar(f"exploring {sc.name}") as update:
         g = explore(system, progress=update)

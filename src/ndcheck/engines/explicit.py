@@ -1,28 +1,96 @@
 """Explicit-state exploration: BFS over the compiled successor function into a product graph.
 
-The explorer keeps its own compact structures (a dict from state tuple to integer id, edge
-arrays, BFS parent pointers); the networkx graph is built from them on demand
-(:meth:`Graph.to_networkx`).  Bounds (``max_states``, ``timeout``, channel capacity overflow)
-mark the result truncated; a truncated graph never yields ``holds``.
+States are packed integers (:class:`~ndcheck.engines.codegen.Layout`: one ``int`` per state,
+fields at fixed bit offsets); the visited set is a dict from packed state to integer id, edges
+are three ``array('i')`` columns and BFS parent pointers give shortest paths.  ``Graph.states``
+decodes to the field tuples everyone else uses; ``Graph.packed`` is the raw list.  The
+networkx graph is built from the arrays on demand (:meth:`Graph.to_networkx`).  Bounds
+(``max_states``, ``timeout``, channel capacity overflow) mark the result truncated; a truncated
+graph never yields ``holds``.
+
+Order is deterministic: states are numbered in BFS order, and a state's successors are
+reported in the fixed order of the generated decision tree (:func:`codegen.command_order`),
+independent of ``PYTHONHASHSEED``.
 """
 
 from __future__ import annotations
 
 import time
 from array import array
+from bisect import bisect_left, bisect_right
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Callable
+from typing import Callable, Iterator
 
 from ..model.ir import System
-from .codegen import compile_successors
+from .codegen import Layout, compile_packed, layout_of
+
+
+class StateView(Sequence):
+    """Read-only sequence of state tuples over the packed states (decoded on access)."""
+
+    __slots__ = ("_packed", "_layout", "_index")
+
+    def __init__(self, packed: list[int], layout: Layout):
+        self._packed = packed
+        self._layout = layout
+        self._index: dict[int, int] | None = None
+
+    def __len__(self) -> int:
+        return len(self._packed)
+
+    def __getitem__(self, i):
+        if isinstance(i, slice):
+            dec = self._layout.decode
+            return [dec(p) for p in self._packed[i]]
+        return self._layout.decode(self._packed[i])
+
+    def __iter__(self) -> Iterator[tuple[int, ...]]:
+        return map(self._layout.decode, self._packed)
+
+    def _lookup(self) -> dict[int, int]:
+        if self._index is None:
+            self._index = {p: i for i, p in enumerate(self._packed)}
+        return self._index
+
+    def index(self, state, start: int = 0, stop: int | None = None) -> int:
+        try:
+            i = self._lookup().get(self._layout.encode(tuple(state)))
+        except ValueError:
+            i = None
+        if i is None or i < start or (stop is not None and i >= stop):
+            raise ValueError(f"{tuple(state)!r} is not a reachable state")
+        return i
+
+    def __contains__(self, state) -> bool:
+        try:
+            self.index(state)
+        except (ValueError, TypeError):
+            return False
+        return True
+
+    def __eq__(self, other) -> bool:
+        if isinstance(other, StateView):
+            return self._packed == other._packed and self._layout.names == other._layout.names
+        if isinstance(other, (list, tuple)):
+            return len(other) == len(self) and all(a == tuple(b) for a, b in zip(self, other))
+        return NotImplemented
+
+    def __repr__(self) -> str:
+        return f"<{len(self)} states>"
 
 
 @dataclass
 class Graph:
-    """The explored product graph of one system."""
+    """The explored product graph of one system.
+
+    ``states[sid]`` is the state tuple of id ``sid`` (decoded from ``packed[sid]``); ``src``,
+    ``dst``, ``act`` are the edges in exploration order (``src`` is non-decreasing); ``parent`` /
+    ``parent_act`` are the BFS tree, so :meth:`path_to` is a shortest path.
+    """
 
     system: System
-    states: list[tuple[int, ...]]
+    packed: list
     src: array
     dst: array
     act: array
@@ -32,15 +100,41 @@ class Graph:
     reason: str = ""
     seconds: float = 0.0
     overflow_states: int = 0
+    compile_seconds: float = 0.0
+    layout: Layout | None = field(default=None, repr=False)
     _nx: object = field(default=None, repr=False)
+    _view: StateView | None = field(default=None, repr=False)
+
+    def __post_init__(self) -> None:
+        if self.layout is None:
+            self.layout = layout_of(self.system)
+        if self.packed and not isinstance(self.packed[0], int):
+            # built from state tuples (compatibility): pack them
+            self.packed = [self.layout.encode(s) for s in self.packed]
+
+    @property
+    def states(self) -> StateView:
+        if self._view is None:
+            self._view = StateView(self.packed, self.layout)
+        return self._view
 
     @property
     def n_states(self) -> int:
-        return len(self.states)
+        return len(self.packed)
 
     @property
     def n_edges(self) -> int:
         return len(self.src)
+
+    def state(self, sid: int) -> tuple[int, ...]:
+        return self.layout.decode(self.packed[sid])
+
+    def index_of(self, state) -> int | None:
+        """The id of a state tuple, or None if it was not reached."""
+        try:
+            return self.states.index(state)
+        except ValueError:
+            return None
 
     def path_to(self, sid: int) -> list[tuple[int, int]]:
         """Shortest (BFS) path from the initial state: list of (command index, state id)."""
@@ -67,13 +161,10 @@ class Graph:
         return self._nx
 
     def successors_of(self, sid: int) -> list[tuple[int, int]]:
-        """(command, successor id) pairs of a state (linear in edges; for small uses)."""
-        if not hasattr(self, "_out"):
-            out: dict[int, list[tuple[int, int]]] = {}
-            for u, v, a in zip(self.src, self.dst, self.act):
-                out.setdefault(u, []).append((a, v))
-            self._out = out
-        return self._out.get(sid, [])
+        """(command, successor id) pairs of a state, in exploration order (binary search on src)."""
+        lo = bisect_left(self.src, sid)
+        hi = bisect_right(self.src, sid, lo)
+        return list(zip(self.act[lo:hi], self.dst[lo:hi]))
 
 
 def explore(system: System, max_states: int | None = None, timeout: float | None = None,
@@ -84,43 +175,49 @@ def explore(system: System, max_states: int | None = None, timeout: float | None
         max_states = sc.bounds.max_states if sc else 2_000_000
     if timeout is None:
         timeout = sc.bounds.timeout if sc else 300.0
-    succ, _ = compile_successors(system)
+    tc = time.perf_counter()
+    succ, _, lay = compile_packed(system)
     t0 = time.perf_counter()
-    init = system.init
-    ids: dict[tuple[int, ...], int] = {init: 0}
+    init = lay.encode(system.init)
+    ids: dict[int, int] = {init: 0}
     states = [init]
     src, dst, act = array("i"), array("i"), array("i")
     parent, parent_act = array("i", [0]), array("i", [-1])
     truncated, reason = False, ""
     overflow = 0
+    ids_get = ids.get
+    add_state = states.append
+    add_src, add_dst, add_act = src.append, dst.append, act.append
+    add_parent, add_parent_act = parent.append, parent_act.append
+    n = 1
     i = 0
     next_report = 2000
-    while i < len(states):
-        s = states[i]
-        out, ovf = succ(s)
+    while i < n:
+        out, ovf = succ(states[i])
         if ovf:
             overflow += 1
         for a, t in out:
-            j = ids.get(t)
+            j = ids_get(t)
             if j is None:
-                if len(states) >= max_states:
+                if n >= max_states:
                     truncated, reason = True, f"max-states {max_states} reached"
                     break
-                j = len(states)
+                j = n
+                n += 1
                 ids[t] = j
-                states.append(t)
-                parent.append(i)
-                parent_act.append(a)
-            src.append(i)
-            dst.append(j)
-            act.append(a)
+                add_state(t)
+                add_parent(i)
+                add_parent_act(a)
+            add_src(i)
+            add_dst(j)
+            add_act(a)
         if truncated:
             break
         i += 1
         if i >= next_report:
             next_report += 2000
             if progress:
-                progress(i, len(states))
+                progress(i, n)
             if time.perf_counter() - t0 > timeout:
                 truncated, reason = True, f"timeout {timeout:g}s reached"
                 break
@@ -128,6 +225,6 @@ def explore(system: System, max_states: int | None = None, timeout: float | None
         truncated, reason = True, (f"channel capacity {sc.network.capacity if sc else '?'} "
                                    f"exceeded in {overflow} states")
     if progress:
-        progress(i, len(states))
+        progress(i, n)
     return Graph(system, states, src, dst, act, parent, parent_act, truncated, reason,
-                 time.perf_counter() - t0, overflow)
+                 time.perf_counter() - t0, overflow, t0 - tc, lay)

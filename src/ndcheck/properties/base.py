@@ -4,10 +4,18 @@ Kinds (DESIGN.md "Properties"):
 
 * ``always``: ``state`` is an IR expression over fields that must hold in every reachable state.
 * ``never_action``: ``actions`` selects commands (by :class:`~ndcheck.model.ir.Command`) that
-  must never fire; equivalently, no reachable state enables one of them.
+  must never fire; equivalently, no reachable state enables one of them.  An optional ``pre``
+  narrows a selected command to the pre-states where its firing is a violation:
+  ``pre(system, command)`` is an IR expression over the **pre-state**; a condition about the
+  post-state is written by substituting the command's updates
+  (:func:`~ndcheck.model.ir.substitute`), so it stays an expression over the pre-state.  The
+  property is violated iff some reachable state satisfies ``guard ∧ pre`` of a selected
+  command — :meth:`Property.firings` lists exactly these conditions, :meth:`Property.bad`
+  their disjunction, which is what the z3 engine refutes.
 * ``sometimes``: ``state`` must hold in at least one reachable state (a witness; non-vacuity).
-* ``eventually``: from every reachable state satisfying ``trigger``, every fair continuation
-  reaches ``state`` (checked on bottom strongly connected components).
+* ``eventually``: from every reachable state satisfying ``trigger`` (no trigger: from the
+  initial state), every fair continuation reaches ``state`` (checked on bottom strongly
+  connected components; see :mod:`ndcheck.properties.check` for the fairness assumption).
 
 Predicates are built from a :class:`~ndcheck.model.ir.System` (field names depend on the
 scenario), so the explicit engine evaluates them on state tuples and the z3 engine translates
@@ -20,31 +28,68 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Callable
 
-from ..model.ir import Command, Expr, System
+from ..model.ir import TRUE, Command, Expr, System, and_, not_, or_
 
 KINDS = ("always", "never_action", "sometimes", "eventually")
 
 
+def _always_applies(system: System) -> bool:
+    return True
+
+
 @dataclass(frozen=True, slots=True)
 class Property:
+    """A named, documented predicate over a system (one digest id, one kind, one claim)."""
+
     id: str                      # digest id: S-1, L-2, H-1, ... (unique)
     name: str                    # snake_case
     kind: str                    # one of KINDS
     claim: str                   # one English sentence
     rules: tuple[str, ...] = ()  # rule ids it rests on
-    concern: str = ""            # grouping: downgrade, upgrade, fallback, ge, ike, tcp
+    concern: str = ""            # grouping: downgrade, upgrade, fallback, ge, policy, ike, tcp
     state: Callable[[System], Expr] | None = None
     actions: Callable[[System, Command], bool] | None = None
     trigger: Callable[[System], Expr] | None = None
-    applies: Callable[[System], bool] = field(default=lambda s: True)
+    applies: Callable[[System], bool] = field(default=_always_applies)
+    pre: Callable[[System, Command], Expr] | None = None   # never_action only (see module doc)
+    note: str = ""               # why the model does (not) show what the digest suspects
 
     @property
     def safety(self) -> bool:
         return self.kind in ("always", "never_action")
 
+    def firings(self, system: System) -> list[tuple[int, Expr]]:
+        """never_action: ``(command index, guard ∧ pre)`` for every selected command.
+
+        The property is violated iff some reachable state satisfies one of the conditions;
+        commands whose condition folds to false are left out.
+        """
+        if self.kind != "never_action" or self.actions is None:
+            raise ValueError(f"{self.id} is a {self.kind} property; firings() is for never_action")
+        out = []
+        for i, c in enumerate(system.commands):
+            if not self.actions(system, c):
+                continue
+            cond = and_(c.guard, self.pre(system, c) if self.pre else TRUE)
+            if cond.op == "const" and cond.args[0] == 0:
+                continue
+            out.append((i, cond))
+        return out
+
+    def bad(self, system: System) -> Expr:
+        """Safety properties: the set of bad (pre-)states as one IR expression."""
+        if self.kind == "always":
+            assert self.state is not None
+            return not_(self.state(system))
+        if self.kind == "never_action":
+            return or_(*[c for _, c in self.firings(system)])
+        raise ValueError(f"{self.id} is a {self.kind} property, not a safety property")
+
 
 @dataclass(frozen=True, slots=True)
 class Verdict:
+    """The outcome of checking one property on one scenario with one engine."""
+
     property: Property
     verdict: str                 # holds / violated / undetermined
     engine: str = "explicit"
