@@ -19,6 +19,7 @@ PINNED = {
     "fig7-duplicates": (5042, 9905),
     "fig7-fifo": (168, 268),
     "fig7-lossy": (53546, 220277),
+    "fig7-premature-timeouts": (3689, 9711),
     "fig8-icmp-peer": (71, 131),
     "fig8-no-credential": (337, 758),
     "fig8-silent-lossy": (4068, 14673),
