@@ -138,6 +138,9 @@ def build_system(sc: Scenario) -> System:
             fields.extend(mod.fields(ctxs[h]))
         for name, doc in HOST_FIELDS:
             fields.append(Field(f"{h}.{name}", 0, 1, 0, "bool", doc=doc))
+        if getattr(sc, h).allow_clear_timeout:
+            fields.append(Field(f"{h}.grace_over", 0, 1, 0, "bool",
+                                doc="A-14: the SA's allow-clear grace timer has expired"))
     fields.extend(net.fields)
     if sc.ike.sa_expiry:
         fields.append(Field("sad.expired", 0, 1, 0, "bool", doc="the QM SAs have expired once (L-5)"))
@@ -164,6 +167,7 @@ def build_system(sc: Scenario) -> System:
         cmds.extend(_drop_commands(sc, net, h))
     cmds.extend(net.fault_commands())
     cmds.extend(_expiry_commands(sc, net, machines, bindings))
+    cmds.extend(_grace_commands(sc))
     cmds = [c for c in cmds if not (c.guard.op == "const" and c.guard.args[0] == 0)]
     names = set()
     for c in cmds:
@@ -361,6 +365,18 @@ def _expiry_commands(sc: Scenario, net: Network, machines, bindings) -> list[Com
                                updates=tuple(sorted(a2.ups.items())), wire=w1 + w2,
                                events=e1 + e2, rules=("A-5",) + r1 + r2, kind="local",
                                tags=("fault",)))
+    return out
+
+
+def _grace_commands(sc: Scenario) -> list[Command]:
+    """A-14: the allow-clear grace timer of a host's inbound SA may expire at any time."""
+    out = []
+    for h in HOSTS:
+        if getattr(sc, h).allow_clear_timeout:
+            g = and_(eq(F(f"{h}.sa_in"), 1), eq(F(f"{h}.grace_over"), 0))
+            out.append(Command(name=f"{h}.sad.allow_clear_timeout", guard=g,
+                               updates=((f"{h}.grace_over", _const(1)),), rules=("A-14",),
+                               kind="local", tags=(h,)))
     return out
 
 

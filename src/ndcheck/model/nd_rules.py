@@ -70,8 +70,10 @@ INBOUND_ND: tuple[Row, ...] = (
         note="clear first packet at an ND_SECURE server (ALE INBOUND_INITIATE_SECURE, A-10)"),
     Row("ND-18/accept", "ND-18", _w(esp=False, new=False, secure=False), "accept",
         note="clear packet of an existing flow with Secure=0"),
-    Row("ND-18/drop", "ND-18", _w(esp=False, new=False, secure=True), "drop",
+    Row("ND-18/drop", "ND-18", _w(esp=False, new=False, secure=True, grace=False), "drop",
         note="clear packet of a secured flow: silent discard"),
+    Row("A-14/accept-grace", "ND-18", _w(esp=False, new=False, secure=True, grace=True), "accept",
+        note="ndAllowClearTimeoutSeconds variant: clear still accepted during the SA's grace window"),
     Row("ND-19/accept", "ND-19", _w(esp=True, sa_in=True), "accept", set_secure=True,
         note="ESP decapsulated: Secure:=1"),
     Row("ND-19/drop-no-sa", "ND-19", _w(esp=True, sa_in=False), "drop",
@@ -137,6 +139,9 @@ def _preds_in(host: str, sc: Scenario, esp: bool, new_flow: Expr) -> dict[str, E
         "accept_clear_new": p.inbound == "boundary",
         "secure": eq(_h(host, "secure"), 1),
         "sa_in": eq(_h(host, "sa_in"), 1),
+        # A-14 (policy knob allow_clear_timeout): the inbound SA's clear-acceptance window is open.
+        "grace": and_(p.allow_clear_timeout, eq(_h(host, "sa_in"), 1),
+                      eq(_h(host, "grace_over"), 0)),
     }
 
 

@@ -35,11 +35,14 @@ class Policy:
     ND_BOUNDARY (clear new flows accepted, ND-17), ``secure`` = ND_SECURE (clear new flows
     dropped by the ALE accept layer, A-10, figure 19), ``require`` = plain transport mode,
     ``none`` = no IPsec.  ``guaranteed_encryption`` is the GE rule flag (ND-7).
+    ``allow_clear_timeout`` models Windows' ``ndAllowClearTimeoutSeconds`` (A-14): once an inbound
+    SA exists, clear packets of a secured flow are still accepted until a grace timer expires.
     """
 
     outbound: str = "request"
     inbound: str = "boundary"
     guaranteed_encryption: bool = False
+    allow_clear_timeout: bool = False  # A-14: ndAllowClearTimeoutSeconds grace after an SA exists
 
     @property
     def nd(self) -> bool:
