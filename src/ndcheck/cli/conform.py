@@ -1,0 +1,56 @@
+"""``ndcheck conform NAME WIRE_FILE``: is an observed packet sequence a behaviour of the model?
+
+Exit status: 0 accepted, 1 rejected (the longest accepted prefix and the packets the model
+allowed next are printed), 2 bad input (unknown scenario, malformed wire trace), 3 rejected by
+a truncated exploration (undetermined: the missing states might accept it).
+"""
+
+from __future__ import annotations
+
+import sys
+
+from .common import add_bounds, progress_bar, select, with_bounds
+
+
+def register(sub) -> None:
+    p = sub.add_parser("conform", help="check an observed wire trace against a scenario's model")
+    p.add_argument("name", help="scenario name (see `ndcheck scenarios`)")
+    p.add_argument("wire_file", metavar="WIRE_FILE",
+                   help="one packet per line: SENDER>RECEIVER MESSAGE [clear|esp], '#' comments")
+    p.add_argument("--witness", choices=("text", "json", "mermaid", "svg"), default=None,
+                   help="also print the accepted witness path in this format")
+    p.add_argument("-o", "--output", metavar="OUT", help="write the witness to OUT (with --witness)")
+    add_bounds(p)
+    p.set_defaults(run=run)
+
+
+def run(args) -> int:
+    from ..engines.explicit import explore
+    from ..model.compose import build_system
+    from ..properties.conform import conform, describe
+    from ..properties.wire import read_wire
+
+    sc = with_bounds(select([args.name])[0], args)
+    wire = read_wire(args.wire_file)  # WireError -> exit 2 (cli/__init__)
+    system = build_system(sc)
+    with progress_bar(f"exploring {sc.name}") as update:
+        graph = explore(system, progress=update)
+    result = conform(graph, wire.packets)
+    print(describe(result, wire.lines, sc.name))
+    if result.accepted and args.witness:
+        from ..properties.render import render
+        from . import UsageError
+
+        text = render(result.witness, system, args.witness)
+        if args.output:
+            try:
+                with open(args.output, "w", encoding="utf-8") as fh:
+                    fh.write(text)
+            except OSError as e:
+                raise UsageError(f"cannot write {args.output}: {e.strerror or e}") from None
+            print(f"wrote {args.output}", file=sys.stderr)
+        else:
+            sys.stdout.write(text)
+    if result.accepted:
+        return 0
+    return 3 if result.truncated else 1

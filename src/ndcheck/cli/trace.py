@@ -1,0 +1,72 @@
+"""``ndcheck trace NAME PROPERTY``: the shortest counterexample (or witness) of one property, drawn.
+
+Exit status: 0 a trace was found (and replayed), 1 none exists (the property holds, or a
+``sometimes`` property has no witness), 2 bad input (unknown scenario or property, a property
+that does not apply to the scenario, an unwritable output), 3 no trace and the exploration was
+truncated (undetermined).
+"""
+
+from __future__ import annotations
+
+import sys
+
+from . import UsageError
+from .common import add_bounds, progress_bar, select, with_bounds
+
+FORMATS = ("text", "json", "mermaid", "svg")
+
+
+def register(sub) -> None:
+    p = sub.add_parser("trace", help="shortest counterexample or witness of a property, as text, "
+                                     "JSON, Mermaid or SVG")
+    p.add_argument("name", help="scenario name (see `ndcheck scenarios`)")
+    p.add_argument("property", help="property id or name (S-1, H-2, secure_flow_never_sends_clear, ...)")
+    p.add_argument("--format", choices=FORMATS, default="text",
+                   help="text table (default), JSON steps, Mermaid sequenceDiagram, SVG chart")
+    p.add_argument("-o", "--output", metavar="OUT", help="write to OUT instead of standard output")
+    add_bounds(p)
+    p.set_defaults(run=run)
+
+
+def _lookup(prop: str):
+    from ..properties.catalog import get_property
+
+    try:
+        return get_property(prop)
+    except KeyError as e:  # UnknownProperty: its message lists the available ids
+        raise UsageError(str(e.args[0]) if e.args else f"unknown property {prop!r}") from None
+
+
+def run(args) -> int:
+    from ..engines.explicit import explore
+    from ..model.compose import build_system
+    from ..properties.check import shortest_trace
+    from ..properties.render import render
+
+    sc = with_bounds(select([args.name])[0], args)
+    prop = _lookup(args.property)
+    system = build_system(sc)
+    with progress_bar(f"exploring {sc.name}") as update:
+        graph = explore(system, progress=update)
+    trace = shortest_trace(graph, prop.id)
+    if trace is None:
+        what = {"sometimes": "no witness exists"}.get(prop.kind, "no counterexample: the property holds")
+        if graph.truncated:
+            print(f"{sc.name}: {prop.id} ({prop.name}): no trace found, but the exploration was "
+                  f"truncated ({graph.reason}): undetermined", file=sys.stderr)
+            return 3
+        print(f"{sc.name}: {prop.id} ({prop.name}): {what} "
+              f"({graph.n_states} states explored)", file=sys.stderr)
+        return 1
+    text = render(trace, graph.system, args.format)
+    if args.output:
+        try:
+            with open(args.output, "w", encoding="utf-8") as fh:
+                fh.write(text)
+        except OSError as e:
+            raise UsageError(f"cannot write {args.output}: {e.strerror or e}") from None
+        print(f"wrote {args.output}: {trace.kind} of {prop.id} in {sc.name}, "
+              f"{len(trace.steps)} step{'s' if len(trace.steps) != 1 else ''} ({args.format})", file=sys.stderr)
+    else:
+        sys.stdout.write(text)
+    return 0

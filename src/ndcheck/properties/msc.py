@@ -1,0 +1,281 @@
+"""Message sequence charts: a replayed trace read as packets with a send step and an end step.
+
+Renderers that draw a trace like figures 7 and 8 of MS-IKEE §3.7 need more than the wire
+column: which step consumed each packet, and how (delivered, dropped by an ND inbound filter,
+lost by the network, ignored by a peer without IKE).  :func:`chart` recovers that from the
+trace's state vectors: each step's change of channel contents (per channel entry: direction,
+message, protection) is matched against the packets the step put on the wire; a consumed entry
+ends the oldest copy of it still in flight.  Packets never consumed are still in flight at the
+end of the trace.  The chart also collects the notes a reader needs: packets held by ND-10/ND-15,
+the IKE outcome ("IPsec Successful/Unsuccessful Negotiation", as in figures 7 and 8), the flows'
+Secure flag (ND-14, ND-19), TCP reaching ESTABLISHED or giving up, duplications, and the start of
+a lasso's cycle.
+
+>>> from ndcheck import CATALOG, build_system, explore
+>>> from ndcheck.properties.trace import trace_to_state
+>>> system = build_system(CATALOG["fig19-require-inbound"])
+>>> g = explore(system)
+>>> t = trace_to_state(g, 2)   # SYN + MM #1, then the server's ND filter drops the SYN
+>>> [(m.wire, m.sent, m.ended, m.fate, m.rule) for m in chart(t, system).messages]
+[('client>server SYN clear', 1, 2, 'dropped', 'ND-17/drop-new'), ('client>server MM1', 1, None, 'in flight', '')]
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import dataclass
+
+from ..model.ir import System
+from ..model.messages import wire_name
+from ..model.network import Network, direction
+from .trace import Trace
+
+__all__ = ["LANES", "LANE_TITLES", "Chart", "Message", "Note", "chart", "lane_of"]
+
+#: The four lanes of figures 7/8, left to right.
+LANES = ("client.tcp", "client.ike", "server.ike", "server.tcp")
+LANE_TITLES = {
+    "client.tcp": "client TCP",
+    "client.ike": "client IPsec/IKE",
+    "server.ike": "server IPsec/IKE",
+    "server.tcp": "server TCP",
+}
+
+FATES = ("delivered", "dropped", "lost", "ignored", "in flight")
+
+
+def lane_of(host: str, ike: bool) -> str:
+    return f"{host}.{'ike' if ike else 'tcp'}"
+
+
+@dataclass(frozen=True, slots=True)
+class Message:
+    """One packet copy: sent at step ``sent`` (1-based), consumed at step ``ended`` (or None)."""
+
+    sender: str
+    receiver: str
+    message: str              # wire name: SYN, DATA, MM1, ...
+    internal: str             # model message id: DATA2, ACK1, QM1/B, ...
+    protection: str | None    # "clear" / "esp" for TCP segments, None for IKE
+    sent: int
+    ended: int | None
+    fate: str                 # one of FATES
+    rule: str = ""            # the inbound rule row that dropped it (ND-17/drop-new, ...)
+    duplicate: bool = False   # a copy made by the network (duplication fault)
+
+    @property
+    def ike(self) -> bool:
+        return self.protection is None
+
+    @property
+    def esp(self) -> bool:
+        return self.protection == "esp"
+
+    @property
+    def wire(self) -> str:
+        return f"{self.sender}>{self.receiver} {self.message}" + (
+            f" {self.protection}" if self.protection else "")
+
+    @property
+    def label(self) -> str:
+        """Short text: ``DATA2 clear``, ``MM1``; the wire name keeps the data/ack number."""
+        name = self.internal.partition("/")[0]
+        if name == "ACKF":
+            name = "ACK (FIN)"
+        return name + (f" {self.protection}" if self.protection else "")
+
+    @property
+    def src_lane(self) -> str:
+        return lane_of(self.sender, self.ike)
+
+    @property
+    def dst_lane(self) -> str:
+        return lane_of(self.receiver, self.ike)
+
+
+@dataclass(frozen=True, slots=True)
+class Note:
+    """Something that happens at one step on one or more lanes (not a packet)."""
+
+    step: int
+    lanes: tuple[str, ...]
+    text: str
+    kind: str   # held / success / failure / secure / tcp / dup / loop
+
+
+@dataclass(frozen=True, slots=True)
+class Chart:
+    """A trace read as a message sequence chart: step actions, packet copies, notes."""
+
+    # (defined before the ``property`` field, which shadows the builtin inside the class body)
+    @property
+    def n_steps(self) -> int:
+        return len(self.actions)
+
+    scenario: str
+    property: str | None
+    kind: str
+    actions: tuple[str, ...]          # action of step i at index i-1
+    messages: tuple[Message, ...]     # in send order
+    notes: tuple[Note, ...]           # in step order
+    loop_start: int | None = None
+    unmatched: tuple[int, ...] = ()   # steps that consumed a copy no earlier step sent (a bug)
+
+    def messages_sent_at(self, step: int) -> list[Message]:
+        return [m for m in self.messages if m.sent == step and not m.duplicate]
+
+    def notes_at(self, step: int) -> list[Note]:
+        return [n for n in self.notes if n.step == step]
+
+    def ended_at(self, step: int) -> list[Message]:
+        return [m for m in self.messages if m.ended == step]
+
+
+# --------------------------------------------------------------------------------------------
+
+
+def _channel_reader(system: System):
+    """A function state -> Counter[(src, msg, prot)] of the packets in flight."""
+    alphabet: dict = dict(system.constants.get("alphabet", {}))  # type: ignore[call-overload]
+    counters: list[tuple[int, tuple[str, str, str]]] = []
+    slots: list[tuple[int, dict[int, tuple[str, str, str]]]] = []
+    for src, keys in alphabet.items():
+        d = direction(src)
+        for k in keys:
+            name = Network.counter(k)  # multiset channel: one counter per entry
+            if name in system.index:
+                counters.append((system.index[name], (k.src, k.msg, k.prot)))
+        by_label = {k.label(): (k.src, k.msg, k.prot) for k in keys}
+        i = 0
+        while f"net.{d}[{i}]" in system.index:
+            f = system.fields[system.index[f"net.{d}[{i}]"]]
+            codes = {j: by_label[lab] for j, lab in enumerate(f.labels) if lab in by_label}
+            slots.append((system.index[f.name], codes))
+            i += 1
+
+    def read(state) -> Counter:
+        out: Counter = Counter()
+        for idx, key in counters:
+            if state[idx]:
+                out[key] += state[idx]
+        for idx, codes in slots:
+            v = state[idx]
+            if v in codes:
+                out[codes[v]] += 1
+        return out
+
+    return read
+
+
+_HELD = re.compile(r"\[(\S+) (ND-\d+/held)")
+
+
+def chart(trace: Trace, system: System) -> Chart:
+    """Read a replayed trace of ``system`` as a message sequence chart."""
+    read = _channel_reader(system)
+    flying: dict[tuple[str, str, str], list[int]] = {}   # key -> indices into msgs, oldest first
+    msgs: list[dict] = []
+    notes: list[Note] = []
+    unmatched: list[int] = []
+    idx = system.index
+    for step in trace.steps:
+        i = step.index
+        cmd = system.commands[step.command]
+        pre, post = trace.states[i - 1], trace.states[i]
+        before, after = read(pre), read(post)
+        delta = Counter(after)
+        delta.subtract(before)
+        # consumption (deliveries, drops, losses)
+        for key in sorted(k for k, d in delta.items() if d < 0):
+            for _ in range(-delta[key]):
+                queue = flying.get(key)
+                if not queue:
+                    unmatched.append(i)
+                    continue
+                m = msgs[queue.pop(0)]
+                m["ended"] = i
+                if cmd.kind == "drop":
+                    m["fate"] = "dropped"
+                    m["rule"] = cmd.rules[0] if cmd.rules else ""
+                elif cmd.kind == "lose":
+                    m["fate"] = "lost"
+                elif "ND-26" in cmd.rules:
+                    m["fate"] = "ignored"
+                else:
+                    m["fate"] = "delivered"
+        # production: the step's wire packets in order, then network duplicates
+        produced = Counter({k: d for k, d in delta.items() if d > 0})
+        for p in cmd.wire:
+            key = next((k for k in sorted(produced) if produced[k] > 0 and k[0] == p.sender
+                        and wire_name(k[1]) == p.message and (k[2] or None) == p.protection), None)
+            if key is None:
+                # the packet was produced and consumed in one step (cannot happen in this
+                # model: a step never receives its own packet) or overflowed a capped channel
+                key = (p.sender, p.message, p.protection or "")
+            else:
+                produced[key] -= 1
+            msgs.append(_new(key, i))
+            flying.setdefault(key, []).append(len(msgs) - 1)
+        for key in sorted(k for k, d in produced.items() if d > 0):
+            for _ in range(produced[key]):
+                orig = flying.get(key, [])
+                sent = msgs[orig[0]]["sent"] if orig else i
+                msgs.append(_new(key, sent, duplicate=True))
+                flying.setdefault(key, []).append(len(msgs) - 1)
+                notes.append(Note(i, (lane_of(key[0], not key[2]),),
+                                  f"network duplicates {key[1].partition('/')[0]}"
+                                  + (f" {key[2]}" if key[2] else ""), "dup"))
+        # held packets (ND-10 / ND-15 outbound branch "held")
+        host = cmd.tags[0] if cmd.tags and cmd.tags[0] in ("client", "server") else None
+        for msg, rule in _HELD.findall(cmd.name):
+            if host:
+                notes.append(Note(i, (lane_of(host, False), lane_of(host, True)),
+                                  f"{msg} held ({rule})", "held"))
+        notes.extend(_state_notes(system, i, pre, post, idx))
+    k, n = trace.loop_start, len(trace.steps)
+    if k is not None:
+        # A lasso (eventually): steps k+1..n return to the state after step k; with k == n the
+        # run ends in a bottom SCC of one state (a final state) and stays there.
+        if k < n:
+            notes.append(Note(k + 1, LANES, f"cycle: steps {k + 1}..{n} repeat forever", "loop"))
+        else:
+            notes.append(Note(n, LANES, "the run stays here forever (no goal state reachable)",
+                              "loop"))
+        notes.sort(key=lambda x: x.step)
+    messages = tuple(Message(**m) for m in msgs)
+    return Chart(trace.scenario, trace.property, trace.kind, tuple(s.action for s in trace.steps),
+                 messages, tuple(notes), trace.loop_start, tuple(unmatched))
+
+
+def _new(key: tuple[str, str, str], sent: int, duplicate: bool = False) -> dict:
+    src, msg, prot = key
+    return {"sender": src, "receiver": "server" if src == "client" else "client",
+            "message": wire_name(msg), "internal": msg, "protection": prot or None,
+            "sent": sent, "ended": None, "fate": "in flight", "duplicate": duplicate}
+
+
+def _state_notes(system: System, i: int, pre, post, idx) -> list[Note]:
+    out = []
+
+    def changed(name: str) -> str | None:
+        j = idx.get(name)
+        if j is None or pre[j] == post[j]:
+            return None
+        return system.fields[j].label(post[j])
+
+    ike = changed("client.ike")
+    if ike == "QM-DONE":
+        out.append(Note(i, ("client.ike", "server.ike"), "IPsec Successful Negotiation", "success"))
+    elif ike == "FAILED":
+        out.append(Note(i, ("client.ike", "server.ike"), "IPsec Unsuccessful Negotiation", "failure"))
+    if changed("server.ike") == "FAILED":
+        out.append(Note(i, ("server.ike",), "IKE failed (ND-27)", "failure"))
+    for host in ("client", "server"):
+        if changed(f"{host}.secure") == "1":
+            out.append(Note(i, (f"{host}.ike",), "Secure := 1", "secure"))
+        tcp = changed(f"{host}.tcp")
+        if tcp in ("ESTABLISHED", "FAILED"):
+            text = "ESTABLISHED" if tcp == "ESTABLISHED" else "TCP FAILED"
+            out.append(Note(i, (f"{host}.tcp",), text, "tcp"))
+    return out

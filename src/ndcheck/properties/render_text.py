@@ -1,0 +1,55 @@
+"""Plain-text rendering of a trace: a numbered table of actions, wire packets and changed fields.
+
+Each row is one step: its action (the command name, which reads as a sentence: machine, event,
+inbound/outbound rule rows, triggered acquire), the packets it put on the wire (one per line,
+``-`` when none) and the fields it changed.  Channel counters (``net.*``) are left out by default:
+the wire column and the action already say what was sent and received.
+
+>>> from ndcheck import CATALOG, build_system, explore
+>>> from ndcheck.properties.trace import trace_to_state
+>>> g = explore(build_system(CATALOG["fig19-require-inbound"]))
+>>> print(render_text(trace_to_state(g, 2)))  # doctest: +NORMALIZE_WHITESPACE
+fig19-require-inbound: counterexample, 2 steps
+step  action                                                                 wire                     changes
+   1  client.tcp.send_syn [SYN ND-8/clear+acquire +client.ike.acquire@idle]  client>server SYN clear  client.tcp=SYN-SENT client.ike=MM1-SENT client.acquire=1
+                                                                             client>server MM1
+   2  server.nd.drop[SYN clear: ND-17/drop-new]                              -                        -
+"""
+
+from __future__ import annotations
+
+from .trace import Trace
+
+__all__ = ["render_text"]
+
+
+def _changes(changes: dict[str, str], network: bool) -> str:
+    items = [f"{k}={v}" for k, v in changes.items() if network or not k.startswith("net.")]
+    return " ".join(items) if items else "-"
+
+
+def render_text(trace: Trace, *, network: bool = False, title: bool = True) -> str:
+    """The trace as an aligned text table (``network=True`` also lists channel counters)."""
+    rows = []
+    for s in trace.steps:
+        rows.append((str(s.index), s.action, list(s.wire) or ["-"], _changes(s.changes, network)))
+    w_step = max([4] + [len(r[0]) for r in rows])
+    w_act = max([6] + [len(r[1]) for r in rows])
+    w_wire = max([4] + [len(w) for r in rows for w in r[2]])
+    out = []
+    if title:
+        what = trace.kind + (f" of {trace.property}" if trace.property else "")
+        n = len(trace.steps)
+        out.append(f"{trace.scenario}: {what}, {n} step{'s' if n != 1 else ''}")
+    out.append(f"{'step':>{w_step}}  {'action':<{w_act}}  {'wire':<{w_wire}}  changes".rstrip())
+    for i, (num, act, wires, ch) in enumerate(rows):
+        if trace.loop_start is not None and i == trace.loop_start:
+            out.append(f"{'':>{w_step}}  -- cycle: the steps below repeat forever --")
+        out.append(f"{num:>{w_step}}  {act:<{w_act}}  {wires[0]:<{w_wire}}  {ch}".rstrip())
+        for w in wires[1:]:
+            out.append(f"{'':>{w_step}}  {'':<{w_act}}  {w}".rstrip())
+    if trace.loop_start is not None and trace.loop_start >= len(rows):
+        out.append(f"{'':>{w_step}}  -- the run stays in this last state forever --")
+    if not rows:
+        out.append(f"{'':>{w_step}}  (no steps: the initial state already shows it)")
+    return "\n".join(out) + "\n"

@@ -1,0 +1,213 @@
+"""Conformance of wire traces (DESIGN.md "Wire traces"): accepted, rejected, prefix, allowed next.
+
+The rejected traces are the safety claims seen from the wire: no ESP before Quick Mode completes
+(S-3, H-2), no cleartext after ESP on a secured flow (S-1, ND-10/ND-14), no reply to a clear SYN
+at a require-inbound server (S-9, ND-17, A-10, figure 19), no client ESP before CONNECTED with the
+commit bit (S-14, ND-24).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from functools import cache
+from pathlib import Path
+
+import pytest
+
+from ndcheck import CATALOG, build_system, explore
+from ndcheck.model.ir import Packet
+from ndcheck.properties.conform import conform, describe
+from ndcheck.properties.wire import read_wire
+
+WIRE_DIR = Path(__file__).resolve().parents[1] / "wire"
+
+
+@cache
+def graph(name: str):
+    return explore(build_system(CATALOG[name]))
+
+
+@cache
+def fig(name: str) -> list[str]:
+    return read_wire(WIRE_DIR / f"{name}.txt").wire()
+
+
+def test_the_two_packets_of_one_step_may_appear_in_either_order():
+    """ND-8 + ND-1: the first SYN and the MM #1 it triggers come from one step."""
+    g = graph("fig7-both-capable")
+    for order in (["client>server SYN clear", "client>server MM1"],
+                  ["client>server MM1", "client>server SYN clear"]):
+        r = conform(g, order)
+        assert r.accepted and r.prefix_len == 2, order
+        assert len(r.witness.steps) == 1
+        assert r.witness.steps[0].action.startswith("client.tcp.send_syn")
+
+
+def test_a_capture_may_stop_between_the_two_packets_of_one_step():
+    r = conform(graph("fig7-both-capable"), ["client>server SYN clear"])
+    assert r.accepted and r.prefix_len == 1
+    assert r.allowed_next == ("client>server MM1",)  # the rest of the step comes first
+
+
+def test_nothing_may_come_between_the_two_packets_of_one_step():
+    r = conform(graph("fig7-both-capable"), ["client>server SYN clear", "server>client SYN-ACK clear"])
+    assert not r.accepted
+    assert r.prefix_len == 1
+    assert r.allowed_next == ("client>server MM1",)
+    assert r.rejected_packet == "server>client SYN-ACK clear"
+
+
+def test_packets_are_compared_as_packets_or_wire_strings():
+    g = graph("fig8-silent-peer")
+    a = conform(g, [Packet("client", "server", "MM1"), Packet("client", "server", "SYN", "clear")])
+    b = conform(g, ["client>server MM1", "client>server SYN clear"])
+    assert a.accepted and b.accepted and a.prefix == b.prefix
+
+
+def test_the_witness_is_replayed_and_sends_exactly_the_trace():
+    g = graph("fig7-both-capable")
+    w = fig("fig7")
+    r = conform(g, w)
+    assert r.accepted and r.prefix_len == len(w) == 19
+    assert r.witness.kind == "witness"
+    assert r.witness.wire != w  # the model's step emits SYN before MM1; the figure shows MM1 first
+    assert Counter(r.witness.wire) == Counter(w)
+    # the same packets step by step, each step's packets adjacent in the trace
+    pos = 0
+    for s in r.witness.steps:
+        assert Counter(s.wire) == Counter(w[pos:pos + len(s.wire)])
+        pos += len(s.wire)
+    assert pos == len(w)
+
+
+def test_esp_before_quick_mode_completes_is_rejected():
+    """S-3 / H-2: no ESP before the client's QM has installed its SA (here: during Main Mode)."""
+    g = graph("fig7-both-capable")
+    w = fig("fig7")[:7] + ["client>server DATA esp"]
+    r = conform(g, w)
+    assert not r.accepted and r.verdict == "rejected"
+    assert r.prefix_len == 7
+    assert "client>server DATA clear" in r.allowed_next
+    assert not any(p.endswith(" esp") for p in r.allowed_next)
+    # and right at the start: the very first SYN cannot be protected
+    r0 = conform(g, ["client>server SYN esp"])
+    assert r0.prefix_len == 0
+    assert r0.allowed_next == ("client>server MM1", "client>server SYN clear")
+
+
+def test_client_esp_before_connected_is_rejected_with_the_commit_bit():
+    """S-14 / ND-24: after QM3 the client waits for CONNECTED before sending ESP."""
+    w = fig("fig7")
+    assert w[15] == "client>server QM3" and w[16] == "server>client CONNECTED"
+    r = conform(graph("fig7-both-capable"), w[:16] + ["client>server DATA esp"])
+    assert not r.accepted and r.prefix_len == 16
+    assert r.allowed_next == ("client>server DATA clear", "server>client CONNECTED")
+
+
+def test_without_the_commit_bit_the_client_may_send_esp_right_after_qm3():
+    """The counterpart in qm3-race (commit bit off, A-2): the same packet is a behaviour there."""
+    w = ["client>server SYN clear", "client>server MM1", "server>client MM2", "server>client SYN-ACK clear",
+         "client>server ACK clear", "client>server MM3", "server>client MM4", "client>server MM5",
+         "server>client MM6", "client>server QM1", "server>client QM2", "client>server QM3",
+         "client>server DATA esp"]
+    assert conform(graph("qm3-race"), w).accepted
+    r = conform(graph("fig7-both-capable"), w)
+    assert not r.accepted and r.prefix_len == 12
+
+
+def test_cleartext_after_esp_on_a_secured_flow_is_rejected():
+    """S-1 (ND-14 sets Secure; ND-10 never sends clear again)."""
+    w = fig("fig7")
+    assert w[17] == "client>server DATA esp"
+    r = conform(graph("fig7-both-capable"), w[:18] + ["client>server DATA clear"])
+    assert not r.accepted and r.prefix_len == 18
+    assert "server>client ACK esp" in r.allowed_next
+    assert not [p for p in r.allowed_next if p.startswith("client>") and p.endswith(" clear")]
+    # the server side: after its protected SYN-ACK it never answers in the clear
+    w19 = fig("fig19")
+    i = w19.index("server>client SYN-ACK esp")
+    r = conform(graph("fig19-require-inbound"), w19[:i + 1] + ["server>client SYN-ACK clear"])
+    assert not r.accepted and r.prefix_len == i + 1
+
+
+def test_a_require_inbound_server_never_answers_a_clear_syn():
+    """Figure 19, S-9, ND-17 with A-10: the clear SYN is dropped, no SYN-ACK comes back."""
+    r = conform(graph("fig19-require-inbound"),
+                ["client>server SYN clear", "client>server MM1", "server>client SYN-ACK clear"])
+    assert not r.accepted and r.prefix_len == 2
+    assert r.allowed_next == ("client>server SYN clear", "server>client MM2")
+    assert r.witness is None
+    # the same packets are fine at a boundary server (figure 18)
+    assert conform(graph("fig18-boundary-server"),
+                   ["client>server SYN clear", "client>server MM1", "server>client SYN-ACK clear"]).accepted
+
+
+def test_nothing_allowed_after_the_end_of_a_finished_run():
+    w = fig("fig7")
+    r = conform(graph("fig7-both-capable"), w + ["server>client ACK esp"])
+    assert not r.accepted and r.prefix_len == len(w)
+    assert r.allowed_next == ()
+
+
+def test_a_truncated_graph_makes_a_rejection_undetermined():
+    sc = CATALOG["fig7-both-capable"].with_bounds(max_states=20)
+    g = explore(build_system(sc))
+    assert g.truncated
+    r = conform(g, fig("fig7"))
+    assert not r.accepted and r.verdict == "undetermined"
+    assert "truncated" in describe(r, scenario=sc.name)
+
+
+def test_describe_points_at_the_line_and_lists_prefix_and_next():
+    t = read_wire(WIRE_DIR / "fig7.txt")
+    r = conform(graph("fig19-require-inbound"), t.packets)
+    text = describe(r, t.lines, "fig19-require-inbound")
+    first = text.splitlines()[0]
+    line = t.lines[3]
+    assert (WIRE_DIR / "fig7.txt").read_text().splitlines()[line - 1].startswith("server>client SYN-ACK clear")
+    assert first == (f"rejected: packet 4 (line {line}) 'server>client SYN-ACK clear' is not a behaviour of "
+                     "fig19-require-inbound after the accepted prefix of 3 packets")
+    assert "longest accepted prefix:\n    1  client>server MM1\n" in text
+    assert text.endswith("the model allows next:\n       client>server MM3\n       client>server SYN clear")
+
+
+@pytest.mark.parametrize("packets", [["client>server RST clear"], ["server>client ICMP"]])
+def test_messages_the_scenario_never_sends_are_rejected_at_once(packets):
+    r = conform(graph("fig7-both-capable"), packets)
+    assert not r.accepted and r.prefix_len == 0
+
+
+def test_module_examples():
+    import doctest
+
+    from ndcheck.properties import conform as module
+
+    result = doctest.testmod(module)
+    assert result.attempted > 0 and result.failed == 0
+
+
+def _declared() -> list[tuple[str, str, str, int | None]]:
+    """``# conform: SCENARIO accepted`` / ``# conform: SCENARIO rejected after N`` lines of tests/wire."""
+    import re
+
+    out = []
+    for f in sorted(WIRE_DIR.glob("*.txt")):
+        for line in f.read_text(encoding="utf-8").splitlines():
+            m = re.match(r"# conform: (\S+) (accepted|rejected after (\d+))$", line)
+            if m:
+                out.append((f.name, m.group(1), m.group(2).split()[0], int(m.group(3)) if m.group(3) else None))
+    return out
+
+
+def test_every_wire_file_declares_its_verdicts():
+    files = {name for name, *_ in _declared()}
+    assert files == {f.name for f in WIRE_DIR.glob("*.txt")}
+    assert len(_declared()) >= 14
+
+
+@pytest.mark.parametrize("wire_file, scenario, verdict, prefix", _declared())
+def test_wire_files_get_their_declared_verdicts(wire_file, scenario, verdict, prefix):
+    t = read_wire(WIRE_DIR / wire_file)
+    r = conform(graph(scenario), t.packets)
+    assert r.verdict == verdict, describe(r, t.lines, scenario)
+    assert r.prefix_len == (len(t) if prefix is None else prefix), describe(r, t.lines, scenario)
