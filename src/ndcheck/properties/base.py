@@ -25,8 +25,8 @@ inapplicable properties are not reported.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 from ..model.ir import TRUE, Command, Expr, System, and_, not_, or_
 

@@ -1,0 +1,132 @@
+"""Fallback to clear: a failed IKE negotiation never blocks the TCP flow (H-1, L-1, L-2, L-6, S-5).
+
+The ND promise (MS-IKEE §1.3.5, §3.7 figure 8, ND-8, ND-26, ND-27) is that the first packets leave
+in the clear while IKE runs, and that an IKE failure leaves the flow in the clear rather than
+blocking it.  The promise holds for the *client's* ND filters by construction (ND-8 never holds a
+packet while Secure = 0); it is broken by a server whose inbound policy does not accept clear new
+flows (ND_SECURE, figure 19, A-10): there IKE failure — authentication failure
+(``require-inbound-auth-failure``) or IKE loss (``fig19-lossy``) — leaves the clear SYNs dropped
+until TCP gives up.  That is a policy choice, not a rule bug, and these properties record it.
+"""
+
+from __future__ import annotations
+
+from ..model.ir import Command, System, and_, not_, or_
+from .base import Property
+from .predicates import (
+    BLOCKING,
+    after,
+    all_acked,
+    client_nd,
+    connected,
+    data_segments,
+    flag,
+    has_event,
+    ike_can_fail,
+    ike_failed,
+    in_state,
+    not_secure,
+    scenario,
+    takes_rows,
+    tcp_reliable,
+    updates_field,
+)
+
+
+def flow_done(system: System):
+    """The flow carried all its data (or, with no data, connected)."""
+    return all_acked(system) if data_segments(system) else connected(system)
+
+
+def failed_clear(system: System):
+    """IKE has failed for the flow and neither end has secured it."""
+    return and_(ike_failed(system), not_secure("client", "server"))
+
+
+H1 = Property(
+    id="H-1", name="ike_failure_never_blocks_tcp", kind="never_action", concern="fallback",
+    claim="Once IKE has failed for the flow and the flow is not secure, no ND filter drops or "
+          "holds one of its TCP segments.",
+    rules=("ND-8", "ND-17", "ND-18", "ND-26", "ND-27"),
+    actions=lambda s, c: takes_rows(c, BLOCKING),
+    pre=lambda s, c: failed_clear(s),
+    applies=client_nd,
+    note="Expected violated where the server is ND_SECURE and IKE can fail "
+         "(require-inbound-auth-failure, fig19-lossy): ND-17 drops the clear SYN retransmissions.",
+)
+
+L1 = Property(
+    id="L-1", name="ike_failure_flow_still_completes", kind="eventually", concern="fallback",
+    claim="After IKE fails on a flow that is not secure, the flow still delivers all its data "
+          "(in the clear).",
+    rules=("ND-8", "ND-12", "ND-13", "ND-14", "ND-26", "ND-27"),
+    trigger=failed_clear, state=flow_done,
+    applies=lambda s: client_nd(s) and tcp_reliable(s),
+    note="Liveness under the fairness of check.py (no TCP loss; no path stays forever in a "
+         "non-bottom SCC).  Violated with an ND_SECURE server, as H-1.",
+)
+
+L2 = Property(
+    id="L-2", name="non_capable_peer_connects_in_clear", kind="eventually", concern="fallback",
+    claim="Against a peer without IPsec (silent, ICMP or failing authentication) the TCP "
+          "connection completes and carries all its data in the clear.",
+    rules=("ND-8", "ND-17", "ND-26", "ND-27"),
+    state=lambda s: and_(flow_done(s), not_secure("client", "server")),
+    applies=lambda s: (client_nd(s) and tcp_reliable(s) and scenario(s).peer != "capable"
+                       and not scenario(s).server.ipsec),
+    note="The digest requires the server to have no IPsec policy at all; "
+         "require-inbound-auth-failure (server ND_SECURE) is covered by H-1/L-1 instead.",
+)
+
+
+def _l6_actions(system: System, c: Command) -> bool:
+    return updates_field(c, "client.ike") or updates_field(c, "client.secure")
+
+
+def _l6_pre(system: System, c: Command):
+    failed = in_state(system, "client.ike", "failed")
+    return and_(failed, flag("client", "acquire"), flag("client", "secure", 0),
+                or_(not_(after(c, failed)), after(c, flag("client", "secure"))))
+
+
+L6 = Property(
+    id="L-6", name="failed_flow_never_retries", kind="never_action", concern="fallback",
+    claim="After IKE failed for a flow (Acquire = 1, Secure = 0), the flow never starts IKE again "
+          "and never becomes secure.",
+    rules=("ND-8", "A-5"),
+    actions=_l6_actions, pre=_l6_pre, applies=client_nd,
+    note="The digest lists L-6 as liveness ('stays clear forever'); its content is a safety "
+         "claim, checked here as 'no step leaves that situation'.",
+)
+
+S5 = Property(
+    id="S-5", name="acquire_at_most_once_while_clear", kind="never_action", concern="fallback",
+    claim="While a flow is not secure, IKE is triggered for it at most once (the Acquire flag "
+          "gates ND-8 and ND-12).",
+    rules=("ND-8", "ND-12", "A-4", "A-8"),
+    actions=lambda s, c: has_event(c, "client.ike", "acquire"),
+    # Secure at the moment of the trigger: a step that first accepts ESP (ND-19) and then
+    # holds its answer (ND-10) re-triggers legitimately.
+    pre=lambda s, c: and_(after(c, flag("client", "secure", 0)), flag("client", "acquire")),
+    applies=client_nd,
+    note="ND-10 (Secure = 1, no SA) re-triggers on every packet by design; the initiator "
+         "coalesces those (A-4), so no acquire storm reaches the wire.",
+)
+
+W7 = Property(
+    id="W-7", name="ike_can_fail", kind="sometimes", concern="fallback",
+    claim="Some run ends the IKE negotiation in failure (non-vacuity of H-1, L-1, L-6).",
+    rules=("ND-26", "ND-27"),
+    state=lambda s: in_state(s, "client.ike", "failed"),
+    applies=lambda s: client_nd(s) and ike_can_fail(s),
+)
+
+W8 = Property(
+    id="W-8", name="clear_fallback_completes", kind="sometimes", concern="fallback",
+    claim="Some run has IKE failed and the flow's data all delivered in the clear (figure 8).",
+    rules=("ND-8", "ND-26", "ND-27"),
+    state=lambda s: and_(failed_clear(s), flow_done(s)),
+    applies=lambda s: client_nd(s) and ike_can_fail(s),
+)
+
+PROPERTIES = (H1, S5, L1, L2, L6, W7, W8)

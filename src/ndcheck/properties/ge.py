@@ -1,0 +1,62 @@
+"""Guaranteed encryption: a GE flow uses only GE (encryption) SAs and is never sent clear (S-6, S-7).
+
+ND-7 marks the flow GE, ND-9/ND-21 carry the GE bit into the responder's SA, ND-12 refuses a
+non-GE SA for a GE flow.  But ND-12 and ND-8 fall back to *cleartext* while Secure = 0, so the
+first packets of a GE flow leave in the clear (digest S-7; Windows closes this at the ALE layer,
+outside MS-IKEE, which the model does not include).  ``guaranteed-encryption`` shows it on the
+very first SYN, ``ge-server-only`` on the server's replies.  With ND-7 applied after the
+outbound decision (A-7, ``ge-marking-after``) a GE flow's first packet can even use a non-GE SA
+(S-6).  S-8 (GE SAs are encryption SAs) is not expressible: every SA of the model is an
+ESP encryption SA, there is no transform choice.
+"""
+
+from __future__ import annotations
+
+from ..model.ir import Command, System, and_
+from .base import Property
+from .predicates import after, any_ge, flag, peer_capable, scenario, sends_tcp, step_host
+
+
+def _sends(prot: str):
+    def sel(s: System, c: Command) -> bool:
+        h = step_host(c)
+        return h is not None and sends_tcp(c, h, prot)
+    return sel
+
+
+S6 = Property(
+    id="S-6", name="ge_flow_never_uses_non_ge_sa", kind="never_action", concern="ge",
+    claim="A packet of a GE flow is never encapsulated with an SA whose SA.GE is 0.",
+    rules=("ND-7", "ND-12", "ND-14"),
+    actions=_sends("esp"),
+    pre=lambda s, c: after(c, and_(flag(step_host(c), "flow_ge"), flag(step_host(c), "sa_ge", 0))),
+    applies=any_ge,
+    note="Expected violated in ge-marking-after (A-7: ND-7 applied after the outbound decision, "
+         "so the first reply of the server's GE flow is encapsulated with a non-GE SA).",
+)
+
+S7 = Property(
+    id="S-7", name="ge_flow_never_sent_clear", kind="never_action", concern="ge",
+    claim="A packet of a GE flow is never transmitted in cleartext.",
+    rules=("ND-7", "ND-8", "ND-12"),
+    actions=_sends("clear"),
+    pre=lambda s, c: after(c, flag(step_host(c), "flow_ge")),
+    applies=any_ge,
+    note="Expected violated in guaranteed-encryption: ND-8 sends the GE flow's first SYN clear.",
+)
+
+
+def _ge_host(s: System) -> str:
+    return "client" if scenario(s).client.guaranteed_encryption else "server"
+
+
+W9 = Property(
+    id="W-9", name="ge_flow_can_be_secured", kind="sometimes", concern="ge",
+    claim="Some run protects a GE flow with a GE SA.",
+    rules=("ND-9", "ND-14", "ND-21"),
+    state=lambda s: and_(flag(_ge_host(s), "flow_ge"), flag(_ge_host(s), "secure"),
+                         flag(_ge_host(s), "sa_ge")),
+    applies=lambda s: any_ge(s) and peer_capable(s),
+)
+
+PROPERTIES = (S6, S7, W9)

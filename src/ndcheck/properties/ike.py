@@ -1,0 +1,81 @@
+"""IKE bookkeeping: capability advertisement and EXCHANGE_INFO content (S-11, S-12).
+
+ND-1..ND-4: the ND vendor ID travels in MM #1 and MM #2 and sets NDSupported on both MM SAs.
+ND-9: QM #5 carries EXCHANGE_INFO with bit 0x1 iff the initiator's rule is Boundary and bit 0x2
+iff the flow is GE.  A-7 (GE marking after ND-9) is the digest's suspected way to break S-12,
+but in the model QM #5 is built when MM #6 arrives, long after the flow's first packet marked
+it GE, so S-12 holds even with ``ike.ge_marking = "after"``; A-7 bites the outbound decision
+instead (S-6 in ``ge-marking-after``).
+"""
+
+from __future__ import annotations
+
+import re
+
+from ..model.ir import TRUE, Command, System, and_, implies, not_
+from .base import Property
+from .predicates import after, flag, in_state, peer_capable, scenario, sends_message
+
+_MM2_SEEN = ("mm3_sent", "mm5_sent", "qm1_sent", "qm3_sent", "established", "expired")
+_MM1_SEEN = ("mm2_sent", "mm4_sent", "mm_done", "qm2_sent", "established")
+
+
+def _s11(s: System):
+    c_mm = in_state(s, "client.ike", *_MM2_SEEN)
+    s_mm = in_state(s, "server.ike", *_MM1_SEEN)
+    return and_(implies(c_mm, flag("client", "mm_nd")), implies(s_mm, flag("server", "mm_nd")),
+                implies(flag("client", "mm_nd"), not_(in_state(s, "client.ike", "idle"))),
+                implies(flag("server", "mm_nd"), not_(in_state(s, "server.ike", "idle"))))
+
+
+S11 = Property(
+    id="S-11", name="nd_support_recorded", kind="always", concern="ike",
+    claim="Each end's MM SA records NDSupported exactly when it has seen the peer's ND vendor ID "
+          "(the initiator from MM #2, the responder from MM #1).",
+    rules=("ND-1", "ND-2", "ND-3", "ND-4"),
+    state=_s11,
+    applies=lambda s: scenario(s).client.outbound != "none" and scenario(s).peer in ("capable",
+                                                                                     "no-credential"),
+)
+
+_QM1 = re.compile(r"QM1(?:/([BG]+))?(?=[\] ])")
+
+
+def _qm1_bits(c: Command) -> tuple[int, int] | None:
+    m = _QM1.search(c.name)
+    if not m:
+        return None
+    flags = m.group(1) or ""
+    return int("B" in flags), int("G" in flags)
+
+
+def _s12_actions(s: System, c: Command) -> bool:
+    return sends_message(c, "client", "QM1") and _qm1_bits(c) is not None
+
+
+def _s12_pre(s: System, c: Command):
+    b, g = _qm1_bits(c)  # type: ignore[misc]
+    if b != int(scenario(s).client.boundary):
+        return TRUE
+    return after(c, flag("client", "flow_ge", 1 - g))
+
+
+S12 = Property(
+    id="S-12", name="qm1_notify_matches_policy", kind="never_action", concern="ike",
+    claim="QM #5 carries EXCHANGE_INFO bit 0x1 iff the initiator's rule is Boundary and bit 0x2 "
+          "iff its flow is GE.",
+    rules=("ND-7", "ND-9", "A-7"),
+    actions=_s12_actions, pre=_s12_pre, applies=peer_capable,
+    note="A-7 does not break it: QM #5 is sent at MM #6, after ND-7 marked the flow.",
+)
+
+W3 = Property(
+    id="W-3", name="ike_can_complete", kind="sometimes", concern="ike",
+    claim="Some run completes Main Mode and Quick Mode at both ends.",
+    rules=("ND-5", "ND-24"),
+    state=lambda s: and_(in_state(s, "client.ike", "established"),
+                         in_state(s, "server.ike", "established")),
+    applies=peer_capable,
+)
+
+PROPERTIES = (S11, S12, W3)

@@ -1,0 +1,63 @@
+"""JUnit XML for CI: one ``testsuite`` per scenario, one ``testcase`` per (property, engine).
+
+A testcase fails when its verdict differs from the scenario's expectation; an unexpected
+``undetermined`` is reported as ``skipped`` with the reason, so a CI dashboard separates "the
+model disagrees" from "the search was cut short".
+"""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+from collections.abc import Iterable
+
+from .check import CheckResult
+
+
+def junit_xml(results: Iterable[CheckResult]) -> ET.Element:
+    """The ``<testsuites>`` element for ``results``."""
+    results = list(results)
+    root = ET.Element("testsuites", name="ndcheck")
+    tot = fail = skip = 0
+    for r in results:
+        suite = ET.SubElement(root, "testsuite", name=r.scenario, tests=str(len(r.verdicts)),
+                              time=f"{r.seconds:.3f}")
+        f = s = 0
+        props = ET.SubElement(suite, "properties")
+        for k, v in (("states", r.states), ("edges", r.edges), ("truncated", r.truncated)):
+            ET.SubElement(props, "property", name=k, value=str(v).lower())
+        for v in r.verdicts:
+            name = f"{v.property.id} {v.property.name}" + ("" if v.engine == "explicit" else f" [{v.engine}]")
+            case = ET.SubElement(suite, "testcase", classname=f"ndcheck.{r.scenario}", name=name)
+            if v.as_expected:
+                continue
+            msg = f"{v.property.id} is {v.verdict}, expected {v.expected}"
+            if v.verdict == "undetermined":
+                s += 1
+                ET.SubElement(case, "skipped", message=msg + (f" ({r.reason})" if r.reason else ""))
+                continue
+            f += 1
+            el = ET.SubElement(case, "failure", message=msg, type=v.verdict)
+            trace = getattr(v.trace, "steps", None)
+            if trace:
+                el.text = "\n".join(f"{st.index}. {st.action}" + (f"  [{'; '.join(st.wire)}]" if st.wire else "")
+                                    for st in trace)
+            else:
+                el.text = v.property.claim
+        suite.set("failures", str(f))
+        suite.set("skipped", str(s))
+        suite.set("errors", "0")
+        tot += len(r.verdicts)
+        fail += f
+        skip += s
+    root.set("tests", str(tot))
+    root.set("failures", str(fail))
+    root.set("skipped", str(skip))
+    root.set("errors", "0")
+    return root
+
+
+def write_junit(results: Iterable[CheckResult], path: str) -> None:
+    """Write the JUnit XML report to ``path``."""
+    tree = ET.ElementTree(junit_xml(results))
+    ET.indent(tree)
+    tree.write(path, encoding="utf-8", xml_declaration=True)

@@ -1,0 +1,88 @@
+"""Inbound policy: who may open a flow in the clear, and what a require-inbound server costs (S-9, S-10, L-4).
+
+ND_SECURE (require inbound / request outbound, figure 19) admits only protected new flows (A-10,
+ALE INBOUND_INITIATE_SECURE); plain transport mode (ND-15) never sends or accepts cleartext.  The
+price is L-4: the client connects only if IKE completes before its SYN retry budget runs out.
+The model has no clock, only "a timer fires when nothing is in flight", so the SYN budget can
+always be spent before IKE finishes: L-4 is violated in ``fig19-require-inbound`` — the digest's
+race, not a rule bug — while W-10 shows the connection can also succeed.
+"""
+
+from __future__ import annotations
+
+from ..model.ir import TRUE, Command, System, and_
+from .base import Property
+from .predicates import (
+    ACCEPT_CLEAR,
+    connected,
+    flag,
+    in_state,
+    peer_capable,
+    scenario,
+    sends_tcp,
+    step_host,
+    takes_rows,
+    tcp_reliable,
+)
+
+
+def _clear_new_flow(s: System, c: Command) -> bool:
+    return (scenario(s).server.inbound in ("secure", "require")
+            and any(k == "server.tcp" and src == "listen" for k, _, src in c.events)
+            and takes_rows(c, ACCEPT_CLEAR))
+
+
+S9 = Property(
+    id="S-9", name="clear_new_flow_only_at_boundary", kind="never_action", concern="policy",
+    claim="A server whose inbound rule is not in boundary mode never opens a flow from a "
+          "cleartext packet.",
+    rules=("ND-17", "A-10", "ND-15"),
+    actions=_clear_new_flow,
+    applies=lambda s: scenario(s).server.inbound in ("secure", "require"),
+)
+
+
+def _transport_clear(s: System, c: Command) -> bool:
+    h = step_host(c)
+    if h is None:
+        return False
+    pol = getattr(scenario(s), h)
+    return ((pol.outbound == "require" and sends_tcp(c, h, "clear"))
+            or (pol.inbound == "require" and takes_rows(c, ACCEPT_CLEAR)))
+
+
+S10 = Property(
+    id="S-10", name="transport_mode_never_clear", kind="never_action", concern="policy",
+    claim="A host with a plain transport-mode (non-ND) rule never sends or accepts a cleartext "
+          "TCP segment.",
+    rules=("ND-15",),
+    actions=_transport_clear,
+    applies=lambda s: any("require" in (getattr(scenario(s), h).outbound,
+                                        getattr(scenario(s), h).inbound)
+                          for h in ("client", "server")),
+)
+
+L4 = Property(
+    id="L-4", name="secure_server_connection_completes", kind="eventually", concern="policy",
+    claim="Against a capable server that requires inbound protection (ND_SECURE or plain "
+          "transport mode), the client's TCP eventually reaches ESTABLISHED.",
+    rules=("ND-8", "ND-17", "A-18"),
+    state=connected,
+    applies=lambda s: (scenario(s).client.outbound != "none" and peer_capable(s)
+                       and tcp_reliable(s) and scenario(s).server.inbound in ("secure", "require")),
+    note="Expected violated in fig19-require-inbound: the SYN retry budget can run out before "
+         "IKE completes (digest L-4 is 'connects iff IKE beats the SYN timeout').",
+)
+
+W10 = Property(
+    id="W-10", name="secure_server_accepts_protected_flow", kind="sometimes", concern="policy",
+    claim="Some run connects to a require-inbound server over ESP (figure 19's happy path).",
+    rules=("ND-14", "ND-19"),
+    # Plain transport mode (ND-15) accepts only ESP but never sets the ND Secure flag.
+    state=lambda s: and_(in_state(s, "server.tcp", "established"),
+                         flag("server", "secure") if scenario(s).server.inbound == "secure"
+                         else TRUE),
+    applies=lambda s: peer_capable(s) and scenario(s).server.inbound in ("secure", "require"),
+)
+
+PROPERTIES = (S9, S10, L4, W10)

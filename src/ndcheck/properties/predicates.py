@@ -1,0 +1,182 @@
+"""Structural vocabulary for properties: control states, packets a step sends, filter rows it takes.
+
+Properties are written against these helpers rather than against command names, so a property
+reads like its claim ("a step that sends a clear TCP segment from ``host`` ...") and keeps
+working when the composition renames or splits commands.  Everything here looks only at a
+:class:`~ndcheck.model.ir.Command`'s structured parts (``kind``, ``wire``, ``events``, ``rules``,
+``updates``, ``tags``) and at the scenario's policy constants.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from ..model.ir import FALSE, TRUE, Command, Expr, F, System, and_, eq, or_, substitute
+from ..model.messages import HOSTS, other
+from ..model.nd_rules import (
+    INBOUND_ND,
+    INBOUND_NONE,
+    INBOUND_REQUIRE,
+    OUTBOUND_ND,
+    OUTBOUND_NONE,
+    OUTBOUND_REQUIRE,
+)
+from ..model.scenario import Scenario
+
+_INBOUND = INBOUND_ND + INBOUND_REQUIRE + INBOUND_NONE
+_OUTBOUND = OUTBOUND_ND + OUTBOUND_REQUIRE + OUTBOUND_NONE
+
+#: Inbound rows that hand a cleartext segment to TCP (ND-17, ND-18, ND-15 bypass).
+ACCEPT_CLEAR = frozenset(r.id for r in _INBOUND if r.action == "accept" and ("esp", True) not in r.when)
+#: Inbound rows that hand a decapsulated ESP segment to TCP (ND-19, ND-15 PROTECT).
+ACCEPT_ESP = frozenset(r.id for r in _INBOUND if r.action == "accept" and ("esp", True) in r.when)
+#: Inbound rows that silently discard a segment (ND-17, ND-18, ND-19, ND-15).
+INBOUND_DROP = frozenset(r.id for r in _INBOUND if r.action == "drop")
+#: Inbound drops of an ESP segment the host cannot decapsulate (no inbound SA / no IPsec).
+ESP_UNDECIPHERABLE = frozenset(r.id for r in _INBOUND if r.action == "drop" and ("esp", True) in r.when)
+#: Outbound rows that hold (or drop) the segment instead of sending it (ND-10, ND-12, ND-15).
+OUTBOUND_HELD = frozenset(r.id for r in _OUTBOUND if r.action == "held")
+#: Every filter row that keeps a TCP segment from its receiver (H-1).
+BLOCKING = INBOUND_DROP | OUTBOUND_HELD
+
+CLIENT_CONNECTED = ("established", "fin_wait_1", "time_wait", "closed_done")
+SERVER_CONNECTED = ("established", "last_ack", "closed")
+
+
+def scenario(system: System) -> Scenario:
+    return system.constants["scenario"]
+
+
+def ctl(system: System, key: str, state_id: str) -> int:
+    """Index of control state ``state_id`` (python-statemachine id) of machine ``key``."""
+    ids = [s.id for s in system.machines[key].states]
+    return ids.index(state_id)
+
+
+def has_state(system: System, key: str, state_id: str) -> bool:
+    return state_id in {s.id for s in system.machines[key].states}
+
+
+def in_state(system: System, key: str, *state_ids: str) -> Expr:
+    """``key`` is in one of the given control states (unknown ids are ignored)."""
+    return or_(*[eq(F(key), ctl(system, key, s)) for s in state_ids if has_state(system, key, s)])
+
+
+def flag(host: str, name: str, value: int = 1) -> Expr:
+    """A host's boolean field (``secure``, ``sa_out`` ...) equals ``value``."""
+    return eq(F(f"{host}.{name}"), value)
+
+
+def after(cmd: Command, e: Expr) -> Expr:
+    """``e`` evaluated in the state after ``cmd``, as an expression over the pre-state."""
+    return substitute(e, dict(cmd.updates))
+
+
+def step_host(cmd: Command) -> str | None:
+    """The host whose machines or filters take this step (None for network faults)."""
+    if cmd.tags and cmd.tags[0] in HOSTS:
+        return cmd.tags[0]
+    for key, _, _ in cmd.events:
+        return key.split(".")[0]
+    return None
+
+
+def sends_tcp(cmd: Command, host: str, protection: str) -> bool:
+    """The step puts a TCP segment from ``host`` on the wire with ``protection`` (clear/esp)."""
+    return any(p.sender == host and p.protection == protection for p in cmd.wire)
+
+
+def sends_message(cmd: Command, host: str, message: str) -> bool:
+    return any(p.sender == host and p.message == message for p in cmd.wire)
+
+
+def takes_rows(cmd: Command, rows: frozenset[str] | set[str]) -> bool:
+    return any(r in rows for r in cmd.rules)
+
+
+def has_event(cmd: Command, key: str, event: str, source: str | None = None) -> bool:
+    return any(k == key and e == event and (source is None or s == source)
+               for k, e, s in cmd.events)
+
+
+def updates_field(cmd: Command, name: str) -> bool:
+    return any(n == name for n, _ in cmd.updates)
+
+
+def data_segments(system: System) -> int:
+    return system.field("client.snd_una").hi
+
+
+def all_acked(system: System) -> Expr:
+    """Every data segment of the client has been acknowledged (the flow carried its data)."""
+    return eq(F("client.snd_una"), data_segments(system))
+
+
+def connected(system: System) -> Expr:
+    """The client's TCP completed the handshake (ESTABLISHED or a later state)."""
+    return in_state(system, "client.tcp", *CLIENT_CONNECTED)
+
+
+def ike_failed(system: System) -> Expr:
+    """The flow's IKE negotiation has failed at either end (figure 8, ND-26/27)."""
+    return or_(in_state(system, "client.ike", "failed"), in_state(system, "server.ike", "failed"))
+
+
+def ike_done(system: System) -> Expr:
+    """Both ends completed Quick Mode."""
+    return and_(in_state(system, "client.ike", "established"),
+                in_state(system, "server.ike", "established"))
+
+
+def not_secure(*hosts: str) -> Expr:
+    return and_(*[flag(h, "secure", 0) for h in hosts])
+
+
+def per_host(fn: Callable[[str], Expr], combine=and_) -> Expr:
+    return combine(*[fn(h) for h in HOSTS])
+
+
+def peer(host: str) -> str:
+    return other(host)
+
+
+# -- scenario predicates (for ``applies``) ---------------------------------------------------
+
+def nd_outbound(system: System) -> bool:
+    """Some host has an outbound ND rule (request)."""
+    sc = scenario(system)
+    return "request" in (sc.client.outbound, sc.server.outbound)
+
+
+def client_nd(system: System) -> bool:
+    return scenario(system).client.outbound == "request"
+
+
+def peer_capable(system: System) -> bool:
+    return scenario(system).peer == "capable"
+
+
+def tcp_reliable(system: System) -> bool:
+    """The fairness assumption of the liveness properties (digest §11.2, "reliable-enough
+    network"): no TCP segment is lost and no TCP timer fires early.  Retransmission budgets stay
+    what the scenario says, so a budget spent before IKE finishes is still a violation (L-4)."""
+    sc = scenario(system)
+    return "tcp" not in sc.network.loss and not sc.tcp.premature_timeouts
+
+
+def ike_can_fail(system: System) -> bool:
+    sc = scenario(system)
+    return sc.peer != "capable" or "ike" in sc.network.loss
+
+
+def any_ge(system: System) -> bool:
+    sc = scenario(system)
+    return sc.client.guaranteed_encryption or sc.server.guaranteed_encryption
+
+
+__all__ = [
+    "ACCEPT_CLEAR", "ACCEPT_ESP", "BLOCKING", "ESP_UNDECIPHERABLE", "FALSE", "INBOUND_DROP",
+    "OUTBOUND_HELD", "TRUE", "after", "all_acked", "connected", "ctl", "flag", "has_event",
+    "ike_done", "ike_failed", "in_state", "not_secure", "scenario", "sends_tcp", "step_host",
+    "takes_rows", "updates_field",
+]

@@ -1,0 +1,151 @@
+"""Upgrade: a flow is secured only through its own Quick Mode's SAs, and secured when it can be.
+
+H-2 is the headline form ("secured only after QM completes", S-3 + S-14): a host sends ESP only
+with its outbound SA, accepts ESP only with its inbound SA, and sets Secure only where one of them
+is installed.  S-14 is the peer's view of the same step: ESP must never arrive before the
+receiver can decapsulate it.  With the commit bit (ND-24) the initiator waits for CONNECTED; with
+the commit bit off and a responder that installs its inbound SA only on QM #7 (A-2), ESP can
+overtake QM #7 — ``qm3-race`` shows it, and L-3 shows that TCP does not always recover.
+"""
+
+from __future__ import annotations
+
+from ..model.ir import FALSE, Command, F, System, and_, implies, lt, or_
+from .base import Property
+from .predicates import (
+    ACCEPT_ESP,
+    ESP_UNDECIPHERABLE,
+    after,
+    all_acked,
+    client_nd,
+    flag,
+    ike_done,
+    in_state,
+    peer_capable,
+    scenario,
+    sends_tcp,
+    step_host,
+    takes_rows,
+    tcp_reliable,
+    updates_field,
+)
+
+
+def _h2_actions(s: System, c: Command) -> bool:
+    h = step_host(c)
+    return h is not None and (sends_tcp(c, h, "esp") or takes_rows(c, ACCEPT_ESP)
+                              or updates_field(c, f"{h}.secure"))
+
+
+def _h2_pre(s: System, c: Command):
+    h = step_host(c)
+    parts = []
+    if sends_tcp(c, h, "esp"):
+        parts.append(flag(h, "sa_out", 0))
+    if takes_rows(c, ACCEPT_ESP):
+        parts.append(flag(h, "sa_in", 0))
+    if updates_field(c, f"{h}.secure"):
+        parts.append(and_(flag(h, "secure", 0), after(c, flag(h, "secure")),
+                          flag(h, "sa_in", 0), flag(h, "sa_out", 0)))
+    return or_(*parts) if parts else FALSE
+
+
+H2 = Property(
+    id="H-2", name="secured_only_after_own_qm", kind="never_action", concern="upgrade",
+    claim="A host sends ESP only over its installed outbound SA, accepts ESP only with its "
+          "installed inbound SA, and sets Secure only while one of its QM SAs is installed.",
+    rules=("ND-14", "ND-19", "ND-24", "S-3", "S-14"),
+    actions=_h2_actions, pre=_h2_pre, applies=peer_capable,
+)
+
+S3 = Property(
+    id="S-3", name="secure_implies_sa", kind="always", concern="upgrade",
+    claim="A host's flow is Secure only if one of its QM SAs is installed.",
+    rules=("ND-14", "ND-19"),
+    state=lambda s: and_(*[implies(flag(h, "secure"), or_(flag(h, "sa_in"), flag(h, "sa_out")))
+                           for h in ("client", "server")]),
+    applies=lambda s: client_nd(s) and not getattr(scenario(s).ike, "sa_expiry", False),
+    note="With SA expiry (L-5) the SAs vanish under a Secure flow by design; S-3 then does not "
+         "apply and H-2 carries the step-wise claim.",
+)
+
+
+def _peer_boundary(s: System, h: str) -> int:
+    other = "server" if h == "client" else "client"
+    return int(getattr(scenario(s), other).boundary)
+
+
+S13 = Property(
+    id="S-13", name="sa_boundary_describes_peer", kind="always", concern="upgrade",
+    claim="A host's SA.Boundary equals 'the peer's inbound ND rule is in boundary mode' whenever "
+          "the host has an SA.",
+    rules=("ND-21", "ND-22", "ND-23"),
+    state=lambda s: and_(*[implies(or_(flag(h, "sa_in"), flag(h, "sa_out")),
+                                   flag(h, "sa_boundary", _peer_boundary(s, h)))
+                           for h in ("client", "server")]),
+    applies=peer_capable,
+)
+
+
+def _s14_actions(s: System, c: Command) -> bool:
+    return takes_rows(c, ESP_UNDECIPHERABLE) or sends_tcp(c, "client", "esp")
+
+
+def _s14_pre(s: System, c: Command):
+    if takes_rows(c, ESP_UNDECIPHERABLE):
+        return and_()  # TRUE: the receiver discards ESP it cannot decapsulate
+    # The initiator waits for CONNECTED (#8) before using the SA when the commit bit is set.
+    return in_state(s, "client.ike", "qm3_sent")
+
+
+S14 = Property(
+    id="S-14", name="no_esp_before_receiver_sa", kind="never_action", concern="upgrade",
+    claim="The initiator sends no ESP while waiting for CONNECTED, and no host receives an ESP "
+          "segment it cannot decapsulate.",
+    rules=("ND-19", "ND-24", "A-2", "A-18"),
+    actions=_s14_actions, pre=_s14_pre, applies=peer_capable,
+    note="Expected violated in qm3-race (commit bit off, responder installs on QM #7, A-2).",
+)
+
+
+def _l3_trigger(s: System):
+    return and_(ike_done(s), in_state(s, "client.tcp", "syn_sent", "established"),
+                lt(F("client.snd_nxt"), s.field("client.snd_nxt").hi))
+
+
+L3 = Property(
+    id="L-3", name="capable_flow_eventually_secured", kind="eventually", concern="upgrade",
+    claim="Once both ends completed Quick Mode while the client still has data to send, both "
+          "ends eventually mark the flow Secure.",
+    rules=("ND-8", "ND-14", "ND-19", "ND-21", "ND-24", "A-15"),
+    trigger=_l3_trigger,
+    state=lambda s: and_(flag("client", "secure"), flag("server", "secure")),
+    applies=lambda s: (peer_capable(s) and client_nd(s) and tcp_reliable(s)
+                       and scenario(s).server.inbound == "boundary"
+                       and scenario(s).tcp.data_segments > 0),
+    note="Secure is set only by traffic (A-15), hence the trigger asks for data still to send; "
+         "W-5 shows the idle case.",
+)
+
+W4 = Property(
+    id="W-4", name="flow_secured_both_ends", kind="sometimes", concern="upgrade",
+    claim="Some run marks the flow Secure at both ends (figure 7's upgrade happens).",
+    rules=("ND-14", "ND-19"),
+    state=lambda s: and_(flag("client", "secure"), flag("server", "secure")),
+    # Plain transport mode (ND-15) protects traffic but keeps no ND flow table.
+    applies=lambda s: (peer_capable(s) and client_nd(s)
+                       and scenario(s).server.inbound in ("boundary", "secure")),
+)
+
+W5 = Property(
+    id="W-5", name="idle_flow_stays_clear_after_qm", kind="sometimes", concern="upgrade",
+    claim="Some run completes Quick Mode at both ends after the flow delivered all its data in "
+          "the clear, so the flow is never upgraded (A-15).",
+    rules=("A-15",),
+    state=lambda s: and_(ike_done(s), flag("client", "secure", 0), flag("server", "secure", 0),
+                         all_acked(s)),
+    applies=lambda s: (peer_capable(s) and client_nd(s)
+                       and scenario(s).server.inbound == "boundary"),
+)
+
+PROPERTIES = (H2, S3, S13, S14, L3, W4, W5)

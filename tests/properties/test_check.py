@@ -1,0 +1,174 @@
+"""Semantics of the explicit checker on hand-made systems: each kind, fairness, truncation, expectations."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+
+from ndcheck import CATALOG, build_system, explore
+from ndcheck.model.ir import TRUE, C, Command, F, Field, System, add, eq, evaluate, lt
+from ndcheck.model.scenario import ScenarioError
+from ndcheck.properties.base import Property, Verdict
+from ndcheck.properties.check import EngineUnavailable, check, check_graph, compile_predicate
+
+
+def _system(commands, fields=None) -> System:
+    """A machine-free system: x counts, y is a flag; traces replay through the IR only."""
+    fields = fields or [Field("x", 0, 3, 0), Field("y", 0, 1, 0, "bool")]
+    return System("toy", fields, commands, {}, {"conds": {}})
+
+
+INC = Command("inc", lt(F("x"), 3), (("x", add(F("x"), 1)),), kind="local")
+SET_Y = Command("set_y", eq(F("x"), 2), (("y", C(1)),), kind="local")
+RESET = Command("reset", eq(F("x"), 3), (("x", C(0)),), kind="local")
+
+
+def prop(kind, **kw):
+    return Property(id="T-1", name="toy", kind=kind, claim="Toy.", rules=("ND-8",), **kw)
+
+
+def test_always_shortest_counterexample():
+    g = explore(_system([INC, SET_Y]))
+    r = check_graph(g, [prop("always", state=lambda s: lt(F("x"), 2))])
+    v = r.verdicts[0]
+    assert v.verdict == "violated" and [s.action for s in v.trace.steps] == ["inc", "inc"]
+    assert check_graph(g, [prop("always", state=lambda s: lt(F("x"), 4))]).verdicts[0].verdict == "holds"
+
+
+def test_never_action_with_pre_state_condition():
+    g = explore(_system([INC, SET_Y]))
+    sel = prop("never_action", actions=lambda s, c: c.name == "inc")
+    v = check_graph(g, [sel]).verdicts[0]
+    assert v.verdict == "violated" and [s.action for s in v.trace.steps] == ["inc"]
+    # inc fires from x == 2 only after... the pre narrows the firing to y == 1: set_y first.
+    narrowed = dataclasses.replace(sel, pre=lambda s, c: eq(F("y"), 1))
+    v = check_graph(g, [narrowed]).verdicts[0]
+    assert [s.action for s in v.trace.steps] == ["inc", "inc", "set_y", "inc"]
+    never = dataclasses.replace(sel, pre=lambda s, c: eq(F("x"), 3))
+    assert check_graph(g, [never]).verdicts[0].verdict == "holds"
+
+
+def test_sometimes_witness_or_violation():
+    g = explore(_system([INC, SET_Y]))
+    v = check_graph(g, [prop("sometimes", state=lambda s: eq(F("y"), 1))]).verdicts[0]
+    assert v.verdict == "holds" and v.trace.kind == "witness" and len(v.trace.steps) == 3
+    v = check_graph(g, [prop("sometimes", state=lambda s: eq(F("x"), 5))]).verdicts[0]
+    assert v.verdict == "violated" and v.trace is None
+
+
+def test_eventually_on_bottom_sccs():
+    # inc* reaches x=3 (final).  set_y at x=2 leads to the same end.
+    g = explore(_system([INC, SET_Y]))
+    assert check_graph(g, [prop("eventually", state=lambda s: eq(F("x"), 3))]).verdicts[0].verdict == "holds"
+    v = check_graph(g, [prop("eventually", state=lambda s: eq(F("y"), 1))]).verdicts[0]
+    assert v.verdict == "violated" and v.trace.kind == "lasso"
+    assert v.trace.loop_start == 3 and [s.action for s in v.trace.steps] == ["inc", "inc", "inc"]
+
+
+def test_eventually_fairness_leaves_non_bottom_cycles():
+    # x cycles 0..3 -> 0 forever unless set_y (enabled at x == 2) fires; with set_y the
+    # component x,y=1 is the bottom one.  A path that cycles forever ignoring set_y is unfair.
+    g = explore(_system([INC, SET_Y, RESET]))
+    assert check_graph(g, [prop("eventually", state=lambda s: eq(F("y"), 1))]).verdicts[0].verdict == "holds"
+
+
+def test_eventually_lasso_has_the_loop():
+    stay = Command("stay", eq(F("x"), 1), (("x", C(1)),), kind="local")
+    g = explore(_system([INC, stay]))
+    v = check_graph(g, [prop("eventually", state=lambda s: eq(F("y"), 1))]).verdicts[0]
+    # x=3 is the only bottom SCC (no goal there); the trace ends in it without a loop step.
+    assert v.verdict == "violated" and v.trace.loop_start == len(v.trace.steps)
+    loop = Command("loop", eq(F("x"), 3), (("y", C(0)),), kind="local")
+    v = check_graph(explore(_system([INC, loop])),
+                    [prop("eventually", state=lambda s: eq(F("y"), 1))]).verdicts[0]
+    assert [s.action for s in v.trace.steps] == ["inc", "inc", "inc", "loop"]
+    assert v.trace.loop_start == 3
+
+
+def test_eventually_trigger():
+    g = explore(_system([INC, SET_Y]))
+    p = prop("eventually", trigger=lambda s: eq(F("y"), 1), state=lambda s: eq(F("x"), 3))
+    assert check_graph(g, [p]).verdicts[0].verdict == "holds"
+
+
+def test_truncation_is_never_a_pass():
+    r = check("fig7-both-capable", max_states=50)
+    assert r.truncated and r.states == 50
+    kinds = {v.property.id: v.verdict for v in r.verdicts}
+    assert set(kinds.values()) <= {"undetermined", "holds", "violated"}
+    assert kinds["H-1"] == kinds["S-1"] == kinds["L-3"] == "undetermined"
+    # A witness found within the bound is still a witness.
+    assert kinds["W-1"] == "holds"
+    assert r.undetermined and not r.as_expected
+
+
+def test_refutation_survives_truncation():
+    r = check("guaranteed-encryption", properties=["S-7"], max_states=5)
+    assert r.truncated and r.verdict("S-7").verdict == "violated"
+
+
+def test_compile_predicate_agrees_with_evaluate():
+    system = build_system(CATALOG["qm3-race"])
+    g = explore(system)
+    from ndcheck.properties.catalog import PROPERTIES
+    exprs = [p.state(system) for p in PROPERTIES if p.state and p.applies(system)]
+    exprs += [c.guard for c in system.commands[:40]]
+    for e in exprs:
+        f = compile_predicate(system, e)
+        for s in list(g.states)[::37]:
+            assert bool(f(s)) == bool(evaluate(e, system.getter(s)))
+
+
+def test_expectations_validated():
+    sc = CATALOG["fig8-silent-peer"]
+    bad = dataclasses.replace(sc, expect={"S-99": "holds"})
+    with pytest.raises(ScenarioError, match="unknown property 'S-99'"):
+        check(bad)
+    inapplicable = dataclasses.replace(sc, expect={"S-7": "violated"})
+    with pytest.raises(ScenarioError, match="S-7 .* does not apply"):
+        check(inapplicable)
+    wrong = dataclasses.replace(sc, expect={"H-1": "violated"})
+    r = check(wrong)
+    assert not r.as_expected and [v.property.id for v in r.unexpected] == ["H-1"]
+    # No entry: expected to hold.
+    r = check(dataclasses.replace(sc, expect={}))
+    assert all(v.expected == "holds" for v in r.verdicts)
+
+
+def test_verdict_json_shape():
+    r = check("guaranteed-encryption", properties=["S-7", "H-2"])
+    doc = r.to_json()
+    assert set(doc) == {"scenario", "states", "edges", "truncated", "seconds", "properties"}
+    s7 = next(p for p in doc["properties"] if p["id"] == "S-7")
+    assert s7 == {**s7, "name": "ge_flow_never_sent_clear", "kind": "never_action",
+                  "verdict": "violated", "expected": "violated", "engine": "explicit"}
+    assert s7["trace"][0] == {"step": 1, "action": s7["trace"][0]["action"],
+                              "wire": "client>server SYN clear; client>server MM1",
+                              "changes": s7["trace"][0]["changes"]}
+    assert next(p for p in doc["properties"] if p["id"] == "H-2")["trace"] is None
+
+
+def test_z3_engine_unavailable_or_used(monkeypatch):
+    from ndcheck.engines import symbolic
+
+    monkeypatch.delattr(symbolic, "check_safety", raising=False)
+    with pytest.raises(EngineUnavailable, match="--engine explicit"):
+        check("fig8-silent-peer", engine="z3")
+
+    def fake(system, p, timeout=None):
+        return ("violated" if p.id == "H-2" else "holds", None)
+
+    monkeypatch.setattr(symbolic, "check_safety", fake, raising=False)
+    r = check("fig7-fifo", engine="both", traces=False)
+    z3 = [v for v in r.verdicts if v.engine == "z3"]
+    assert z3 and all(v.property.safety for v in z3)
+    h2 = [v for v in r.verdicts if v.property.id == "H-2"]
+    assert {v.engine: v.verdict for v in h2} == {"explicit": "holds", "z3": "violated"}
+    assert all("engines disagree" in v.note for v in h2)
+    assert [v.property.id for v in r.unexpected] == ["H-2"]
+
+
+def test_verdict_as_expected():
+    p = prop("always", state=lambda s: TRUE)
+    assert Verdict(p, "holds").as_expected and not Verdict(p, "violated", expected="holds").as_expected

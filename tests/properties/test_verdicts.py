@@ -1,0 +1,200 @@
+"""Pinned verdicts of every catalog scenario, the [expect] tables, and exact shortest counterexamples."""
+
+from __future__ import annotations
+
+import tomllib
+from importlib import resources
+
+import _catalog_cache
+import pytest
+
+import ndcheck
+from ndcheck import CATALOG
+from ndcheck.properties.check import shortest_trace
+
+# scenario: (number of applicable properties, properties that do not hold)
+PINNED = {
+    "allow-clear-grace": (20, {"S-2"}),
+    "fig18-boundary-server": (20, set()),
+    "fig19-lossy": (23, {"H-1", "L-1", "L-4", "W-8"}),
+    "fig19-require-inbound": (21, {"L-4"}),
+    "fig7-both-capable": (20, {"L-3"}),
+    "fig7-duplicates": (20, set()),
+    "fig7-fifo": (20, set()),
+    "fig7-lossy": (20, {"L-6"}),
+    "fig7-premature-timeouts": (18, {"L-6"}),
+    "fig8-icmp-peer": (13, set()),
+    "fig8-no-credential": (14, set()),
+    "fig8-no-credential-lossy": (12, set()),
+    "fig8-silent-lossy": (11, set()),
+    "fig8-silent-peer": (13, set()),
+    "ge-marking-after": (23, {"S-6", "S-7", "W-9"}),
+    "ge-server-only": (23, {"S-7", "W-9"}),
+    "guaranteed-encryption": (23, {"S-7"}),
+    "nat-boundary": (20, {"S-1", "L-3"}),
+    "nd-client-transport-server": (21, {"S-14", "L-4"}),
+    "qm3-race": (20, {"S-14", "L-3"}),
+    "require-inbound-auth-failure": (14, {"H-1", "L-1", "W-1", "W-2", "W-8"}),
+    "sa-expiry-peer-gone": (21, {"S-14", "L-3", "L-5", "W-11"}),
+    "sa-expiry-rekey": (21, {"S-14", "L-3", "L-5"}),
+    "transport-mode": (12, {"L-4"}),
+}
+
+
+@pytest.fixture(scope="module")
+def results():
+    return {name: _catalog_cache.result(name) for name in sorted(CATALOG)}
+
+
+def test_pinned_covers_the_catalog():
+    assert set(PINNED) == set(CATALOG)
+
+
+@pytest.mark.parametrize("name", sorted(PINNED))
+def test_verdicts_pinned(results, name):
+    r = results[name]
+    n, bad = PINNED[name]
+    assert not r.truncated
+    assert len(r.verdicts) == n
+    assert {v.property.id for v in r.verdicts if v.verdict != "holds"} == bad
+    assert all(v.verdict in ("holds", "violated") for v in r.verdicts)
+    assert r.as_expected, [(v.property.id, v.verdict, v.expected) for v in r.verdicts
+                           if not v.as_expected]
+
+
+@pytest.mark.parametrize("name", sorted(PINNED))
+def test_expect_table_lists_every_applicable_property(results, name):
+    """The TOML states every expectation explicitly (no silent 'holds' default in the catalog)."""
+    folder = resources.files("ndcheck.model") / "catalog"
+    raw = next(tomllib.loads(f.read_text(encoding="utf-8")) for f in folder.iterdir()
+               if f.name.endswith(".toml") and f'name = "{name}"' in f.read_text(encoding="utf-8"))
+    assert set(raw["expect"]) == {v.property.id for v in results[name].verdicts}
+
+
+def _actions(t):
+    return [s.action for s in t.steps]
+
+
+def test_h1_require_inbound_auth_failure_trace():
+    t = shortest_trace("require-inbound-auth-failure", "H-1")
+    assert t.kind == "counterexample" and t.property == "H-1"
+    assert _actions(t) == [
+        "client.tcp.send_syn [SYN ND-8/clear+acquire +client.ike.acquire@idle]",
+        "server.ike.recv_mm1@idle",
+        "client.ike.recv_mm2",
+        "server.ike.recv_mm3@mm2_sent",
+        "client.ike.recv_mm4",
+        "server.ike.fail_auth@mm4_sent",
+        "server.nd.drop[SYN clear: ND-17/drop-new]",
+    ]
+    assert t.steps[5].wire == ("server>client NOTIFY",)
+
+
+def test_s14_qm3_race_trace():
+    t = shortest_trace("qm3-race", "S-14")
+    assert _actions(t) == [
+        "client.tcp.send_syn [SYN ND-8/clear+acquire +client.ike.acquire@idle]",
+        "server.tcp.recv_syn@listen <SYN clear ND-17/accept-new> [SYN-ACK ND-8/clear+acquire]",
+        "server.ike.recv_mm1@idle",
+        "client.ike.recv_mm2",
+        "server.ike.recv_mm3@mm2_sent",
+        "client.ike.recv_mm4",
+        "server.ike.recv_mm5@mm4_sent",
+        "client.ike.recv_mm6[QM1/B]",
+        "server.ike.recv_qm1@mm_done[QM1/B]",
+        "client.ike.recv_qm2",
+        "client.tcp.recv_syn_ack@syn_sent <SYN-ACK clear ND-18/accept> [ACK ND-14/esp]",
+        "server.nd.drop[ACK esp: ND-19/drop-no-sa]",
+    ]
+    # QM #7 is still in flight when the ESP ACK is dropped: the A-2 race.
+    assert t.states[-1][_index("qm3-race", "net.c2s.QM3")] == 1
+
+
+def _index(name, field):
+    return ndcheck.build_system(CATALOG[name]).index[field]
+
+
+def test_s1_nat_boundary_trace():
+    t = shortest_trace("nat-boundary", "S-1")
+    assert _actions(t) == [
+        "client.tcp.send_syn [SYN ND-8/clear+acquire +client.ike.acquire@idle]",
+        "server.ike.recv_mm1@idle",
+        "client.ike.recv_mm2",
+        "server.ike.recv_mm3@mm2_sent",
+        "client.ike.recv_mm4",
+        "server.ike.recv_mm5@mm4_sent",
+        "client.ike.recv_mm6[QM1]",
+        "server.ike.recv_qm1@mm_done[QM1]",
+        "client.ike.recv_qm2",
+        "server.ike.recv_qm3@qm2_sent",
+        "server.tcp.recv_syn@listen <SYN clear ND-17/accept-new> [SYN-ACK ND-14/esp]",
+        "client.ike.recv_connected",
+        "client.tcp.recv_syn_ack@syn_sent <SYN-ACK esp ND-19/accept> [ACK ND-13/clear]",
+    ]
+    assert t.steps[-1].wire == ("client>server ACK clear",)
+    assert t.steps[-1].changes["client.secure"] == "1"
+
+
+def test_s7_guaranteed_encryption_trace():
+    t = shortest_trace("guaranteed-encryption", "S-7")
+    assert _actions(t) == ["client.tcp.send_syn [SYN ND-8/clear+acquire +client.ike.acquire@idle]"]
+    assert t.steps[0].wire == ("client>server SYN clear", "client>server MM1")
+    assert t.steps[0].changes["client.flow_ge"] == "1"
+
+
+def test_s6_ge_marking_after_trace():
+    """A-7: the server's first reply leaves over a non-GE SA and only then marks the flow GE."""
+    t = shortest_trace("ge-marking-after", "S-6")
+    assert len(t.steps) == 11
+    assert t.steps[-1].action == ("server.tcp.recv_syn@listen <SYN clear ND-17/accept-new> "
+                                  "[SYN-ACK ND-14/esp]")
+    assert t.steps[-1].changes == {**t.steps[-1].changes, "server.flow_ge": "1", "server.secure": "1"}
+
+
+def test_l4_fig19_lasso_ends_with_tcp_failed():
+    t = shortest_trace("fig19-require-inbound", "L-4")
+    assert t.kind == "lasso" and t.loop_start == len(t.steps) == 17
+    assert _actions(t)[:7] == [
+        "client.tcp.send_syn [SYN ND-8/clear+acquire +client.ike.acquire@idle]",
+        "server.nd.drop[SYN clear: ND-17/drop-new]",
+        "client.tcp.retransmit_syn [SYN ND-8/clear]",
+        "server.nd.drop[SYN clear: ND-17/drop-new]",
+        "client.tcp.retransmit_syn [SYN ND-8/clear]",
+        "server.nd.drop[SYN clear: ND-17/drop-new]",
+        "client.tcp.give_up",
+    ]
+    assert t.steps[-1].action == "client.ike.recv_connected"
+
+
+def test_witness_and_holding_property():
+    g = _catalog_cache.graph("fig7-both-capable")
+    assert shortest_trace(g, "S-1") is None
+    w = shortest_trace(g, "W-4")
+    assert w.kind == "witness"
+    last = w.states[-1]
+    system = g.system
+    assert last[system.index["client.secure"]] == last[system.index["server.secure"]] == 1
+    assert all(w.states[-2][system.index[f"{h}.secure"]] == 1 for h in ("client", "server")) is False
+
+
+def test_public_api_names():
+    r = ndcheck.check("fig8-silent-peer")
+    assert r.as_expected and r.verdict("H-1").verdict == "holds"
+    assert ndcheck.shortest_trace("guaranteed-encryption", "S-7").steps[0].index == 1
+
+
+@pytest.mark.parametrize("name", sorted(n for n, (_, bad) in PINNED.items() if bad))
+def test_every_counterexample_replays(name):
+    """Each violation comes with a trace that replayed (IR + machine instances) and ends where it should."""
+    from ndcheck.properties.check import check_graph
+
+    r = check_graph(_catalog_cache.graph(name), [v.property for v in _catalog_cache.result(name).verdicts
+                                                 if v.verdict == "violated"])
+    for v in r.verdicts:
+        if v.property.kind == "sometimes":
+            assert v.trace is None
+            continue
+        t = v.trace
+        assert t is not None and t.property == v.property.id and t.steps
+        assert t.kind == ("lasso" if v.property.kind == "eventually" else "counterexample")
+        assert len(t.states) == len(t.steps) + 1
