@@ -47,12 +47,12 @@ def _error(message: str) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from ..model.scenario import ScenarioError
     from ..model.compose import ModelError
+    from ..model.scenario import ScenarioError
 
     known = (UsageError, ScenarioError, ModelError)
     try:
-        from ..properties.wire import WireError  # noqa: F401
+        from ..properties.wire import WireError
         known = known + (WireError,)
     except ImportError:
         pass

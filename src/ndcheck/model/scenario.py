@@ -207,6 +207,8 @@ def scenario_from_dict(raw: dict[str, Any], source: str = "<dict>") -> Scenario:
         if key not in _TOP:
             raise ScenarioError(f"{source}: unknown key {key!r}; allowed: {', '.join(_TOP)}")
     name = raw.get("name")
+    if name is not None and not isinstance(name, str):
+        raise ScenarioError(f"{source}: name: expected a string such as \"my-scenario\", got {name!r}")
     if not isinstance(name, str) or not name.strip():
         raise ScenarioError(f"{source}: missing or empty 'name' (a string such as \"my-scenario\")")
     for key in ("description", "figure"):
@@ -215,7 +217,10 @@ def scenario_from_dict(raw: dict[str, Any], source: str = "<dict>") -> Scenario:
     peer = raw.get("peer", "capable")
     if peer not in PEER_KINDS:
         raise ScenarioError(f"{source}: peer: unknown value {peer!r}; allowed: {', '.join(PEER_KINDS)}")
-    parts = {k: _section(k, raw[k], cls) for k, cls in _SECTIONS.items() if k in raw}
+    try:
+        parts = {k: _section(k, raw[k], cls) for k, cls in _SECTIONS.items() if k in raw}
+    except ScenarioError as e:
+        raise ScenarioError(f"{source}: {e}") from None  # name the file, as every other message does
     expect = raw.get("expect", {})
     if not isinstance(expect, dict):
         raise ScenarioError(f"{source}: [expect]: expected a table of PROPERTY = \"holds\"|\"violated\"")
@@ -263,7 +268,7 @@ def load_scenario_file(path: str | Path) -> Scenario:
     except OSError as e:
         raise ScenarioError(f"{p}: cannot read scenario file: {e.strerror}") from None
     try:
-        text = data.decode("utf-8")
+        text = data.decode("utf-8-sig")  # a byte-order mark (Windows editors) is not an error
     except UnicodeDecodeError:
         raise ScenarioError(f"{p}: not a text file (invalid UTF-8); expected a TOML scenario") from None
     return load_scenario_text(text, str(p))

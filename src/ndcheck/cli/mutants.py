@@ -1,0 +1,134 @@
+"""``ndcheck mutants``: run every seeded fault and say which property caught it.
+
+Each mutant (:mod:`ndcheck.model.mutants`) is composed for the catalog scenarios that can show
+it, explored and checked; a property *catches* it when its verdict differs from the scenario's
+expectation.  The first catch with a trace is printed with its replayed counterexample (the
+trace was built by ``trace_from_commands`` on the mutated system: replayed through the mutated
+IR and the python-statemachine instances).  Exit status: 0 when every mutant is caught, 1
+otherwise, 2 bad input.
+
+JSON (``--json OUT``, ``-`` for standard output): a list of
+``{"mutant": NAME, "description": TEXT, "caught_by": [PROPERTY IDS]}``, ``caught_by`` empty when
+nothing caught the mutant.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from dataclasses import dataclass
+
+from .common import output_path
+
+
+@dataclass(frozen=True, slots=True)
+class Catch:
+    """One property that caught a mutant on one scenario."""
+
+    scenario: str
+    property: str
+    verdict: str
+    expected: str
+    trace: object | None  # properties.trace.Trace
+
+
+@dataclass(frozen=True, slots=True)
+class MutantResult:
+    name: str
+    description: str
+    catches: tuple[Catch, ...]
+    truncated: tuple[str, ...] = ()   # scenarios whose exploration hit a bound
+
+    @property
+    def caught_by(self) -> list[str]:
+        return list(dict.fromkeys(c.property for c in self.catches))
+
+    @property
+    def caught(self) -> bool:
+        return bool(self.catches)
+
+    def to_json(self) -> dict:
+        return {"mutant": self.name, "description": self.description, "caught_by": self.caught_by}
+
+
+def run_mutant(mutant, max_states: int | None = None, timeout: float | None = None) -> MutantResult:
+    """Explore and check ``mutant`` on each of its scenarios."""
+    from ..engines.explicit import explore
+    from ..model.scenario import get_scenario
+    from ..properties.check import check_graph
+
+    catches: list[Catch] = []
+    truncated: list[str] = []
+    for name in mutant.scenarios:
+        sc = get_scenario(name).with_bounds(max_states, timeout)
+        system = mutant.system(sc)
+        graph = explore(system)
+        if graph.truncated:
+            truncated.append(name)
+        result = check_graph(graph)
+        for v in result.verdicts:
+            if v.expected is None or v.verdict == "undetermined" or v.verdict == v.expected:
+                continue
+            catches.append(Catch(name, v.property.id, v.verdict, v.expected, v.trace))
+    # catches with a trace first (they show the fault), then in catalog order
+    catches.sort(key=lambda c: c.trace is None)
+    return MutantResult(mutant.name, mutant.description, tuple(catches), tuple(truncated))
+
+
+def register(sub) -> None:
+    p = sub.add_parser("mutants", help="run the seeded faults; which property caught each")
+    p.add_argument("names", nargs="*", metavar="MUTANT", help="mutant names (default: all)")
+    p.add_argument("--json", metavar="OUT", type=output_path,
+                   help="write [{mutant, description, caught_by}] as JSON ('-' for standard output)")
+    p.add_argument("--list", action="store_true", help="list the mutants and exit")
+    p.set_defaults(run=run)
+
+
+def run(args) -> int:
+    from ..model.mutants import MUTANTS, UnknownMutant, get_mutant
+    from . import UsageError
+
+    try:
+        chosen = [get_mutant(n) for n in args.names] if args.names else list(MUTANTS)
+    except UnknownMutant as e:
+        raise UsageError(str(e)) from None
+    if args.list:
+        for m in chosen:
+            print(f"{m.name}: {m.description} [{', '.join(m.rules)}] on {', '.join(m.scenarios)}")
+        return 0
+    quiet = args.json == "-"
+    results = []
+    for m in chosen:
+        r = run_mutant(m)
+        results.append(r)
+        if not quiet:
+            _print(r)
+    if args.json:
+        text = json.dumps([r.to_json() for r in results], indent=2) + "\n"
+        if args.json == "-":
+            sys.stdout.write(text)
+        else:
+            with open(args.json, "w", encoding="utf-8") as f:
+                f.write(text)
+    missed = [r.name for r in results if not r.caught]
+    if not quiet:
+        print(f"{len(results) - len(missed)} of {len(results)} mutants caught"
+              + (f"; missed: {', '.join(missed)}" if missed else ""))
+    return 1 if missed else 0
+
+
+def _print(r: MutantResult) -> None:
+    if not r.caught:
+        print(f"{r.name}: NOT CAUGHT ({r.description})")
+        return
+    first = r.catches[0]
+    print(f"{r.name}: caught by {', '.join(r.caught_by)}")
+    how = (f"  {first.scenario}: {first.property} is {first.verdict}, expected {first.expected}")
+    if first.trace is not None:
+        steps = first.trace.steps
+        print(f"{how}; {first.trace.kind} of {len(steps)} steps (replayed):")
+        for s in steps[-6:]:
+            wire = f"   {'; '.join(s.wire)}" if s.wire else ""
+            print(f"    {s.index:3d}. {s.action}{wire}")
+    else:
+        print(how)

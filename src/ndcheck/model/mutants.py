@@ -1,0 +1,431 @@
+"""Seeded faults: documented variants of the model that the property catalog must catch.
+
+A mutant is a transformation of a scenario's composed :class:`~ndcheck.model.ir.System`, applied
+at the depth where the fault lives, never by editing a model file:
+
+* **IR rewrites** select guarded commands by what they do -- the ND decision-table rows they
+  exercise (``Command.rules``, e.g. ``ND-8/clear``), the machine events they perform
+  (``Command.events``) or the fields they update -- and drop a guard conjunct, drop or change an
+  update, or remove the command.  Machine control states are never touched, so every mutated
+  step is still a transition of the python-statemachine classes and counterexamples replay
+  through the mutated IR *and* through the machine instances.
+* **Implementation-versus-policy faults** compose the system from an altered scenario (the
+  host behaves as if its policy were another) while the system keeps the original scenario as
+  its specification (``system.constants["scenario"]``): properties and expected verdicts are
+  those of the original.
+
+Each mutant names the digest rules it breaks and the catalog scenarios that can show it.  A
+mutant is *caught* when checking its system gives a verdict that differs from the scenario's
+expectation (``ndcheck mutants``; ``tests/model/test_mutants.py`` requires every one caught).
+
+>>> m = get_mutant("outbound-ignores-secure")
+>>> m.scenarios
+('fig7-both-capable',)
+>>> system = m.system("fig7-both-capable")
+>>> system.constants["mutant"]
+'outbound-ignores-secure'
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from .compose import build_system
+from .ir import C, Command, Expr, F, System, and_, conjuncts, fields_of, sub
+from .scenario import Scenario, get_scenario
+
+__all__ = ["MUTANTS", "Mutant", "UnknownMutant", "get_mutant"]
+
+
+class UnknownMutant(KeyError):
+    """A mutant name the catalog does not define."""
+
+    def __str__(self) -> str:
+        return str(self.args[0])
+
+
+@dataclass(frozen=True, slots=True)
+class Mutant:
+    """One seeded fault: ``build(scenario) -> System`` with the fault in it."""
+
+    name: str
+    description: str
+    rules: tuple[str, ...]
+    scenarios: tuple[str, ...]
+    build: Callable[[Scenario], System]
+
+    def system(self, scenario: str | Scenario) -> System:
+        sc = get_scenario(scenario) if isinstance(scenario, str) else scenario
+        system = self.build(sc)
+        system.constants["mutant"] = self.name
+        return system
+
+
+# --------------------------------------------------------------------------------------------
+# Building blocks
+# --------------------------------------------------------------------------------------------
+
+Rewrite = Callable[[Command], Command | None]
+
+
+def _rewritten(system: System, rewrite: Rewrite) -> System:
+    """A copy of ``system`` with every command passed through ``rewrite`` (None drops it)."""
+    cmds = []
+    changed = 0
+    for c in system.commands:
+        new = rewrite(c)
+        if new is not c:
+            changed += 1
+        if new is not None:
+            cmds.append(new)
+    if not changed:
+        raise ValueError(f"the mutant changes no command of {system.name!r}")
+    constants = {k: v for k, v in system.constants.items() if k != "_layout"}
+    return System(system.name, list(system.fields), cmds, dict(system.machines), constants)
+
+
+def _ir(rewrite: Rewrite) -> Callable[[Scenario], System]:
+    return lambda sc: _rewritten(build_system(sc), rewrite)
+
+
+def _as_if(change: Callable[[Scenario], Scenario]) -> Callable[[Scenario], System]:
+    """Compose the hosts from an altered scenario; keep the original as the specification."""
+
+    def build(sc: Scenario) -> System:
+        system = build_system(change(sc))
+        system.constants["scenario"] = sc
+        system.constants.pop("_layout", None)
+        return system
+
+    return build
+
+
+def _has_rule(c: Command, *prefixes: str) -> bool:
+    return any(r.startswith(p) for r in c.rules for p in prefixes)
+
+
+def _does(c: Command, machine: str, event: str) -> bool:
+    return any(k == machine and e == event for k, e, _ in c.events)
+
+
+def _drop_conjuncts(c: Command, mentions: str) -> Command:
+    """Drop the guard's top-level conjuncts that read field ``mentions``."""
+    kept = [cj for cj in conjuncts(c.guard) if mentions not in fields_of(cj)]
+    if len(kept) == len(list(conjuncts(c.guard))):
+        return c
+    return dataclasses.replace(c, guard=and_(*kept))
+
+
+def _add_conjunct(c: Command, cond: Expr) -> Command:
+    return dataclasses.replace(c, guard=and_(c.guard, cond))
+
+
+def _set(c: Command, **ups: Expr) -> Command:
+    """Replace or add updates (field names with ``.`` given as ``client__sa_out``)."""
+    new = dict(c.updates)
+    for k, v in ups.items():
+        new[k.replace("__", ".")] = v
+    return dataclasses.replace(c, updates=tuple(sorted(new.items())))
+
+
+def _drop_update(c: Command, name: str) -> Command:
+    if name not in dict(c.updates):
+        return c
+    return dataclasses.replace(c, updates=tuple((k, v) for k, v in c.updates if k != name))
+
+
+def _when(pred: Callable[[Command], bool], then: Rewrite) -> Rewrite:
+    return lambda c: then(c) if pred(c) else c
+
+
+def _ctl(system_cls, state_id: str) -> int:
+    return [s.id for s in system_cls.states].index(state_id)
+
+
+def _ike_state(machine: str, state_id: str) -> int:
+    from .machines.ike_initiator import IkeInitiator
+    from .machines.ike_responder import IkeResponder
+
+    cls = IkeInitiator if machine == "client.ike" else IkeResponder
+    return _ctl(cls, state_id)
+
+
+# --------------------------------------------------------------------------------------------
+# The faults
+# --------------------------------------------------------------------------------------------
+
+HOSTS = ("client", "server")
+
+
+def _outbound_ignores_secure(c: Command) -> Command:
+    # ND-8 reads "no SA and Secure = 0"; the fault forgets the Secure test.
+    if not _has_rule(c, "ND-8/clear"):
+        return c
+    for h in HOSTS:
+        c = _drop_conjuncts(c, f"{h}.secure")
+    return c
+
+
+def _inbound_clear_after_secure(c: Command) -> Command:
+    # ND-18 accepts a clear packet of an existing flow only while Secure = 0.
+    if not _has_rule(c, "ND-18/accept"):
+        return c
+    for h in HOSTS:
+        c = _drop_conjuncts(c, f"{h}.secure")
+    return c
+
+
+def _acquire_gate_ignored(c: Command) -> Command:
+    # ND-8: with Acquire = 1 the packet goes out clear and IKE is NOT triggered; the fault
+    # triggers IKE for every clear packet (the Acquire test is forgotten).
+    if not _has_rule(c, "ND-8/clear+acquire", "ND-12/clear+acquire"):
+        return c
+    for h in HOSTS:
+        c = _drop_conjuncts(c, f"{h}.acquire")
+    return c
+
+
+def _sa_before_qm2(c: Command) -> Command:
+    # The initiator installs its SAs on receiving QM #6 (QM2); the fault installs them when it
+    # sends QM #5 (on MM #6).
+    if not _does(c, "client.ike", "recv_mm6"):
+        return c
+    return _set(c, client__sa_in=C(1), client__sa_out=C(1))
+
+
+def _ignores_commit_bit(c: Command) -> Command:
+    # ND-24 / RFC 2408 §3.1: with the commit bit the initiator waits for CONNECTED before using
+    # its outbound SA; the fault uses it as soon as QM2 arrives.
+    if not _does(c, "client.ike", "recv_qm2"):
+        return c
+    return _set(c, client__sa_out=C(1))
+
+
+def _ge_flag_dropped(c: Command) -> Command | None:
+    # ND-9: QM #5 carries EXCHANGE_INFO bit 0x2 iff flow.GE; the fault drops the bit, so the
+    # initiator always sends the variant without it.
+    ups = dict(c.updates)
+    if any(k.startswith("net.c2s.QM1_") and k.endswith("G") for k in ups):
+        return None
+    if any(k.startswith("net.c2s.QM1") for k in ups):
+        return _drop_conjuncts(c, "client.flow_ge")
+    return c
+
+
+def _boundary_inverted(c: Command) -> Command:
+    # ND-23: SA.Boundary := the ND_BOUNDARY flag of QM #6; the fault stores its negation.
+    if not _does(c, "client.ike", "recv_qm2"):
+        return c
+    ups = dict(c.updates)
+    b = ups.get("client.sa_boundary")
+    if b is None:
+        return c
+    return _set(c, client__sa_boundary=sub(C(1), b))
+
+
+def _never_gives_up(c: Command) -> Command | None:
+    # Figure 8 / RFC 2408 §5.1: the initiator gives up after its retransmission budget.
+    return None if _does(c, "client.ike", "give_up") else c
+
+
+def _secure_never_set(c: Command) -> Command:
+    # ND-14 (send over an SA) and ND-19 (ESP received) set Secure; the fault never does.
+    if not _has_rule(c, "ND-14/esp", "ND-19/accept"):
+        return c
+    for h in HOSTS:
+        if dict(c.updates).get(f"{h}.secure") == C(1):
+            c = _drop_update(c, f"{h}.secure")
+    return c
+
+
+def _esp_without_sa(c: Command) -> Command:
+    # ND-19 / RFC 4301 §5.2: ESP is decapsulated only with an inbound SA.
+    if not _has_rule(c, "ND-19/accept"):
+        return c
+    for h in HOSTS:
+        c = _drop_conjuncts(c, f"{h}.sa_in")
+    return c
+
+
+def _responder_outbound_at_qm2(c: Command) -> Command:
+    # A-2: the responder installs its outbound SA on QM #7 (QM3); the fault installs it with its
+    # inbound SA when it sends QM #6.
+    if not _does(c, "server.ike", "recv_qm1"):
+        return c
+    return _set(c, server__sa_out=C(1))
+
+
+def _initiator_no_inbound_sa(c: Command) -> Command:
+    # §7.3: on QM #6 the initiator installs inbound and outbound SAs; the fault forgets inbound.
+    if not _does(c, "client.ike", "recv_qm2"):
+        return c
+    return _set(c, client__sa_in=C(0))
+
+
+def _acquire_reset_on_failure(c: Command) -> Command:
+    # A-5: no rule clears Acquire; the fault clears it when IKE gives up, so the flow retries.
+    if not _does(c, "client.ike", "give_up"):
+        return c
+    return _set(c, client__acquire=C(0))
+
+
+def _nd_vid_ignored(c: Command) -> Command:
+    # ND-4: the initiator records NDSupported from MM #2's vendor ID; the fault does not.
+    if not _does(c, "client.ike", "recv_mm2"):
+        return c
+    return _drop_update(c, "client.mm_nd")
+
+
+def _failure_blocks_tcp(c: Command) -> Command:
+    # ND-26/27 (H-1): after IKE failed the flow goes on in the clear; the fault stops sending
+    # clear segments once the initiator is in FAILED.
+    if not _has_rule(c, "ND-8/clear") or not c.tags or c.tags[0] != "client":
+        return c
+    failed = C(_ike_state("client.ike", "failed"))
+    return _add_conjunct(c, Expr("not", (Expr("eq", (F("client.ike"), failed)),)))
+
+
+def _secure_without_sa(c: Command) -> Command:
+    # ND-14 sets Secure only when sending over a matching SA; the fault sets it on every clear
+    # send as well (Secure without an SA, S-3).
+    if not _has_rule(c, "ND-8/clear") or not c.tags or c.tags[0] != "client":
+        return c
+    return _set(c, client__secure=C(1))
+
+
+def _initiator_sa_ge_wrong(c: Command) -> Command:
+    # ND-9 / §3.5: the initiator's SA.GE comes from the GE flag of the QM #5 it sent; the fault
+    # records the opposite flag, so a GE flow never finds a matching GE SA.
+    if not _does(c, "client.ike", "recv_mm6") and not _does(c, "client.ike", "acquire"):
+        return c
+    ups = dict(c.updates)
+    if "client.qm_ge" not in ups:
+        return c
+    return _set(c, client__qm_ge=Expr("sub", (C(1), ups["client.qm_ge"])))
+
+
+def _flow_ge_never_set(c: Command) -> Command:
+    # ND-7: a packet matching a GE rule sets flow.GE; the fault never marks the flow.
+    ups = dict(c.updates)
+    for h in HOSTS:
+        if ups.get(f"{h}.flow_ge") == C(1):
+            c = _drop_update(c, f"{h}.flow_ge")
+    return c
+
+
+def _no_rekey(c: Command) -> Command | None:
+    # L-5 / ND-10: a Secure flow whose SAs expired triggers a new Quick Mode; the fault's
+    # initiator never re-keys (the acquire from SA-EXPIRED is gone).
+    return None if ("client.ike", "acquire", "expired") in c.events else c
+
+
+def _ge_mismatch_encapsulates(c: Command) -> Command:
+    # ND-12: an SA whose SA.GE differs from flow.GE is treated as no SA; the fault encapsulates
+    # with it anyway (ND-14 without the GE comparison).
+    # (ND-7 marking composes before the decision, so the comparison may read SA.GE only.)
+    if not _has_rule(c, "ND-14/esp"):
+        return c
+    for h in HOSTS:
+        c = _drop_conjuncts(c, f"{h}.sa_ge")
+    return c
+
+
+def _responder_ignores_boundary(c: Command) -> Command:
+    # ND-21: the responder sets SA.Boundary from QM #5's ND_BOUNDARY flag; the fault never does.
+    if not _does(c, "server.ike", "recv_qm1") or "server.sa_boundary" not in dict(c.updates):
+        return c
+    return _set(c, server__sa_boundary=C(0))
+
+
+def _as_boundary(sc: Scenario) -> Scenario:
+    # A-10 / figure 19: the ND_SECURE server's ALE layer drops clear new flows; the fault
+    # implements ND_SECURE as ND_BOUNDARY.
+    return dataclasses.replace(sc, server=dataclasses.replace(sc.server, inbound="boundary"))
+
+
+def _require_as_request(sc: Scenario) -> Scenario:
+    # ND-15: a plain transport-mode PROTECT rule holds packets until an SA exists; the fault
+    # treats the client's require rule as an ND request rule (clear fallback).
+    return dataclasses.replace(sc, client=dataclasses.replace(sc.client, outbound="request"))
+
+
+def _never_accept_secure(sc: Scenario) -> Scenario:
+    # The ND_SECURE server fails IKE authentication (no-credential) and drops clear packets (require).
+    return dataclasses.replace(sc, peer="no-credential",
+                               server=dataclasses.replace(sc.server, outbound="none", inbound="require"))
+
+
+MUTANTS: tuple[Mutant, ...] = (
+    Mutant("outbound-ignores-secure", "the ND outbound filter sends clear (ND-8) without testing "
+           "flow.Secure, so a secured flow can downgrade", ("ND-8", "ND-10"),
+           ("fig7-both-capable",), _ir(_outbound_ignores_secure)),
+    Mutant("inbound-accepts-clear-after-secure", "the inbound filter accepts a clear packet of a "
+           "Secure flow (ND-18 without the Secure test)", ("ND-18",), ("fig7-both-capable",),
+           _ir(_inbound_clear_after_secure)),
+    Mutant("acquire-gate-ignored", "ND-8 triggers IKE for every clear packet, whatever the "
+           "Acquire flag says, so a failed negotiation starts again", ("ND-8", "A-4"),
+           ("fig8-silent-peer",), _ir(_acquire_gate_ignored)),
+    Mutant("sa-installed-before-qm2", "the initiator installs its QM SAs when it sends QM #5 "
+           "instead of on receiving QM #6", ("ND-23", "ND-24"), ("fig7-both-capable",),
+           _ir(_sa_before_qm2)),
+    Mutant("initiator-ignores-commit-bit", "the initiator uses its outbound SA on QM #6 although "
+           "the responder set the commit bit (no wait for CONNECTED)", ("ND-24", "A-2"),
+           ("fig7-both-capable",), _ir(_ignores_commit_bit)),
+    Mutant("ge-flag-dropped", "QM #5's EXCHANGE_INFO never carries the GE flag (0x2), even for "
+           "a GE flow", ("ND-9", "ND-21"), ("guaranteed-encryption",), _ir(_ge_flag_dropped)),
+    Mutant("boundary-flag-inverted", "the initiator stores the negation of QM #6's ND_BOUNDARY "
+           "flag in SA.Boundary", ("ND-23",), ("fig7-both-capable",), _ir(_boundary_inverted)),
+    Mutant("initiator-never-gives-up", "the IKE initiator never times out after its "
+           "retransmission budget", ("ND-26",), ("fig8-silent-peer",), _ir(_never_gives_up)),
+    Mutant("secure-never-set", "neither sending over an SA (ND-14) nor receiving ESP (ND-19) "
+           "sets flow.Secure", ("ND-14", "ND-19"), ("fig7-both-capable",), _ir(_secure_never_set)),
+    Mutant("esp-accepted-without-sa", "ESP is accepted although no inbound SA is installed",
+           ("ND-19",), ("qm3-race",), _ir(_esp_without_sa)),
+    Mutant("responder-outbound-sa-at-qm2", "the responder installs its outbound SA when it sends "
+           "QM #6 instead of on QM #7", ("A-2", "ND-24"), ("fig7-both-capable",),
+           _ir(_responder_outbound_at_qm2)),
+    Mutant("initiator-no-inbound-sa", "on QM #6 the initiator installs only its outbound SA",
+           ("ND-23",), ("fig7-both-capable",), _ir(_initiator_no_inbound_sa)),
+    Mutant("acquire-reset-on-failure", "IKE failure clears flow.Acquire, so a failed flow "
+           "negotiates again", ("A-5", "ND-8"), ("fig8-silent-peer",),
+           _ir(_acquire_reset_on_failure)),
+    Mutant("nd-vendor-id-ignored", "the initiator does not record NDSupported from MM #2's "
+           "vendor ID", ("ND-4",), ("fig7-both-capable",), _ir(_nd_vid_ignored)),
+    Mutant("ike-failure-blocks-tcp", "after IKE failed the outbound filter no longer sends the "
+           "flow in the clear", ("ND-26", "ND-27"), ("fig8-silent-peer", "fig8-no-credential"),
+           _ir(_failure_blocks_tcp)),
+    Mutant("secure-without-sa", "a clear send (ND-8) sets flow.Secure although no SA exists",
+           ("ND-14",), ("fig7-both-capable",), _ir(_secure_without_sa)),
+    Mutant("initiator-sa-ge-wrong", "the initiator records the opposite of the GE flag it sent "
+           "in QM #5, so its SA.GE is wrong", ("ND-9", "ND-12"), ("guaranteed-encryption",),
+           _ir(_initiator_sa_ge_wrong)),
+    Mutant("ge-flow-never-marked", "a packet matching a GE rule never sets flow.GE", ("ND-7",),
+           ("guaranteed-encryption",), _ir(_flow_ge_never_set)),
+    Mutant("no-rekey-after-expiry", "after its SAs expire the initiator never starts a new Quick "
+           "Mode, so the Secure flow stays blocked (ND-10)", ("ND-10", "A-5"), ("sa-expiry-rekey",),
+           _ir(_no_rekey)),
+    Mutant("ge-mismatch-encapsulates", "a packet of a GE flow is encapsulated with an SA whose "
+           "SA.GE differs (ND-12 ignored)", ("ND-12", "ND-14"), ("ge-server-only",),
+           _ir(_ge_mismatch_encapsulates)),
+    Mutant("responder-ignores-boundary-flag", "the responder never sets SA.Boundary from QM #5's "
+           "ND_BOUNDARY flag", ("ND-21",), ("fig7-both-capable",), _ir(_responder_ignores_boundary)),
+    Mutant("secure-server-accepts-clear", "an ND_SECURE server accepts clear new flows (implemented "
+           "as ND_BOUNDARY)", ("ND-17", "A-10"), ("fig19-require-inbound",), _as_if(_as_boundary)),
+    Mutant("transport-mode-falls-back-to-clear", "a plain transport-mode (require) client falls "
+           "back to clear like an ND request rule", ("ND-15",), ("transport-mode",),
+           _as_if(_require_as_request)),
+    Mutant("secure-server-never-completes-ike", "the ND_SECURE server's IKE always fails authentication "
+           "and its filter drops clear packets like plain transport mode", ("ND-17", "ND-19"),
+           ("fig19-require-inbound",), _as_if(_never_accept_secure)),
+)
+
+_BY_NAME = {m.name: m for m in MUTANTS}
+
+
+def get_mutant(name: str) -> Mutant:
+    try:
+        return _BY_NAME[name]
+    except KeyError:
+        raise UnknownMutant(f"unknown mutant {name!r}; available: {', '.join(_BY_NAME)}") from None
