@@ -26,6 +26,7 @@ from ndcheck.properties.trace import trace_from_commands
 
 #: The property that must catch each mutant (others may catch it too).
 CAUGHT_BY = {
+    "responder-retransmits": "ND-28",
     "outbound-ignores-secure": "S-1",
     "inbound-accepts-clear-after-secure": "S-2",
     "acquire-gate-ignored": "S-5",

@@ -225,6 +225,40 @@ def _boundary_inverted(c: Command) -> Command:
     return _set(c, client__sa_boundary=sub(C(1), b))
 
 
+def _responder_retransmits(system: System) -> System:
+    """ND-28 broken: the responder re-sends its last IKE message on a timer of its own.
+
+    For every responder step that answers with an IKE message, a new step re-sends that message
+    from the state the answer left the responder in, without receiving anything.
+    """
+    extra: dict[str, Command] = {}
+    for c in system.commands:
+        ups = dict(c.updates)
+        if c.kind != "deliver" or "server.ike" not in ups or ups["server.ike"].op != "const":
+            continue
+        sent = {k: v for k, v in ups.items() if k.startswith("net.s2c.") and k.split(".")[2] in
+                {p.message for p in c.wire if p.sender == "server" and p.protection is None}}
+        if not sent:
+            continue
+        msg = ",".join(sorted(k.split(".")[2] for k in sent))
+        name = f"server.ike.retransmit[{msg}]@{ups['server.ike'].args[0]}"
+        extra.setdefault(name, Command(name, _eq(F("server.ike"), ups["server.ike"]),
+                                       tuple(sorted(sent.items())),
+                                       tuple(p for p in c.wire if p.sender == "server"
+                                             and p.protection is None),
+                                       (), ("ND-28",), "send", ("server",)))
+    if not extra:
+        raise ValueError(f"the mutant changes no command of {system.name!r}")
+    constants = {k: v for k, v in system.constants.items() if k != "_layout"}
+    return System(system.name, list(system.fields), list(system.commands) + list(extra.values()),
+                  dict(system.machines), constants)
+
+
+def _eq(a: Expr, b: Expr) -> Expr:
+    from .ir import eq
+    return eq(a, b)
+
+
 def _never_gives_up(c: Command) -> Command | None:
     # Figure 8 / RFC 2408 §5.1: the initiator gives up after its retransmission budget.
     return None if _does(c, "client.ike", "give_up") else c
@@ -377,6 +411,9 @@ MUTANTS: tuple[Mutant, ...] = (
            "a GE flow", ("ND-9", "ND-21"), ("guaranteed-encryption",), _ir(_ge_flag_dropped)),
     Mutant("boundary-flag-inverted", "the initiator stores the negation of QM #6's ND_BOUNDARY "
            "flag in SA.Boundary", ("ND-23",), ("fig7-both-capable",), _ir(_boundary_inverted)),
+    Mutant("responder-retransmits", "the IKE responder re-sends its last message on a timer of "
+           "its own", ("ND-28",), ("fig7-both-capable",),
+           lambda sc: _responder_retransmits(build_system(sc))),
     Mutant("initiator-never-gives-up", "the IKE initiator never times out after its "
            "retransmission budget", ("ND-26",), ("fig8-silent-peer",), _ir(_never_gives_up)),
     Mutant("secure-never-set", "neither sending over an SA (ND-14) nor receiving ESP (ND-19) "

@@ -1,4 +1,4 @@
-"""IKE bookkeeping: capability advertisement and EXCHANGE_INFO content (S-11, S-12).
+"""IKE bookkeeping: capability advertisement, EXCHANGE_INFO content, responder timers (S-11, S-12, ND-28).
 
 ND-1..ND-4: the ND vendor ID travels in MM #1 and MM #2 and sets NDSupported on both MM SAs.
 ND-9: QM #5 carries EXCHANGE_INFO with bit 0x1 iff the initiator's rule is Boundary and bit 0x2
@@ -69,6 +69,23 @@ S12 = Property(
     note="A-7 does not break it: QM #5 is sent at MM #6, after ND-7 marked the flow.",
 )
 
+def _nd28_actions(s: System, c: Command) -> bool:
+    """A responder step that puts an IKE message on the wire without consuming one."""
+    return c.kind != "deliver" and any(p.sender == "server" and p.protection is None
+                                       for p in c.wire)
+
+
+ND28 = Property(
+    id="ND-28", name="responder_never_retransmits", kind="never_action", concern="ike",
+    claim="The IKE responder sends an IKE message only in answer to one it receives: it runs no "
+          "retransmission timer (MS-IKEE §3.1.5).",
+    rules=("ND-28",),
+    actions=_nd28_actions,
+    applies=lambda s: scenario(s).peer != "silent",
+    note="A rule of the digest rather than one of its S-/L- properties; it is what lets a lost "
+         "MM #6 or QM #6 be recovered only by the initiator's retransmission (§7.2).",
+)
+
 W3 = Property(
     id="W-3", name="ike_can_complete", kind="sometimes", concern="ike",
     claim="Some run completes Main Mode and Quick Mode at both ends.",
@@ -78,4 +95,4 @@ W3 = Property(
     applies=peer_capable,
 )
 
-PROPERTIES = (S11, S12, W3)
+PROPERTIES = (S11, S12, ND28, W3)
