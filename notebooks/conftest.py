@@ -1,0 +1,21 @@
+"""Notebook execution under pytest: every notebook item carries the ``notebook`` marker.
+
+nbmake (``--nbmake`` in pyproject.toml) runs each ``*.ipynb`` here top to bottom in a fresh
+``python3`` kernel of the interpreter running pytest, with this directory as working directory;
+a cell that raises fails the item.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+HERE = Path(__file__).parent
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        path = Path(str(getattr(item, "path", getattr(item, "fspath", ""))))
+        if path.suffix == ".ipynb" and HERE in path.parents:
+            item.add_marker(pytest.mark.notebook)
