@@ -40,6 +40,15 @@ def C(value: int | bool) -> Expr:
     return Expr("const", (int(value),))
 
 
+def P(value: int, name: str) -> Expr:
+    """A scenario parameter (a retransmission budget such as ``tcp.syn_retries``).
+
+    Every engine reads it as the constant ``value`` (``args[0]``, like :func:`C`); the name in
+    ``args[1]`` only lets the z3 engine replace it by a symbolic parameter (``--lift-budgets``).
+    """
+    return Expr("const", (int(value), name))
+
+
 TRUE = C(1)
 FALSE = C(0)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from statemachine import State
 
-from ..ir import TRUE, Field, add, eq, lt
+from ..ir import TRUE, P, Field, add, eq, lt
 from ..messages import qm1
 from .base import Binding, BoundMachine, Ctx, V, guard
 
@@ -100,8 +100,8 @@ def bind(ctx: Ctx) -> Binding:
     qm1s = qm1_variants(ctx)
     b = Binding(conds={
         "commit": ctx.sc.ike.commit_bit,
-        "budget_left": lt(retx, budget),
-        "budget_spent": eq(retx, budget),
+        "budget_left": lt(retx, P(budget, "ike.retransmissions")),
+        "budget_spent": eq(retx, P(budget, "ike.retransmissions")),
         # The timer fires when neither the message nor its answer is in flight.
         "mm1_quiet": q("MM1", "MM2", "ICMP"),
         "mm3_quiet": q("MM3", "MM4"),

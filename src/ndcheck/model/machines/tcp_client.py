@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from statemachine import State
 
-from ..ir import Field, add, and_, eq, lt, max_, or_
+from ..ir import P, Field, add, and_, eq, lt, max_, or_
 from ..messages import ack, data
 from .base import Binding, BoundMachine, Ctx, V, guard
 
@@ -72,13 +72,13 @@ def bind(ctx: Ctx) -> Binding:
     syn_retx, snd_nxt, snd_una, data_retx = (
         ctx.f(x) for x in ("syn_retx", "snd_nxt", "snd_una", "data_retx"))
     b = Binding(conds={
-        "syn_budget_left": lt(syn_retx, t.syn_retries),
-        "syn_budget_spent": eq(syn_retx, t.syn_retries),
+        "syn_budget_left": lt(syn_retx, P(t.syn_retries, "tcp.syn_retries")),
+        "syn_budget_spent": eq(syn_retx, P(t.syn_retries, "tcp.syn_retries")),
         "syn_quiet": ctx.quiet("SYN", "SYN-ACK"),
         "window_open": and_(lt(snd_nxt, n), lt(snd_nxt, add(snd_una, t.window))),
         "unacked": lt(snd_una, snd_nxt),
-        "data_budget_left": lt(data_retx, t.data_retries),
-        "data_budget_spent": eq(data_retx, t.data_retries),
+        "data_budget_left": lt(data_retx, P(t.data_retries, "tcp.data_retries")),
+        "data_budget_spent": eq(data_retx, P(t.data_retries, "tcp.data_retries")),
         # The timer of the oldest unacknowledged segment: neither that segment nor an
         # acknowledgement that would advance snd_una is still in flight.
         "data_quiet": or_(*[and_(eq(snd_una, u),

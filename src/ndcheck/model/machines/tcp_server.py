@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from statemachine import State
 
-from ..ir import Field, add, eq, lt
+from ..ir import P, Field, add, eq, lt
 from ..messages import ack, data
 from .base import Binding, BoundMachine, Ctx, V, guard
 
@@ -52,7 +52,7 @@ def bind(ctx: Ctx) -> Binding:
     n = t.data_segments
     rcv, retx = ctx.f("rcv_nxt"), ctx.f("srv_retx")
     b = Binding(conds={
-        "srv_budget_left": lt(retx, t.synack_retries),
+        "srv_budget_left": lt(retx, P(t.synack_retries, "tcp.synack_retries")),
         "synack_quiet": ctx.quiet("SYN-ACK", "ACK", "SYN", *[data(i + 1) for i in range(n)]),
         "lastack_quiet": ctx.quiet("FIN", "ACKF"),
         "all_received": eq(rcv, n),

@@ -1,0 +1,98 @@
+"""``ndcheck prove NAME PROPERTY``: a z3 verdict — replayed counterexample, inductive invariant or CTI.
+
+Exit status: 0 proved (holds), 1 refuted (violated; the replayed trace is printed), 3 unknown
+(undetermined: timeout, BMC depth exhausted, k-induction did not close), 2 bad input (unknown
+scenario or property, a liveness property, a property that does not apply).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+
+from . import UsageError
+from .common import _positive_float, _positive_int, select
+
+ENGINES = ("spacer", "bmc", "kind")
+
+
+def register(sub) -> None:
+    p = sub.add_parser("prove", help="z3 proof (Spacer, k-induction) or counterexample (BMC) "
+                                     "of a safety property, bounded or unbounded")
+    p.add_argument("name", help="scenario name (see `ndcheck scenarios`)")
+    p.add_argument("property", help="safety property id or name (H-1, S-14, ...)")
+    p.add_argument("--engine", choices=ENGINES, default="spacer",
+                   help="spacer: proof with invariant (default); bmc: counterexamples up to "
+                        "--depth; kind: k-induction up to --depth")
+    p.add_argument("--unbounded", action="store_true",
+                   help="lift the caps of channel multiplicities and retransmission counters")
+    p.add_argument("--lift-budgets", action="store_true",
+                   help="also make the retransmission budgets symbolic (implies --unbounded)")
+    p.add_argument("--depth", type=_positive_int, default=None, metavar="K",
+                   help="BMC depth / largest k for k-induction (defaults: 40 / 12)")
+    p.add_argument("--timeout", type=_positive_float, default=None, metavar="SECONDS",
+                   help="give up after this many seconds (verdict: undetermined, exit 3)")
+    p.add_argument("--format", choices=("text", "json"), default="text")
+    p.set_defaults(run=run)
+
+
+def _lookup(prop: str):
+    from ..properties.catalog import PROPERTIES, get_property
+
+    try:
+        p = get_property(prop)
+    except KeyError as e:
+        raise UsageError(str(e.args[0]) if e.args else f"unknown property {prop!r}") from None
+    if not p.safety:
+        safe = ", ".join(q.id for q in PROPERTIES if q.safety)
+        raise UsageError(f"property {p.id} ({p.name}) is {p.kind}; `ndcheck prove` decides safety "
+                         f"properties: {safe} (use `ndcheck check` for {p.id})")
+    return p
+
+
+def run(args) -> int:
+    from ..engines.symbolic import prove
+    from ..model.compose import build_system
+
+    sc = select([args.name])[0]
+    prop = _lookup(args.property)
+    system = build_system(sc)
+    if not prop.applies(system):
+        raise UsageError(f"property {prop.id} ({prop.name}) does not apply to scenario {sc.name!r}")
+    r = prove(system, prop, engine=args.engine, unbounded=args.unbounded or args.lift_budgets,
+              depth=args.depth, timeout=args.timeout, lift_budgets=args.lift_budgets)
+    if args.format == "json":
+        print(json.dumps(r.to_json(), indent=2))
+    else:
+        mode = "unbounded" if r.unbounded else "bounded"
+        print(f"{sc.name}: {prop.id} ({prop.name}): {r.verdict.upper()} "
+              f"[z3 {r.engine}, {mode}, {r.seconds:.2f}s]")
+        if r.note:
+            print(f"  {r.note}")
+        if r.invariant:
+            print("inductive invariant:")
+            print("  " + r.invariant.replace("\n", "\n  "))
+        if r.cti:
+            print("counterexample to induction (states):")
+            prev: dict[str, str] = {}
+            for i, st in enumerate(r.cti):
+                shown = {k: v for k, v in st.items() if prev.get(k) != v}
+                label = "" if i == 0 else " (changes)"
+                print(f"  s{i}{label}: " + ", ".join(f"{k}={v}" for k, v in shown.items()))
+                prev = st
+        if r.trace is not None:
+            print(_render(r.trace, system))
+    sys.stdout.flush()
+    return {"holds": 0, "violated": 1}.get(r.verdict, 3)
+
+
+def _render(trace, system) -> str:
+    try:
+        from ..properties.render import render
+        return render(trace, system, "text")
+    except ImportError:
+        lines = []
+        for s in trace.steps:
+            wire = "; ".join(s.wire) if s.wire else "-"
+            lines.append(f"{s.index:>3}  {s.action}  {wire}")
+        return "\n".join(lines)

@@ -1,0 +1,99 @@
+"""Bounded model checking: unroll the transition relation and look for a bad state, depth by depth.
+
+One incremental solver holds ``init(s0) ∧ step(s0, a0, s1) ∧ … ∧ step(s{k-1}, a{k-1}, sk)``
+(each step in the compact selector form of :meth:`.encode.Encoding.step`, so the action of step
+``i`` is the value of the selector ``a_i``); at depth ``k`` the negated property ``bad(sk)`` is
+checked under ``push``/``pop``.  The first satisfiable depth gives a **shortest** counterexample;
+its selectors decode into command indices that the caller replays through the model and the
+python-statemachine instances (:func:`ndcheck.properties.trace.trace_from_commands`).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import z3
+
+from .encode import Encoding
+
+
+@dataclass(frozen=True, slots=True)
+class BmcOutcome:
+    status: str                          # "found" / "none" (no bad state up to depth) / "unknown"
+    depth: int                           # depth reached (found: the counterexample's length)
+    commands: tuple[int, ...] = ()       # found: command indices from the initial state
+    states: tuple[tuple[int, ...], ...] = ()   # found: decoded states s0..sk (fields, params)
+    params: dict[str, int] | None = None  # found: values of lifted parameters
+    reason: str = ""
+    seconds: float = 0.0
+
+
+class Unrolling:
+    """An incremental unrolling ``s0 → s1 → …`` on one solver (shared by BMC and k-induction)."""
+
+    def __init__(self, enc: Encoding, timeout: float | None = None, initial: bool = True,
+                 tag: str = "") -> None:
+        self.enc = enc
+        self.solver = z3.SolverFor("QF_BV" if enc.bits else "QF_LIA")
+        self.deadline = None if timeout is None else time.perf_counter() + timeout
+        self.tag = tag
+        self.states = [enc.state(f"{tag}0")]
+        self.sels: list[z3.ArithRef] = []
+        if initial:
+            self.solver.add(enc.init(self.states[0]))
+        else:
+            self.solver.add(enc.domain(self.states[0]))
+
+    @property
+    def depth(self) -> int:
+        return len(self.sels)
+
+    def extend(self) -> None:
+        k = self.depth
+        s = self.states[-1]
+        sel = self.enc.selector(f"action@{self.tag}{k}")
+        t = self.enc.state(f"{self.tag}{k + 1}")
+        cond, nxt = self.enc.step(s, sel)
+        self.solver.add(cond, *[ti == ni for ti, ni in zip(t, nxt)])
+        self.sels.append(sel)
+        self.states.append(t)
+
+    def check(self, *extra: z3.BoolRef) -> z3.CheckSatResult:
+        if self.deadline is not None:
+            left = self.deadline - time.perf_counter()
+            if left <= 0:
+                return z3.unknown
+            self.solver.set(timeout=max(1, int(left * 1000)))
+        return self.solver.check(*extra)
+
+    def decode(self, model: z3.ModelRef) -> tuple[tuple[int, ...], tuple[tuple[int, ...], ...]]:
+        cmds = tuple(model.eval(a, model_completion=True).as_long() for a in self.sels)  # ≥ 0
+        states = tuple(self.enc.decode(model, s) for s in self.states)
+        return cmds, states
+
+
+def bmc(enc: Encoding, bad: Callable[[Sequence[z3.ArithRef]], z3.BoolRef], max_depth: int,
+        timeout: float | None = None, min_depth: int = 0) -> BmcOutcome:
+    """Look for a state satisfying ``bad`` within ``max_depth`` steps (shortest first)."""
+    t0 = time.perf_counter()
+    u = Unrolling(enc, timeout)
+    while True:
+        k = u.depth
+        if k >= min_depth:
+            u.solver.push()
+            u.solver.add(bad(u.states[-1]))
+            r = u.check()
+            if r == z3.sat:
+                cmds, states = u.decode(u.solver.model())
+                n = len(enc.system.fields)
+                params = dict(zip(enc.params, states[0][n:])) if enc.params else None
+                return BmcOutcome("found", k, cmds, states, params, seconds=time.perf_counter() - t0)
+            u.solver.pop()
+            if r == z3.unknown:
+                return BmcOutcome("unknown", k, reason=f"bmc: {u.solver.reason_unknown()} at depth {k}",
+                                  seconds=time.perf_counter() - t0)
+        if k >= max_depth:
+            return BmcOutcome("none", k, seconds=time.perf_counter() - t0)
+        u.extend()
