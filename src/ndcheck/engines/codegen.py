@@ -24,8 +24,8 @@ step single states, e.g. conformance checking.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Callable, Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 
 from ..model.ir import Command, Expr, System, conjuncts
 
@@ -67,11 +67,26 @@ class Layout:
         return ((packed >> self.offset[i]) & ((1 << self.width[i]) - 1)) + self.lo[i]
 
 
+class _EngineCache(dict):
+    """Per-system cache of generated code; pickles and copies as empty (functions made by
+    ``exec`` cannot be pickled, and a copy may be mutated)."""
+
+    def __reduce__(self):
+        return (_EngineCache, ())
+
+
+def _cache(system: System) -> _EngineCache:
+    c = system.constants.get("_engine_cache")
+    if not isinstance(c, _EngineCache):
+        c = system.constants["_engine_cache"] = _EngineCache()
+    return c
+
+
 def layout_of(system: System) -> Layout:
     """The bit layout of ``system`` (cached on the system's constants)."""
-    cached = system.constants.get("_layout")
-    if isinstance(cached, Layout) and cached.names == tuple(f.name for f in system.fields):
-        return cached
+    cached = _cache(system).get("layout")
+    if cached and cached[0] == tuple(system.fields):
+        return cached[1]
     names, los, his, offs, wids = [], [], [], [], []
     off = 0
     for f in system.fields:
@@ -104,7 +119,7 @@ def layout_of(system: System) -> Layout:
         "def encode_unchecked(t):\n    return " + (" | ".join(enc_parts) or "0") + "\n"
     )
     ns: dict = {}
-    exec(compile(src, f"<ndcheck layout {system.name}>", "exec"), ns)
+    exec(compile(src, f"<ndcheck layout {system.name}>", "exec"), ns)  # noqa: S102 - our own generated code
     enc_raw = ns["encode_unchecked"]
     names_t, lo_t, hi_t = tuple(names), tuple(los), tuple(his)
     top = tuple(lo + (1 << w) - 1 for lo, w in zip(los, wids))
@@ -118,7 +133,7 @@ def layout_of(system: System) -> Layout:
         return enc_raw(t)
 
     lay = Layout(names_t, lo_t, hi_t, tuple(offs), tuple(wids), off, encode, ns["decode"])
-    system.constants["_layout"] = lay
+    _cache(system)["layout"] = (tuple(system.fields), lay)
     return lay
 
 
@@ -194,7 +209,7 @@ class _Emit:
             # one-bit slot: test the bit itself
             want_set = (kk != 0) == (sym == "==")
             return f"(s & {m})" if want_set else f"(not s & {m})"
-        if kk == 0 and sym == "!=":
+        if kk == 0 and sym in ("!=", ">"):
             return f"(s & {m})"
         if kk == 0 and sym == "==":
             return f"(not s & {m})"
@@ -204,7 +219,20 @@ class _Emit:
         """``(mask, bits)`` when ``e`` is ``field == k`` (or ``not field != k``) for k in the slot."""
         if e.op == "not" and e.args[0].op == "ne":
             e = Expr("eq", e.args[0].args)
-        if e.op != "eq":
+        pol = True
+        if e.op == "not":
+            e, pol = e.args[0], False
+        if e.op == "lt" and e.args[0].op == "const" and e.args[1].op == "field":
+            # the canonical "lo < f": false means f == lo; true on a one-bit slot means f == hi
+            i = self.idx[e.args[1].args[0]]
+            if e.args[0].args[0] != self.lay.lo[i] or self.lay.width[i] == 0:
+                return None
+            if not pol:
+                return self.lay.mask(i), 0
+            if self.lay.hi[i] == self.lay.lo[i] + 1 and self.lay.width[i] == 1:
+                return self.lay.mask(i), self.lay.mask(i)
+            return None
+        if e.op != "eq" or not pol:
             return None
         x, y = e.args
         if x.op == "const" and y.op == "field":
@@ -226,6 +254,8 @@ class _Emit:
             if mk is None:
                 rest.append(a)
             else:
+                if (kk ^ mk[1]) & m & mk[0]:
+                    return "False"  # one field tested against two different values
                 m |= mk[0]
                 kk |= mk[1]
         parts = []
@@ -355,148 +385,332 @@ def _can_grow(e: Expr) -> bool:
     return any(isinstance(a, Expr) and _can_grow(a) for a in e.args)
 
 
-def _base(atom: Expr) -> tuple[Expr, bool]:
-    """An atom without its negation, and its polarity."""
-    if atom.op == "not":
-        return atom.args[0], False
-    return atom, True
+def _lit(cj: Expr, system: System) -> tuple[Expr, bool]:
+    """A guard conjunct as (atom, polarity), with tests of a field against its ``lo`` written
+    as one canonical atom ``lo < field`` (so ``f == 0`` and ``0 < f`` share one test)."""
+    pol = True
+    while cj.op == "not":
+        cj, pol = cj.args[0], not pol
+    if cj.op == "ne":
+        cj, pol = Expr("eq", cj.args), not pol
+    if cj.op in ("eq", "lt", "le"):
+        x, y = cj.args
+        sym = _CMP[cj.op]
+        if x.op == "const" and y.op == "field":
+            x, y, sym = y, x, {"==": "==", "<": ">", "<=": ">="}[sym]
+        if x.op == "field" and y.op == "const":
+            f = system.fields[system.index[x.args[0]]]
+            k = y.args[0]
+            canon = Expr("lt", (Expr("const", (f.lo,)), x))
+            truth = {  # (sym, k) -> polarity of "lo < f", when the test is one
+                ("==", f.lo): False, (">", f.lo): True, (">=", f.lo + 1): True,
+                ("<", f.lo + 1): False, ("<=", f.lo): False,
+            }
+            if f.hi == f.lo + 1:
+                truth[("==", f.hi)] = True
+            if (sym, k) in truth:
+                return canon, truth[(sym, k)] == pol
+    return cj, pol
+
+
+def never_enabled(system: System, guard: Expr) -> bool:
+    """True when the guard is constant false or contains a test and its negation."""
+    if guard.op == "const":
+        return guard.args[0] == 0
+    seen: set[tuple[Expr, bool]] = set()
+    for cj in conjuncts(guard):
+        if cj.op == "const":
+            if cj.args[0] == 0:
+                return True
+            continue
+        atom, pol = _lit(cj, system)
+        if (atom, not pol) in seen:
+            return True
+        seen.add((atom, pol))
+    return False
+
+
+def _atom_expr(atom: Expr, pol: bool) -> Expr:
+    return atom if pol else Expr("not", (atom,))
 
 
 @dataclass
 class _Item:
-    index: int
+    index: int                 # command index
+    rank: int                  # position in the report order
     cmd: Command
-    keyed: dict[str, int]
-    atoms: list[Expr]
-    ids: list[int] = field(default_factory=list)  # interned base atom of each entry of atoms
+    keyed: dict[str, int]      # control field == value conjuncts not yet tested
+    lits: list[tuple[int, bool]]  # other conjuncts: (interned atom, polarity)
 
 
-def command_order(system: System) -> list[int]:
-    """The order in which the successor function reports enabled commands (fixed by the tree)."""
-    _, order = _generate(system)
-    return order
+def report_order(system: System) -> list[int]:
+    """The order in which a state's enabled commands are reported (and explored).
 
-
-def generate(system: System, fn_name: str = "successors") -> str:
-    """Python source of ``fn_name(s) -> (list of (command, packed successor), overflow)``."""
-    return _generate(system, fn_name)[0]
-
-
-def _generate(system: System, fn_name: str = "successors") -> tuple[str, list[int]]:
-    lay = layout_of(system)
-    em = _Emit(system, lay)
-    lines = [f"def {fn_name}(s):", "    out = []", "    ovf = False"]
-    order: list[int] = []
+    It is the order of a decision tree on control-field equalities: pick the control field that
+    most commands test, visit its values in increasing order, then the commands that do not test
+    it, recursively; commands keep their index order within a leaf.  (This is the order of the
+    first generated explorer; keeping it keeps state ids and shortest traces stable.)
+    """
     control = [f.name for f in system.fields if f.kind == "control"]
-
-    # Each command: its remaining guard conjuncts after splitting on control-field equalities.
     items = []
-    interned: dict[Expr, int] = {}
     for i, c in enumerate(system.commands):
         keyed: dict[str, int] = {}
-        rest = []
         for cj in conjuncts(c.guard):
             kv = _eq_conj(cj)
             if kv and kv[0] in control and kv[0] not in keyed:
                 keyed[kv[0]] = kv[1]
-            else:
-                rest.append(cj)
-        if c.guard.op == "const" and c.guard.args[0] == 0:
-            continue  # never enabled
-        if c.guard.op == "const":
-            rest = []
-        ids = [interned.setdefault(_base(a)[0], len(interned)) for a in rest]
-        items.append(_Item(i, c, keyed, rest, ids))
+        items.append((i, keyed))
+    order: list[int] = []
 
-    def tree(group: list[_Item], depth: int, avail: list[str], known: dict[str, int]) -> None:
-        ind = "    " * depth
+    def rec(group, avail: list[str]) -> None:
         best = None
         for fld in avail:
-            cnt = sum(1 for it in group if fld in it.keyed)
+            cnt = sum(1 for it in group if fld in it[1])
             if cnt and (best is None or cnt > best[1]):
                 best = (fld, cnt)
         if best is None:
-            runs(group, depth, known)
+            order.extend(i for i, _ in group)
             return
         fld = best[0]
         rest_avail = [f for f in avail if f != fld]
-        with_f: dict[int, list[_Item]] = {}
+        with_f: dict[int, list] = {}
         without = []
         for it in group:
-            if fld in it.keyed:
-                with_f.setdefault(it.keyed[fld], []).append(it)
-            else:
-                without.append(it)
-        i = system.index[fld]
-        var = f"v{depth}"
-        lines.append(f"{ind}{var} = s & {lay.mask(i)}")
-        first = True
+            (with_f.setdefault(it[1][fld], []) if fld in it[1] else without).append(it)
         for val in sorted(with_f):
-            kw = "if" if first else "elif"
-            first = False
-            if not lay.lo[i] <= val <= lay.slot_max(i):
-                lines.append(f"{ind}{kw} False:")
-            else:
-                lines.append(f"{ind}{kw} {var} == {(val - lay.lo[i]) << lay.offset[i]}:")
-            tree(with_f[val], depth + 1, rest_avail, {**known, fld: val})
+            rec(with_f[val], rest_avail)
         if without:
-            tree(without, depth, rest_avail, known)
+            rec(without, rest_avail)
 
-    def runs(group: list[_Item], depth: int, known: dict[str, int]) -> None:
-        """Emit commands in order; consecutive commands testing one atom share its test."""
-        ind = "    " * depth
+    rec(items, control)
+    return order
+
+
+def generate(system: System, fn_name: str = "successors") -> str:
+    """Python source of ``fn_name(s) -> (sorted list of (rank, command, packed successor), overflow)``.
+
+    ``rank`` is the command's position in :func:`report_order`; the list is sorted by it.
+    """
+    return _Gen(system).source(fn_name)
+
+
+class _Gen:
+    """Builds a decision tree over guard atoms and renders it."""
+
+    def __init__(self, system: System):
+        self.sys = system
+        self.lay = layout_of(system)
+        self.em = _Emit(system, self.lay)
+        self.atoms: list[Expr] = []
+        self.atom_id: dict[Expr, int] = {}
+        self.lines: list[str] = []
+        control = [f.name for f in system.fields if f.kind == "control"]
+        self.control = control
+        rank = {ci: r for r, ci in enumerate(report_order(system))}
+        items = []
+        for i, c in enumerate(system.commands):
+            if c.guard.op == "const" and c.guard.args[0] == 0:
+                continue  # never enabled
+            keyed: dict[str, int] = {}
+            lits: list[tuple[int, bool]] = []
+            for cj in conjuncts(c.guard):
+                if cj.op == "const":
+                    if cj.args[0] == 0:
+                        break  # a false conjunct: never enabled
+                    continue
+                kv = _eq_conj(cj)
+                if kv and kv[0] in control and kv[0] not in keyed:
+                    keyed[kv[0]] = kv[1]
+                    continue
+                atom, pol = _lit(cj, system)
+                aid = self.atom_id.setdefault(atom, len(self.atoms))
+                if aid == len(self.atoms):
+                    self.atoms.append(atom)
+                if (aid, not pol) in lits:
+                    break  # "a and not a": never enabled
+                if (aid, pol) not in lits:
+                    lits.append((aid, pol))
+            else:
+                items.append(_Item(i, rank[i], c, keyed, lits))
+        self.items = items
+
+    # ---- tree ---------------------------------------------------------------------------
+    def build(self, group: list[_Item], avail: list[str]) -> list[tuple]:
+        """Nodes: ("multi", field, [(value, nodes)]), ("split", atom, pos, neg), ("leaf", item)."""
+        if not group:
+            return []
+        best = None  # (count, is_control, key)
+        for fld in avail:
+            cnt = sum(1 for it in group if fld in it.keyed)
+            if cnt and (best is None or cnt > best[0]):
+                best = (cnt, True, fld)
+        counts: dict[int, int] = {}
+        for it in group:
+            for aid in dict.fromkeys(a for a, _ in it.lits):
+                counts[aid] = counts.get(aid, 0) + 1
+        for aid, cnt in counts.items():
+            if best is None or cnt > best[0]:
+                best = (cnt, False, aid)
+        if best is None or best[0] <= 1:
+            return [("leaf", it) for it in group]
+        _, is_ctl, key = best
+        if is_ctl:
+            rest_avail = [f for f in avail if f != key]
+            with_f: dict[int, list[_Item]] = {}
+            without = []
+            for it in group:
+                if key in it.keyed:
+                    k2 = dict(it.keyed)
+                    val = k2.pop(key)
+                    with_f.setdefault(val, []).append(_Item(it.index, it.rank, it.cmd, k2, it.lits))
+                else:
+                    without.append(it)
+            node = ("multi", key, [(v, self.build(with_f[v], rest_avail)) for v in sorted(with_f)])
+            return [node] + self.build(without, rest_avail)
+        pos, neg, without = [], [], []
+        for it in group:
+            hit = next((p for a, p in it.lits if a == key), None)
+            if hit is None:
+                without.append(it)
+                continue
+            rest = [(a, p) for a, p in it.lits if a != key]
+            (pos if hit else neg).append(_Item(it.index, it.rank, it.cmd, it.keyed, rest))
+        node = ("split", key, self.build(pos, avail), self.build(neg, avail))
+        return [node] + self.build(without, avail)
+
+    # ---- rendering ----------------------------------------------------------------------
+    def _known_from(self, aid: int, pol: bool, known: dict[str, int]) -> dict[str, int]:
+        atom = self.atoms[aid]
+        kv = _eq_conj(atom)
+        if kv and pol:
+            return {**known, kv[0]: kv[1]}
+        if atom.op == "lt" and atom.args[0].op == "const" and atom.args[1].op == "field":
+            f = self.sys.fields[self.sys.index[atom.args[1].args[0]]]
+            if atom.args[0].args[0] == f.lo:
+                if not pol:
+                    return {**known, f.name: f.lo}
+                if f.hi == f.lo + 1:
+                    return {**known, f.name: f.hi}
+        return known
+
+    def _nonzero_mask(self, aid: int, pol: bool) -> int:
+        """A mask whose bits cannot all be zero when the literal holds (0: none known)."""
+        atom = self.atoms[aid]
+        if atom.op == "lt" and atom.args[0].op == "const" and atom.args[1].op == "field" and pol:
+            i = self.sys.index[atom.args[1].args[0]]
+            if atom.args[0].args[0] >= self.lay.lo[i]:
+                return self.lay.mask(i)
+        kv = _eq_conj(atom)
+        if kv and pol:
+            i = self.sys.index[kv[0]]
+            if kv[1] != self.lay.lo[i]:
+                return self.lay.mask(i)
+        return 0
+
+    def _need(self, node: tuple) -> int:
+        if node[0] == "split" and not node[3]:
+            return self._nonzero_mask(node[1], True)
+        if node[0] == "split" and not node[2]:
+            return self._nonzero_mask(node[1], False)
+        if node[0] == "leaf":
+            for aid, pol in node[1].lits:
+                m = self._nonzero_mask(aid, pol)
+                if m:
+                    return m
+            for fld, val in node[1].keyed.items():
+                i = self.sys.index[fld]
+                if val != self.lay.lo[i]:
+                    return self.lay.mask(i)
+        return 0
+
+    def render_list(self, nodes: list[tuple], depth: int, known: dict[str, int]) -> None:
         k = 0
-        while k < len(group):
-            best = None
-            for bid in dict.fromkeys(group[k].ids):
-                n = 1
-                while k + n < len(group) and bid in group[k + n].ids:
-                    n += 1
-                if n >= 2 and (best is None or n > best[1]):
-                    best = (bid, n)
-            if best is None:
-                command(group[k], depth, known)
+        while k < len(nodes):
+            if not self._need(nodes[k]):
+                self.render(nodes[k], depth, known)
                 k += 1
                 continue
-            bid, n = best
-            pos, neg = [], []
-            for it in group[k:k + n]:
-                j = it.ids.index(bid)
-                hit = it.atoms[j]
-                sub = _Item(it.index, it.cmd, it.keyed, it.atoms[:j] + it.atoms[j + 1:],
-                            it.ids[:j] + it.ids[j + 1:])
-                (pos if _base(hit)[1] else neg).append(sub)
-            b = _base(group[k].atoms[group[k].ids.index(bid)])[0]
-            kv = _eq_conj(b)
-            known_pos = {**known, kv[0]: kv[1]} if kv else known
-            if pos:
-                lines.append(f"{ind}if {em.cond(b)}:")
-                runs(pos, depth + 1, known_pos)
-                if neg:
-                    lines.append(f"{ind}else:")
-                    runs(neg, depth + 1, known)
-            else:
-                lines.append(f"{ind}if not {em.cond(b)}:")
-                runs(neg, depth + 1, known)
-            k += n
+            j = k
+            while j < len(nodes) and self._need(nodes[j]):
+                j += 1
+            self.render_group(nodes[k:j], depth, known)
+            k = j
 
-    def command(it: _Item, depth: int, known: dict[str, int]) -> None:
+    def render_group(self, run: list[tuple], depth: int, known: dict[str, int]) -> None:
+        """Nodes that each need some bits set: guard the run with one test of all those bits."""
+        if len(run) == 1:
+            self.render(run[0], depth, known)
+            return
+        m = 0
+        for node in run:
+            m |= self._need(node)
+        self.lines.append(f"{'    ' * depth}if s & {m}:")
+        if len(run) <= 4:
+            for node in run:
+                self.render(node, depth + 1, known)
+        else:
+            half = len(run) // 2
+            self.render_group(run[:half], depth + 1, known)
+            self.render_group(run[half:], depth + 1, known)
+
+    def render(self, node: tuple, depth: int, known: dict[str, int]) -> None:
         ind = "    " * depth
+        em, lay = self.em, self.lay
+        if node[0] == "multi":
+            _, fld, branches = node
+            i = self.sys.index[fld]
+            var = f"v{depth}"
+            self.lines.append(f"{ind}{var} = s & {lay.mask(i)}")
+            kw = "if"
+            for val, sub in branches:
+                if not sub:
+                    continue
+                if not lay.lo[i] <= val <= lay.slot_max(i):
+                    test = "False"
+                else:
+                    test = f"{var} == {(val - lay.lo[i]) << lay.offset[i]}"
+                self.lines.append(f"{ind}{kw} {test}:")
+                kw = "elif"
+                self.render_list(sub, depth + 1, {**known, fld: val})
+            return
+        if node[0] == "split":
+            _, aid, pos, neg = node
+            test = em.cond(self.atoms[aid])
+            if pos:
+                self.lines.append(f"{ind}if {test}:")
+                self.render_list(pos, depth + 1, self._known_from(aid, True, known))
+                if neg:
+                    self.lines.append(f"{ind}else:")
+                    self.render_list(neg, depth + 1, self._known_from(aid, False, known))
+            elif neg:
+                self.lines.append(f"{ind}if not {test}:")
+                self.render_list(neg, depth + 1, self._known_from(aid, False, known))
+            return
+        it: _Item = node[1]
         c = it.cmd
-        order.append(it.index)
-        lines.append(f"{ind}# {it.index}: {c.name}")
+        self.lines.append(f"{ind}# {it.index}: {c.name}")
+        conds = [_atom_expr(self.atoms[a], p) for a, p in it.lits]
+        conds += [Expr("eq", (Expr("field", (f,)), Expr("const", (v,)))) for f, v in it.keyed.items()]
         body = ind
-        if it.atoms:
-            lines.append(f"{ind}if {em.conj(it.atoms)}:")
+        kn = dict(known)
+        for f, v in it.keyed.items():
+            kn[f] = v
+        for a, p in it.lits:
+            kn = self._known_from(a, p, kn)
+        if conds:
+            self.lines.append(f"{ind}if {em.conj(conds)}:")
             body = ind + "    "
-        _emit_update(lines, body, it.index, c, known, em, system, lay)
+        _emit_update(self.lines, body, it.rank, it.index, c, kn, em, self.sys, lay)
 
-    tree(items, 1, control, {})
-    lines.append("    return out, ovf")
-    return "\n".join(lines) + "\n", order
+    def source(self, fn_name: str) -> str:
+        self.lines = [f"def {fn_name}(s):", "    out = []", "    ovf = False"]
+        self.render_list(self.build(self.items, self.control), 1, {})
+        self.lines.append("    out.sort()")
+        self.lines.append("    return out, ovf")
+        return "\n".join(self.lines) + "\n"
 
 
-def _emit_update(lines: list[str], ind: str, ci: int, c: Command, known: dict[str, int],
+def _emit_update(lines: list[str], ind: str, rank: int, ci: int, c: Command, known: dict[str, int],
                  em: _Emit, system: System, lay: Layout) -> None:
     """Lines computing the successor of one enabled command from the pre-state ``s``."""
     # What the guard tells us about field values (for constant deltas and range checks).
@@ -584,7 +798,7 @@ def _emit_update(lines: list[str], ind: str, ci: int, c: Command, known: dict[st
     if dom_checks:
         lines.append(f"{ind}if {' or '.join(dom_checks)}:")
         lines.append(f"{ind}    raise DomainError({_msg(c)!r})")
-    lines.append(f"{ind}out.append(({ci}, {expr}))")
+    lines.append(f"{ind}out.append(({rank}, {ci}, {expr}))")
 
 
 def _self_step(e: Expr, name: str) -> int | None:
@@ -604,11 +818,22 @@ def _msg(c: Command) -> str:
 
 
 def compile_packed(system: System):
-    """``(successors over packed ints, source, layout)``."""
+    """``(successors over packed ints, source, layout)``.
+
+    The compiled function is cached on the system (:func:`_cache`) and reused while the
+    system's fields are equal and its commands are the same objects, so exploring one system
+    several times (check, then trace, ...) generates and compiles once.
+    """
     lay = layout_of(system)
+    cached = _cache(system).get("succ")
+    fields, cmds = tuple(system.fields), tuple(system.commands)
+    if (cached and cached[0] == fields and len(cached[1]) == len(cmds)
+            and all(a is b for a, b in zip(cached[1], cmds))):
+        return cached[2], cached[3], lay
     src = generate(system)
     ns: dict = {"DomainError": DomainError}
-    exec(compile(src, f"<ndcheck successors {system.name}>", "exec"), ns)
+    exec(compile(src, f"<ndcheck successors {system.name}>", "exec"), ns)  # noqa: S102 - our own generated code
+    _cache(system)["succ"] = (fields, cmds, ns["successors"], src)
     return ns["successors"], src, lay
 
 
@@ -619,6 +844,6 @@ def compile_successors(system: System):
 
     def successors(state: Sequence[int]):
         out, ovf = succ(enc(state))
-        return [(a, dec(t)) for a, t in out], ovf
+        return [(a, dec(t)) for _, a, t in out], ovf
 
     return successors, src

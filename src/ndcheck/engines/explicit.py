@@ -18,18 +18,22 @@ from __future__ import annotations
 import time
 from array import array
 from bisect import bisect_left, bisect_right
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Callable, Iterator
 
 from ..model.ir import System
 from .codegen import Layout, compile_packed, layout_of
+
+try:  # the resident-memory bound (scenario bounds.max_memory / NDCHECK_MAX_MEMORY)
+    from .memguard import MemoryGuard
+except ImportError:  # pragma: no cover - module not present
+    MemoryGuard = None
 
 
 class StateView(Sequence):
     """Read-only sequence of state tuples over the packed states (decoded on access)."""
 
-    __slots__ = ("_packed", "_layout", "_index")
+    __slots__ = ("_index", "_layout", "_packed")
 
     def __init__(self, packed: list[int], layout: Layout):
         self._packed = packed
@@ -169,12 +173,18 @@ class Graph:
 
 def explore(system: System, max_states: int | None = None, timeout: float | None = None,
             progress: Callable[[int, int], None] | None = None) -> Graph:
-    """Breadth-first exploration of every reachable state (within the bounds)."""
+    """Breadth-first exploration of every reachable state (within the bounds).
+
+    Bounds, checked every 2000 states: ``max_states`` and ``timeout`` (default: the scenario's
+    ``bounds``), the resident-memory limit of :class:`~ndcheck.engines.memguard.MemoryGuard`;
+    a counter overflow (channel capacity) also marks the result truncated.
+    """
     sc = system.constants.get("scenario")
     if max_states is None:
         max_states = sc.bounds.max_states if sc else 2_000_000
     if timeout is None:
         timeout = sc.bounds.timeout if sc else 300.0
+    guard = MemoryGuard.for_system(system) if MemoryGuard is not None else None
     tc = time.perf_counter()
     succ, _, lay = compile_packed(system)
     t0 = time.perf_counter()
@@ -196,7 +206,7 @@ def explore(system: System, max_states: int | None = None, timeout: float | None
         out, ovf = succ(states[i])
         if ovf:
             overflow += 1
-        for a, t in out:
+        for _, a, t in out:
             j = ids_get(t)
             if j is None:
                 if n >= max_states:
@@ -220,6 +230,9 @@ def explore(system: System, max_states: int | None = None, timeout: float | None
                 progress(i, n)
             if time.perf_counter() - t0 > timeout:
                 truncated, reason = True, f"timeout {timeout:g}s reached"
+                break
+            if guard and guard.exceeded():
+                truncated, reason = True, guard.reason
                 break
     if overflow and not truncated:
         truncated, reason = True, (f"channel capacity {sc.network.capacity if sc else '?'} "
