@@ -242,7 +242,9 @@ def _responder_retransmits(system: System) -> System:
             continue
         msg = ",".join(sorted(k.split(".")[2] for k in sent))
         name = f"server.ike.retransmit[{msg}]@{ups['server.ike'].args[0]}"
-        extra.setdefault(name, Command(name, _eq(F("server.ike"), ups["server.ike"]),
+        # Like a real timer, it fires once the previous copy has left the network.
+        quiet = and_(*[_eq(F(k), C(0)) for k in sorted(sent)])
+        extra.setdefault(name, Command(name, and_(_eq(F("server.ike"), ups["server.ike"]), quiet),
                                        tuple(sorted(sent.items())),
                                        tuple(p for p in c.wire if p.sender == "server"
                                              and p.protection is None),
