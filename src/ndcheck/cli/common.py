@@ -70,6 +70,17 @@ def output_path(text: str) -> str:
     return text
 
 
+def write_text(path: str, text: str) -> None:
+    """Write an output file; an OS error becomes one line and exit 2 (UsageError)."""
+    from . import UsageError
+
+    try:
+        with open(path, "w", encoding="utf-8") as fh:
+            fh.write(text)
+    except OSError as e:
+        raise UsageError(f"cannot write {path}: {e.strerror or e}") from None
+
+
 @contextmanager
 def progress_bar(description: str, enabled: bool = True):
     """A rich progress bar on stderr; yields ``update(done, discovered)``."""

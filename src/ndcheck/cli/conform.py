@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import sys
 
-from .common import add_bounds, progress_bar, select, with_bounds
+from .common import add_bounds, progress_bar, select, with_bounds, write_text
 
 
 def register(sub) -> None:
@@ -39,15 +39,10 @@ def run(args) -> int:
     print(describe(result, wire.lines, sc.name))
     if result.accepted and args.witness:
         from ..properties.render import render
-        from . import UsageError
 
         text = render(result.witness, system, args.witness)
         if args.output:
-            try:
-                with open(args.output, "w", encoding="utf-8") as fh:
-                    fh.write(text)
-            except OSError as e:
-                raise UsageError(f"cannot write {args.output}: {e.strerror or e}") from None
+            write_text(args.output, text)
             print(f"wrote {args.output}", file=sys.stderr)
         else:
             sys.stdout.write(text)

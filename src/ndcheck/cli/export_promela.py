@@ -10,7 +10,7 @@ from __future__ import annotations
 import sys
 
 from . import UsageError
-from .common import select
+from .common import select, write_text
 
 
 def register(sub) -> None:
@@ -37,11 +37,7 @@ def run(args) -> int:
     if not args.output or args.output == "-":
         sys.stdout.write(text)
         return 0
-    try:
-        with open(args.output, "w", encoding="utf-8") as fh:
-            fh.write(text)
-    except OSError as e:
-        raise UsageError(f"export-promela: cannot write {args.output}: {e.strerror}") from None
+    write_text(args.output, text)
     print(f"wrote {args.output}: {sc.name}, {len(system.fields)} fields, "
           f"{text.count(':: d_step')} guarded commands", file=sys.stderr)
     return 0

@@ -11,7 +11,7 @@ from __future__ import annotations
 import sys
 
 from . import UsageError
-from .common import add_bounds, progress_bar, select, with_bounds
+from .common import add_bounds, progress_bar, select, with_bounds, write_text
 
 FORMATS = ("text", "json", "mermaid", "svg")
 
@@ -60,11 +60,7 @@ def run(args) -> int:
         return 1
     text = render(trace, graph.system, args.format)
     if args.output:
-        try:
-            with open(args.output, "w", encoding="utf-8") as fh:
-                fh.write(text)
-        except OSError as e:
-            raise UsageError(f"cannot write {args.output}: {e.strerror or e}") from None
+        write_text(args.output, text)
         print(f"wrote {args.output}: {trace.kind} of {prop.id} in {sc.name}, "
               f"{len(trace.steps)} step{'s' if len(trace.steps) != 1 else ''} ({args.format})", file=sys.stderr)
     else:

@@ -25,9 +25,7 @@ def _q(s: str) -> str:
 def write_dot(lg: nx.MultiDiGraph, path: str) -> None:
     with open(path, "w", encoding="utf-8") as fh:
         fh.write(f"digraph {_q(lg.graph.get('name', 'ndcheck'))} {{\n  node [shape=box, fontsize=9];\n")
-        for n, d in lg.nodes(data=True):
-            fh.write(f"  {n} [label={_q(str(n) + ': ' + d.get('label', ''))}"
-                     + (", style=bold" if d.get("initial") else "") + "];\n")
-        for u, v, d in lg.edges(data=True):
-            fh.write(f"  {u} -> {v} [label={_q(d['action'])}];\n")
+        fh.writelines(f"  {n} [label={_q(str(n) + ': ' + d.get('label', ''))}"
+                     + (", style=bold" if d.get("initial") else "") + "];\n" for n, d in lg.nodes(data=True))
+        fh.writelines(f"  {u} -> {v} [label={_q(d['action'])}];\n" for u, v, d in lg.edges(data=True))
         fh.write("}\n")

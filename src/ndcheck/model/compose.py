@@ -18,7 +18,7 @@ from .ir import TRUE, Command, Expr, F, Field, Packet, System, and_, eq, not_, s
 from .machines import ike_initiator, ike_responder, tcp_client, tcp_server
 from .machines.base import Binding, Ctx, Variant
 from .messages import HOSTS, is_ike, other
-from .nd_rules import Branch, ge_marking, inbound_branches, outbound_branches
+from .nd_rules import ge_marking, inbound_branches, outbound_branches
 from .network import Key, Network
 from .scenario import Scenario
 
@@ -51,10 +51,10 @@ class _Acc:
     guard: Expr
     ups: dict[str, Expr]
 
-    def cond(self, g: Expr) -> "_Acc":
+    def cond(self, g: Expr) -> _Acc:
         return _Acc(and_(self.guard, substitute(g, self.ups)), self.ups)
 
-    def set(self, ups) -> "_Acc":
+    def set(self, ups) -> _Acc:
         items = ups.items() if isinstance(ups, dict) else ups
         new = dict(self.ups)
         for k, v in items:

@@ -9,8 +9,8 @@ disappear from guards at build time.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Iterable, Mapping, Sequence
 
 # --------------------------------------------------------------------------------------------
 # Expressions

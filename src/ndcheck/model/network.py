@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .ir import Command, Expr, F, Field, Packet, TRUE, add, and_, eq, ite, lt, or_, sub
+from .ir import TRUE, Command, Expr, F, Field, Packet, add, and_, eq, ite, lt, sub
 from .messages import HOSTS, is_ike, other, short, wire_name
 from .scenario import Scenario
 

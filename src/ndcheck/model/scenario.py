@@ -243,14 +243,13 @@ def _check_consistency(sc: Scenario, source: str) -> None:
     if sc.ike.peer_drops_ipsec and not sc.ike.sa_expiry:
         raise ScenarioError(f"{source}: ike.peer_drops_ipsec needs ike.sa_expiry = true "
                             "(the peer can only stop negotiating after its SAs expired)")
-    if sc.peer != "capable" and sc.server.ipsec:
-        # A non-capable peer has, by definition, no usable IPsec policy (L-2, ND-27) unless it
-        # answers IKE without credentials while still enforcing an inbound rule.
-        if sc.peer in ("silent", "icmp") and sc.server.inbound in ("secure", "require"):
-            raise ScenarioError(
-                f"{source}: peer {sc.peer!r} cannot run IKE, so server.inbound = "
-                f"{sc.server.inbound!r} could never accept the connection; use 'none' or 'boundary'"
-            )
+    # A peer without an IKE stack (silent, ICMP) cannot enforce a require-inbound rule: it could
+    # never accept the connection (L-2, ND-26); no-credential peers may (H-1's scenario).
+    if sc.peer in ("silent", "icmp") and sc.server.inbound in ("secure", "require"):
+        raise ScenarioError(
+            f"{source}: peer {sc.peer!r} cannot run IKE, so server.inbound = "
+            f"{sc.server.inbound!r} could never accept the connection; use 'none' or 'boundary'"
+        )
 
 
 def load_scenario_text(text: str, source: str) -> Scenario:

@@ -9,8 +9,8 @@ raises :class:`ReplayError`; no trace is shown without passing both.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 from ..model.ir import System
 
@@ -99,7 +99,7 @@ def replay_step(system: System, instances: dict[str, object], pre: Sequence[int]
         inst.set_vector(get)
         try:
             inst.send(event)
-        except Exception as e:  # TransitionNotAllowed, or a condition failure
+        except Exception as e:  # noqa: BLE001 -- TransitionNotAllowed or a failing condition: report it
             raise ReplayError(f"{where}{key}.{event} refused by the machine: {e}") from None
     for key, inst in instances.items():
         want = state_ids[key][post[system.index[key]]]

@@ -10,8 +10,9 @@ python-statemachine instance and exploration of the compiled IR cannot disagree.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Callable, Sequence
+from types import MappingProxyType
 
 from statemachine import StateMachine
 
@@ -102,7 +103,7 @@ def guard(name: str):
 class BoundMachine(StateMachine):
     """Base class: condition methods evaluate IR expressions on the current state vector."""
 
-    _cond_exprs: dict[str, Expr] = {}
+    _cond_exprs: Mapping[str, Expr] = MappingProxyType({})  # set per instance by attach()
     _getter: Callable[[str], int] | None = None
 
     def attach(self, conds: dict[str, Expr]) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from statemachine import State
 
-from ..ir import TRUE, P, Field, add, eq, lt
+from ..ir import TRUE, Field, P, add, eq, lt
 from ..messages import qm1
 from .base import Binding, BoundMachine, Ctx, V, guard
 

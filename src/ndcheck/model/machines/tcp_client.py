@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from statemachine import State
 
-from ..ir import P, Field, add, and_, eq, lt, max_, or_
+from ..ir import Field, P, add, and_, eq, lt, max_, or_
 from ..messages import ack, data
 from .base import Binding, BoundMachine, Ctx, V, guard
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from statemachine import State
 
-from ..ir import P, Field, add, eq, lt
+from ..ir import Field, P, add, eq, lt
 from ..messages import ack, data
 from .base import Binding, BoundMachine, Ctx, V, guard
 
