@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from types import ModuleType
 
-from .ir import TRUE, Command, Expr, F, Field, Packet, System, and_, eq, not_, substitute
+from .ir import FALSE, TRUE, C, Command, Expr, F, Field, Packet, System, and_, eq, not_, substitute
 from .machines import ike_initiator, ike_responder, tcp_client, tcp_server
 from .machines.base import Binding, Ctx, Variant
 from .messages import HOSTS, is_ike, other
@@ -247,7 +247,7 @@ def _transition_commands(sc, net: Network, machines, bindings, h, key, cls, st, 
 
     # -- machine step -----------------------------------------------------------------------
     target = t.target.id
-    forks = [(a.set({key: _const(_ctl(key, cls, target))}).set(v.updates), sfx, r, w, e)
+    forks = [(a.set({key: C(_ctl(key, cls, target))}).set(v.updates), sfx, r, w, e)
              for a, sfx, r, w, e in forks]
 
     # -- sends ------------------------------------------------------------------------------
@@ -298,15 +298,10 @@ def _kind(v: Variant) -> str:
     return "local"
 
 
-def _const(i: int) -> Expr:
-    from .ir import C
-    return C(i)
-
-
 def _new_flow(h: str) -> Expr:
     """A segment starts a new flow at the server while its TCP is still in LISTEN (no entry)."""
     if h != "server":
-        return TRUE.__class__("const", (0,))
+        return FALSE
     states = [s.id for s in _states(tcp_server.TcpServer)]
     return eq(F("server.tcp"), states.index("listen"))
 
@@ -324,7 +319,7 @@ def _drive(net: Network, machines, bindings, key: str, event: str, acc: _Acc):
             sources.append(st.id)
             for v in b.variants(event, st.id):
                 a = acc.cond(eq(F(key), _ctl(key, cls, st.id))).cond(_cond_expr(b, t)).cond(v.guard)
-                a = a.set({key: _const(_ctl(key, cls, t.target.id))}).set(v.updates)
+                a = a.set({key: C(_ctl(key, cls, t.target.id))}).set(v.updates)
                 wire: tuple[Packet, ...] = ()
                 for msg in v.send:
                     k = Key(h, msg, "")
@@ -357,7 +352,7 @@ def _expiry_commands(sc: Scenario, net: Network, machines, bindings) -> list[Com
     is held by ND-10 until IKE re-keys — or forever if the peer can no longer negotiate (L-5)."""
     if not sc.ike.sa_expiry:
         return []
-    acc = _Acc(eq(F("sad.expired"), 0), {"sad.expired": _const(1)})
+    acc = _Acc(eq(F("sad.expired"), 0), {"sad.expired": C(1)})
     out = []
     for a1, s1, w1, e1, r1 in _drive(net, machines, bindings, "client.ike", "sa_expire", acc)[0]:
         for a2, s2, w2, e2, r2 in _drive(net, machines, bindings, "server.ike", "sa_expire", a1)[0]:
@@ -375,7 +370,7 @@ def _grace_commands(sc: Scenario) -> list[Command]:
         if getattr(sc, h).allow_clear_timeout:
             g = and_(eq(F(f"{h}.sa_in"), 1), eq(F(f"{h}.grace_over"), 0))
             out.append(Command(name=f"{h}.sad.allow_clear_timeout", guard=g,
-                               updates=((f"{h}.grace_over", _const(1)),), rules=("A-14",),
+                               updates=((f"{h}.grace_over", C(1)),), rules=("A-14",),
                                kind="local", tags=(h,)))
     return out
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .ir import TRUE, Command, Expr, F, Field, Packet, add, and_, eq, ite, lt, sub
+from .ir import FALSE, Command, Expr, F, Field, Packet, add, and_, eq, ite, lt, sub
 from .messages import HOSTS, is_ike, other, short, wire_name
 from .scenario import Scenario
 
@@ -91,7 +91,7 @@ class Network:
 
     def count(self, k: Key) -> Expr:
         if self.fifo:
-            acc: Expr = C0
+            acc: Expr = FALSE
             for i in range(self.cap):
                 acc = add(acc, ite(eq(F(self._slot(k.src, i)), self.code(k)), 1, 0))
             return acc
@@ -111,7 +111,7 @@ class Network:
     def _remove_at(self, src: str, j: int) -> dict[str, Expr]:
         up: dict[str, Expr] = {}
         for i in range(j, self.cap):
-            up[self._slot(src, i)] = F(self._slot(src, i + 1)) if i + 1 < self.cap else C0
+            up[self._slot(src, i)] = F(self._slot(src, i + 1)) if i + 1 < self.cap else FALSE
         up[self._len(src)] = sub(F(self._len(src)), 1)
         return up
 
@@ -154,5 +154,3 @@ class Network:
                                         tuple(up.items()), kind="dup", tags=("fault", k.msg)))
         return cmds
 
-
-C0 = TRUE.__class__("const", (0,))
