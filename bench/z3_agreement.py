@@ -1,35 +1,45 @@
-"""Bounded z3 (check_safety) against the explicit engine, every (scenario, safety property) pair.
+"""Bounded z3 (check_safeties) against the explicit engine, every (scenario, safety property) pair.
 
-Scenarios run smallest first; one line per pair: ``agree``, ``UNDET`` (z3 timed out) or ``DIFFER``
-(a real disagreement: a bug in one engine).  Usage: ``python bench/z3_agreement.py [TIMEOUT_S]``.
+One line per scenario with its time and any pair that is not ``agree``: ``UNDET`` (z3 timed out)
+or ``DIFFER`` (a real disagreement: a bug in one engine); then the totals.
+Usage: ``python bench/z3_agreement.py [TIMEOUT_S] [--ladder]`` (``--ladder``: without the
+explored-state certificate, i.e. Houdini lemmas, k-induction, seeded Spacer and BMC).
 """
 
 from __future__ import annotations
 
 import sys
 import time
+from collections import Counter
 
 from ndcheck import CATALOG, build_system, explore
-from ndcheck.engines.symbolic import check_safety
-from ndcheck.properties.catalog import PROPERTIES
+from ndcheck.engines.symbolic import check_safeties
 from ndcheck.properties.check import check_graph
 
 
 def main() -> None:
-    timeout = float(sys.argv[1]) if len(sys.argv) > 1 else 20.0
-    graphs = {n: explore(build_system(sc)) for n, sc in CATALOG.items()}
-    for name in sorted(CATALOG, key=lambda n: graphs[n].n_states):
-        g = graphs[name]
-        system = g.system
+    args = [a for a in sys.argv[1:] if not a.startswith("--")]
+    timeout = float(args[0]) if args else 120.0
+    certificate = "--ladder" not in sys.argv
+    tally: Counter = Counter()
+    t_all = time.perf_counter()
+    for name in sorted(CATALOG):
+        system = build_system(CATALOG[name])
+        g = explore(system)
         explicit = {v.property.id: v.verdict for v in check_graph(g, traces=False).verdicts}
-        for p in PROPERTIES:
-            if p.safety and p.applies(system):
-                t0 = time.perf_counter()
-                r = check_safety(system, p, timeout=timeout)
-                tag = ("agree" if r.verdict == explicit[p.id]
-                       else "UNDET" if r.verdict == "undetermined" else "DIFFER")
-                print(f"{name:30} {g.n_states:6} {p.id:5} z3 {r.verdict:12} explicit "
-                      f"{explicit[p.id]:9} {tag:6} {time.perf_counter() - t0:6.2f}s", flush=True)
+        t0 = time.perf_counter()
+        rs = check_safeties(system, timeout=timeout, certificate=certificate)
+        odd = []
+        for r in rs:
+            tag = ("agree" if r.verdict == explicit[r.property]
+                   else "UNDET" if r.verdict == "undetermined" else "DIFFER")
+            tally[tag] += 1
+            tally[r.verdict] += 1
+            if tag != "agree":
+                odd.append(f"{r.property}:{tag}")
+        print(f"{name:30} {g.n_states:6} states {len(rs):3} properties "
+              f"{time.perf_counter() - t0:7.2f}s  {' '.join(odd)}", flush=True)
+    print(f"total {time.perf_counter() - t_all:.1f}s: " + ", ".join(f"{k} {v}" for k, v in sorted(tally.items())))
 
 
 if __name__ == "__main__":

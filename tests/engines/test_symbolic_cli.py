@@ -33,3 +33,13 @@ def test_bad_input_exits_2_with_one_line(capsys):
 
 def test_proved_exits_0(capsys):
     assert main(["prove", "guaranteed-encryption", "S-3", "--engine", "kind", "--depth", "3"]) in (0, 3)
+
+
+def test_lemmas_flag_prints_the_houdini_invariant(capsys):
+    assert main(["prove", "fig8-silent-peer", "S-1", "--unbounded", "--lemmas"]) == 0
+    out = capsys.readouterr().out
+    head, _, lemmas = out.partition("Houdini lemmas (")
+    assert "HOLDS" in head and "implied by" in head
+    n = int(lemmas.split(",", 1)[0])
+    assert n > 10 and len([ln for ln in lemmas.splitlines()[1:] if ln.startswith("  ")]) == n
+    assert "→" in lemmas and "client." in lemmas

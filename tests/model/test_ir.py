@@ -2,8 +2,23 @@
 
 from __future__ import annotations
 
-from ndcheck.model.ir import (FALSE, TRUE, C, F, add, and_, eq, evaluate, ite, lt, max_, not_, or_,
-                              show, substitute)
+from ndcheck.model.ir import (
+    FALSE,
+    TRUE,
+    C,
+    F,
+    add,
+    and_,
+    eq,
+    evaluate,
+    ite,
+    lt,
+    max_,
+    not_,
+    or_,
+    show,
+    substitute,
+)
 
 
 def test_constant_folding():

@@ -6,8 +6,8 @@ import pytest
 from statemachine import StateMachine
 
 from ndcheck.model.compose import MACHINES, _machine_class
-from ndcheck.model.machines import IkeInitiator, IkeResponder, TcpClient, TcpServer
 from ndcheck.model.ir import TRUE
+from ndcheck.model.machines import IkeInitiator, IkeResponder, TcpClient, TcpServer
 from ndcheck.model.machines.base import Ctx
 from ndcheck.model.scenario import CATALOG
 

@@ -32,6 +32,9 @@ def register(sub) -> None:
                    help="BMC depth / largest k for k-induction (defaults: 40 / 12)")
     p.add_argument("--timeout", type=_positive_float, default=None, metavar="SECONDS",
                    help="give up after this many seconds (verdict: undetermined, exit 3)")
+    p.add_argument("--lemmas", action="store_true",
+                   help="also print every Houdini lemma of the invariant (spacer; text format — "
+                        "JSON always carries them)")
     p.add_argument("--format", choices=("text", "json"), default="text")
     p.set_defaults(run=run)
 
@@ -72,6 +75,9 @@ def run(args) -> int:
         if r.invariant:
             print("inductive invariant:")
             print("  " + r.invariant.replace("\n", "\n  "))
+        if r.lemmas and args.lemmas:
+            print(f"Houdini lemmas ({len(r.lemmas)}, inductive together):")
+            print("\n".join(f"  {t}" for t in r.lemmas))
         if r.cti:
             print("counterexample to induction (states):")
             prev: dict[str, str] = {}

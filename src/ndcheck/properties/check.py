@@ -36,8 +36,9 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
 from ..engines.explicit import Graph, explore
+from ..engines.pyexpr import compile_predicate
 from ..model.compose import build_system
-from ..model.ir import Expr, System
+from ..model.ir import System
 from ..model.scenario import Scenario, ScenarioError, get_scenario
 from .base import Property, Verdict
 from .catalog import PROPERTIES, UnknownProperty, get_property
@@ -125,52 +126,6 @@ class CheckResult:
 # --------------------------------------------------------------------------------------------
 # Predicates compiled to lambdas over state tuples
 # --------------------------------------------------------------------------------------------
-
-_CMP = {"eq": "==", "ne": "!=", "lt": "<", "le": "<="}
-_BOOL = {"eq", "ne", "lt", "le", "and", "or", "not"}
-
-
-def _py(e: Expr, idx: dict[str, int]) -> str:
-    op, a = e.op, e.args
-    if op == "const":
-        return str(int(a[0]))
-    if op == "field":
-        return f"s[{idx[a[0]]}]"
-    if op in _CMP:
-        return f"({_val(a[0], idx)} {_CMP[op]} {_val(a[1], idx)})"
-    if op == "and":
-        return "(" + " and ".join(_py(x, idx) for x in a) + ")"
-    if op == "or":
-        return "(" + " or ".join(_py(x, idx) for x in a) + ")"
-    if op == "not":
-        return f"(not {_py(a[0], idx)})"
-    return f"({_val(e, idx)} != 0)"
-
-
-def _val(e: Expr, idx: dict[str, int]) -> str:
-    op, a = e.op, e.args
-    if op in _BOOL:
-        return f"(1 if {_py(e, idx)} else 0)"
-    if op == "const":
-        return str(int(a[0]))
-    if op == "field":
-        return f"s[{idx[a[0]]}]"
-    if op == "add":
-        return f"({_val(a[0], idx)} + {_val(a[1], idx)})"
-    if op == "sub":
-        return f"({_val(a[0], idx)} - {_val(a[1], idx)})"
-    if op in ("min", "max"):
-        return f"{op}({_val(a[0], idx)}, {_val(a[1], idx)})"
-    if op == "ite":
-        return f"({_val(a[1], idx)} if {_py(a[0], idx)} else {_val(a[2], idx)})"
-    raise ValueError(f"unknown expression operator {op!r}")
-
-
-def compile_predicate(system: System, e: Expr) -> Callable[[Sequence[int]], bool]:
-    """A Python function ``state tuple -> bool`` equivalent to :func:`ndcheck.model.ir.evaluate`."""
-    src = f"lambda s: {_py(e, system.index)}"
-    return eval(compile(src, f"<ndcheck predicate {system.name}>", "eval"))
-
 
 # --------------------------------------------------------------------------------------------
 # Checking one graph

@@ -18,6 +18,7 @@ state (``always``) or last step (``never_action``) is checked against the proper
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -26,14 +27,16 @@ import z3
 
 from ...model.ir import System
 from .bmc import bmc
+from .certificate import Certificate, certify
 from .encode import Encoding, params_of, system_for_params
 from .kind import classify, kinduction
+from .lemmas import Strengthening, strengthening
 from .spacer import spacer
 
 ENGINES = ("spacer", "bmc", "kind")
 DEFAULT_DEPTH = {"bmc": 40, "kind": 12, "spacer": 0}
 
-__all__ = ["ENGINES", "Encoding", "ProofResult", "check_safety", "params_of", "prove"]
+__all__ = ["ENGINES", "Encoding", "ProofResult", "check_safeties", "check_safety", "params_of", "prove"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,12 +60,14 @@ class ProofResult:
     seconds: float = 0.0
     note: str = ""
     params: dict[str, int] = field(default_factory=dict)
+    lemmas: list[str] | None = None   # the Houdini invariant the proof used (field names)
 
     def to_json(self) -> dict:
         return {"scenario": self.scenario, "property": self.property, "engine": self.engine,
                 "unbounded": self.unbounded, "verdict": self.verdict,
                 "seconds": round(self.seconds, 3), "note": self.note,
-                "invariant": self.invariant, "cti": self.cti, "params": self.params or None,
+                "invariant": self.invariant, "lemmas": self.lemmas, "cti": self.cti,
+                "params": self.params or None,
                 "trace": self.trace.to_json() if self.trace is not None else None}
 
 
@@ -218,10 +223,7 @@ def prove(target, property, engine: str = "spacer", unbounded: bool = False,
         # the explicit search is not truncated.
         kenc = enc if enc.unbounded else enc.bitvector_twin(k)
         kbad = bad if kenc is enc else bad_formula(kenc, prop)
-        leak = kenc.template("overflow", lambda p: z3.Or(
-            [x for x in (kenc.leaves_domain(c, p) for c in system.commands) if x is not None]
-            + [z3.BoolVal(False)]))
-        out = kinduction(kenc, lambda s: z3.Or(kbad(s), kenc.at(leak, s)), k, _left(deadline))
+        out = kinduction(kenc, lambda s: z3.Or(kbad(s), kenc.leaks(s)), k, _left(deadline))
         if out.status == "found":
             last = out.states[-1][:len(system.fields)]
             if prop.kind == "always" and not system.eval(prop.state(system), last) or \
@@ -249,12 +251,29 @@ def prove(target, property, engine: str = "spacer", unbounded: bool = False,
     # than proving the channel caps); the bounded model is consulted only for a counterexample.
     enc_u = enc if enc.unbounded else Encoding(system, unbounded=True)
     bad_u = bad if enc_u is enc else bad_formula(enc_u, prop)
-    out = spacer(enc_u, bad_u, _left(deadline), overflow=True)
+    how = "" if enc.unbounded else " (proved with the unbounded_ok caps lifted, so it also " \
+                                   "holds beyond the scenario's channel capacity)"
+    # Houdini lemmas mined from the explicit graph and checked inductive by z3 (.lemmas); not
+    # with lifted budgets, whose reachable states the bounded graph does not represent.
+    seed = None if enc.lift_budgets else strengthening(system, unbounded=True, timeout=_left(deadline))
+    if seed is not None and seed.overflow_free:
+        q = enc_u.state("q")
+        used = seed.used_by(enc_u, bad_u(q), q)
+        if used is not None:
+            return done("holds", invariant=_seed_text(seed, used), lemmas=seed.text(),
+                        note=f"implied by {len(seed.lemmas)} inductive lemmas (Houdini over "
+                             f"{seed.candidates} candidates mined from the explicit graph, "
+                             f"{seed.rounds} z3 rounds, {seed.seconds:.2f}s){how}")
+    # an overflow-free seed already excludes every overflow: no need to ask Spacer again
+    out = spacer(enc_u, bad_u, _left(deadline), overflow=seed is None or not seed.overflow_free,
+                 background=seed.formula if seed is not None else None)
     if out.status == "safe":
-        how = "" if enc.unbounded else " (proved with the unbounded_ok caps lifted, so it also " \
-                                       "holds beyond the scenario's channel capacity)"
-        return done("holds", invariant=out.invariant,
-                    note=f"inductive invariant found by spacer in {out.seconds:.2f}s{how}")
+        inv = out.invariant if seed is None else \
+            f"{out.invariant}\n∧ {len(seed.lemmas)} Houdini lemmas (inductive; `ndcheck prove --lemmas`)"
+        seeded = "" if seed is None else f", seeded with {len(seed.lemmas)} Houdini lemmas " \
+                                         f"({seed.seconds:.2f}s)"
+        return done("holds", invariant=inv, lemmas=seed.text() if seed is not None else None,
+                    note=f"inductive invariant found by spacer in {out.seconds:.2f}s{seeded}{how}")
     if out.status == "unknown":
         return done("undetermined", note=out.reason)
     if out.reason == "bad":
@@ -265,7 +284,8 @@ def prove(target, property, engine: str = "spacer", unbounded: bool = False,
             return violated(b.commands, b.states, f"bad state reachable in {b.depth} steps (spacer, bmc)")
     # Either a non-liftable field overflows, or the unbounded counterexample needs more copies
     # in flight than the scenario allows: decide the bounded model itself.
-    again = spacer(enc, bad, _left(deadline), overflow=False)
+    again = spacer(enc, bad, _left(deadline), overflow=False,
+                   background=seed.formula if seed is not None else None)
     if again.status == "unsafe":
         return shortest(again.depth, f"spacer: bad state reachable in {again.depth} steps")
     why = _overflow_note(enc)
@@ -275,50 +295,184 @@ def prove(target, property, engine: str = "spacer", unbounded: bool = False,
     return done("undetermined", note=f"{why}; {again.reason}")
 
 
+def _seed_text(seed: Strengthening, used: list[int]) -> str:
+    head = (f"the conjunction of {len(seed.lemmas)} lemmas (inductive: checked by z3); "
+            f"the property follows from these {len(used)}:")
+    return "\n".join([head] + [f"  {t}" for t in seed.text(used)])
+
+
 def _overflow_note(enc: Encoding) -> str:
     lifted = "unbounded mode lifts only unbounded_ok fields" if enc.unbounded else \
         "the explicit search would be truncated"
     return f"a field can leave its bounded domain (counter overflow; {lifted})"
 
 
-def _overflow(enc: Encoding, timeout: float | None) -> str | None:
-    """None when no step can take a field out of its domain; else why it is undetermined."""
-    key = (id(enc.system), enc.unbounded, enc.lift_budgets)
-    hit = _OVF_CACHE.get(key)
-    if hit is not None and hit[0] is enc.system:
-        return hit[1]
-    out = spacer(enc, None, timeout, overflow=True)
-    if out.status == "safe":
-        res = None
-    elif out.status == "unsafe":
-        res = _overflow_note(enc)
-    else:
-        res = f"overflow freedom undetermined ({out.reason})"
-    if out.status != "unknown":
-        if len(_OVF_CACHE) > 16:
-            _OVF_CACHE.clear()
-        _OVF_CACHE[key] = (enc.system, res)
-    return res
-
-
-_OVF_CACHE: dict[tuple, tuple[System, str | None]] = {}
-
-
 def check_safety(system: System, prop, timeout: float | None = None) -> ProofResult:
-    """The bounded z3 verdict of one safety property: exactly the explicit engine's verdict.
+    """The bounded z3 verdict of one safety property (``ndcheck check --engine z3|both``);
+    see :func:`check_safeties`."""
+    return check_safeties(system, [prop], timeout)[0]
 
-    Spacer decides reachability of a bad state or of a domain overflow in the bounded model (the
-    explicit engine's semantics); a counterexample is rebuilt as a shortest BMC trace and
-    replayed.  ``holds`` therefore means: proved by an inductive invariant, and the explicit
-    search is not truncated by an overflow.  On timeout the verdict is ``undetermined``.
+
+def check_safeties(system: System, props=None, timeout: float | None = None,
+                   certificate: bool = True) -> list[ProofResult]:
+    """The bounded z3 verdicts of safety properties (default: every applicable one).
+
+    **Certificate** (:mod:`.certificate`, the default): the explicit engine's reachable states,
+    as a decision diagram ``R``, are checked by z3 to be closed under the transition relation
+    (one query per scenario).  Then a property ``holds`` exactly when ``R ∧ bad`` is unsat, and
+    otherwise BMC searches for a shortest counterexample (the explorer says every state of ``R``
+    is reachable; z3 does not take that on trust), replayed through the model and the
+    python-statemachine instances.  Soundness rests on z3 alone: a
+    wrong ``R`` is not closed, and a counterexample is replayed.
+
+    **Without a closed certificate** (or ``certificate=False``) the Houdini lemmas of the
+    scenario (:mod:`.lemmas`: mined from the explicit graph, proved inductive by z3) are
+    computed once; then, per property, in order:
+
+    1. the lemmas alone exclude the bad states (one solver for all properties) — ``holds``;
+    2. k-induction up to k = 2 with the lemmas assumed in every state (bit-vectors) — ``holds``;
+    3. Spacer seeded with the lemmas, a few seconds — ``holds`` (or a counterexample depth);
+    4. BMC to depth 20 with the lemmas assumed — ``violated``;
+    5. Spacer seeded with the lemmas, for the rest of the time budget.
+
+    Stages 1, 3 and 5 prove the property with the channel caps lifted (a superset of the
+    bounded model's states), stage 2 for the bounded model.  On a catalog scenario (never
+    truncated) the verdict equals the explicit engine's — a test checks every pair; on a
+    scenario truncated by counter overflow the explicit engine says ``undetermined`` where z3
+    may still prove ``holds`` for the bounded model.  ``timeout`` applies to each property; on
+    timeout the verdict is ``undetermined``.
     """
+    from ...properties.catalog import PROPERTIES
+
+    todo = [_resolve(p) for p in props] if props is not None else \
+        [p for p in PROPERTIES if p.safety and p.applies(system)]
+    for p in todo:
+        if not p.safety:
+            raise ValueError(f"{p.id} is a {p.kind} property; the z3 engine proves safety "
+                             f"properties (always, never_action) — use `ndcheck check` for it")
+        if not p.applies(system):
+            raise ValueError(f"property {p.id} ({p.name}) does not apply to scenario {system.name!r}")
     t0 = time.perf_counter()
-    # A cheap shallow BMC first: most catalog violations are within a dozen steps, and Spacer
-    # is slower at finding counterexamples than at proofs.
-    budget = 8.0 if timeout is None else min(8.0, timeout / 4)
-    r = prove(system, prop, engine="bmc", depth=15, timeout=budget)
-    if r.verdict != "violated":
-        left = None if timeout is None else max(0.001, timeout - (time.perf_counter() - t0))
-        r = prove(system, prop, engine="spacer", unbounded=False, timeout=left)
-    return ProofResult(r.verdict, "z3", r.property, r.scenario, False, r.trace, r.invariant,
-                       r.cti, time.perf_counter() - t0, r.note, r.params)
+    if certificate:
+        cert = certify(system, timeout=timeout)
+        if cert.closed:
+            return _by_certificate(system, cert, todo, timeout, time.perf_counter() - t0)
+    seed = strengthening(system, unbounded=True, timeout=timeout)
+    shared = time.perf_counter() - t0
+    implied = _implied(system, seed, todo) if seed else {}
+    out = []
+    for p in todo:
+        t1 = time.perf_counter()
+        r = _check_one(system, p, seed, implied.get(p.id), timeout)
+        out.append(dataclasses.replace(r, engine="z3", unbounded=False,
+                                       seconds=time.perf_counter() - t1 + shared))
+    return out
+
+
+BMC_CERTIFIED_DEPTH = 200   # BMC inside a closed certificate: the bounded model is finite
+
+
+def _by_certificate(system: System, cert: Certificate, todo, timeout: float | None,
+                    shared: float) -> list[ProofResult]:
+    # bounded mode keeps every field inside its domain at every step, so the widths that make
+    # one step safe from wrapping make any depth safe
+    enc = Encoding(system).bitvector_twin(1)
+    q = enc.state("q")
+    sol = z3.SolverFor("QF_BV")
+    sol.add(enc.domain(q), cert.formula(enc, q))
+    how = (f"the {cert.states} explored states, checked closed under the z3 transition relation "
+           f"(an inductive invariant; {cert.seconds:.2f}s)")
+    out = []
+    for p in todo:
+        t1 = time.perf_counter()
+        deadline = None if timeout is None else t1 + timeout
+        bad = bad_formula(enc, p)
+        lit = z3.Bool(f"bad:{p.id}")
+        sol.add(z3.Implies(lit, bad(q)))
+        if timeout is not None:
+            sol.set(timeout=max(1, int(timeout * 1000)))
+        r = sol.check(lit)
+        base = {"property": p.id, "scenario": system.name}
+        if r == z3.unsat:
+            out.append(ProofResult("holds", "z3", **base, seconds=time.perf_counter() - t1 + shared,
+                                   note=f"holds in {how}"))
+            continue
+        # plain BMC: assuming R at every step makes each query heavier (measured 34 s vs 11 s
+        # on fig7-lossy L-6), and R ∧ bad being satisfiable already says a trace exists
+        b = bmc(enc, bad, BMC_CERTIFIED_DEPTH, _left(deadline)) if r == z3.sat else None
+        if b is not None and b.status == "found":
+            trace, _ = _replay(Encoding(system), p, b.commands, b.states)
+            out.append(ProofResult("violated", "z3", **base, trace=trace,
+                                   seconds=time.perf_counter() - t1 + shared,
+                                   note=f"a bad state is among {how}; bmc depth {b.depth}: "
+                                        f"counterexample of {len(trace.steps)} steps, replayed"))
+            continue
+        why = (b.reason or f"no counterexample within {b.depth} steps") if b is not None else \
+            f"z3: {sol.reason_unknown()}"
+        out.append(ProofResult("undetermined", "z3", **base, seconds=time.perf_counter() - t1 + shared,
+                               note=why))
+    return out
+
+
+KIND_K_SEEDED = 2        # k-induction relative to the Houdini lemmas, up to this k
+SPACER_FIRST = 5.0       # seconds for the first, seeded Spacer attempt
+BMC_DEPTH_SEEDED = 20    # BMC depth before the last Spacer attempt (deepest catalog violation: 14)
+
+
+def _implied(system: System, seed: Strengthening, props) -> dict[str, list[int]]:
+    """For each property whose bad states the lemmas exclude: the lemmas an unsat core used."""
+    if not seed.overflow_free:
+        return {}
+    enc = Encoding(system, unbounded=True)
+    q = enc.state("q")
+    sol = z3.SolverFor("QF_LIA")
+    sol.add(enc.domain(q))
+    lits = [z3.Bool(f"lemma{k}") for k in range(len(seed.lemmas))]
+    for lit, lem in zip(lits, seed.lemmas):
+        sol.add(z3.Implies(lit, lem.formula(q)))
+    index = {str(x): k for k, x in enumerate(lits)}
+    out = {}
+    for p in props:
+        bad = z3.Bool(f"bad:{p.id}")
+        sol.add(z3.Implies(bad, bad_formula(enc, p)(q)))
+        if sol.check(lits + [bad]) == z3.unsat:
+            out[p.id] = sorted(index[str(x)] for x in sol.unsat_core() if str(x) in index)
+    return out
+
+
+def _check_one(system: System, prop, seed: Strengthening | None, used: list[int] | None,
+               timeout: float | None) -> ProofResult:
+    t0 = time.perf_counter()
+    deadline = None if timeout is None else t0 + timeout
+
+    def done(verdict: str, note: str, **kw) -> ProofResult:
+        return ProofResult(verdict, "z3", prop.id, system.name, False,
+                           seconds=time.perf_counter() - t0, note=note, **kw)
+
+    if not prop.applies(system):
+        raise ValueError(f"property {prop.id} ({prop.name}) does not apply to scenario {system.name!r}")
+    if seed is None:
+        return prove(system, prop, engine="spacer", timeout=timeout)
+    if used is not None:
+        return done("holds", invariant=_seed_text(seed, used), lemmas=seed.text(),
+                    note=f"implied by {len(seed.lemmas)} inductive lemmas (Houdini over "
+                         f"{seed.candidates} candidates mined from the explicit graph, "
+                         f"{seed.rounds} z3 rounds, {seed.seconds:.2f}s)")
+    twin = Encoding(system).bitvector_twin(max(KIND_K_SEEDED, BMC_DEPTH_SEEDED))
+    bad = bad_formula(twin, prop)
+    k = kinduction(twin, bad, KIND_K_SEEDED, _left(deadline), background=seed.formula)
+    if k.status == "proved":
+        return done("holds", lemmas=seed.text(),
+                    note=f"{k.k}-inductive relative to {len(seed.lemmas)} Houdini lemmas "
+                         f"(bounded model)")
+    first = SPACER_FIRST if deadline is None else min(SPACER_FIRST, _left(deadline))
+    r = prove(system, prop, engine="spacer", timeout=first)
+    if r.verdict != "undetermined":
+        return r
+    b = bmc(twin, bad, BMC_DEPTH_SEEDED, _left(deadline), background=seed.formula)
+    if b.status == "found":
+        trace, _ = _replay(Encoding(system), prop, b.commands, b.states)
+        return done("violated", trace=trace,
+                    note=f"bmc depth {b.depth} (Houdini lemmas assumed): counterexample of "
+                         f"{len(trace.steps)} steps, replayed")
+    return prove(system, prop, engine="spacer", timeout=_left(deadline))

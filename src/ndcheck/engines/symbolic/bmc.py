@@ -34,8 +34,9 @@ class Unrolling:
     """An incremental unrolling ``s0 → s1 → …`` on one solver (shared by BMC and k-induction)."""
 
     def __init__(self, enc: Encoding, timeout: float | None = None, initial: bool = True,
-                 tag: str = "") -> None:
+                 tag: str = "", background=None) -> None:
         self.enc = enc
+        self.background = background
         self.solver = z3.SolverFor("QF_BV" if enc.bits else "QF_LIA")
         self.deadline = None if timeout is None else time.perf_counter() + timeout
         self.tag = tag
@@ -45,6 +46,8 @@ class Unrolling:
             self.solver.add(enc.init(self.states[0]))
         else:
             self.solver.add(enc.domain(self.states[0]))
+            if background is not None:
+                self.solver.add(background(self.states[0]))
 
     @property
     def depth(self) -> int:
@@ -55,8 +58,9 @@ class Unrolling:
         s = self.states[-1]
         sel = self.enc.selector(f"action@{self.tag}{k}")
         t = self.enc.state(f"{self.tag}{k + 1}")
-        cond, nxt = self.enc.step(s, sel)
-        self.solver.add(cond, *[ti == ni for ti, ni in zip(t, nxt)])
+        self.solver.add(self.enc.step_rel(s, sel, t))
+        if self.background is not None:
+            self.solver.add(self.background(t))
         self.sels.append(sel)
         self.states.append(t)
 
@@ -75,22 +79,27 @@ class Unrolling:
 
 
 def bmc(enc: Encoding, bad: Callable[[Sequence[z3.ArithRef]], z3.BoolRef], max_depth: int,
-        timeout: float | None = None, min_depth: int = 0) -> BmcOutcome:
-    """Look for a state satisfying ``bad`` within ``max_depth`` steps (shortest first)."""
+        timeout: float | None = None, min_depth: int = 0, background=None) -> BmcOutcome:
+    """Look for a state satisfying ``bad`` within ``max_depth`` steps (shortest first).
+
+    ``background``: an invariant of every reachable state (e.g. the Houdini lemmas), asserted
+    at each unrolled state to prune the search; it cannot remove a real counterexample.
+    """
     t0 = time.perf_counter()
-    u = Unrolling(enc, timeout)
+    u = Unrolling(enc, timeout, background=background)
     while True:
         k = u.depth
         if k >= min_depth:
-            u.solver.push()
-            u.solver.add(bad(u.states[-1]))
-            r = u.check()
+            # an assumption literal rather than push/pop: a push on the large unrolled formula
+            # costs as much as a check (measured: 0.9 s of 5 s on nat-boundary S-1)
+            at_k = z3.Bool(f"bad@{u.tag}{k}", enc._ctx)
+            u.solver.add(z3.Implies(at_k, bad(u.states[-1])))
+            r = u.check(at_k)
             if r == z3.sat:
                 cmds, states = u.decode(u.solver.model())
                 n = len(enc.system.fields)
                 params = dict(zip(enc.params, states[0][n:])) if enc.params else None
                 return BmcOutcome("found", k, cmds, states, params, seconds=time.perf_counter() - t0)
-            u.solver.pop()
             if r == z3.unknown:
                 return BmcOutcome("unknown", k, reason=f"bmc: {u.solver.reason_unknown()} at depth {k}",
                                   seconds=time.perf_counter() - t0)

@@ -136,6 +136,33 @@ class Encoding:
     # -- expressions ----------------------------------------------------------------------
     def term(self, e: Expr, s: Sequence[z3.ArithRef]) -> z3.ArithRef:
         """An integer-valued z3 term (boolean expressions become 0/1, as in ``evaluate``)."""
+        memo = self._memo(s)
+        if memo is None:
+            return self._term(e, s)
+        key = ("t", e)  # structural: the IR repeats the same sub-expressions (35k nodes, 1k distinct)
+        hit = memo.get(key)
+        if hit is None:
+            hit = memo[key] = self._term(e, s)
+        return hit
+
+    def formula(self, e: Expr, s: Sequence[z3.ArithRef]) -> z3.BoolRef:
+        """A z3 Bool (an integer-valued expression is true when non-zero, as in ``evaluate``)."""
+        memo = self._memo(s)
+        if memo is None:
+            return self._formula(e, s)
+        key = ("f", e)
+        hit = memo.get(key)
+        if hit is None:
+            hit = memo[key] = self._formula(e, s)
+        return hit
+
+    def _memo(self, s: Sequence[z3.ArithRef]) -> dict | None:
+        """Translations over the template placeholder are memoised (shared with the templates)."""
+        if s is not self.__dict__.get("_ph"):
+            return None
+        return self.template_cache().setdefault("_memo", {})
+
+    def _term(self, e: Expr, s: Sequence[z3.ArithRef]) -> z3.ArithRef:
         if e.op in _BOOL_OPS:
             return z3.If(self.formula(e, s), self.val(1), self.val(0))
         op, a = e.op, e.args
@@ -157,8 +184,7 @@ class Encoding:
             return z3.If(self.formula(a[0], s), self.term(a[1], s), self.term(a[2], s))
         raise ValueError(f"unknown expression operator {op!r}")
 
-    def formula(self, e: Expr, s: Sequence[z3.ArithRef]) -> z3.BoolRef:
-        """A z3 Bool (an integer-valued expression is true when non-zero, as in ``evaluate``)."""
+    def _formula(self, e: Expr, s: Sequence[z3.ArithRef]) -> z3.BoolRef:
         op, a = e.op, e.args
         if op == "const" and param_name(e) not in self.params:
             return z3.BoolVal(a[0] != 0, self._ctx)
@@ -255,6 +281,14 @@ class Encoding:
         return z3.And(self.guard(c, s),
                       z3.Or([z3.Not(self.field_domain(f, self.term(e, s))) for f, e in risky]))
 
+    def leaks(self, s: Sequence[z3.ArithRef]) -> z3.BoolRef:
+        """Some command's guard holds at ``s`` and its update leaves a field's domain (a cached
+        template; False when no command can)."""
+        tmpl = self.template("overflow", lambda p: z3.Or(
+            [x for x in (self.leaves_domain(c, p) for c in self.system.commands) if x is not None]
+            + [z3.BoolVal(False, self._ctx)]))
+        return self.at(tmpl, s)
+
     def trans_cmd(self, c: Command, s: Sequence[z3.ArithRef], t: Sequence[z3.ArithRef]) -> z3.BoolRef:
         """T_c(s, t): guard, updates, domain of the updated fields, frame for the rest."""
         nxt = self.post(c, s)
@@ -272,11 +306,18 @@ class Encoding:
     # -- templates: build once over placeholder variables, instantiate by substitution --------
     def template(self, key: object, build) -> object:
         """``build(s)`` over the placeholder state, built once per key (z3's Python API costs
-        milliseconds per command; substitution in z3 itself costs microseconds)."""
-        cache = self.__dict__.setdefault("_templates", {})
+        milliseconds per command; substitution in z3 itself costs microseconds).  Shared by
+        every encoding of the same system in the same mode (:func:`_shared_templates`)."""
+        cache = self.template_cache()
         if key not in cache:
             cache[key] = build(self._placeholder())
         return cache[key]
+
+    def template_cache(self) -> dict:
+        cache = self.__dict__.get("_templates")
+        if cache is None:
+            cache = self.__dict__["_templates"] = _shared_templates(self)
+        return cache
 
     def _placeholder(self) -> list[z3.ArithRef]:
         if "_ph" not in self.__dict__:
@@ -294,6 +335,18 @@ class Encoding:
         cond, nxt = self.template("step", lambda p: self.step_formula(p, ph_sel))
         return (self.at(cond, s, (ph_sel, sel)),
                 [self.at(v, s, (ph_sel, sel)) for v in nxt])
+
+    def step_rel(self, s: Sequence[z3.ArithRef], sel: z3.ArithRef,
+                 t: Sequence[z3.ArithRef]) -> z3.BoolRef:
+        """``cond(s, sel) ∧ t = next(s, sel)`` from :meth:`step_formula`, in one substitution."""
+        ph_sel = self.__dict__.setdefault("_ph_sel", self.selector("_sel"))
+        ph_t = self.__dict__.setdefault("_ph_t", self.state("_t"))
+
+        def build(p):
+            cond, nxt = self.template("step", lambda q: self.step_formula(q, ph_sel))
+            return z3.And([cond] + [a == b for a, b in zip(ph_t, nxt)])
+        rel = self.template("step_rel", build)
+        return self.at(rel, s, (ph_sel, sel), *zip(ph_t, t))
 
     def trans_at(self, s: Sequence[z3.ArithRef], t: Sequence[z3.ArithRef]) -> z3.BoolRef:
         """:meth:`trans` (no selector) instantiated at ``s``, ``t`` from a cached template."""
@@ -336,6 +389,23 @@ class Encoding:
         out = self.system.describe(vec[:n])
         out.update({f"param:{p}": str(v) for p, v in zip(self.params, vec[n:])})
         return out
+
+
+_TEMPLATES: dict[tuple, tuple[System, dict]] = {}
+
+
+def _shared_templates(enc: Encoding) -> dict:
+    """The template cache of ``enc``'s system and mode (building the step formula of a large
+    model costs about a second; BMC, k-induction and Spacer each make their own encoding)."""
+    key = (id(enc.system), enc.unbounded, enc.lift_budgets, enc.bits, id(enc._ctx))
+    hit = _TEMPLATES.get(key)
+    if hit is not None and hit[0] is enc.system:   # the entry keeps the system alive: ids stay unique
+        return hit[1]
+    if len(_TEMPLATES) > 64:
+        _TEMPLATES.clear()
+    cache: dict = {}
+    _TEMPLATES[key] = (enc.system, cache)
+    return cache
 
 
 def system_for_params(system: System, values: dict[str, int]) -> System:

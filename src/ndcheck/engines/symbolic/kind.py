@@ -38,11 +38,15 @@ def _distinct(a: Sequence[z3.ArithRef], b: Sequence[z3.ArithRef]) -> z3.BoolRef:
 
 
 def kinduction(enc: Encoding, bad: Callable[[Sequence[z3.ArithRef]], z3.BoolRef], max_k: int,
-               timeout: float | None = None) -> KindOutcome:
-    """Prove ``¬bad`` invariant by k-induction up to ``max_k``; the last CTI if it does not close."""
+               timeout: float | None = None, background=None) -> KindOutcome:
+    """Prove ``¬bad`` invariant by k-induction up to ``max_k``; the last CTI if it does not close.
+
+    ``background``: an invariant already proved (the Houdini lemmas), assumed in every state
+    of both unrollings — the step case then starts only from states it allows.
+    """
     t0 = time.perf_counter()
-    base = Unrolling(enc, timeout, initial=True, tag="b")
-    step = Unrolling(enc, timeout, initial=False, tag="i")
+    base = Unrolling(enc, timeout, initial=True, tag="b", background=background)
+    step = Unrolling(enc, timeout, initial=False, tag="i", background=background)
     last_cti: KindOutcome | None = None
     for k in range(max_k + 1):
         # base case: a bad state exactly k steps from init

@@ -39,8 +39,15 @@ class SpacerOutcome:
 
 
 def spacer(enc: Encoding, bad: Callable[[Sequence[z3.ArithRef]], z3.BoolRef] | None,
-           timeout: float | None = None, overflow: bool = False) -> SpacerOutcome:
-    """Is a ``bad`` state (or, with ``overflow``, a domain overflow) reachable?"""
+           timeout: float | None = None, overflow: bool = False,
+           background: Callable[[Sequence[z3.ArithRef]], z3.BoolRef] | None = None) -> SpacerOutcome:
+    """Is a ``bad`` state (or, with ``overflow``, a domain overflow) reachable?
+
+    ``background`` is an invariant already proved for ``enc`` (it holds initially and is
+    inductive, e.g. :mod:`.lemmas`' Houdini result): it constrains both sides of the transition
+    rule and the error rules, so Spacer only has to find what the property needs beyond it.
+    The reported invariant is then Spacer's cover *in conjunction with* the background.
+    """
     t0 = time.perf_counter()
     fp = z3.Fixedpoint()
     fp.set(engine="spacer")
@@ -54,16 +61,16 @@ def spacer(enc: Encoding, bad: Callable[[Sequence[z3.ArithRef]], z3.BoolRef] | N
     fp.register_relation(inv, err)
     s, t = enc.state("s"), enc.state("t")
     fp.declare_var(*s, *t)
+    bs = [] if background is None else [background(s)]
+    bt = [] if background is None else [background(t)]
     fp.rule(inv(*s), [enc.init(s)], name="init")
-    fp.rule(inv(*t), [inv(*s), enc.trans_at(s, t)], name="T")
+    fp.rule(inv(*t), [inv(*s), *bs, enc.trans_at(s, t), *bt], name="T")
     if bad is not None:
-        fp.rule(err(), [inv(*s), bad(s)], name="bad")
+        fp.rule(err(), [inv(*s), *bs, bad(s)], name="bad")
     if overflow:
-        leak = enc.template("overflow", lambda p: z3.Or(
-            [x for x in (enc.leaves_domain(c, p) for c in enc.system.commands) if x is not None]
-            + [z3.BoolVal(False)]))
+        leak = enc.leaks(s)
         if not z3.is_false(z3.simplify(leak)):
-            fp.rule(err(), [inv(*s), enc.at(leak, s)], name="overflow")
+            fp.rule(err(), [inv(*s), *bs, leak], name="overflow")
     try:
         r = fp.query(err())
     except z3.Z3Exception as e:

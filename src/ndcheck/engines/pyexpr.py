@@ -1,0 +1,97 @@
+"""IR expressions as Python source over plain state tuples (``s[i]``), compiled once.
+
+The explicit explorer has its own emitter over *packed* integer states (:mod:`.codegen`, tuned
+for throughput).  This module serves the places that work on decoded state tuples:
+
+* :func:`compile_predicate` — a state predicate (properties/check.py scans graph states with it);
+* :func:`compile_successors` — every successor of one state tuple, with per-field domains that
+  the caller chooses (the z3 engine's Houdini pass walks states outside the explored graph with
+  it, including states whose lifted counters exceed the scenario's caps).
+
+Both are equivalent to :func:`ndcheck.model.ir.evaluate` (a boolean used as a value is 0/1; a
+value used as a condition is true when non-zero); tests compare them with the interpreter.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+
+from ..model.ir import Expr, System
+
+_CMP = {"eq": "==", "ne": "!=", "lt": "<", "le": "<="}
+_BOOL = {"eq", "ne", "lt", "le", "and", "or", "not"}
+
+
+def cond_src(e: Expr, idx: dict[str, int]) -> str:
+    """Python source of ``e`` as a condition over the tuple ``s``."""
+    op, a = e.op, e.args
+    if op == "const":
+        return str(int(a[0]))
+    if op == "field":
+        return f"s[{idx[a[0]]}]"
+    if op in _CMP:
+        return f"({value_src(a[0], idx)} {_CMP[op]} {value_src(a[1], idx)})"
+    if op == "and":
+        return "(" + " and ".join(cond_src(x, idx) for x in a) + ")"
+    if op == "or":
+        return "(" + " or ".join(cond_src(x, idx) for x in a) + ")"
+    if op == "not":
+        return f"(not {cond_src(a[0], idx)})"
+    return f"({value_src(e, idx)} != 0)"
+
+
+def value_src(e: Expr, idx: dict[str, int]) -> str:
+    """Python source of ``e`` as an integer value over the tuple ``s``."""
+    op, a = e.op, e.args
+    if op in _BOOL:
+        return f"(1 if {cond_src(e, idx)} else 0)"
+    if op == "const":
+        return str(int(a[0]))
+    if op == "field":
+        return f"s[{idx[a[0]]}]"
+    if op == "add":
+        return f"({value_src(a[0], idx)} + {value_src(a[1], idx)})"
+    if op == "sub":
+        return f"({value_src(a[0], idx)} - {value_src(a[1], idx)})"
+    if op in ("min", "max"):
+        return f"{op}({value_src(a[0], idx)}, {value_src(a[1], idx)})"
+    if op == "ite":
+        return f"({value_src(a[1], idx)} if {cond_src(a[0], idx)} else {value_src(a[2], idx)})"
+    raise ValueError(f"unknown expression operator {op!r}")
+
+
+def compile_predicate(system: System, e: Expr) -> Callable[[Sequence[int]], bool]:
+    """A Python function ``state tuple -> bool`` equivalent to :func:`ndcheck.model.ir.evaluate`."""
+    src = f"lambda s: {cond_src(e, system.index)}"
+    return eval(compile(src, f"<ndcheck predicate {system.name}>", "eval"))
+
+
+def compile_successors(system: System, lifted: Iterable[str] = ()
+                       ) -> Callable[[Sequence[int]], list[tuple[int, tuple[int, ...]]]]:
+    """``succ(s) -> [(command index, successor tuple), ...]`` in command order.
+
+    A command whose update takes a field out of its domain ``lo..hi`` has no successor (the
+    bounded semantics; the explicit engine reports such a step as an overflow).  Fields named in
+    ``lifted`` keep only their lower bound (the z3 engine's unbounded mode).
+    """
+    idx = system.index
+    lifted = set(lifted)
+    lines = ["def succ(s):", "    out = []", "    add = out.append"]
+    for ci, c in enumerate(system.commands):
+        lines.append(f"    if {cond_src(c.guard, idx)}:")
+        if not c.updates:
+            lines.append(f"        add(({ci}, tuple(s)))")
+            continue
+        lines.append("        t = list(s)")
+        checks = []
+        for name, e in c.updates:
+            f = system.field(name)
+            j = idx[name]
+            lines.append(f"        t[{j}] = {value_src(e, idx)}")
+            checks.append(f"t[{j}] >= {f.lo}" if name in lifted else f"{f.lo} <= t[{j}] <= {f.hi}")
+        lines.append(f"        if {' and '.join(checks)}:")
+        lines.append(f"            add(({ci}, tuple(t)))")
+    lines.append("    return out")
+    ns: dict = {}
+    exec(compile("\n".join(lines), f"<ndcheck tuple successors {system.name}>", "exec"), ns)  # noqa: S102 - our own generated code
+    return ns["succ"]
