@@ -10,6 +10,7 @@ last state) must be identical.
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 
@@ -100,3 +101,27 @@ def test_check_verdicts_and_shortest_traces_do_not_depend_on_the_hash_seed():
     assert a == b
     # the comparison is not vacuous: qm3-race has a counterexample trace (S-14, digest A-2)
     assert any(p["trace"] for p in a[0]["properties"])
+
+
+def _z3_report(seed: str, *args: str) -> dict:
+    import json
+
+    env = {**os.environ, "PYTHONHASHSEED": seed}
+    r = subprocess.run([sys.executable, "-m", "ndcheck.cli", "prove", *args, "--format", "json"],
+                       capture_output=True, text=True, env=env, timeout=300,
+                       stdin=subprocess.DEVNULL, check=False)
+    assert r.returncode in (0, 1, 3), r.stderr
+    doc = json.loads(r.stdout)
+    doc.pop("seconds")
+    doc["note"] = re.sub(r"\d+\.\d+s\b", "<time>", doc["note"])   # the only varying part
+    return doc
+
+
+def test_z3_cti_and_lemmas_do_not_depend_on_the_hash_seed():
+    """The z3 engine too: the decoded counterexample to induction and the Houdini invariant."""
+    kind = ("require-inbound-auth-failure", "S-3", "--engine", "kind", "--depth", "2")
+    a, b = _z3_report("0", *kind), _z3_report("77", *kind)
+    assert a == b and a["cti"]
+    lem = ("fig8-silent-peer", "S-1", "--unbounded")
+    a, b = _z3_report("0", *lem), _z3_report("77", *lem)
+    assert a == b and a["lemmas"] and a["invariant"]

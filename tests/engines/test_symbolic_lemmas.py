@@ -18,10 +18,11 @@ def test_mined_lemmas_hold_on_every_explored_state_and_say_something():
     states = list(explore(system).states)
     lemmas = mine(system, states)
     assert len(lemmas) > len(system.fields)
-    for lem in lemmas:
-        assert all(s[lem.field] in lem.values for s in states if lem.when is None or s[lem.when[0]] == lem.when[1])
-    # channel multiplicities are never antecedents
-    assert not any(lem.when and system.fields[lem.when[0]].name.startswith("net.") for lem in lemmas)
+    assert all(lem.holds(s) for lem in lemmas for s in states)
+    # channel multiplicities are never antecedents; pairs of antecedents are control states
+    assert not any(system.fields[x].name.startswith("net.") for lem in lemmas for x, _ in lem.when)
+    pairs = [lem for lem in lemmas if len(lem.when) == 2]
+    assert pairs and all(system.fields[x].kind == "control" for lem in pairs for x, _ in lem.when)
 
 
 def test_houdini_result_is_inductive_by_an_independent_query():
@@ -31,8 +32,7 @@ def test_houdini_result_is_inductive_by_an_independent_query():
     enc = Encoding(system, unbounded=True)
     s, t = enc.state("a"), enc.state("b")
     init = tuple(f.init for f in system.fields)
-    assert all(init[lem.field] in lem.values for lem in st.lemmas
-               if lem.when is None or init[lem.when[0]] == lem.when[1])
+    assert all(lem.holds(init) for lem in st.lemmas)
     sol = z3.Solver()
     sol.add(enc.domain(s), st.formula(s), enc.trans_at(s, t), z3.Not(st.formula(t)))
     assert sol.check() == z3.unsat
@@ -54,5 +54,6 @@ def test_a_true_but_non_inductive_or_false_candidate_is_dropped():
 def test_lemma_text_uses_field_names_and_labels():
     system = _system()
     j, i = system.index["client.secure"], system.index["client.tcp"]
-    lem = Lemma(j, frozenset({0}), (i, 0))
+    lem = Lemma(j, frozenset({0}), ((i, 0),))
     assert lem.text(system) == f"client.tcp = {system.fields[i].label(0)} → client.secure = 0"
+    assert not lem.holds(tuple(1 if k == j else 0 for k in range(len(system.fields))))

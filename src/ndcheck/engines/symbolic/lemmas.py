@@ -5,27 +5,32 @@ commands) because it must discover the relations between the four machines and t
 one lemma at a time.  The explicit engine has already seen every reachable state of the bounded
 model, so it can *propose* those relations; z3 then *checks* them:
 
-1. **Mining** (:func:`mine`): for every field ``y`` the set of values it takes (``y ∈ S``) and,
-   for every other field ``x`` that is not a channel multiplicity and every value ``a`` of
-   ``x``, the values ``y`` takes when ``x = a`` (``x = a → y ∈ S``), kept when it says more than
-   the unary lemma.  Channel multiplicities (``net.*``) are left out as antecedents: measured on
-   fig7-both-capable, they double the candidates (1153 → 2091) and the Houdini iterations
-   (92 → 141) without strengthening the result for any catalog property.
+1. **Mining** (:func:`mine`): for every field ``y`` the set of values it takes (``y ∈ S``);
+   for every field ``x`` that is not a channel multiplicity and every value ``a`` of ``x``, the
+   values ``y`` takes when ``x = a`` (``x = a → y ∈ S``); and for the two ends of one protocol
+   (``client.ike``/``server.ike``, ``client.tcp``/``server.tcp``) the values ``y`` takes in
+   each joint phase (``client.ike = a ∧ server.ike = b → y ∈ S``).  A candidate is kept when
+   it says more than the unary one.  Channel multiplicities (``net.*``) are not antecedents:
+   on fig7-both-capable they doubled the candidates and the Houdini rounds without proving
+   one more property; the joint IKE phase is what L-6 and S-11 need (without it Spacer had to
+   find those relations itself: 6-41 s for fig7 L-6).
 2. **Houdini** (:func:`houdini`): the largest subset ``H`` of the candidates with
-   ``init ⊨ H`` and ``H(s) ∧ T(s, t) ⊨ H(t)``.  One incremental z3 query per round over the
-   bounded bit-vector encoding: a model is a state ``s ⊨ H`` with a successor ``t ⊭ H``;
-   every candidate ``t`` falsifies is dropped.  From ``s`` a short concrete walk through
-   states that still satisfy ``H`` (:func:`~ndcheck.engines.pyexpr.compile_successors`) drops
-   more candidates per round without asking z3 (halves the rounds on fig7).  The fixpoint is
-   reached when the query is unsat — so ``H`` is inductive by z3's word, whatever the
-   explicit engine proposed: a bug there can only make ``H`` weaker, never unsound.
+   ``init ⊨ H`` and ``H(s) ∧ T(s, t) ⊨ H(t)``.  One incremental z3 query per round: a model is
+   a state ``s ⊨ H`` with a successor ``t ⊭ H``; every candidate ``t`` falsifies is dropped.
+   From ``s`` a short concrete walk through states that still satisfy ``H``
+   (:func:`~ndcheck.engines.pyexpr.compile_successors`) drops more candidates per round
+   without asking z3 (halves the rounds on fig7).  The fixpoint is reached when the query is
+   unsat — so ``H`` is inductive by z3's word, whatever the explicit engine proposed: a bug
+   there can only make ``H`` weaker, never unsound.
 3. **Overflow freedom**: ``H(s) ∧ leaves_domain(s)`` unsat means no step from an ``H`` state
-   takes a field out of its domain; then ``H ∧ domain`` is also inductive for the unbounded
-   encoding (lifted caps), because every lifted step from such a state is a bounded one.
+   takes a non-liftable field out of its domain (with the caps of ``unbounded_ok`` fields
+   lifted, the mode the engines use), so Spacer need not prove it again.
 
-:func:`strengthening` caches one result per system and is what the engines use:
+:func:`strengthening` caches one result per system and mode and is what the engines use:
 ``prove(..., engine="spacer")`` first asks whether ``H ⊨ ¬bad``, and otherwise gives ``H`` to
-Spacer as a background invariant on both sides of the transition rule.
+Spacer as a background invariant on both sides of the transition rule.  Houdini does not need
+the candidates to be true: with lifted budgets (``--lift-budgets``) the bounded graph does not
+represent the reachable states, and the engines do not seed Spacer.
 """
 
 from __future__ import annotations
@@ -45,11 +50,11 @@ CLOSURE_STATES = 100  # concrete states walked per Houdini round (measured: 0 �
 
 @dataclass(frozen=True, slots=True)
 class Lemma:
-    """``y ∈ values`` (``when`` is None) or ``x = a → y ∈ values`` (``when = (x, a)``)."""
+    """``(x1 = a1 ∧ …) → y ∈ values``; ``when`` lists the antecedents ``(x, a)`` (none: unary)."""
 
     field: int
     values: frozenset[int]
-    when: tuple[int, int] | None = None
+    when: tuple[tuple[int, int], ...] = ()
 
     def formula(self, s: Sequence[z3.ArithRef]) -> z3.BoolRef:
         v = s[self.field]
@@ -58,21 +63,23 @@ class Lemma:
             inside = v == vals[0] if len(vals) == 1 else z3.And(v >= vals[0], v <= vals[-1])
         else:
             inside = z3.Or([v == x for x in vals])
-        if self.when is None:
+        if not self.when:
             return inside
-        x, a = self.when
-        return z3.Implies(s[x] == a, inside)
+        cond = [s[x] == a for x, a in self.when]
+        return z3.Implies(cond[0] if len(cond) == 1 else z3.And(cond), inside)
+
+    def holds(self, state: Sequence[int]) -> bool:
+        return state[self.field] in self.values or any(state[x] != a for x, a in self.when)
 
     def text(self, system: System) -> str:
         f = system.fields[self.field]
         vals = sorted(self.values)
         rhs = f"{f.name} = {f.label(vals[0])}" if len(vals) == 1 else \
             f"{f.name} ∈ {{{', '.join(f.label(v) for v in vals)}}}"
-        if self.when is None:
+        if not self.when:
             return rhs
-        x, a = self.when
-        g = system.fields[x]
-        return f"{g.name} = {g.label(a)} → {rhs}"
+        lhs = " ∧ ".join(f"{system.fields[x].name} = {system.fields[x].label(a)}" for x, a in self.when)
+        return f"{lhs} → {rhs}"
 
 
 def mine(system: System, states: Sequence[Sequence[int]]) -> list[Lemma]:
@@ -92,8 +99,27 @@ def mine(system: System, states: Sequence[Sequence[int]]) -> list[Lemma]:
                 seen.setdefault(a, set()).add(b)
             for a in sorted(seen):
                 if len(seen[a]) < len(domain[j]):
-                    out.append(Lemma(j, frozenset(seen[a]), (i, a)))
+                    out.append(Lemma(j, frozenset(seen[a]), ((i, a),)))
+    # the two ends of one protocol (client.ike with server.ike, client.tcp with server.tcp):
+    # their joint phase as antecedent
+    for i1, i2 in _peer_controls(system, domain):
+        for j in range(n):
+            if j in (i1, i2) or len(domain[j]) < 2:
+                continue
+            seen2: dict[tuple[int, int], set[int]] = {}
+            for a1, a2, b in set(zip(cols[i1], cols[i2], cols[j])):
+                seen2.setdefault((a1, a2), set()).add(b)
+            for (a1, a2), vals in sorted(seen2.items()):
+                if len(vals) < len(domain[j]):
+                    out.append(Lemma(j, frozenset(vals), ((i1, a1), (i2, a2))))
     return out
+
+
+def _peer_controls(system: System, domain) -> list[tuple[int, int]]:
+    """Control fields of the same protocol on the two hosts (``client.X`` / ``server.X``)."""
+    ctl = {f.name: i for i, f in enumerate(system.fields) if f.kind == "control" and len(domain[i]) > 1}
+    return [(i, ctl["server." + name[len("client."):]]) for name, i in ctl.items()
+            if name.startswith("client.") and "server." + name[len("client."):] in ctl]
 
 
 class _Index:
@@ -102,27 +128,24 @@ class _Index:
     def __init__(self, lemmas: Sequence[Lemma]) -> None:
         self.lemmas = lemmas
         self.active = set(range(len(lemmas)))
-        self._rebuild()
-
-    def _rebuild(self) -> None:
-        act = [(k, self.lemmas[k]) for k in sorted(self.active)]
-        self.unary = [(k, lem) for k, lem in act if lem.when is None]
+        self.unary = [(k, lem) for k, lem in enumerate(lemmas) if not lem.when]
         self.by_when: dict[tuple[int, int], list[tuple[int, Lemma]]] = {}
-        for k, lem in act:
-            if lem.when is not None:
-                self.by_when.setdefault(lem.when, []).append((k, lem))
+        for k, lem in enumerate(lemmas):
+            if lem.when:   # indexed by the first antecedent; the others are checked in violated()
+                self.by_when.setdefault(lem.when[0], []).append((k, lem))
 
     def violated(self, t: Sequence[int]) -> list[int]:
-        out = [k for k, lem in self.unary if t[lem.field] not in lem.values]
+        """Active candidates false in ``t`` (dropped ones stay indexed and are skipped)."""
+        act = self.active
+        out = [k for k, lem in self.unary if k in act and t[lem.field] not in lem.values]
         for i, v in enumerate(t):
             for k, lem in self.by_when.get((i, v), ()):
-                if t[lem.field] not in lem.values:
+                if k in act and t[lem.field] not in lem.values and all(t[x] == a for x, a in lem.when[1:]):
                     out.append(k)
         return out
 
     def drop(self, ks: Sequence[int]) -> None:
         self.active.difference_update(ks)
-        self._rebuild()
 
 
 @dataclass
