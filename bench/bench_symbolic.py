@@ -34,8 +34,6 @@ def _spacer(name: str, timeout: float, unseeded: bool) -> None:
     from ndcheck.properties.catalog import PROPERTIES
 
     system = build_system(CATALOG[name])
-    if unseeded:
-        lemmas.strengthening = lambda *a, **k: None      # plain Spacer, for comparison
     t0 = time.perf_counter()
     st = None if unseeded else lemmas.strengthening(system, unbounded=True)
     if st is not None:
@@ -43,7 +41,7 @@ def _spacer(name: str, timeout: float, unseeded: bool) -> None:
               f"{st.rounds} rounds, {time.perf_counter() - t0:.2f}s", flush=True)
     for p in PROPERTIES:
         if p.safety and p.applies(system):
-            r = prove(system, p, engine="spacer", unbounded=True, timeout=timeout)
+            r = prove(system, p, engine="spacer", unbounded=True, timeout=timeout, seed=not unseeded)
             how = "lemmas" if r.note.startswith("implied") else "spacer"
             print(f"{name:30} {p.id:5} {how:7} {r.verdict:12} {r.seconds:7.2f}s", flush=True)
 

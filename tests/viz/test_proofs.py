@@ -75,3 +75,35 @@ def test_tables(system):
     assert "client.tcp" not in ct.column("field")  # still at its initial value
     assert len(proof_table([r, Result(verdict="violated", invariant=None)])) == 2
     assert conjuncts(Result(invariant=None), system) == []
+
+
+def test_houdini_lemmas_become_conjuncts_that_evaluate_on_states():
+    from ndcheck import CATALOG, build_system
+    from ndcheck.viz.proofs import Conjunct
+
+    system = build_system(CATALOG["transport-mode"])
+    c = Conjunct.from_lemma("client.ike = QM3-SENT ∧ server.ike = IDLE → server.sa_in ∈ {0}", system)
+    assert c.kind == "protocol" and c.fields == ("client.ike", "server.ike", "server.sa_in")
+    assert c.holds({"client.ike": "QM3-SENT", "server.ike": "IDLE", "server.sa_in": "1"}) is False
+    assert c.holds({"client.ike": "IDLE", "server.ike": "IDLE", "server.sa_in": "1"}) is True
+    assert c.holds({"client.ike": "IDLE"}) is None
+    assert Conjunct.from_lemma("server.sa_in ∈ {0, 1}", system).kind == "domain"
+    assert Conjunct.from_lemma("server.sa_in = 0", system).kind == "protocol"
+
+
+def test_a_lemma_proof_lists_the_lemmas_it_used():
+    from ndcheck import prove
+    from ndcheck.viz.proofs import conjuncts
+
+    r = prove("fig8-silent-peer", "S-1", engine="spacer", unbounded=True)
+    cs = conjuncts(r)
+    assert cs and [c.text for c in cs] == [ln.strip() for ln in r.invariant.splitlines()[1:]]
+    init = build_system_init("fig8-silent-peer")
+    assert all(c.holds(init) for c in cs)      # lemmas hold in the initial state
+
+
+def build_system_init(name):
+    from ndcheck import CATALOG, build_system
+
+    system = build_system(CATALOG[name])
+    return system.describe(tuple(f.init for f in system.fields))

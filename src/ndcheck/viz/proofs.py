@@ -110,9 +110,35 @@ class Conjunct:
         kind = "domain" if len(fields) == 1 and r.is_domain(tree) else "protocol"
         return cls(source, text, fields, kind, tree, names)
 
+    @classmethod
+    def from_lemma(cls, text: str, system) -> Conjunct:
+        """A Houdini lemma as printed by :meth:`ndcheck.engines.symbolic.lemmas.Lemma.text`:
+        ``[x = a ∧ …] → y ∈ {v, …}`` or ``y = v`` (labels, not indices).  Without antecedent
+        it is a domain fact when it allows the field's whole declared range."""
+        lhs, _, rhs = text.rpartition(" → ")
+        when = tuple(tuple(part.split(" = ", 1)) for part in lhs.split(" ∧ ")) if lhs else ()
+        if " ∈ {" in rhs:
+            name, vals = rhs.split(" ∈ {", 1)
+            values = tuple(v.strip() for v in vals.rstrip("}").split(","))
+        else:
+            name, v = rhs.split(" = ", 1)
+            values = (v,)
+        fields = tuple(sorted({name, *(x for x, _ in when)}))
+        f = system.field(name)
+        whole = {f.label(v) for v in range(f.lo, f.hi + 1)} <= set(values)
+        return cls(text, text, fields, "domain" if whole and not when else "protocol",
+                   _names=("lemma", when, name, values, system))
+
     def holds(self, state: Mapping[str, str] | Sequence[int]) -> bool | None:
         """Truth value in a state (a ``{field: label}`` dict as in a CTI, or a state tuple);
         None when the conjunct mentions something the state does not give (a lifted budget)."""
+        if isinstance(self._names, tuple):   # a Houdini lemma: compare labels
+            _, when, name, values, system = self._names
+            if not isinstance(state, Mapping):
+                state = system.describe(state)
+            if any(x not in state for x, _ in when) or name not in state:
+                return None
+            return any(state[x] != a for x, a in when) or state[name] in values
         if self._tree is None:
             return None
         system = self._names.system
@@ -275,11 +301,20 @@ class _Eval:
 
 
 def conjuncts(result, system=None) -> list[Conjunct]:
-    """The conjuncts of a proof result's invariant (empty when it has none)."""
+    """The conjuncts of a proof result's invariant (empty when it has none).
+
+    A proof by Houdini lemmas lists the lemmas that imply the property, one per line after a
+    header (``the conjunction of N lemmas ...``); Spacer seeded with lemmas ends its invariant
+    with a line ``∧ N Houdini lemmas (...)`` — only its own cover is split here.
+    """
     if not getattr(result, "invariant", None):
         return []
     system = system or _system_for(result.scenario)
-    return [Conjunct.parse(c, system) for c in _split_top(result.invariant)]
+    lines = result.invariant.splitlines()
+    if lines[0].startswith("the conjunction of"):
+        return [Conjunct.from_lemma(ln.strip(), system) for ln in lines[1:] if ln.strip()]
+    body = "\n".join(ln for ln in lines if not ln.startswith("∧ "))
+    return [Conjunct.parse(c, system) for c in _split_top(body)]
 
 
 def invariant_table(result, system=None, state: Mapping[str, str] | None = None,

@@ -157,14 +157,15 @@ def _left(deadline: float | None) -> float | None:
 
 def prove(target, property, engine: str = "spacer", unbounded: bool = False,
           depth: int | None = None, timeout: float | None = None,
-          lift_budgets: bool = False, graph=None) -> ProofResult:
+          lift_budgets: bool = False, graph=None, seed: bool = True) -> ProofResult:
     """Decide one safety property of a scenario with z3.
 
     ``engine``: ``spacer`` (proof with invariant, or counterexample), ``bmc`` (counterexamples
     up to ``depth`` steps; never ``holds``), ``kind`` (k-induction up to ``depth``; a CTI when it
     does not close).  ``unbounded`` lifts the caps of ``unbounded_ok`` fields, ``lift_budgets``
     also the retransmission budgets (see :mod:`.encode`).  ``graph`` (an explored graph of the
-    same system) lets k-induction classify a CTI without another z3 query.
+    same system) lets k-induction classify a CTI without another z3 query.  ``seed=False`` runs
+    Spacer without the Houdini lemmas of :mod:`.lemmas` (its own invariant only; slower).
 
     >>> r = prove("fig8-silent-peer", "S-3", engine="spacer", unbounded=True)
     >>> r.verdict
@@ -255,7 +256,8 @@ def prove(target, property, engine: str = "spacer", unbounded: bool = False,
                                    "holds beyond the scenario's channel capacity)"
     # Houdini lemmas mined from the explicit graph and checked inductive by z3 (.lemmas); not
     # with lifted budgets, whose reachable states the bounded graph does not represent.
-    seed = None if enc.lift_budgets else strengthening(system, unbounded=True, timeout=_left(deadline))
+    seed = None if enc.lift_budgets or not seed else \
+        strengthening(system, unbounded=True, timeout=_left(deadline))
     if seed is not None and seed.overflow_free:
         q = enc_u.state("q")
         used = seed.used_by(enc_u, bad_u(q), q)
