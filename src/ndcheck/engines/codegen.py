@@ -28,6 +28,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from ..model.ir import Command, Expr, System, conjuncts
+from .pyexpr import render_value
 
 _BOOL = {"eq", "ne", "lt", "le", "and", "or", "not"}
 _CMP = {"eq": "==", "ne": "!=", "lt": "<", "le": "<="}
@@ -162,22 +163,7 @@ class _Emit:
 
     def val(self, e: Expr) -> str:
         """Integer-valued rendering (booleans become 0/1)."""
-        if e.op in _BOOL:
-            return f"(1 if {self.cond(e)} else 0)"
-        op, a = e.op, e.args
-        if op == "const":
-            return str(a[0])
-        if op == "field":
-            return self.field(a[0])
-        if op == "add":
-            return f"({self.val(a[0])} + {self.val(a[1])})"
-        if op == "sub":
-            return f"({self.val(a[0])} - {self.val(a[1])})"
-        if op in ("max", "min"):
-            return f"{op}({self.val(a[0])}, {self.val(a[1])})"
-        if op == "ite":
-            return f"({self.val(a[1])} if {self.cond(a[0])} else {self.val(a[2])})"
-        raise ValueError(f"unknown expression operator {op!r}")
+        return render_value(e, self.field, self.cond)
 
     def _masked_cmp(self, name: str, sym: str, k: int) -> str | None:
         """``field <sym> k`` as one mask and one comparison on the word, or a constant."""

@@ -42,21 +42,30 @@ def cond_src(e: Expr, idx: dict[str, int]) -> str:
 
 def value_src(e: Expr, idx: dict[str, int]) -> str:
     """Python source of ``e`` as an integer value over the tuple ``s``."""
+    return render_value(e, lambda name: f"s[{idx[name]}]", lambda c: cond_src(c, idx))
+
+
+def render_value(e: Expr, field: Callable[[str], str], cond: Callable[[Expr], str]) -> str:
+    """Integer-valued Python source of ``e``, given how a field and a condition are rendered
+    (shared with the packed-state emitter of :mod:`.codegen`)."""
     op, a = e.op, e.args
     if op in _BOOL:
-        return f"(1 if {cond_src(e, idx)} else 0)"
+        return f"(1 if {cond(e)} else 0)"
     if op == "const":
         return str(int(a[0]))
     if op == "field":
-        return f"s[{idx[a[0]]}]"
+        return field(a[0])
+
+    def val(x: Expr) -> str:
+        return render_value(x, field, cond)
     if op == "add":
-        return f"({value_src(a[0], idx)} + {value_src(a[1], idx)})"
+        return f"({val(a[0])} + {val(a[1])})"
     if op == "sub":
-        return f"({value_src(a[0], idx)} - {value_src(a[1], idx)})"
+        return f"({val(a[0])} - {val(a[1])})"
     if op in ("min", "max"):
-        return f"{op}({value_src(a[0], idx)}, {value_src(a[1], idx)})"
+        return f"{op}({val(a[0])}, {val(a[1])})"
     if op == "ite":
-        return f"({value_src(a[1], idx)} if {cond_src(a[0], idx)} else {value_src(a[2], idx)})"
+        return f"({val(a[1])} if {cond(a[0])} else {val(a[2])})"
     raise ValueError(f"unknown expression operator {op!r}")
 
 
