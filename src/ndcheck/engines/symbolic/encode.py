@@ -234,10 +234,15 @@ class Encoding:
 
         BMC uses it (bit-blasting answers 10-15x faster than linear integer arithmetic on these
         models; measured 6.9 s vs 102 s on qm3-race S-14): every update adds at most a small
-        constant per step, so values stay within ``max |bound| + 2·depth`` of the domain.
+        constant per step, so values stay within ``max |bound| + 2·depth`` of the domain.  In
+        bounded mode every state is inside the domains (an update that would leave them has no
+        successor), so one step's headroom is enough at any depth: 7 bits for the catalog
+        instead of 9 at depth 40 (measured: nat-boundary S-1 4.7 → 4.2 s, qm3-race S-14 4.4 → 3.1 s).
         """
         top = max([max(abs(f.lo), abs(f.hi), abs(f.init)) for f in self.system.fields] + [1])
-        bits = max(8, (top + 2 * depth + 8).bit_length() + 2)
+        if not self.unbounded:
+            depth = 1
+        bits = (top + 2 * depth + 8).bit_length() + 2
         return Encoding(self.system, self.unbounded, self.lift_budgets, bits=bits)
 
     # -- commands -------------------------------------------------------------------------
