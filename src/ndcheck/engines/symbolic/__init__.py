@@ -2,14 +2,17 @@
 
 Modules, one idea each: :mod:`.encode` (the transition relation generated from the IR; bounded
 and unbounded modes), :mod:`.bmc` (shortest counterexamples), :mod:`.kind` (k-induction and
-counterexamples to induction), :mod:`.spacer` (CHC proofs with a printed inductive invariant).
+counterexamples to induction), :mod:`.spacer` (CHC proofs with a printed inductive invariant),
+:mod:`.lemmas` (Houdini: candidate invariants mined from the explicit graph, kept when z3 proves
+them inductive), :mod:`.certificate` (the explored state set, checked closed by z3).
 
 * :func:`prove` — one safety property, one engine, bounded or unbounded; the verdict with a
-  replayed trace, an invariant or a decoded CTI.
-* :func:`check_safety` — the bounded verdict used by ``ndcheck check --engine z3|both``; it is
-  exact: ``holds`` is a Spacer proof over the bounded model (and a proof that no counter
-  overflows, i.e. that the explicit search would not be truncated), ``violated`` comes with a
-  shortest BMC trace replayed through the model and the python-statemachine instances.
+  replayed trace, an invariant (Spacer seeded with the Houdini lemmas, or the lemmas alone) or a
+  decoded CTI.
+* :func:`check_safeties` / :func:`check_safety` — the bounded verdicts used by ``ndcheck check
+  --engine z3|both``: ``holds`` when the z3-checked certificate (or an inductive invariant)
+  excludes the bad states, ``violated`` with a shortest BMC trace replayed through the model
+  and the python-statemachine instances.
 
 Every counterexample is replayed with :func:`ndcheck.properties.trace.trace_from_commands`
 (in the system rebuilt with the counterexample's budgets when budgets are lifted) and its last
@@ -324,8 +327,8 @@ def check_safeties(system: System, props=None, timeout: float | None = None,
     (one query per scenario).  Then a property ``holds`` exactly when ``R ∧ bad`` is unsat, and
     otherwise BMC searches for a shortest counterexample (the explorer says every state of ``R``
     is reachable; z3 does not take that on trust), replayed through the model and the
-    python-statemachine instances.  Soundness rests on z3 alone: a
-    wrong ``R`` is not closed, and a counterexample is replayed.
+    python-statemachine instances.  Soundness rests on z3 alone: a wrong ``R`` is not closed,
+    and a counterexample is replayed.
 
     **Without a closed certificate** (or ``certificate=False``) the Houdini lemmas of the
     scenario (:mod:`.lemmas`: mined from the explicit graph, proved inductive by z3) are
