@@ -65,9 +65,9 @@ def test_successors_agree_with_the_explored_graph():
     system = build_system(CATALOG["require-inbound-auth-failure"])
     graph = explore(system)
     enc = Encoding(system)
-    s = enc.state("s")
+    s, nxt = enc.state("s"), enc.state("t")
     sel = z3.Int("sel")
-    cond, nxt = enc.step(s, sel)
+    cond = enc.step_rel(s, sel, nxt)   # the step every engine unrolls (BMC, k-induction, Houdini)
     edges = {}
     for u, v, a in zip(graph.src, graph.dst, graph.act):
         edges.setdefault(u, set()).add((a, graph.states[v]))

@@ -263,12 +263,9 @@ def prove(target, property, engine: str = "spacer", unbounded: bool = False,
         strengthening(system, unbounded=True, timeout=_left(deadline))
     if seed is not None and seed.overflow_free:
         q = enc_u.state("q")
-        used = seed.used_by(enc_u, bad_u(q), q)
+        used = seed.implies(enc_u, {prop.id: bad_u(q)}, q).get(prop.id)
         if used is not None:
-            return done("holds", invariant=_seed_text(seed, used), lemmas=seed.text(),
-                        note=f"implied by {len(seed.lemmas)} inductive lemmas (Houdini over "
-                             f"{seed.candidates} candidates mined from the explicit graph, "
-                             f"{seed.rounds} z3 rounds, {seed.seconds:.2f}s){how}")
+            return done("holds", **_lemma_proof(seed, used, how))
     # an overflow-free seed already excludes every overflow: no need to ask Spacer again
     out = spacer(enc_u, bad_u, _left(deadline), overflow=seed is None or not seed.overflow_free,
                  background=seed.formula if seed is not None else None)
@@ -300,10 +297,15 @@ def prove(target, property, engine: str = "spacer", unbounded: bool = False,
     return done("undetermined", note=f"{why}; {again.reason}")
 
 
-def _seed_text(seed: Strengthening, used: list[int]) -> str:
+def _lemma_proof(seed: Strengthening, used: list[int], how: str = "") -> dict:
+    """The invariant, lemmas and note of a proof by the Houdini lemmas alone."""
     head = (f"the conjunction of {len(seed.lemmas)} lemmas (inductive: checked by z3); "
             f"the property follows from these {len(used)}:")
-    return "\n".join([head] + [f"  {t}" for t in seed.text(used)])
+    return {"invariant": "\n".join([head] + [f"  {t}" for t in seed.text(used)]),
+            "lemmas": seed.text(),
+            "note": f"implied by {len(seed.lemmas)} inductive lemmas (Houdini over "
+                    f"{seed.candidates} candidates mined from the explicit graph, "
+                    f"{seed.rounds} z3 rounds, {seed.seconds:.2f}s){how}"}
 
 
 def _overflow_note(enc: Encoding) -> str:
@@ -425,24 +427,12 @@ BMC_DEPTH_SEEDED = 20    # BMC depth before the last Spacer attempt (deepest cat
 
 
 def _implied(system: System, seed: Strengthening, props) -> dict[str, list[int]]:
-    """For each property whose bad states the lemmas exclude: the lemmas an unsat core used."""
+    """Properties whose bad states the lemmas exclude, with the lemmas an unsat core used."""
     if not seed.overflow_free:
         return {}
     enc = Encoding(system, unbounded=True)
     q = enc.state("q")
-    sol = z3.SolverFor("QF_LIA")
-    sol.add(enc.domain(q))
-    lits = [z3.Bool(f"lemma{k}") for k in range(len(seed.lemmas))]
-    for lit, lem in zip(lits, seed.lemmas):
-        sol.add(z3.Implies(lit, lem.formula(q)))
-    index = {str(x): k for k, x in enumerate(lits)}
-    out = {}
-    for p in props:
-        bad = z3.Bool(f"bad:{p.id}")
-        sol.add(z3.Implies(bad, bad_formula(enc, p)(q)))
-        if sol.check(lits + [bad]) == z3.unsat:
-            out[p.id] = sorted(index[str(x)] for x in sol.unsat_core() if str(x) in index)
-    return out
+    return seed.implies(enc, {p.id: bad_formula(enc, p)(q) for p in props}, q)
 
 
 def _check_one(system: System, prop, seed: Strengthening | None, used: list[int] | None,
@@ -454,15 +444,10 @@ def _check_one(system: System, prop, seed: Strengthening | None, used: list[int]
         return ProofResult(verdict, "z3", prop.id, system.name, False,
                            seconds=time.perf_counter() - t0, note=note, **kw)
 
-    if not prop.applies(system):
-        raise ValueError(f"property {prop.id} ({prop.name}) does not apply to scenario {system.name!r}")
     if seed is None:
         return prove(system, prop, engine="spacer", timeout=timeout)
     if used is not None:
-        return done("holds", invariant=_seed_text(seed, used), lemmas=seed.text(),
-                    note=f"implied by {len(seed.lemmas)} inductive lemmas (Houdini over "
-                         f"{seed.candidates} candidates mined from the explicit graph, "
-                         f"{seed.rounds} z3 rounds, {seed.seconds:.2f}s)")
+        return done("holds", **_lemma_proof(seed, used))
     twin = Encoding(system).bitvector_twin(max(KIND_K_SEEDED, BMC_DEPTH_SEEDED))
     bad = bad_formula(twin, prop)
     k = kinduction(twin, bad, KIND_K_SEEDED, _left(deadline), background=seed.formula)

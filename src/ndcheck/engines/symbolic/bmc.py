@@ -1,7 +1,7 @@
 """Bounded model checking: unroll the transition relation and look for a bad state, depth by depth.
 
 One incremental solver holds ``init(s0) ∧ step(s0, a0, s1) ∧ … ∧ step(s{k-1}, a{k-1}, sk)``
-(each step in the compact selector form of :meth:`.encode.Encoding.step`, so the action of step
+(each step in the compact selector form of :meth:`.encode.Encoding.step_rel`, so the action of step
 ``i`` is the value of the selector ``a_i``); at depth ``k`` the negated property ``bad(sk)`` is
 checked under ``push``/``pop``.  The first satisfiable depth gives a **shortest** counterexample;
 its selectors decode into command indices that the caller replays through the model and the

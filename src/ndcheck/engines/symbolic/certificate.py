@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import z3
 
@@ -42,7 +42,6 @@ class Certificate:
     closed: bool = False
     counterexample: tuple[tuple[int, ...], int, tuple[int, ...]] | None = None  # (s, command, t)
     seconds: float = 0.0
-    _ids: dict = field(default_factory=dict, repr=False)
 
     def formula(self, enc: Encoding, s: Sequence[z3.ArithRef]) -> z3.BoolRef:
         """``s ∈ R`` in ``enc`` (a cached template per encoding, instantiated at ``s``)."""

@@ -334,13 +334,6 @@ class Encoding:
         pairs = list(zip(self._placeholder(), s)) + list(extra)
         return z3.substitute(expr, *pairs)
 
-    def step(self, s: Sequence[z3.ArithRef], sel: z3.ArithRef) -> tuple[z3.BoolRef, list[z3.ArithRef]]:
-        """:meth:`step_formula` instantiated at ``s`` with selector ``sel``."""
-        ph_sel = self.__dict__.setdefault("_ph_sel", self.selector("_sel"))
-        cond, nxt = self.template("step", lambda p: self.step_formula(p, ph_sel))
-        return (self.at(cond, s, (ph_sel, sel)),
-                [self.at(v, s, (ph_sel, sel)) for v in nxt])
-
     def step_rel(self, s: Sequence[z3.ArithRef], sel: z3.ArithRef,
                  t: Sequence[z3.ArithRef]) -> z3.BoolRef:
         """``cond(s, sel) ∧ t = next(s, sel)`` from :meth:`step_formula`, in one substitution."""

@@ -37,7 +37,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import z3
 
@@ -159,7 +159,6 @@ class Strengthening:
     rounds: int = 0
     overflow_free: bool = False
     seconds: float = 0.0
-    _forms: dict = field(default_factory=dict, repr=False)
 
     def formula(self, s: Sequence[z3.ArithRef]) -> z3.BoolRef:
         return z3.And([lem.formula(s) for lem in self.lemmas] + [z3.BoolVal(True, s[0].ctx)])
@@ -168,21 +167,23 @@ class Strengthening:
         picked = self.lemmas if which is None else [self.lemmas[k] for k in which]
         return [lem.text(self.system) for lem in picked]
 
-    def used_by(self, enc: Encoding, bad_s: z3.BoolRef, s: Sequence[z3.ArithRef],
-                extra: z3.BoolRef | None = None) -> list[int] | None:
-        """Indices of lemmas in an unsat core of ``H(s) ∧ domain(s) [∧ extra] ∧ bad(s)``;
-        None when that formula is satisfiable (the lemmas do not exclude ``bad``)."""
+    def implies(self, enc: Encoding, bads: dict[str, z3.BoolRef], s: Sequence[z3.ArithRef]
+                ) -> dict[str, list[int]]:
+        """For each ``bad(s)`` the lemmas exclude (``H(s) ∧ domain(s) ∧ bad(s)`` unsat): the
+        indices of the lemmas in an unsat core.  One solver for all of them."""
         sol = z3.Solver(ctx=s[0].ctx)
-        sol.add(enc.domain(s), bad_s)
-        if extra is not None:
-            sol.add(extra)
+        sol.add(enc.domain(s))
         lits = [z3.Bool(f"lemma{k}", s[0].ctx) for k in range(len(self.lemmas))]
-        for k, lem in enumerate(self.lemmas):
-            sol.add(z3.Implies(lits[k], lem.formula(s)))
-        if sol.check(lits) != z3.unsat:
-            return None
-        core = {str(x) for x in sol.unsat_core()}
-        return [k for k in range(len(self.lemmas)) if f"lemma{k}" in core]
+        for lit, lem in zip(lits, self.lemmas):
+            sol.add(z3.Implies(lit, lem.formula(s)))
+        index = {str(x): k for k, x in enumerate(lits)}
+        out = {}
+        for key, bad in bads.items():
+            at = z3.Bool(f"bad:{key}", s[0].ctx)
+            sol.add(z3.Implies(at, bad))
+            if sol.check(lits + [at]) == z3.unsat:
+                out[key] = sorted(index[str(x)] for x in sol.unsat_core() if str(x) in index)
+        return out
 
 
 def houdini(system: System, lemmas: Sequence[Lemma], unbounded: bool = False,
