@@ -22,7 +22,7 @@ UNBOUNDED = ["fig8-silent-peer", "fig19-require-inbound", "fig7-both-capable"]
 
 
 def _bmc(name: str, pid: str, timeout: float) -> None:
-    from ndcheck.engines.symbolic import prove
+    from ndcheck.checking.symbolic import prove
     r = prove(name, pid, engine="bmc", timeout=timeout)
     print(f"{name:30} {pid:5} bmc     {r.verdict:12} {r.seconds:7.2f}s  "
           f"{len(r.trace.steps) if r.trace else '-'} steps", flush=True)

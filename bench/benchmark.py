@@ -92,7 +92,7 @@ def measure_ndcheck(sc: Scenario, with_check: bool) -> tuple[Row, object]:
     row.explore_cpu = max(0.0, row.explore_cpu - g.compile_seconds)
     if with_check:
         try:
-            from ndcheck.properties.check import check_graph
+            from ndcheck.checking.check import check_graph
         except ImportError:
             pass
         else:
@@ -174,7 +174,7 @@ def report(rows: list[Row], scale: list[Row], args, total: dict, started: str, c
       "-w<bits>`.")
     w("* ndcheck seconds: `explore` is the BFS alone (`Graph.seconds`), `compile` the generation and "
       "`compile()` of the successor function (`Graph.compile_seconds`), `build` is `build_system`, "
-      "`check` is `properties.check.check_graph` (every applicable property, traces replayed).\n")
+      "`check` is `checking.check.check_graph` (every applicable property, traces replayed).\n")
 
     w("## Whole catalog\n")
     w(f"* ndcheck, every built-in scenario, build + compile + explore: **{total['nd_explore']:.2f} s** "

@@ -23,14 +23,11 @@ __all__ = [
 
 
 def __getattr__(name: str):
-    # check / prove / shortest_trace live in properties/ and engines/ (loaded on first use).
-    if name == "check":
-        from .properties.check import check
-        return check
-    if name == "shortest_trace":
-        from .properties.check import shortest_trace
-        return shortest_trace
+    # check / shortest_trace / prove live in checking/ (loaded on first use: z3 only when asked).
+    if name in ("check", "shortest_trace"):
+        from .checking import check as _check
+        return getattr(_check, name)
     if name == "prove":
-        from .engines.symbolic import prove
+        from .checking.symbolic import prove
         return prove
     raise AttributeError(name)

@@ -146,7 +146,7 @@ _LINES = st.lists(st.lists(_WORDS, max_size=5).map(" ".join), max_size=6).map("\
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
 @given(st.one_of(_LINES.map(lambda t: t.encode("utf-8")), st.binary(max_size=64)))
 def test_any_bytes_are_a_wire_trace_or_one_wire_error(tmp_path, data):
-    wire = pytest.importorskip("ndcheck.properties.wire")
+    from ndcheck.traces import wire
     p = tmp_path / "fuzz.wire"
     p.write_bytes(data)
     try:

@@ -96,7 +96,6 @@ def _check_report(seed: str) -> dict:
 
 
 def test_check_verdicts_and_shortest_traces_do_not_depend_on_the_hash_seed():
-    pytest.importorskip("ndcheck.cli.check", reason="`ndcheck check` not available yet")
     a, b = _check_report("0"), _check_report("99")
     assert a == b
     # the comparison is not vacuous: qm3-race has a counterexample trace (S-14, digest A-2)

@@ -16,7 +16,7 @@ other means, which must raise :class:`~ndcheck.engines.codegen.DomainError` (nev
 corrupted state).
 
 The wire traces of random paths of three catalog scenarios must be accepted by
-:func:`ndcheck.properties.conform.conform` (a path's packets are, by definition, a behaviour of
+:func:`ndcheck.checking.conform.conform` (a path's packets are, by definition, a behaviour of
 the model).
 """
 
@@ -322,7 +322,6 @@ CONFORM_SCENARIOS = ("fig7-both-capable", "fig8-silent-peer", "fig19-require-inb
 
 @pytest.fixture(scope="module")
 def conform_graphs():
-    pytest.importorskip("ndcheck.properties.conform", reason="properties.conform not available yet")
     from ndcheck.model.compose import build_system
     from ndcheck.model.scenario import CATALOG
 
@@ -331,7 +330,7 @@ def conform_graphs():
 
 @pytest.mark.parametrize("name", CONFORM_SCENARIOS)
 def test_wire_traces_of_random_paths_are_accepted(name, conform_graphs):
-    from ndcheck.properties.conform import conform
+    from ndcheck.checking.conform import conform
 
     g = conform_graphs[name]
     rng = random.Random(f"conform:{name}")

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 
 from ndcheck import CATALOG, build_system, explore
-from ndcheck.engines.symbolic import prove
-from ndcheck.properties.check import shortest_trace
-from ndcheck.properties.trace import Trace
+from ndcheck.checking.symbolic import prove
+from ndcheck.checking.check import shortest_trace
+from ndcheck.traces.trace import Trace
 
 KNOWN = [("qm3-race", "S-14"), ("require-inbound-auth-failure", "H-1"), ("nat-boundary", "S-1"),
          ("guaranteed-encryption", "S-7")]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from ndcheck.engines.symbolic import prove
+from ndcheck.checking.symbolic import prove
 
 # one representative proof per headline scenario (the full sweep is bench/bench_symbolic.py)
 UNBOUNDED = [("fig8-silent-peer", "S-1"), ("fig19-require-inbound", "S-3")]

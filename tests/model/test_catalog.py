@@ -7,7 +7,7 @@ import pytest
 from ndcheck.engines.explicit import explore
 from ndcheck.model.compose import build_system
 from ndcheck.model.scenario import CATALOG
-from ndcheck.properties.trace import machine_instances, replay_step
+from ndcheck.traces.trace import machine_instances, replay_step
 
 # (states, edges) per scenario.  A model change that moves one of these must say why in its
 # commit message.

@@ -17,9 +17,9 @@ from pathlib import Path
 import pytest
 
 from ndcheck import CATALOG, build_system, explore
-from ndcheck.properties.conform import conform
-from ndcheck.properties.trace import replay_instances, trace_from_commands
-from ndcheck.properties.wire import read_wire
+from ndcheck.checking.conform import conform
+from ndcheck.traces.trace import replay_instances, trace_from_commands
+from ndcheck.traces.wire import read_wire
 
 WIRE_DIR = Path(__file__).resolve().parents[1] / "wire"
 

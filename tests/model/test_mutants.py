@@ -21,8 +21,8 @@ from ndcheck.engines.explicit import explore
 from ndcheck.model.mutants import MUTANTS, get_mutant
 from ndcheck.model.scenario import CATALOG
 from ndcheck.properties.catalog import get_property
-from ndcheck.properties.check import check_graph
-from ndcheck.properties.trace import trace_from_commands
+from ndcheck.checking.check import check_graph
+from ndcheck.traces.trace import trace_from_commands
 
 #: The property that must catch each mutant (others may catch it too).
 CAUGHT_BY = {

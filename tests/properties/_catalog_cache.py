@@ -6,7 +6,7 @@ from functools import cache
 
 from ndcheck import CATALOG, build_system, explore
 from ndcheck.engines.explicit import Graph
-from ndcheck.properties.check import CheckResult, check_graph
+from ndcheck.checking.check import CheckResult, check_graph
 
 
 @cache

@@ -9,14 +9,16 @@ import pytest
 from ndcheck import CATALOG, build_system, explore
 from ndcheck.model.ir import TRUE, C, Command, F, Field, System, add, eq, evaluate, lt
 from ndcheck.model.scenario import ScenarioError
-from ndcheck.properties.base import Property, Verdict
-from ndcheck.properties.check import EngineUnavailable, check, check_graph, compile_predicate
+from ndcheck.checking.results import Verdict
+from ndcheck.properties.base import Property
+from ndcheck.checking.check import EngineUnavailable, check, check_graph
+from ndcheck.engines.pyexpr import compile_predicate
 
 
 def _system(commands, fields=None) -> System:
     """A machine-free system: x counts, y is a flag; traces replay through the IR only."""
     fields = fields or [Field("x", 0, 3, 0), Field("y", 0, 1, 0, "bool")]
-    return System("toy", fields, commands, {}, {"conds": {}})
+    return System("toy", fields, commands, {})
 
 
 INC = Command("inc", lt(F("x"), 3), (("x", add(F("x"), 1)),), kind="local")
@@ -150,16 +152,20 @@ def test_verdict_json_shape():
 
 
 def test_z3_engine_unavailable_or_used(monkeypatch):
-    from ndcheck.engines import symbolic
+    import sys
 
-    monkeypatch.delattr(symbolic, "check_safety", raising=False)
-    with pytest.raises(EngineUnavailable, match="--engine explicit"):
-        check("fig8-silent-peer", engine="z3")
+    from ndcheck.checking import check as check_module
+    from ndcheck.engines.symbolic import ProofResult
+
+    with monkeypatch.context() as m:   # z3 not installed: the engine cannot be imported
+        m.setitem(sys.modules, "ndcheck.engines.symbolic", None)
+        with pytest.raises(EngineUnavailable, match="--engine explicit"):
+            check("fig8-silent-peer", engine="z3")
 
     def fake(system, p, timeout=None):
-        return ("violated" if p.id == "H-2" else "holds", None)
+        return ProofResult("violated" if p.id == "H-2" else "holds", "z3", p.id, system.name)
 
-    monkeypatch.setattr(symbolic, "check_safety", fake, raising=False)
+    monkeypatch.setattr(check_module, "check_safety", fake)
     r = check("fig7-fifo", engine="both", traces=False)
     z3 = [v for v in r.verdicts if v.engine == "z3"]
     assert z3 and all(v.property.safety for v in z3)

@@ -16,8 +16,8 @@ import pytest
 
 from ndcheck import CATALOG, build_system, explore
 from ndcheck.model.ir import Packet
-from ndcheck.properties.conform import conform, describe
-from ndcheck.properties.wire import read_wire
+from ndcheck.checking.conform import conform, describe
+from ndcheck.traces.wire import read_wire
 
 WIRE_DIR = Path(__file__).resolve().parents[1] / "wire"
 
@@ -180,7 +180,7 @@ def test_messages_the_scenario_never_sends_are_rejected_at_once(packets):
 def test_module_examples():
     import doctest
 
-    from ndcheck.properties import conform as module
+    from ndcheck.checking import conform as module
 
     result = doctest.testmod(module)
     assert result.attempted > 0 and result.failed == 0

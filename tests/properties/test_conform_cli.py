@@ -6,7 +6,7 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 from ndcheck.cli import main
-from ndcheck.properties.wire import read_wire
+from ndcheck.traces.wire import read_wire
 
 WIRE_DIR = Path(__file__).resolve().parents[1] / "wire"
 

@@ -7,7 +7,7 @@ import _catalog_cache
 import pytest
 
 from ndcheck import CATALOG
-from ndcheck.properties.coverage import catalog_coverage, coverage
+from ndcheck.checking.coverage import catalog_coverage, coverage
 
 # Unreachable in every consistent scenario, with the reason.
 UNREACHABLE_TRANSITIONS = {

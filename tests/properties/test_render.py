@@ -11,14 +11,14 @@ from pathlib import Path
 import pytest
 
 from ndcheck import CATALOG, build_system, explore
-from ndcheck.properties.conform import conform
-from ndcheck.properties.msc import LANES, chart
-from ndcheck.properties.render import FORMATS, render, render_json, trace_document
-from ndcheck.properties.render_mermaid import render_mermaid
-from ndcheck.properties.render_svg import render_svg
-from ndcheck.properties.render_text import render_text
-from ndcheck.properties.trace import trace_from_commands, trace_to_state
-from ndcheck.properties.wire import read_wire
+from ndcheck.checking.conform import conform
+from ndcheck.traces.msc import LANES, chart
+from ndcheck.reports.render import FORMATS, render, render_json, trace_document
+from ndcheck.reports.mermaid import render_mermaid
+from ndcheck.reports.svg import render_svg
+from ndcheck.reports.text import render_text
+from ndcheck.traces.trace import trace_from_commands, trace_to_state
+from ndcheck.traces.wire import read_wire
 
 WIRE_DIR = Path(__file__).resolve().parents[1] / "wire"
 SVG = "{http://www.w3.org/2000/svg}"
@@ -283,12 +283,13 @@ def test_lanes_are_in_figure_order():
     assert LANES == ("client.tcp", "client.ike", "server.ike", "server.tcp")
 
 
-@pytest.mark.parametrize("module", ["msc", "render", "render_text", "render_mermaid", "render_svg"])
+@pytest.mark.parametrize("module", ["traces.msc", "reports.render", "reports.text", "reports.mermaid",
+                                    "reports.svg"])
 def test_module_examples(module):
     """The Examples in each module docstring run (STYLE.md: doctested examples)."""
     import doctest
     import importlib
 
-    mod = importlib.import_module(f"ndcheck.properties.{module}")
+    mod = importlib.import_module(f"ndcheck.{module}")
     result = doctest.testmod(mod, optionflags=doctest.NORMALIZE_WHITESPACE)
     assert result.attempted > 0 and result.failed == 0

@@ -10,7 +10,7 @@ import pytest
 
 import ndcheck
 from ndcheck import CATALOG
-from ndcheck.properties.check import shortest_trace
+from ndcheck.checking.check import shortest_trace
 
 # scenario: (number of applicable properties, properties that do not hold)
 PINNED = {
@@ -186,7 +186,7 @@ def test_public_api_names():
 @pytest.mark.parametrize("name", sorted(n for n, (_, bad) in PINNED.items() if bad))
 def test_every_counterexample_replays(name):
     """Each violation comes with a trace that replayed (IR + machine instances) and ends where it should."""
-    from ndcheck.properties.check import check_graph
+    from ndcheck.checking.check import check_graph
 
     r = check_graph(_catalog_cache.graph(name), [v.property for v in _catalog_cache.result(name).verdicts
                                                  if v.verdict == "violated"])

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from ndcheck.model.ir import Packet
-from ndcheck.properties.wire import WireError, format_wire, parse_packet, parse_wire, read_wire
+from ndcheck.traces.wire import WireError, format_wire, parse_packet, parse_wire, read_wire
 
 WIRE_DIR = Path(__file__).resolve().parents[1] / "wire"
 
@@ -113,7 +113,7 @@ def test_figure_files_parse(name):
 def test_module_examples():
     import doctest
 
-    from ndcheck.properties import wire
+    from ndcheck.traces import wire
 
     result = doctest.testmod(wire)
     assert result.attempted > 0 and result.failed == 0

@@ -2,7 +2,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ndcheck.properties.base import Property, Verdict
+from ndcheck.checking.results import Verdict
+from ndcheck.properties.base import Property
 from ndcheck.viz.heatmap import CATEGORIES, category, draw_heatmap, verdict_matrix, verdict_table
 
 P = {pid: Property(pid, pid.lower().replace("-", "_"), "always", f"claim {pid}")

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
-from ndcheck.properties.msc import LANE_TITLES
-from ndcheck.properties.trace import trace_to_state
+from ndcheck.traces.msc import LANE_TITLES
+from ndcheck.traces.trace import trace_to_state
 from ndcheck.viz.sequence import draw_chart, show_trace, steps_table
 
 

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from ndcheck.properties.trace import ReplayError
+from ndcheck.traces.trace import ReplayError
 from ndcheck.viz.stepper import Stepper
 
 

@@ -52,7 +52,7 @@ def main(argv: list[str] | None = None) -> int:
 
     known = (UsageError, ScenarioError, ModelError)
     try:
-        from ..properties.wire import WireError
+        from ..traces.wire import WireError
         known = known + (WireError,)
     except ImportError:
         pass

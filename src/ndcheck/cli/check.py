@@ -13,7 +13,8 @@ import sys
 from ..engines.explicit import explore
 from ..model.compose import build_system
 from ..properties.catalog import UnknownProperty, get_property
-from ..properties.check import ENGINES, CheckResult, EngineUnavailable, _z3_check_safety, check_graph
+from ..checking.check import ENGINES, CheckResult, EngineUnavailable, check_graph
+from ..checking.symbolic import z3_engine
 from . import UsageError
 from .common import add_bounds, output_path, progress_bar, select, with_bounds
 
@@ -46,7 +47,7 @@ def run(args) -> int:
             raise UsageError(str(e)) from None
     if args.engine != "explicit":
         try:
-            _z3_check_safety()
+            z3_engine()
         except EngineUnavailable as e:
             raise UsageError(str(e)) from None
     scenarios = select(args.names, args.file)
@@ -65,7 +66,7 @@ def run(args) -> int:
                 raise UsageError(str(e)) from None
         results.append(res)
         if args.coverage:
-            from ..properties.coverage import coverage
+            from ..checking.coverage import coverage
             coverages.append(coverage(graph))
         if not quiet_stdout:
             _print_result(res)
@@ -84,7 +85,7 @@ def run(args) -> int:
             with open(args.json, "w", encoding="utf-8") as f:
                 f.write(text + "\n")
     if args.junit:
-        from ..properties.junit import write_junit
+        from ..reports.junit import write_junit
         write_junit(results, args.junit)
     code = exit_code(results)
     if not quiet_stdout:

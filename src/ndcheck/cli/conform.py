@@ -27,8 +27,8 @@ def register(sub) -> None:
 def run(args) -> int:
     from ..engines.explicit import explore
     from ..model.compose import build_system
-    from ..properties.conform import conform, describe
-    from ..properties.wire import read_wire
+    from ..checking.conform import conform, describe
+    from ..traces.wire import read_wire
 
     sc = with_bounds(select([args.name])[0], args)
     wire = read_wire(args.wire_file)  # WireError -> exit 2 (cli/__init__)
@@ -38,7 +38,7 @@ def run(args) -> int:
     result = conform(graph, wire.packets)
     print(describe(result, wire.lines, sc.name))
     if result.accepted and args.witness:
-        from ..properties.render import render
+        from ..reports.render import render
 
         text = render(result.witness, system, args.witness)
         if args.output:

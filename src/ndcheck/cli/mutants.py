@@ -29,7 +29,7 @@ class Catch:
     property: str
     verdict: str
     expected: str
-    trace: object | None  # properties.trace.Trace
+    trace: object | None  # traces.trace.Trace
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,7 +55,7 @@ def run_mutant(mutant, max_states: int | None = None, timeout: float | None = No
     """Explore and check ``mutant`` on each of its scenarios."""
     from ..engines.explicit import explore
     from ..model.scenario import get_scenario
-    from ..properties.check import check_graph
+    from ..checking.check import check_graph
 
     catches: list[Catch] = []
     truncated: list[str] = []

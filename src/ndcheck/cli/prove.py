@@ -54,7 +54,7 @@ def _lookup(prop: str):
 
 
 def run(args) -> int:
-    from ..engines.symbolic import prove
+    from ..checking.symbolic import prove
     from ..model.compose import build_system
 
     sc = select([args.name])[0]
@@ -87,18 +87,9 @@ def run(args) -> int:
                 print(f"  s{i}{label}: " + ", ".join(f"{k}={v}" for k, v in shown.items()))
                 prev = st
         if r.trace is not None:
-            print(_render(r.trace, system))
+            from ..reports.render import render
+            # with lifted budgets the trace runs in the system rebuilt with the budgets it needs
+            print(render(r.trace, r.counterexample.system, "text"))
     sys.stdout.flush()
     return {"holds": 0, "violated": 1}.get(r.verdict, 3)
 
-
-def _render(trace, system) -> str:
-    try:
-        from ..properties.render import render
-        return render(trace, system, "text")
-    except ImportError:
-        lines = []
-        for s in trace.steps:
-            wire = "; ".join(s.wire) if s.wire else "-"
-            lines.append(f"{s.index:>3}  {s.action}  {wire}")
-        return "\n".join(lines)

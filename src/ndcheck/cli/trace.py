@@ -40,8 +40,8 @@ def _lookup(prop: str):
 def run(args) -> int:
     from ..engines.explicit import explore
     from ..model.compose import build_system
-    from ..properties.check import shortest_trace
-    from ..properties.render import render
+    from ..checking.check import shortest_trace
+    from ..reports.render import render
 
     sc = with_bounds(select([args.name])[0], args)
     prop = _lookup(args.property)

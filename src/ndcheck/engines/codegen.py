@@ -77,14 +77,14 @@ class _EngineCache(dict):
 
 
 def _cache(system: System) -> _EngineCache:
-    c = system.constants.get("_engine_cache")
+    c = system.cache.get("codegen")
     if not isinstance(c, _EngineCache):
-        c = system.constants["_engine_cache"] = _EngineCache()
+        c = system.cache["codegen"] = _EngineCache()
     return c
 
 
 def layout_of(system: System) -> Layout:
-    """The bit layout of ``system`` (cached on the system's constants)."""
+    """The bit layout of ``system`` (cached on the system)."""
     cached = _cache(system).get("layout")
     if cached and cached[0] == tuple(system.fields):
         return cached[1]

@@ -179,11 +179,10 @@ def explore(system: System, max_states: int | None = None, timeout: float | None
     ``bounds``), the resident-memory limit of :class:`~ndcheck.engines.memguard.MemoryGuard`;
     a counter overflow (channel capacity) also marks the result truncated.
     """
-    sc = system.constants.get("scenario")
     if max_states is None:
-        max_states = sc.bounds.max_states if sc else 2_000_000
+        max_states = system.limits.max_states
     if timeout is None:
-        timeout = sc.bounds.timeout if sc else 300.0
+        timeout = system.limits.timeout
     guard = MemoryGuard.for_system(system) if MemoryGuard is not None else None
     tc = time.perf_counter()
     succ, _, lay = compile_packed(system)
@@ -235,7 +234,7 @@ def explore(system: System, max_states: int | None = None, timeout: float | None
                 truncated, reason = True, guard.reason
                 break
     if overflow and not truncated:
-        truncated, reason = True, (f"channel capacity {sc.network.capacity if sc else '?'} "
+        truncated, reason = True, (f"channel capacity {system.limits.capacity} "
                                    f"exceeded in {overflow} states")
     if progress:
         progress(i, n)

@@ -75,8 +75,7 @@ class MemoryGuard:
     @classmethod
     def for_system(cls, system) -> MemoryGuard:
         """The guard for a system: its scenario's ``bounds.max_memory``, else the environment."""
-        sc = system.constants.get("scenario") if hasattr(system, "constants") else None
-        limit = getattr(getattr(sc, "bounds", None), "max_memory", 0) or limit_from_env()
+        limit = system.limits.max_memory or limit_from_env()
         return cls(limit)
 
     def __bool__(self) -> bool:

@@ -177,7 +177,6 @@ def to_promela(system: System) -> str:
             continue
         guard, body = command_body(system, c, names, temps)
         steps.append(f"\t/* {i}: {_comment(c.name)} */\n\t:: d_step {{ {guard} -> {body} }}")
-    sc = system.constants.get("scenario")
     n_steps = sum(1 for x in steps if ":: d_step" in x)
     head = [
         f"/* ndcheck export-promela: scenario {_comment(system.name)}",
@@ -191,8 +190,8 @@ def to_promela(system: System) -> str:
         " * was reached by no transition. */",
         "",
     ]
-    if sc is not None and getattr(sc, "description", ""):
-        head.insert(1, f" * {_comment(sc.description.splitlines()[0])}")
+    if system.description:
+        head.insert(1, f" * {_comment(system.description.splitlines()[0])}")
     decls = []
     for f in system.fields:
         lo = min(f.lo, f.init)

@@ -5,7 +5,8 @@ Each cell compares the explicit verdict with the scenario's expectation and fall
 break the property) is a result, not a failure; an unexpected violation, a missed expected
 violation and an undetermined verdict (a bound stopped the search: never a pass) stand out.
 
->>> from ndcheck.properties.base import Property, Verdict
+>>> from ndcheck.checking.results import Verdict
+>>> from ndcheck.properties.base import Property
 >>> p = Property("S-1", "x", "always", "claim")
 >>> category(Verdict(p, "violated", expected="violated"))
 'violated as expected'
@@ -49,7 +50,7 @@ def verdict_matrix(results: Sequence, engine: str = "explicit",
     """``(scenarios, property ids, cells)`` with ``cells[i][j]`` a category from :data:`CATEGORIES`.
 
     Properties are in catalog order (H, S, L, W), restricted to those checked somewhere (or to
-    ``properties``); ``results`` are :class:`~ndcheck.properties.check.CheckResult` objects.
+    ``properties``); ``results`` are :class:`~ndcheck.checking.check.CheckResult` objects.
     """
     from ..properties.catalog import PROPERTIES
 

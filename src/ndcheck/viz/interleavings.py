@@ -9,7 +9,7 @@
 * :func:`wire_sequences`: the number of *distinct wire sequences* (what a capture can show) of
   each length, by determinising the product graph read as an automaton over wire packets:
   steps without packets are epsilon moves and a step sending two packets (SYN + MM #1, ND-8)
-  shows them in either order, as in :mod:`ndcheck.properties.conform`.  Many paths show the
+  shows them in either order, as in :mod:`ndcheck.checking.conform`.  Many paths show the
   same packets (a reception and a loss look alike on the sender's side), so this is the number
   of observably different interleavings.
 

@@ -1,8 +1,8 @@
 """Message sequence charts of traces for notebooks, laid out like figures 7 and 8 of MS-IKEE §3.7.
 
 The reading of a trace as packets (which step sent and which consumed each copy, and how) is
-:func:`ndcheck.properties.msc.chart`; this module only draws it.  :func:`show_trace` prefers the
-project's SVG renderer (``ndcheck.properties.render_svg``) when it is installed and falls back to
+:func:`ndcheck.traces.msc.chart`; this module only draws it.  :func:`show_trace` prefers the
+project's SVG renderer (``ndcheck.reports.svg``); with ``prefer="matplotlib"`` it uses
 :func:`draw_chart`, a matplotlib drawing with the same conventions:
 
 * four lanes, left to right: client TCP, client IPsec/IKE, server IPsec/IKE, server TCP;
@@ -17,7 +17,7 @@ project's SVG renderer (``ndcheck.properties.render_svg``) when it is installed 
 
 from __future__ import annotations
 
-from ..properties.msc import LANE_TITLES, LANES, chart
+from ..traces.msc import LANE_TITLES, LANES, chart
 from .tables import Table
 
 __all__ = ["STYLE", "draw_chart", "show_trace", "steps_table", "svg_renderer"]
@@ -38,12 +38,9 @@ NOTE_COLORS = {
 
 
 def svg_renderer():
-    """The project's SVG renderer ``render_svg(trace, system) -> str``, or None if absent."""
-    try:
-        from ..properties import render_svg as mod
-    except ImportError:
-        return None
-    return getattr(mod, "render_svg", None)
+    """The project's SVG renderer ``render_svg(trace, system) -> str``."""
+    from ..reports.svg import render_svg
+    return render_svg
 
 
 def _style(m) -> dict:

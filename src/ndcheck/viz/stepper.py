@@ -3,7 +3,7 @@
 :class:`Stepper` works without any widget library: ``enabled()`` lists the actions enabled in the
 current state (from the explored graph's edges, so only explored behaviour is offered),
 ``step(i)`` takes one (by position, exact name or a unique part of the name), ``back()`` undoes,
-``trace()`` returns the walk as a replayed :class:`~ndcheck.properties.trace.Trace` and
+``trace()`` returns the walk as a replayed :class:`~ndcheck.traces.trace.Trace` and
 ``chart()`` draws it.  :meth:`Stepper.widget` wraps the same object in ipywidgets (a dropdown of
 enabled actions, Step / Back / Reset buttons and the redrawn sequence chart); it returns None when
 ipywidgets is not installed, and needs a live frontend only to be clicked.
@@ -107,7 +107,7 @@ class Stepper:
 
     def trace(self):
         """The walk so far as a trace, replayed through the IR and the machine instances."""
-        from ..properties.trace import trace_from_commands
+        from ..traces.trace import trace_from_commands
 
         return trace_from_commands(self.system, self.commands, None, "witness")
 

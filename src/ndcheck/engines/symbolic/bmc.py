@@ -5,7 +5,7 @@ One incremental solver holds ``init(s0) ∧ step(s0, a0, s1) ∧ … ∧ step(s{
 ``i`` is the value of the selector ``a_i``); at depth ``k`` the negated property ``bad(sk)`` is
 checked under ``push``/``pop``.  The first satisfiable depth gives a **shortest** counterexample;
 its selectors decode into command indices that the caller replays through the model and the
-python-statemachine instances (:func:`ndcheck.properties.trace.trace_from_commands`).
+python-statemachine instances (:func:`ndcheck.traces.trace.trace_from_commands`).
 """
 
 from __future__ import annotations

@@ -34,12 +34,11 @@ property.
   ``tcp.syn_retries``) is replaced by a z3 ``Int`` parameter ``p ≥ 0`` that is free in the
   initial state and never changes (it is carried in the state vector with ``t_p = s_p``).  A
   proof then holds for every budget; a counterexample fixes one, and the trace is replayed in
-  the system rebuilt with that budget (:func:`system_for_params`).
+  the system rebuilt with that budget (``System.rebuild``).
 """
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -404,23 +403,3 @@ def _shared_templates(enc: Encoding) -> dict:
     cache: dict = {}
     _TEMPLATES[key] = (enc.system, cache)
     return cache
-
-
-def system_for_params(system: System, values: dict[str, int]) -> System:
-    """The system rebuilt with lifted parameters set to ``values`` (for replaying a trace).
-
-    Parameter names are ``section.knob`` paths into the :class:`~ndcheck.model.scenario.Scenario`
-    (``tcp.syn_retries``); the rebuilt system has the same command names.
-    """
-    sc = system.constants.get("scenario")
-    if sc is None or not values:
-        return system
-    from ...model.compose import build_system
-
-    changes: dict[str, dict[str, int]] = {}
-    for name, v in values.items():
-        section, knob = name.split(".", 1)
-        changes.setdefault(section, {})[knob] = v
-    for section, kv in changes.items():
-        sc = dataclasses.replace(sc, **{section: dataclasses.replace(getattr(sc, section), **kv)})
-    return build_system(sc)

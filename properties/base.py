@@ -15,7 +15,7 @@ Kinds (DESIGN.md "Properties"):
 * ``sometimes``: ``state`` must hold in at least one reachable state (a witness; non-vacuity).
 * ``eventually``: from every reachable state satisfying ``trigger`` (no trigger: from the
   initial state), every fair continuation reaches ``state`` (checked on bottom strongly
-  connected components; see :mod:`ndcheck.properties.check` for the fairness assumption).
+  connected components; see :mod:`ndcheck.engines.graph_queries` for the fairness assumption).
 
 Predicates are built from a :class:`~ndcheck.model.ir.System` (field names depend on the
 scenario), so the explicit engine evaluates them on state tuples and the z3 engine translates
@@ -84,19 +84,3 @@ class Property:
         if self.kind == "never_action":
             return or_(*[c for _, c in self.firings(system)])
         raise ValueError(f"{self.id} is a {self.kind} property, not a safety property")
-
-
-@dataclass(frozen=True, slots=True)
-class Verdict:
-    """The outcome of checking one property on one scenario with one engine."""
-
-    property: Property
-    verdict: str                 # holds / violated / undetermined
-    engine: str = "explicit"
-    expected: str | None = None
-    trace: object | None = None  # properties.trace.Trace
-    note: str = ""
-
-    @property
-    def as_expected(self) -> bool:
-        return self.expected is None or self.expected == self.verdict

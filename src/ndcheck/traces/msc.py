@@ -12,7 +12,7 @@ Secure flag (ND-14, ND-19), TCP reaching ESTABLISHED or giving up, duplications,
 a lasso's cycle.
 
 >>> from ndcheck import CATALOG, build_system, explore
->>> from ndcheck.properties.trace import trace_to_state
+>>> from ndcheck.traces.trace import trace_to_state
 >>> system = build_system(CATALOG["fig19-require-inbound"])
 >>> g = explore(system)
 >>> t = trace_to_state(g, 2)   # SYN + MM #1, then the server's ND filter drops the SYN
@@ -137,7 +137,7 @@ class Chart:
 
 def _channel_reader(system: System):
     """A function state -> Counter[(src, msg, prot)] of the packets in flight."""
-    alphabet: dict = dict(system.constants.get("alphabet", {}))  # type: ignore[call-overload]
+    alphabet: dict = dict(system.alphabet)
     counters: list[tuple[int, tuple[str, str, str]]] = []
     slots: list[tuple[int, dict[int, tuple[str, str, str]]]] = []
     for src, keys in alphabet.items():

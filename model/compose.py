@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from types import ModuleType
 
-from .ir import FALSE, TRUE, C, Command, Expr, F, Field, Packet, System, and_, eq, not_, substitute
+from .ir import FALSE, TRUE, C, Command, Expr, F, Field, Limits, Packet, System, and_, eq, not_, substitute
 from .machines import ike_initiator, ike_responder, tcp_client, tcp_server
 from .machines.base import Binding, Ctx, Variant
 from .messages import HOSTS, is_ike, other
@@ -174,11 +174,11 @@ def build_system(sc: Scenario) -> System:
         if c.name in names:
             raise ModelError(f"duplicate command name {c.name!r}")
         names.add(c.name)
-    system = System(sc.name, fields, cmds, machines, {
-        "scenario": sc,
-        "conds": {k: b.conds for k, b in bindings.items()},
-        "alphabet": alphabet,
-    })
+    limits = Limits(sc.bounds.max_states, sc.bounds.timeout, sc.bounds.max_memory,
+                    sc.network.capacity)
+    system = System(sc.name, fields, cmds, machines, description=sc.description, limits=limits,
+                    conds={k: b.conds for k, b in bindings.items()}, alphabet=alphabet,
+                    scenario=sc, rebuild=lambda values: build_system(sc.with_knobs(values)))
     _check_fields(system)
     return system
 

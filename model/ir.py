@@ -9,7 +9,7 @@ disappear from guards at build time.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 # --------------------------------------------------------------------------------------------
@@ -332,15 +332,43 @@ class Command:
     tags: tuple[str, ...] = ()
 
 
+@dataclass(frozen=True, slots=True)
+class Limits:
+    """The bounds an engine honours when it explores a system (a scenario's ``[bounds]`` and
+    ``network.capacity``): reaching one truncates the search, never passes it."""
+
+    max_states: int = 2_000_000
+    timeout: float = 300.0          # seconds
+    max_memory: int = 0             # MB of resident memory; 0 = no limit
+    capacity: int = 3               # copies of one message in flight (counter caps)
+
+
 @dataclass(slots=True)
 class System:
-    """The composed model: fields, initial state, commands, plus metadata for engines."""
+    """The composed model: fields, initial state, commands, plus what engines and replay need.
+
+    Engines read ``fields``, ``commands``, ``limits``, ``description`` and keep their compiled
+    artefacts in ``cache``.  ``machines`` and ``conds`` (machine key → condition name → IR
+    expression) let a trace be replayed through python-statemachine instances; ``alphabet``
+    (host → the message keys it sends) lays out sequence charts.  ``scenario`` is the model-level
+    :class:`~ndcheck.model.scenario.Scenario` the system stands for (properties and expectations
+    read it; engines never do), ``mutant`` the seeded fault it carries, if any.  ``rebuild``
+    returns the system with lifted parameters (``section.knob`` → value) set, for replaying a
+    z3 counterexample found with symbolic budgets; None when the system cannot be rebuilt.
+    """
 
     name: str
     fields: list[Field]
     commands: list[Command]
     machines: dict[str, type] = field(default_factory=dict)  # key -> python-statemachine class
-    constants: dict[str, object] = field(default_factory=dict)
+    description: str = ""
+    limits: Limits = field(default_factory=Limits)
+    conds: dict[str, dict[str, Expr]] = field(default_factory=dict)
+    alphabet: dict[str, list] = field(default_factory=dict)
+    scenario: object | None = None
+    mutant: str | None = None
+    rebuild: Callable[[Mapping[str, int]], System] | None = None
+    cache: dict[str, object] = field(default_factory=dict)
     index: dict[str, int] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -379,12 +407,6 @@ class System:
             for i, f in enumerate(self.fields)
             if before[i] != after[i]
         }
-
-    def command_named(self, name: str) -> Command:
-        for c in self.commands:
-            if c.name == name:
-                return c
-        raise KeyError(name)
 
 
 def conjuncts(e: Expr) -> Iterable[Expr]:

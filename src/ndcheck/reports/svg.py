@@ -3,7 +3,7 @@
 Written directly as SVG text (no graphviz).  Four labelled lanes, left to right: client TCP,
 client IPsec/IKE, server IPsec/IKE, server TCP.  Time flows down, one row per step (numbered on
 the left, the action on the right).  A packet is a slanted arrow from the row of the step that
-sent it to the row of the step that consumed it (see :mod:`ndcheck.properties.msc`):
+sent it to the row of the step that consumed it (see :mod:`ndcheck.traces.msc`):
 
 * cleartext TCP segments: thin dashed black arrows between the TCP lanes;
 * ESP-protected TCP segments: thick green arrows with a lock and "ESP";
@@ -17,7 +17,7 @@ sent it to the row of the step that consumed it (see :mod:`ndcheck.properties.ms
 
 >>> import xml.etree.ElementTree as ET
 >>> from ndcheck import CATALOG, build_system, explore
->>> from ndcheck.properties.trace import trace_to_state
+>>> from ndcheck.traces.trace import trace_to_state
 >>> system = build_system(CATALOG["fig19-require-inbound"])
 >>> svg = render_svg(trace_to_state(explore(system), 2), system)
 >>> ET.fromstring(svg).tag
@@ -30,8 +30,8 @@ import re
 from xml.sax.saxutils import escape, quoteattr
 
 from ..model.ir import System
-from .msc import LANE_TITLES, LANES, Chart, Message, Note, chart
-from .trace import Trace
+from ..traces.msc import LANE_TITLES, LANES, Chart, Message, Note, chart
+from ..traces.trace import Trace
 
 __all__ = ["render_svg", "svg_from_chart"]
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 from collections.abc import Iterable
 
-from .check import CheckResult
+from ..checking.check import CheckResult
 
 
 def junit_xml(results: Iterable[CheckResult]) -> ET.Element:

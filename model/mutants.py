@@ -11,7 +11,7 @@ at the depth where the fault lives, never by editing a model file:
   through the mutated IR *and* through the machine instances.
 * **Implementation-versus-policy faults** compose the system from an altered scenario (the
   host behaves as if its policy were another) while the system keeps the original scenario as
-  its specification (``system.constants["scenario"]``): properties and expected verdicts are
+  its specification (``system.scenario``): properties and expected verdicts are
   those of the original.
 
 Each mutant names the digest rules it breaks and the catalog scenarios that can show it.  A
@@ -22,7 +22,7 @@ expectation (``ndcheck mutants``; ``tests/model/test_mutants.py`` requires every
 >>> m.scenarios
 ('fig7-both-capable',)
 >>> system = m.system("fig7-both-capable")
->>> system.constants["mutant"]
+>>> system.mutant
 'outbound-ignores-secure'
 """
 
@@ -59,7 +59,7 @@ class Mutant:
     def system(self, scenario: str | Scenario) -> System:
         sc = get_scenario(scenario) if isinstance(scenario, str) else scenario
         system = self.build(sc)
-        system.constants["mutant"] = self.name
+        system.mutant = self.name
         return system
 
 
@@ -82,8 +82,14 @@ def _rewritten(system: System, rewrite: Rewrite) -> System:
             cmds.append(new)
     if not changed:
         raise ValueError(f"the mutant changes no command of {system.name!r}")
-    constants = {k: v for k, v in system.constants.items() if k != "_layout"}
-    return System(system.name, list(system.fields), cmds, dict(system.machines), constants)
+    return _copy(system, cmds)
+
+
+def _copy(system: System, commands: list[Command]) -> System:
+    """``system`` with other commands: same fields, machines and scenario, no engine caches;
+    not rebuildable (a rebuild from the scenario would lose the fault)."""
+    return dataclasses.replace(system, fields=list(system.fields), commands=commands,
+                               machines=dict(system.machines), cache={}, rebuild=None)
 
 
 def _ir(rewrite: Rewrite) -> Callable[[Scenario], System]:
@@ -95,8 +101,8 @@ def _as_if(change: Callable[[Scenario], Scenario]) -> Callable[[Scenario], Syste
 
     def build(sc: Scenario) -> System:
         system = build_system(change(sc))
-        system.constants["scenario"] = sc
-        system.constants.pop("_layout", None)
+        system.scenario = sc
+        system.rebuild = None   # rebuilt from ``sc`` it would lose the fault
         return system
 
     return build
@@ -251,9 +257,7 @@ def _responder_retransmits(system: System) -> System:
                                        (), ("ND-28",), "send", ("server",)))
     if not extra:
         raise ValueError(f"the mutant changes no command of {system.name!r}")
-    constants = {k: v for k, v in system.constants.items() if k != "_layout"}
-    return System(system.name, list(system.fields), list(system.commands) + list(extra.values()),
-                  dict(system.machines), constants)
+    return _copy(system, list(system.commands) + list(extra.values()))
 
 
 def _eq(a: Expr, b: Expr) -> Expr:

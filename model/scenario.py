@@ -11,6 +11,7 @@ import tomllib
 from dataclasses import dataclass, field, fields, replace
 from importlib import resources
 from pathlib import Path
+from collections.abc import Mapping
 from typing import Any
 
 OUTBOUND = ("request", "require", "none")
@@ -123,6 +124,18 @@ class Scenario:
                 max_memory if max_memory is not None else b.max_memory,
             ),
         )
+
+    def with_knobs(self, values: Mapping[str, int]) -> Scenario:
+        """This scenario with knobs set by ``section.knob`` paths (``tcp.syn_retries``): how a
+        z3 counterexample found with symbolic budgets names the budgets it needs."""
+        sc = self
+        changes: dict[str, dict[str, int]] = {}
+        for name, v in values.items():
+            section, _, knob = name.partition(".")
+            changes.setdefault(section, {})[knob] = v
+        for section, kv in changes.items():
+            sc = replace(sc, **{section: replace(getattr(sc, section), **kv)})
+        return sc
 
 
 # --------------------------------------------------------------------------------------------

@@ -44,7 +44,7 @@ SERVER_CONNECTED = ("established", "last_ack", "closed")
 
 
 def scenario(system: System) -> Scenario:
-    return system.constants["scenario"]
+    return system.scenario
 
 
 def ctl(system: System, key: str, state_id: str) -> int:

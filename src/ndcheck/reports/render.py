@@ -6,7 +6,7 @@ packets of one step are joined with ``"; "``), inside an object naming the scena
 property and the kind of trace.
 
 >>> from ndcheck import CATALOG, build_system, explore
->>> from ndcheck.properties.trace import trace_to_state
+>>> from ndcheck.traces.trace import trace_to_state
 >>> system = build_system(CATALOG["fig19-require-inbound"])
 >>> doc = trace_document(trace_to_state(explore(system), 2))
 >>> doc["steps"][1]
@@ -18,10 +18,10 @@ from __future__ import annotations
 import json
 
 from ..model.ir import System
-from .render_mermaid import render_mermaid
-from .render_svg import render_svg
-from .render_text import render_text
-from .trace import Trace
+from .mermaid import render_mermaid
+from .svg import render_svg
+from .text import render_text
+from ..traces.trace import Trace
 
 __all__ = ["FORMATS", "render", "render_json", "trace_document"]
 

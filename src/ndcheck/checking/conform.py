@@ -14,7 +14,7 @@ search is the set of nodes ``(state id, packets of the current step still to sho
 after consuming a prefix; the first empty layer gives the longest accepted prefix, and the
 packets the previous layer could emit are what the model allowed next.  The witness path of an
 accepted trace is replayed through the IR and the machine instances
-(:func:`~ndcheck.properties.trace.trace_from_commands`) before it is returned.
+(:func:`~ndcheck.traces.trace.trace_from_commands`) before it is returned.
 
 >>> from ndcheck import CATALOG, build_system, explore
 >>> g = explore(build_system(CATALOG["fig8-silent-peer"]))
@@ -32,7 +32,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from ..model.ir import Packet
-from .trace import Trace, trace_from_commands
+from ..traces.trace import Trace, trace_from_commands
 
 __all__ = ["ConformResult", "conform"]
 

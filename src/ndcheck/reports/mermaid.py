@@ -10,7 +10,7 @@ the step where it vanished; held packets, the negotiation outcome ("IPsec Succes
 Negotiation" / "IPsec Unsuccessful Negotiation"), Secure flags and TCP milestones are notes.
 
 >>> from ndcheck import CATALOG, build_system, explore
->>> from ndcheck.properties.trace import trace_to_state
+>>> from ndcheck.traces.trace import trace_to_state
 >>> system = build_system(CATALOG["fig19-require-inbound"])
 >>> text = render_mermaid(trace_to_state(explore(system), 2), system)
 >>> print(text[text.index("sequenceDiagram"):])
@@ -28,8 +28,8 @@ sequenceDiagram
 from __future__ import annotations
 
 from ..model.ir import System
-from .msc import LANE_TITLES, LANES, Chart, Message, chart
-from .trace import Trace
+from ..traces.msc import LANE_TITLES, LANES, Chart, Message, chart
+from ..traces.trace import Trace
 
 __all__ = ["mermaid_from_chart", "render_mermaid"]
 

@@ -6,7 +6,7 @@ inbound/outbound rule rows, triggered acquire), the packets it put on the wire (
 the wire column and the action already say what was sent and received.
 
 >>> from ndcheck import CATALOG, build_system, explore
->>> from ndcheck.properties.trace import trace_to_state
+>>> from ndcheck.traces.trace import trace_to_state
 >>> g = explore(build_system(CATALOG["fig19-require-inbound"]))
 >>> print(render_text(trace_to_state(g, 2)))  # doctest: +NORMALIZE_WHITESPACE
 fig19-require-inbound: counterexample, 2 steps
@@ -18,7 +18,7 @@ step  action                                                                 wir
 
 from __future__ import annotations
 
-from .trace import Trace
+from ..traces.trace import Trace
 
 __all__ = ["render_text"]
 

@@ -73,7 +73,7 @@ def machine_instances(system: System) -> dict[str, object]:
 
 def machine_instances_for(system: System, key: str):
     inst = system.machines[key]()
-    inst.attach(system.constants["conds"][key])
+    inst.attach(system.conds[key])
     return inst
 
 

@@ -33,7 +33,7 @@ def machine_transitions(system: System) -> set[Transition]:
 
 def scenario_rows(system: System) -> set[str]:
     """Row ids of the decision tables that the scenario's two policies use."""
-    sc = system.constants["scenario"]
+    sc = system.scenario
     return {r.id for h in ("client", "server")
             for r in outbound_table(getattr(sc, h)) + inbound_table(getattr(sc, h))}
 

@@ -1,0 +1,37 @@
+"""Expectations: a scenario's ``[expect]`` table resolved against the property catalog.
+
+Keys are property ids or names.  The built-in catalog lists every applicable property
+explicitly; a property without an entry is expected to ``hold``.  An entry for an unknown or
+inapplicable property is bad input.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from ..model.ir import System
+from ..model.scenario import ScenarioError
+from ..properties.base import Property
+from ..properties.catalog import UnknownProperty, get_property
+
+
+def expectations(system: System, props: Sequence[Property]) -> dict[str, str]:
+    """``{property id: expected verdict}`` for the applicable ``props`` from the scenario's [expect].
+
+    Raises :class:`ScenarioError` for an entry naming an unknown or inapplicable property.
+    """
+    sc = system.scenario
+    raw = dict(sc.expect) if sc is not None else {}
+    source = sc.source if sc is not None else system.name
+    out: dict[str, str] = {}
+    for key, verdict in raw.items():
+        try:
+            p = get_property(key)
+        except UnknownProperty as e:
+            raise ScenarioError(f"{source}: [expect] {e}") from None
+        if not p.applies(system):
+            raise ScenarioError(
+                f"{source}: [expect] {key}: property {p.id} ({p.name}) does not apply to scenario "
+                f"{system.name!r}; remove the entry")
+        out[p.id] = verdict
+    return {p.id: out.get(p.id, "holds") for p in props}

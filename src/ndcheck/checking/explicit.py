@@ -1,0 +1,65 @@
+"""Property kinds decided on an explored product graph (the explicit engine's verdicts).
+
+* ``always``: the first state violating the predicate gives the shortest counterexample.
+* ``never_action``: the firing edge with the lowest source id; the counterexample is the
+  shortest path to its source plus the firing command.
+* ``sometimes``: the first state satisfying the predicate is the (shortest) witness.
+* ``eventually``: under fairness, a lasso into a goal-free bottom SCC
+  (:meth:`~ndcheck.engines.graph_queries.GraphQueries.lasso` says why that is the right notion).
+
+Truncation is never a pass: on a truncated graph anything not refuted is ``undetermined`` (and
+``eventually`` is always ``undetermined``: frontier states look like deadlocks).  Every trace is
+built by :func:`~ndcheck.traces.trace.trace_from_commands`, so it is replayed through the IR
+and the python-statemachine instances before it is returned.
+"""
+
+from __future__ import annotations
+
+from ..engines.graph_queries import GraphQueries
+from ..model.ir import not_
+from ..properties.base import Property
+from ..traces.trace import Trace, trace_from_commands
+
+
+def decide(q: GraphQueries, p: Property, traces: bool = True) -> tuple[str, Trace | None, str]:
+    """``(verdict, trace or None, note)`` of one property on the graph behind ``q``."""
+    g, system = q.graph, q.system
+    open_ = "undetermined" if g.truncated else None
+
+    def to_state(sid: int, kind: str) -> Trace | None:
+        return trace_from_commands(system, q.path_to(sid), p.id, kind) if traces else None
+
+    if p.kind == "always":
+        assert p.state is not None
+        sid = q.first_state(not_(p.state(system)))
+        if sid is None:
+            return open_ or "holds", None, ""
+        return "violated", to_state(sid, "counterexample"), ""
+    if p.kind == "sometimes":
+        assert p.state is not None
+        sid = q.first_state(p.state(system))
+        if sid is None:
+            return open_ or "violated", None, "no witness"
+        return "holds", to_state(sid, "witness"), ""
+    if p.kind == "never_action":
+        assert p.actions is not None
+        selected = [(i, p.pre(system, c) if p.pre else None)
+                    for i, c in enumerate(system.commands) if p.actions(system, c)]
+        hit = q.first_firing(selected)
+        if hit is None:
+            return open_ or "holds", None, ""
+        u, a = hit
+        trace = trace_from_commands(system, q.path_to(u) + [a], p.id, "counterexample") \
+            if traces else None
+        return "violated", trace, ""
+    if p.kind == "eventually":
+        if g.truncated:
+            return "undetermined", None, "graph truncated: bottom SCCs unknown"
+        assert p.state is not None
+        lasso = q.lasso(p.state(system), p.trigger(system) if p.trigger else None)
+        if lasso is None:
+            return "holds", None, ""
+        trace = trace_from_commands(system, list(lasso.commands), p.id, "lasso", lasso.loop_start) \
+            if traces else None
+        return "violated", trace, ""
+    raise ValueError(f"{p.id}: unknown property kind {p.kind!r}")

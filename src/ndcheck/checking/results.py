@@ -1,0 +1,81 @@
+"""Results: the verdict of one property, and the verdicts of one scenario with its graph size."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from ..properties.base import Property
+from ..properties.catalog import get_property
+from ..traces.trace import Trace
+
+VERDICTS = ("holds", "violated", "undetermined")
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    """The outcome of checking one property on one scenario with one engine."""
+
+    property: Property
+    verdict: str                 # one of VERDICTS
+    engine: str = "explicit"
+    expected: str | None = None
+    trace: Trace | None = None
+    note: str = ""
+
+    @property
+    def as_expected(self) -> bool:
+        return self.expected is None or self.expected == self.verdict
+
+
+@dataclass(frozen=True, slots=True)
+class CheckResult:
+    """Verdicts of one scenario: graph size, time, and one :class:`Verdict` per (property, engine)."""
+
+    scenario: str
+    states: int
+    edges: int
+    truncated: bool
+    seconds: float
+    verdicts: tuple[Verdict, ...]
+    reason: str = ""
+    skipped: tuple[str, ...] = field(default=())   # property ids that do not apply
+
+    @property
+    def as_expected(self) -> bool:
+        return all(v.as_expected for v in self.verdicts)
+
+    @property
+    def unexpected(self) -> list[Verdict]:
+        """Verdicts that differ from the expectation (other than an unexpected 'undetermined')."""
+        return [v for v in self.verdicts if not v.as_expected and v.verdict != "undetermined"]
+
+    @property
+    def undetermined(self) -> list[Verdict]:
+        return [v for v in self.verdicts if v.verdict == "undetermined" and not v.as_expected]
+
+    def verdict(self, pid: str, engine: str = "explicit") -> Verdict:
+        """The verdict of one property (by id or name)."""
+        p = get_property(pid)
+        for v in self.verdicts:
+            if v.property.id == p.id and v.engine == engine:
+                return v
+        raise KeyError(f"{p.id} was not checked on {self.scenario} with engine {engine}")
+
+    def matrix(self) -> dict[str, str]:
+        """``{property id: verdict}`` for the explicit engine (or the only engine used)."""
+        out: dict[str, str] = {}
+        for v in self.verdicts:
+            out.setdefault(v.property.id, v.verdict)
+        return out
+
+    def to_json(self) -> dict:
+        """The ``check --json`` object of DESIGN.md."""
+        return {
+            "scenario": self.scenario, "states": self.states, "edges": self.edges,
+            "truncated": self.truncated, "seconds": round(self.seconds, 3),
+            "properties": [{
+                "id": v.property.id, "name": v.property.name, "kind": v.property.kind,
+                "verdict": v.verdict, "expected": v.expected, "engine": v.engine,
+                "trace": v.trace.to_json() if isinstance(v.trace, Trace) else None,
+            } for v in self.verdicts],
+        }

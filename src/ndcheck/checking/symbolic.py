@@ -1,0 +1,83 @@
+"""The z3 engine driven with catalog properties: names resolved, counterexamples replayed.
+
+The engine (:mod:`ndcheck.engines.symbolic`) answers with paths of command indices, already
+re-executed in the IR; here each becomes a :class:`~ndcheck.traces.trace.Trace`, which replays
+it through the python-statemachine instances before anything is shown.  The z3 engine is loaded
+on first use, so that the explicit engine works where z3 is not installed.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import importlib
+from collections.abc import Sequence
+from types import ModuleType
+
+from ..model.compose import build_system
+from ..model.ir import System
+from ..model.scenario import Scenario, get_scenario
+from ..properties.base import Property
+from ..properties.catalog import PROPERTIES, get_property
+from ..traces.trace import trace_from_commands
+
+
+class EngineUnavailable(ValueError):
+    """The z3 engine cannot be loaded (z3-solver is not installed)."""
+
+
+def z3_engine() -> ModuleType:
+    """The z3 engine module; :class:`EngineUnavailable` when it cannot be imported."""
+    try:
+        return importlib.import_module("ndcheck.engines.symbolic")
+    except ImportError as e:
+        raise EngineUnavailable(f"the z3 engine is not available ({e}); use --engine explicit") from None
+
+
+def _system(target: str | Scenario | System) -> System:
+    if isinstance(target, System):
+        return target
+    if isinstance(target, str):
+        target = get_scenario(target)
+    if isinstance(target, Scenario):
+        return build_system(target)
+    raise TypeError(f"prove() takes a scenario name, Scenario or System, not {type(target).__name__}")
+
+
+def _property(prop: str | Property) -> Property:
+    return get_property(prop) if isinstance(prop, str) else prop
+
+
+def _with_trace(result):
+    """The result with its counterexample replayed into a named trace."""
+    cx = result.counterexample
+    if cx is None:
+        return result
+    trace = trace_from_commands(cx.system, list(cx.commands), result.property, "counterexample")
+    return dataclasses.replace(result, trace=trace)
+
+
+def prove(target: str | Scenario | System, property: str | Property, engine: str = "spacer",
+          **options):
+    """Decide one safety property of a scenario with z3 (:func:`ndcheck.engines.symbolic.prove`;
+    the same options); a counterexample comes back as a replayed trace.
+
+    >>> r = prove("fig8-silent-peer", "S-3", engine="spacer", unbounded=True)
+    >>> r.verdict
+    'holds'
+    """
+    return _with_trace(z3_engine().prove(_system(target), _property(property), engine, **options))
+
+
+def check_safeties(system: System, props: Sequence[str | Property] | None = None,
+                   timeout: float | None = None, certificate: bool = True) -> list:
+    """The bounded z3 verdicts of safety properties (default: every applicable one of the
+    catalog), counterexamples replayed (:mod:`ndcheck.engines.symbolic.bounded`)."""
+    todo = [_property(p) for p in props] if props is not None else \
+        [p for p in PROPERTIES if p.safety and p.applies(system)]
+    results = z3_engine().check_safeties(system, todo, timeout, certificate)
+    return [_with_trace(r) for r in results]
+
+
+def check_safety(system: System, prop: str | Property, timeout: float | None = None):
+    """The bounded z3 verdict of one safety property; see :func:`check_safeties`."""
+    return check_safeties(system, [prop], timeout)[0]

@@ -1,0 +1,157 @@
+"""Bounded z3 verdicts for a list of safety properties (``ndcheck check --engine z3|both``).
+
+**Certificate** (:mod:`.certificate`, the default): the explicit engine's reachable states, as
+a decision diagram ``R``, are checked by z3 to be closed under the transition relation (one
+query per scenario).  Then a property ``holds`` exactly when ``R ∧ bad`` is unsat, and
+otherwise BMC searches for a shortest counterexample (the explorer says every state of ``R`` is
+reachable; z3 does not take that on trust).  Soundness rests on z3 alone: a wrong ``R`` is not
+closed, and a counterexample is re-executed.
+
+**Without a closed certificate** (or ``certificate=False``) the Houdini lemmas of the scenario
+(:mod:`.lemmas`: mined from the explicit graph, proved inductive by z3) are computed once;
+then, per property, in order:
+
+1. the lemmas alone exclude the bad states (one solver for all properties) — ``holds``;
+2. k-induction up to k = 2 with the lemmas assumed in every state (bit-vectors) — ``holds``;
+3. Spacer seeded with the lemmas, a few seconds — ``holds`` (or a counterexample depth);
+4. BMC to depth 20 with the lemmas assumed — ``violated``;
+5. Spacer seeded with the lemmas, for the rest of the time budget.
+
+Stages 1, 3 and 5 prove the property with the channel caps lifted (a superset of the bounded
+model's states), stage 2 for the bounded model.  On a catalog scenario (never truncated) the
+verdict equals the explicit engine's — a test checks every pair; on a scenario truncated by
+counter overflow the explicit engine says ``undetermined`` where z3 may still prove ``holds``
+for the bounded model.  ``timeout`` applies to each property; on timeout the verdict is
+``undetermined``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from collections.abc import Sequence
+
+import z3
+
+from ...model.ir import System
+from ..checkable import SafetyProperty
+from .bad import bad_formula, counterexample, require_safety
+from .bmc import bmc
+from .certificate import Certificate, certify
+from .encode import Encoding
+from .kind import kinduction
+from .lemmas import Strengthening, strengthening
+from .prove import left, lemma_proof, prove
+from .result import ProofResult
+
+BMC_CERTIFIED_DEPTH = 200   # BMC inside a closed certificate: the bounded model is finite
+KIND_K_SEEDED = 2           # k-induction relative to the Houdini lemmas, up to this k
+SPACER_FIRST = 5.0          # seconds for the first, seeded Spacer attempt
+BMC_DEPTH_SEEDED = 20       # BMC depth before the last Spacer attempt (deepest catalog violation: 14)
+
+
+def check_safeties(system: System, props: Sequence[SafetyProperty], timeout: float | None = None,
+                   certificate: bool = True) -> list[ProofResult]:
+    """The bounded z3 verdicts of ``props`` (each a safety property that applies to ``system``)."""
+    todo = list(props)
+    for p in todo:
+        require_safety(p, system)
+    t0 = time.perf_counter()
+    if certificate:
+        cert = certify(system, timeout=timeout)
+        if cert.closed:
+            return _by_certificate(system, cert, todo, timeout, time.perf_counter() - t0)
+    seed = strengthening(system, unbounded=True, timeout=timeout)
+    shared = time.perf_counter() - t0
+    implied = _implied(system, seed, todo) if seed else {}
+    out = []
+    for p in todo:
+        t1 = time.perf_counter()
+        r = _check_one(system, p, seed, implied.get(p.id), timeout)
+        out.append(dataclasses.replace(r, engine="z3", unbounded=False,
+                                       seconds=time.perf_counter() - t1 + shared))
+    return out
+
+
+def _by_certificate(system: System, cert: Certificate, todo: Sequence[SafetyProperty],
+                    timeout: float | None, shared: float) -> list[ProofResult]:
+    # bounded mode keeps every field inside its domain at every step, so the widths that make
+    # one step safe from wrapping make any depth safe
+    enc = Encoding(system).bitvector_twin(1)
+    q = enc.state("q")
+    sol = z3.SolverFor("QF_BV")
+    sol.add(enc.domain(q), cert.formula(enc, q))
+    how = (f"the {cert.states} explored states, checked closed under the z3 transition relation "
+           f"(an inductive invariant; {cert.seconds:.2f}s)")
+    out = []
+    for p in todo:
+        t1 = time.perf_counter()
+        deadline = None if timeout is None else t1 + timeout
+        bad = bad_formula(enc, p)
+        lit = z3.Bool(f"bad:{p.id}")
+        sol.add(z3.Implies(lit, bad(q)))
+        if timeout is not None:
+            sol.set(timeout=max(1, int(timeout * 1000)))
+        r = sol.check(lit)
+        base = {"property": p.id, "scenario": system.name}
+        if r == z3.unsat:
+            out.append(ProofResult("holds", "z3", **base, seconds=time.perf_counter() - t1 + shared,
+                                   note=f"holds in {how}"))
+            continue
+        # plain BMC: assuming R at every step makes each query heavier (BENCHMARKS.md), and
+        # R ∧ bad being satisfiable already says a trace exists
+        b = bmc(enc, bad, BMC_CERTIFIED_DEPTH, left(deadline)) if r == z3.sat else None
+        if b is not None and b.status == "found":
+            cx = counterexample(Encoding(system), p, b.commands, b.states)
+            out.append(ProofResult("violated", "z3", **base, counterexample=cx,
+                                   seconds=time.perf_counter() - t1 + shared,
+                                   note=f"a bad state is among {how}; bmc depth {b.depth}: "
+                                        f"counterexample of {len(cx.commands)} steps, replayed"))
+            continue
+        why = (b.reason or f"no counterexample within {b.depth} steps") if b is not None else \
+            f"z3: {sol.reason_unknown()}"
+        out.append(ProofResult("undetermined", "z3", **base, seconds=time.perf_counter() - t1 + shared,
+                               note=why))
+    return out
+
+
+def _implied(system: System, seed: Strengthening, props: Sequence[SafetyProperty]) -> dict[str, list[int]]:
+    """Properties whose bad states the lemmas exclude, with the lemmas an unsat core used."""
+    if not seed.overflow_free:
+        return {}
+    enc = Encoding(system, unbounded=True)
+    q = enc.state("q")
+    return seed.implies(enc, {p.id: bad_formula(enc, p)(q) for p in props}, q)
+
+
+def _check_one(system: System, prop: SafetyProperty, seed: Strengthening | None,
+               used: list[int] | None, timeout: float | None) -> ProofResult:
+    t0 = time.perf_counter()
+    deadline = None if timeout is None else t0 + timeout
+
+    def done(verdict: str, note: str, **kw) -> ProofResult:
+        return ProofResult(verdict, "z3", prop.id, system.name, False,
+                           seconds=time.perf_counter() - t0, note=note, **kw)
+
+    if seed is None:
+        return prove(system, prop, engine="spacer", timeout=timeout)
+    if used is not None:
+        return done("holds", **lemma_proof(seed, used))
+    twin = Encoding(system).bitvector_twin(max(KIND_K_SEEDED, BMC_DEPTH_SEEDED))
+    bad = bad_formula(twin, prop)
+    k = kinduction(twin, bad, KIND_K_SEEDED, left(deadline), background=seed.formula)
+    if k.status == "proved":
+        return done("holds", lemmas=seed.text(),
+                    note=f"{k.k}-inductive relative to {len(seed.lemmas)} Houdini lemmas "
+                         f"(bounded model)")
+    first = SPACER_FIRST if deadline is None else min(SPACER_FIRST, left(deadline) or SPACER_FIRST)
+    r = prove(system, prop, engine="spacer", timeout=first)
+    if r.verdict != "undetermined":
+        return r
+    b = bmc(twin, bad, BMC_DEPTH_SEEDED, left(deadline), background=seed.formula)
+    if b.status == "found":
+        cx = counterexample(Encoding(system), prop, b.commands, b.states)
+        return done("violated", counterexample=cx,
+                    note=f"bmc depth {b.depth} (Houdini lemmas assumed): counterexample of "
+                         f"{len(cx.commands)} steps, replayed")
+    return prove(system, prop, engine="spacer", timeout=left(deadline))

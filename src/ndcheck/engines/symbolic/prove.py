@@ -1,0 +1,199 @@
+"""One safety property decided by z3: BMC, k-induction or Spacer (seeded with Houdini lemmas).
+
+Each engine is one function over the same :class:`_Run` (the encodings, the deadline and the
+result constructors); :func:`prove` picks one.  A counterexample leaves as a
+:class:`~.result.Counterexample` re-executed in the IR; the checking layer replays it through
+the machine instances.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+
+import z3
+
+from ...model.ir import System
+from ..checkable import SafetyProperty
+from .bad import bad_formula, counterexample, is_bad, require_safety
+from .bmc import bmc
+from .encode import Encoding
+from .kind import classify, kinduction
+from .lemmas import Strengthening, strengthening
+from .result import ProofResult
+from .spacer import spacer
+
+ENGINES = ("spacer", "bmc", "kind")
+DEFAULT_DEPTH = {"bmc": 40, "kind": 12, "spacer": 0}
+
+
+def left(deadline: float | None) -> float | None:
+    """Seconds until ``deadline`` (at least 1 ms), None without one."""
+    return None if deadline is None else max(0.001, deadline - time.perf_counter())
+
+
+class _Run:
+    """One proof attempt: the property, its encodings, the clock, and how results are made."""
+
+    def __init__(self, system: System, prop: SafetyProperty, engine: str, unbounded: bool,
+                 lift_budgets: bool, timeout: float | None):
+        self.t0 = time.perf_counter()
+        self.deadline = None if timeout is None else self.t0 + timeout
+        self.system, self.prop = system, prop
+        self.enc = Encoding(system, unbounded=unbounded or lift_budgets, lift_budgets=lift_budgets)
+        self.bad = bad_formula(self.enc, prop)
+        self.base = {"engine": engine, "property": prop.id, "scenario": system.name,
+                     "unbounded": self.enc.unbounded}
+
+    def left(self) -> float | None:
+        return left(self.deadline)
+
+    def done(self, verdict: str, **kw) -> ProofResult:
+        return ProofResult(verdict, seconds=time.perf_counter() - self.t0, **self.base, **kw)
+
+    def violated(self, commands: Sequence[int], states, how: str) -> ProofResult:
+        cx = counterexample(self.enc, self.prop, commands, states)
+        values = cx.params
+        extra = f" with {', '.join(f'{p} = {v}' for p, v in values.items())}" if values else ""
+        return self.done("violated", counterexample=cx, params=values,
+                         note=f"{how}: counterexample of {len(cx.commands)} steps{extra}, replayed")
+
+    def bv_bmc(self, max_depth: int):
+        twin = self.enc.bitvector_twin(max_depth)
+        return bmc(twin, bad_formula(twin, self.prop), max_depth, self.left())
+
+    def shortest(self, max_depth: int, how: str) -> ProofResult:
+        b = self.bv_bmc(max_depth)
+        if b.status == "found":
+            return self.violated(b.commands, b.states, how)
+        return self.done("undetermined", note=f"{how}, but BMC found no trace within {max_depth} "
+                                              f"steps ({b.reason or b.status})")
+
+
+def prove(system: System, prop: SafetyProperty, engine: str = "spacer", unbounded: bool = False,
+          depth: int | None = None, timeout: float | None = None,
+          lift_budgets: bool = False, graph=None, seed: bool = True) -> ProofResult:
+    """Decide one safety property of a system with z3.
+
+    ``engine``: ``spacer`` (proof with invariant, or counterexample), ``bmc`` (counterexamples
+    up to ``depth`` steps; never ``holds``), ``kind`` (k-induction up to ``depth``; a CTI when it
+    does not close).  ``unbounded`` lifts the caps of ``unbounded_ok`` fields, ``lift_budgets``
+    also the retransmission budgets (see :mod:`.encode`).  ``graph`` (an explored graph of the
+    same system) lets k-induction classify a CTI without another z3 query.  ``seed=False`` runs
+    Spacer without the Houdini lemmas of :mod:`.lemmas` (its own invariant only; slower).
+    """
+    if engine not in ENGINES:
+        raise ValueError(f"unknown engine {engine!r}; allowed: {', '.join(ENGINES)}")
+    require_safety(prop, system)
+    run = _Run(system, prop, engine, unbounded, lift_budgets, timeout)
+    k = DEFAULT_DEPTH[engine] if depth is None else depth
+    if engine == "bmc":
+        return _bmc(run, k)
+    if engine == "kind":
+        return _kind(run, k, graph)
+    return _spacer(run, seed)
+
+
+def _bmc(run: _Run, k: int) -> ProofResult:
+    b = run.bv_bmc(k)
+    if b.status == "found":
+        return run.violated(b.commands, b.states, f"bmc depth {b.depth}")
+    if b.status == "none":
+        return run.done("undetermined", note=f"no counterexample within {k} steps (BMC proves "
+                                             f"nothing beyond its depth)")
+    return run.done("undetermined", note=b.reason)
+
+
+def _kind(run: _Run, k: int, graph) -> ProofResult:
+    # bounded: bit-vectors (every state of the step case is inside the domains, so nothing
+    # wraps); unbounded: integers (a lifted counter of an arbitrary CTI state could wrap).
+    # The proved claim is "no bad state and no domain overflow", so that "holds" also says
+    # the explicit search is not truncated.
+    enc = run.enc
+    kenc = enc if enc.unbounded else enc.bitvector_twin(k)
+    kbad = run.bad if kenc is enc else bad_formula(kenc, run.prop)
+    out = kinduction(kenc, lambda s: z3.Or(kbad(s), kenc.leaks(s)), k, run.left())
+    if out.status == "found":
+        if is_bad(run.system, run.prop, out.states[-1]):
+            return run.violated(out.commands, out.states, f"k-induction base case at depth {out.k}")
+        return run.done("undetermined", note=f"k-induction base case: {overflow_note(enc)} "
+                                             f"(depth {out.k})")
+    if out.status == "proved":
+        return run.done("holds", note=f"{out.k}-inductive (simple-path constraint), no overflow")
+    cti = [enc.describe(s) for s in out.states] or None
+    if out.status == "unknown":
+        return run.done("undetermined", cti=cti, note=out.reason)
+    kind_, how = classify(enc, out.states[0], graph, run.left())
+    if kind_ == "real":
+        return run.shortest(max(DEFAULT_DEPTH["bmc"], 2 * out.k + 20),
+                            f"counterexample to {out.k}-induction is real ({how})")
+    return run.done("undetermined", cti=cti,
+                    note=f"not {out.k}-inductive; the counterexample to induction is {kind_} "
+                         f"({how}): a stronger invariant is needed (try --engine spacer)")
+
+
+def _spacer(run: _Run, use_seed: bool) -> ProofResult:
+    # Always asked with the unbounded_ok caps lifted (bounded reachable states are a subset of
+    # those, so a proof there is a proof of the bounded model, and it is much cheaper than
+    # proving the channel caps); the bounded model is consulted only for a counterexample.
+    enc, system = run.enc, run.system
+    enc_u = enc if enc.unbounded else Encoding(system, unbounded=True)
+    bad_u = run.bad if enc_u is enc else bad_formula(enc_u, run.prop)
+    how = "" if enc.unbounded else " (proved with the unbounded_ok caps lifted, so it also " \
+                                   "holds beyond the scenario's channel capacity)"
+    # Houdini lemmas mined from the explicit graph and checked inductive by z3 (.lemmas); not
+    # with lifted budgets, whose reachable states the bounded graph does not represent.
+    seed = None if enc.lift_budgets or not use_seed else \
+        strengthening(system, unbounded=True, timeout=run.left())
+    if seed is not None and seed.overflow_free:
+        q = enc_u.state("q")
+        used = seed.implies(enc_u, {run.prop.id: bad_u(q)}, q).get(run.prop.id)
+        if used is not None:
+            return run.done("holds", **lemma_proof(seed, used, how))
+    # an overflow-free seed already excludes every overflow: no need to ask Spacer again
+    background = seed.formula if seed is not None else None
+    out = spacer(enc_u, bad_u, run.left(), overflow=seed is None or not seed.overflow_free,
+                 background=background)
+    if out.status == "safe":
+        inv = out.invariant if seed is None else \
+            f"{out.invariant}\n∧ {len(seed.lemmas)} Houdini lemmas (inductive; `ndcheck prove --lemmas`)"
+        seeded = "" if seed is None else f", seeded with {len(seed.lemmas)} Houdini lemmas " \
+                                         f"({seed.seconds:.2f}s)"
+        return run.done("holds", invariant=inv, lemmas=seed.text() if seed is not None else None,
+                        note=f"inductive invariant found by spacer in {out.seconds:.2f}s{seeded}{how}")
+    if out.status == "unknown":
+        return run.done("undetermined", note=out.reason)
+    if out.reason == "bad":
+        if enc_u is enc:
+            return run.shortest(out.depth, f"spacer: bad state reachable in {out.depth} steps")
+        b = run.bv_bmc(out.depth)
+        if b.status == "found":
+            return run.violated(b.commands, b.states,
+                                f"bad state reachable in {b.depth} steps (spacer, bmc)")
+    # Either a non-liftable field overflows, or the unbounded counterexample needs more copies
+    # in flight than the scenario allows: decide the bounded model itself.
+    again = spacer(enc, run.bad, run.left(), overflow=False, background=background)
+    if again.status == "unsafe":
+        return run.shortest(again.depth, f"spacer: bad state reachable in {again.depth} steps")
+    why = overflow_note(enc)
+    if again.status == "safe":
+        return run.done("undetermined", invariant=again.invariant,
+                        note=f"holds while every field stays in its domain, but {why}")
+    return run.done("undetermined", note=f"{why}; {again.reason}")
+
+
+def lemma_proof(seed: Strengthening, used: list[int], how: str = "") -> dict:
+    """The invariant, lemmas and note of a proof by the Houdini lemmas alone."""
+    head = (f"the conjunction of {len(seed.lemmas)} lemmas (inductive: checked by z3); "
+            f"the property follows from these {len(used)}:")
+    return {"invariant": "\n".join([head] + [f"  {t}" for t in seed.text(used)]),
+            "lemmas": seed.text(),
+            "note": f"implied by {len(seed.lemmas)} inductive lemmas (Houdini over "
+                    f"{seed.candidates} candidates mined from the explicit graph, "
+                    f"{seed.rounds} z3 rounds, {seed.seconds:.2f}s){how}"}
+
+
+def overflow_note(enc: Encoding) -> str:
+    lifted = "unbounded mode lifts only unbounded_ok fields" if enc.unbounded else \
+        "the explicit search would be truncated"
+    return f"a field can leave its bounded domain (counter overflow; {lifted})"

@@ -1,1 +1,0 @@
-"""What the system is: machines, ND rules, network, scenarios and their composition."""

@@ -1,1 +1,0 @@
-"""What must hold and how it is checked: the property catalog, checkers, traces and renderers."""
