@@ -1,5 +1,9 @@
 """ndcheck: a model checker for Microsoft IKE negotiation discovery (MS-IKEE §3.7).
 
+This module is the public facade, above every layer: it may import any package, and no package
+of ndcheck imports it.  The layers below it (README "Layout"; ``tests/house/test_layers.py``):
+model ← {properties, engines, traces} ← checking ← reports ← {cli, viz}.
+
 The public Python API (DESIGN.md):
 
 >>> from ndcheck import CATALOG, build_system, explore
