@@ -18,6 +18,14 @@ from dataclasses import dataclass, field
 
 OPS = ("eq", "ne", "lt", "le", "add", "sub", "and", "or", "not", "ite", "min", "max")
 
+# The operator tables every renderer shares (Python source, Promela, z3, :func:`show`).
+CMP_SYMBOLS = {"eq": "==", "ne": "!=", "lt": "<", "le": "<="}   # comparisons, as infix symbols
+ARITH_SYMBOLS = {"add": "+", "sub": "-"}                          # infix arithmetic
+INFIX_SYMBOLS = {**CMP_SYMBOLS, **ARITH_SYMBOLS}
+BOOL_OPS = frozenset({*CMP_SYMBOLS, "and", "or", "not"})         # the truth-valued operators
+# ``a <sym> b`` is ``b <MIRRORED_CMP[sym]> a``
+MIRRORED_CMP = {"==": "==", "!=": "!=", "<": ">", "<=": ">=", ">": "<", ">=": "<="}
+
 
 @dataclass(frozen=True, slots=True)
 class Expr:
@@ -119,42 +127,33 @@ def max_(a: Expr | int, b: Expr | int) -> Expr:
     return Expr("max", (a, b))
 
 
-def and_(*xs: Expr | bool) -> Expr:
+def _junction(op: str, xs: tuple[Expr | bool, ...], unit: Expr, zero: Expr) -> Expr:
+    """``xs`` joined by ``op`` ("and"/"or"; ``unit`` its neutral constant, ``zero`` its absorbing
+    one): constants fold, nested ``op`` nodes are flattened and repeated operands dropped."""
     out: list[Expr] = []
     for x in xs:
         x = _c(x)
         if is_const(x):
-            if cval(x) == 0:
-                return FALSE
+            if bool(cval(x)) == bool(cval(zero)):
+                return zero
             continue
-        parts = x.args if x.op == "and" else (x,)
+        parts = x.args if x.op == op else (x,)
         for p in parts:
             if p not in out:
                 out.append(p)
     if not out:
-        return TRUE
+        return unit
     if len(out) == 1:
         return out[0]
-    return Expr("and", tuple(out))
+    return Expr(op, tuple(out))
+
+
+def and_(*xs: Expr | bool) -> Expr:
+    return _junction("and", xs, TRUE, FALSE)
 
 
 def or_(*xs: Expr | bool) -> Expr:
-    out: list[Expr] = []
-    for x in xs:
-        x = _c(x)
-        if is_const(x):
-            if cval(x) != 0:
-                return TRUE
-            continue
-        parts = x.args if x.op == "or" else (x,)
-        for p in parts:
-            if p not in out:
-                out.append(p)
-    if not out:
-        return FALSE
-    if len(out) == 1:
-        return out[0]
-    return Expr("or", tuple(out))
+    return _junction("or", xs, FALSE, TRUE)
 
 
 def not_(a: Expr | bool) -> Expr:
@@ -246,17 +245,14 @@ def evaluate(e: Expr, get) -> int:
     raise ValueError(f"unknown expression operator {op!r}")
 
 
-_SYM = {"eq": "==", "ne": "!=", "lt": "<", "le": "<=", "add": "+", "sub": "-"}
-
-
 def show(e: Expr) -> str:
     """Human-readable rendering with field names (used in docs and invariants)."""
     if e.op == "field":
         return e.args[0]
     if e.op == "const":
         return str(e.args[0])
-    if e.op in _SYM:
-        return f"({show(e.args[0])} {_SYM[e.op]} {show(e.args[1])})"
+    if e.op in INFIX_SYMBOLS:
+        return f"({show(e.args[0])} {INFIX_SYMBOLS[e.op]} {show(e.args[1])})"
     if e.op == "and":
         return "(" + " & ".join(show(a) for a in e.args) + ")"
     if e.op == "or":

@@ -4,16 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from ndcheck.engines.codegen import (
-    DomainError,
-    compile_packed,
-    compile_successors,
-    generate,
-    layout_of,
-    never_enabled,
-    report_order,
-)
+from ndcheck.engines.codegen import compile_explorer_successors, compile_packed, generate, layout_of
+from ndcheck.engines.decision_tree import never_enabled, report_order
 from ndcheck.engines.explicit import explore
+from ndcheck.engines.layout import DomainError
 from ndcheck.model.compose import build_system
 from ndcheck.model.ir import C, Command, F, Field, System, add, and_, eq, ite, lt, not_, sub
 from ndcheck.model.scenario import CATALOG
@@ -56,7 +50,7 @@ def test_layout_round_trip_and_bounds():
 
 def test_toy_successors_match_interpretation():
     s = toy()
-    succ, _ = compile_successors(s)
+    succ, _ = compile_explorer_successors(s)
     g = explore(s)
     assert g.truncated and g.overflow_states > 0  # grow-n at n = 2
     for state in g.states:

@@ -19,8 +19,10 @@ from dataclasses import replace
 
 import pytest
 
-from ndcheck.engines.codegen import _can_grow, compile_successors, report_order
+from ndcheck.engines.codegen import compile_explorer_successors
+from ndcheck.engines.decision_tree import report_order
 from ndcheck.engines.explicit import Graph, explore
+from ndcheck.engines.ranges import can_grow
 from ndcheck.model.compose import build_system
 from ndcheck.model.ir import System
 from ndcheck.model.scenario import CATALOG
@@ -49,7 +51,7 @@ def reference_bfs(system: System):
             t = system.step(cmd, s)
             if t is None:
                 continue
-            if any(system.field(n).kind == "counter" and e.op != "const" and _can_grow(e)
+            if any(system.field(n).kind == "counter" and e.op != "const" and can_grow(e)
                    and t[system.index[n]] > system.field(n).hi for n, e in cmd.updates):
                 ovf = True
                 continue
@@ -138,7 +140,7 @@ def test_graph_api(systems):
 
 def test_tuple_successor_interface(systems):
     system = systems["fig8-icmp-peer"]
-    succ, _ = compile_successors(system)
+    succ, _ = compile_explorer_successors(system)
     g = explore(system)
     for sid in range(g.n_states):
         out, ovf = succ(g.states[sid])

@@ -29,8 +29,8 @@ import pytest
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from ndcheck.engines.codegen import DomainError
 from ndcheck.engines.explicit import explore
+from ndcheck.engines.layout import DomainError
 from ndcheck.model.ir import Command, Expr, Field, System
 
 SETTINGS = settings(max_examples=100, derandomize=True, deadline=None, database=None,

@@ -16,7 +16,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 from ndcheck.cli import main
-from ndcheck.engines.codegen import never_enabled
+from ndcheck.engines.decision_tree import never_enabled
 from ndcheck.engines.explicit import explore
 from ndcheck.engines.promela import KEYWORDS, promela_names, run_spin, spin_available, to_promela
 from ndcheck.model.compose import build_system

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from ndcheck import CATALOG, build_system, explore
-from ndcheck.engines.pyexpr import compile_predicate, compile_successors
+from ndcheck.engines.pyexpr import compile_lifted_successors, compile_predicate
 
 
 def test_successors_equal_the_interpreter_on_reachable_states():
     system = build_system(CATALOG["fig8-silent-peer"])
-    succ = compile_successors(system)
+    succ = compile_lifted_successors(system)
     for s in explore(system).states:
         expect = []
         for i, c in enumerate(system.commands):
@@ -23,7 +23,7 @@ def test_lifted_fields_keep_only_their_lower_bound():
     system = build_system(CATALOG["fig8-silent-peer"])
     lifted = {f.name for f in system.fields if f.unbounded_ok}
     init = tuple(f.init for f in system.fields)
-    bounded, unbounded = compile_successors(system), compile_successors(system, lifted)
+    bounded, unbounded = compile_lifted_successors(system), compile_lifted_successors(system, lifted)
     cmd, t = next((i, t) for i, t in bounded(init)
                   if any(t[k] > init[k] and f.name in lifted for k, f in enumerate(system.fields)))
     k = next(k for k, f in enumerate(system.fields) if t[k] > init[k] and f.name in lifted)

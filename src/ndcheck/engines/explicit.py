@@ -1,6 +1,6 @@
 """Explicit-state exploration: BFS over the compiled successor function into a product graph.
 
-States are packed integers (:class:`~ndcheck.engines.codegen.Layout`: one ``int`` per state,
+States are packed integers (:class:`~ndcheck.engines.layout.Layout`: one ``int`` per state,
 fields at fixed bit offsets); the visited set is a dict from packed state to integer id, edges
 are three ``array('i')`` columns and BFS parent pointers give shortest paths.  ``Graph.states``
 decodes to the field tuples everyone else uses; ``Graph.packed`` is the raw list.  The
@@ -9,8 +9,8 @@ networkx graph is built from the arrays on demand (:meth:`Graph.to_networkx`).  
 graph never yields ``holds``.
 
 Order is deterministic: states are numbered in BFS order, and a state's successors are
-reported in the fixed order of the generated decision tree (:func:`codegen.command_order`),
-independent of ``PYTHONHASHSEED``.
+reported in the fixed order of the generated decision tree
+(:func:`~ndcheck.engines.decision_tree.report_order`), independent of ``PYTHONHASHSEED``.
 """
 
 from __future__ import annotations
@@ -22,7 +22,8 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 
 from ..model.ir import System
-from .codegen import Layout, compile_packed, layout_of
+from .codegen import compile_packed, layout_of
+from .layout import Layout
 
 try:  # the resident-memory bound (scenario bounds.max_memory / NDCHECK_MAX_MEMORY)
     from .memguard import MemoryGuard

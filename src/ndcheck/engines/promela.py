@@ -34,8 +34,9 @@ import tempfile
 import time
 from dataclasses import dataclass
 
-from ..model.ir import Command, Expr, System, fields_of
-from .codegen import _can_grow, never_enabled
+from ..model.ir import ARITH_SYMBOLS, BOOL_OPS, CMP_SYMBOLS, Command, Expr, System, fields_of
+from .decision_tree import never_enabled
+from .ranges import can_grow
 
 KEYWORDS = frozenset((
     "active", "assert", "atomic", "bit", "bool", "break", "byte", "chan", "d_step", "D_proctype",
@@ -50,10 +51,6 @@ KEYWORDS = frozenset((
     "long", "register", "return", "signed", "sizeof", "static", "struct", "switch", "union", "void",
     "volatile", "while", "now",
 ))
-
-_SYM = {"eq": "==", "ne": "!=", "lt": "<", "le": "<=", "add": "+", "sub": "-"}
-_BOOL = {"eq", "ne", "lt", "le", "and", "or", "not"}
-
 
 class PromelaError(ValueError):
     """The system cannot be exported (e.g. a domain SPIN cannot represent)."""
@@ -100,10 +97,10 @@ class _Render:
             return str(a[0])
         if op == "field":
             return self.names[a[0]]
-        if op in _BOOL:
+        if op in BOOL_OPS:
             return f"({self.cond(e)} -> 1 : 0)"
-        if op in ("add", "sub"):
-            return f"({self.val(a[0])} {_SYM[op]} {self.val(a[1])})"
+        if op in ARITH_SYMBOLS:
+            return f"({self.val(a[0])} {ARITH_SYMBOLS[op]} {self.val(a[1])})"
         if op == "max":
             x, y = self.val(a[0]), self.val(a[1])
             return f"({x} > {y} -> {x} : {y})"
@@ -118,8 +115,8 @@ class _Render:
         op, a = e.op, e.args
         if op == "const":
             return "true" if a[0] else "false"
-        if op in ("eq", "ne", "lt", "le"):
-            return f"({self.val(a[0])} {_SYM[op]} {self.val(a[1])})"
+        if op in CMP_SYMBOLS:
+            return f"({self.val(a[0])} {CMP_SYMBOLS[op]} {self.val(a[1])})"
         if op == "and":
             return "(" + " && ".join(self.cond(x) for x in a) + ")"
         if op == "or":
@@ -145,7 +142,7 @@ def command_body(system: System, c: Command, names: dict[str, str], temps: list[
         f = system.field(name)
         if e.op == "field" and e.args[0] == name:
             continue
-        if e.op != "const" and f.kind == "counter" and _can_grow(e):
+        if e.op != "const" and f.kind == "counter" and can_grow(e):
             # the explorer's overflow rule, as part of the guard (see module docstring)
             guard_parts.append(f"({r.val(e)} <= {f.hi})")
         rhs = r.val(e)
@@ -278,8 +275,8 @@ def run_spin(system: System | str, reduce: bool = False, workdir: str | None = N
     space, comparable with ndcheck); ``reduce=True`` keeps pan's default reduction.  Always
     ``-DNOCLAIM -DSAFETY`` (no never claim, safety search) and ``-E`` (a state without
     successors is not an error: our models have final states).  ``optimize`` is gcc's level:
-    ``-O2`` for speed measurements, ``-O0`` when only the counts matter (gcc -O2 takes tens of
-    seconds on the larger models, -O0 a few).
+    ``-O2`` for speed measurements, ``-O0`` when only the counts matter (it compiles much faster:
+    BENCHMARKS.md).
     """
     if not spin_available():
         raise PromelaError("spin and gcc are needed (Debian: apt-get install -y spin gcc)")

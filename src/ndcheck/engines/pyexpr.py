@@ -1,12 +1,13 @@
 """IR expressions as Python source over plain state tuples (``s[i]``), compiled once.
 
-The explicit explorer has its own emitter over *packed* integer states (:mod:`.codegen`, tuned
-for throughput).  This module serves the places that work on decoded state tuples:
+The explicit explorer has its own emitter over *packed* integer states (:mod:`.emit_packed`,
+tuned for throughput).  This module serves the places that work on decoded state tuples:
 
-* :func:`compile_predicate` — a state predicate (properties/check.py scans graph states with it);
-* :func:`compile_successors` — every successor of one state tuple, with per-field domains that
-  the caller chooses (the z3 engine's Houdini pass walks states outside the explored graph with
-  it, including states whose lifted counters exceed the scenario's caps).
+* :func:`compile_predicate` — a state predicate (:mod:`.graph_queries` scans graph states with
+  it for :mod:`ndcheck.checking.explicit`);
+* :func:`compile_lifted_successors` — every successor of one state tuple, with per-field domains
+  that the caller chooses (the z3 engine's Houdini pass walks states outside the explored graph
+  with it, including states whose lifted counters exceed the scenario's caps).
 
 Both are equivalent to :func:`ndcheck.model.ir.evaluate` (a boolean used as a value is 0/1; a
 value used as a condition is true when non-zero); tests compare them with the interpreter.
@@ -16,10 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 
-from ..model.ir import Expr, System
-
-_CMP = {"eq": "==", "ne": "!=", "lt": "<", "le": "<="}
-_BOOL = {"eq", "ne", "lt", "le", "and", "or", "not"}
+from ..model.ir import BOOL_OPS, CMP_SYMBOLS, Expr, System
 
 
 def cond_src(e: Expr, idx: dict[str, int]) -> str:
@@ -29,8 +27,8 @@ def cond_src(e: Expr, idx: dict[str, int]) -> str:
         return str(int(a[0]))
     if op == "field":
         return f"s[{idx[a[0]]}]"
-    if op in _CMP:
-        return f"({value_src(a[0], idx)} {_CMP[op]} {value_src(a[1], idx)})"
+    if op in CMP_SYMBOLS:
+        return f"({value_src(a[0], idx)} {CMP_SYMBOLS[op]} {value_src(a[1], idx)})"
     if op == "and":
         return "(" + " and ".join(cond_src(x, idx) for x in a) + ")"
     if op == "or":
@@ -47,9 +45,9 @@ def value_src(e: Expr, idx: dict[str, int]) -> str:
 
 def render_value(e: Expr, field: Callable[[str], str], cond: Callable[[Expr], str]) -> str:
     """Integer-valued Python source of ``e``, given how a field and a condition are rendered
-    (shared with the packed-state emitter of :mod:`.codegen`)."""
+    (shared with the packed-state emitter of :mod:`.emit_packed`)."""
     op, a = e.op, e.args
-    if op in _BOOL:
+    if op in BOOL_OPS:
         return f"(1 if {cond(e)} else 0)"
     if op == "const":
         return str(int(a[0]))
@@ -75,8 +73,8 @@ def compile_predicate(system: System, e: Expr) -> Callable[[Sequence[int]], bool
     return eval(compile(src, f"<ndcheck predicate {system.name}>", "eval"))
 
 
-def compile_successors(system: System, lifted: Iterable[str] = ()
-                       ) -> Callable[[Sequence[int]], list[tuple[int, tuple[int, ...]]]]:
+def compile_lifted_successors(system: System, lifted: Iterable[str] = ()
+                              ) -> Callable[[Sequence[int]], list[tuple[int, tuple[int, ...]]]]:
     """``succ(s) -> [(command index, successor tuple), ...]`` in command order.
 
     A command whose update takes a field out of its domain ``lo..hi`` has no successor (the

@@ -3,9 +3,12 @@
 One incremental solver holds ``init(s0) ∧ step(s0, a0, s1) ∧ … ∧ step(s{k-1}, a{k-1}, sk)``
 (each step in the compact selector form of :meth:`.encode.Encoding.step_rel`, so the action of step
 ``i`` is the value of the selector ``a_i``); at depth ``k`` the negated property ``bad(sk)`` is
-checked under ``push``/``pop``.  The first satisfiable depth gives a **shortest** counterexample;
-its selectors decode into command indices that the caller replays through the model and the
-python-statemachine instances (:func:`ndcheck.traces.trace.trace_from_commands`).
+asserted behind a fresh assumption literal ``bad@k`` (``bad@k ⇒ bad(sk)``) and checked with that
+literal assumed, so it binds only that check (no ``push``/``pop``; the solver keeps every depth's
+implication, which constrains nothing once its literal is no longer assumed).  The first
+satisfiable depth gives a **shortest** counterexample; its selectors decode into command indices
+that the caller replays through the model and the python-statemachine instances
+(:func:`ndcheck.traces.trace.trace_from_commands`).
 """
 
 from __future__ import annotations
@@ -91,7 +94,7 @@ def bmc(enc: Encoding, bad: Callable[[Sequence[z3.ArithRef]], z3.BoolRef], max_d
         k = u.depth
         if k >= min_depth:
             # an assumption literal rather than push/pop: a push on the large unrolled formula
-            # costs as much as a check (measured: 0.9 s of 5 s on nat-boundary S-1)
+            # is costly (BENCHMARKS.md)
             at_k = z3.Bool(f"bad@{u.tag}{k}", enc._ctx)
             u.solver.add(z3.Implies(at_k, bad(u.states[-1])))
             r = u.check(at_k)

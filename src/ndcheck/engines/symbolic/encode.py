@@ -44,9 +44,7 @@ from dataclasses import dataclass, field
 
 import z3
 
-from ...model.ir import Command, Expr, Field, System
-
-_BOOL_OPS = frozenset({"eq", "ne", "lt", "le", "and", "or", "not"})
+from ...model.ir import BOOL_OPS, Command, Expr, Field, System
 
 
 def param_name(e: Expr) -> str | None:
@@ -162,7 +160,7 @@ class Encoding:
         return self.template_cache().setdefault("_memo", {})
 
     def _term(self, e: Expr, s: Sequence[z3.ArithRef]) -> z3.ArithRef:
-        if e.op in _BOOL_OPS:
+        if e.op in BOOL_OPS:
             return z3.If(self.formula(e, s), self.val(1), self.val(0))
         op, a = e.op, e.args
         if op == "const":
@@ -231,12 +229,12 @@ class Encoding:
     def bitvector_twin(self, depth: int) -> Encoding:
         """The same encoding over signed bit-vectors wide enough that ``depth`` steps cannot wrap.
 
-        BMC uses it (bit-blasting answers 10-15x faster than linear integer arithmetic on these
-        models; measured 6.9 s vs 102 s on qm3-race S-14): every update adds at most a small
-        constant per step, so values stay within ``max |bound| + 2·depth`` of the domain.  In
-        bounded mode every state is inside the domains (an update that would leave them has no
-        successor), so one step's headroom is enough at any depth: 7 bits for the catalog
-        instead of 9 at depth 40 (measured: nat-boundary S-1 4.7 → 4.2 s, qm3-race S-14 4.4 → 3.1 s).
+        BMC uses it (bit-blasting answers faster than linear integer arithmetic on these models:
+        BENCHMARKS.md): every update adds at most a small constant per step, so values stay
+        within ``max |bound| + 2·depth`` of the domain.  In bounded mode every state is inside
+        the domains (an update that would leave them has no successor), so one step's headroom
+        is enough at any depth: 7 bits for the catalog instead of 9 at depth 40 (narrower is
+        faster: BENCHMARKS.md).
         """
         top = max([max(abs(f.lo), abs(f.hi), abs(f.init)) for f in self.system.fields] + [1])
         if not self.unbounded:
@@ -263,7 +261,7 @@ class Encoding:
             if e.op == "const" and param_name(e) is None:
                 if f.lo <= e.args[0] <= f.hi or (f.name in self._lifted and e.args[0] >= f.lo):
                     continue
-            elif e.op in _BOOL_OPS and f.lo <= 0 and f.hi >= 1 or e.op == "field" and e.args[0] == name:
+            elif e.op in BOOL_OPS and f.lo <= 0 and f.hi >= 1 or e.op == "field" and e.args[0] == name:
                 continue
             out.append((f, e))
         return out
@@ -309,8 +307,8 @@ class Encoding:
 
     # -- templates: build once over placeholder variables, instantiate by substitution --------
     def template(self, key: object, build) -> object:
-        """``build(s)`` over the placeholder state, built once per key (z3's Python API costs
-        milliseconds per command; substitution in z3 itself costs microseconds).  Shared by
+        """``build(s)`` over the placeholder state, built once per key (building through z3's
+        Python API costs far more than substitution in z3 itself).  Shared by
         every encoding of the same system in the same mode (:func:`_shared_templates`)."""
         cache = self.template_cache()
         if key not in cache:

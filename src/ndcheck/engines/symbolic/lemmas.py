@@ -13,12 +13,12 @@ model, so it can *propose* those relations; z3 then *checks* them:
    it says more than the unary one.  Channel multiplicities (``net.*``) are not antecedents:
    on fig7-both-capable they doubled the candidates and the Houdini rounds without proving
    one more property; the joint IKE phase is what L-6 and S-11 need (without it Spacer had to
-   find those relations itself: 6-41 s for fig7 L-6).
+   find those relations itself, much more slowly: BENCHMARKS.md).
 2. **Houdini** (:func:`houdini`): the largest subset ``H`` of the candidates with
    ``init ⊨ H`` and ``H(s) ∧ T(s, t) ⊨ H(t)``.  One incremental z3 query per round: a model is
    a state ``s ⊨ H`` with a successor ``t ⊭ H``; every candidate ``t`` falsifies is dropped.
    From ``s`` a short concrete walk through states that still satisfy ``H``
-   (:func:`~ndcheck.engines.pyexpr.compile_successors`) drops more candidates per round
+   (:func:`~ndcheck.engines.pyexpr.compile_lifted_successors`) drops more candidates per round
    without asking z3 (halves the rounds on fig7).  The fixpoint is reached when the query is
    unsat — so ``H`` is inductive by z3's word, whatever the explicit engine proposed: a bug
    there can only make ``H`` weaker, never unsound.
@@ -42,10 +42,10 @@ from dataclasses import dataclass
 import z3
 
 from ...model.ir import System
-from ..pyexpr import compile_successors
+from ..pyexpr import compile_lifted_successors
 from .encode import Encoding
 
-CLOSURE_STATES = 100  # concrete states walked per Houdini round (fig7: 0 → 97 rounds 7.5 s, 100 → 47 rounds 6.2 s)
+CLOSURE_STATES = 100  # concrete states walked per Houdini round (the choice: BENCHMARKS.md)
 
 
 @dataclass(frozen=True, slots=True)
@@ -200,7 +200,7 @@ def houdini(system: System, lemmas: Sequence[Lemma], unbounded: bool = False,
     init = tuple(f.init for f in system.fields)
     idx = _Index(lemmas)
     idx.drop(idx.violated(init))
-    succ = compile_successors(system, enc.lifted)
+    succ = compile_lifted_successors(system, enc.lifted)
     s, t = enc.state("h_s"), enc.state("h_t")
     sel = enc.selector("h_sel")
     sol = z3.SolverFor("QF_BV" if enc.bits else "QF_LIA")

@@ -9,12 +9,12 @@ The clauses, generated from the :class:`~.encode.Encoding`::
 
 ``fp.query(Err)``: **unsat means safe** and ``Inv``'s cover is an inductive invariant; sat means
 a counterexample whose length is the number of "T" rules along the derivation.  The transition
-is one rule with a disjunction over commands rather than one rule per command: measured on
-fig7-both-capable, one rule answers in 1–9 s where per-command rules take 20–150 s.  The actions
-of a counterexample are therefore recovered by BMC at the reported depth (:mod:`.bmc`), which
-also makes the trace a shortest one.  ``xform.slice``, ``xform.inline_linear`` and
-``xform.inline_eager`` are off so that the invariant is stated over the model's own fields.
-A timeout makes z3 raise ``Z3Exception('canceled')``: the outcome is ``unknown``.
+is one rule with a disjunction over commands rather than one rule per command (much faster on
+the large models: BENCHMARKS.md).  The actions of a counterexample are therefore recovered by
+BMC at the reported depth (:mod:`.bmc`), which also makes the trace a shortest one.
+``xform.slice``, ``xform.inline_linear`` and ``xform.inline_eager`` are off so that the
+invariant is stated over the model's own fields.  A timeout makes z3 raise
+``Z3Exception('canceled')``: the outcome is ``unknown``.
 """
 
 from __future__ import annotations
