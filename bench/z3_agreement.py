@@ -13,8 +13,8 @@ import time
 from collections import Counter
 
 from ndcheck import CATALOG, build_system, explore
-from ndcheck.checking.symbolic import check_safeties
 from ndcheck.checking.check import check_graph
+from ndcheck.checking.symbolic import check_safeties
 
 
 def main() -> None:

@@ -16,16 +16,11 @@ from types import ModuleType
 
 from .ir import FALSE, TRUE, C, Command, Expr, F, Field, Limits, Packet, System, and_, eq, not_, substitute
 from .machines import ike_initiator, ike_responder, tcp_client, tcp_server
-from .machines.base import Binding, Ctx, Variant
+from .machines.base import Binding, BoundMachine, Ctx, ModelError, Variant, state_index
 from .messages import HOSTS, is_ike, other
 from .nd_rules import ge_marking, inbound_branches, outbound_branches
 from .network import Key, Network
 from .scenario import Scenario
-
-
-class ModelError(ValueError):
-    """The composition is inconsistent (e.g. a message is sent that nobody can receive)."""
-
 
 # host -> machine key suffix -> module
 MACHINES: dict[str, dict[str, ModuleType]] = {
@@ -62,10 +57,6 @@ class _Acc:
         return _Acc(self.guard, new)
 
 
-def _states(cls) -> list:
-    return list(cls.states)
-
-
 def build_system(sc: Scenario) -> System:
     """Compose the scenario's four machines, ND rules and network into a :class:`System`."""
     holder: dict[str, Network] = {}
@@ -76,7 +67,7 @@ def build_system(sc: Scenario) -> System:
         return net.none_in_flight(keys)
 
     # First pass: bindings with placeholder timeout guards, to learn the message alphabet.
-    probe = {h: Ctx(h, sc, None, lambda host, msgs: TRUE) for h in HOSTS}
+    probe = {h: Ctx(h, sc, lambda host, msgs: TRUE) for h in HOSTS}
     bindings: dict[str, Binding] = {}
     for h in HOSTS:
         for m, mod in MACHINES[h].items():
@@ -116,7 +107,7 @@ def build_system(sc: Scenario) -> System:
     net = Network(sc, alphabet)
     holder["net"] = net
     # Second pass: the real bindings, whose timeout guards read the channels.
-    ctxs = {h: Ctx(h, sc, net, in_flight) for h in HOSTS}
+    ctxs = {h: Ctx(h, sc, in_flight) for h in HOSTS}
     for h in HOSTS:
         for m, mod in MACHINES[h].items():
             bindings[f"{h}.{m}"] = mod.bind(ctxs[h])
@@ -129,7 +120,7 @@ def build_system(sc: Scenario) -> System:
             cls = _machine_class(mod)
             key = f"{h}.{m}"
             machines[key] = cls
-            states = _states(cls)
+            states = list(cls.states)
             init = next(i for i, s in enumerate(states) if s.initial)
             fields.append(Field(key, 0, len(states) - 1, init, "control",
                                 tuple(s.name for s in states), doc=f"{cls.__name__} control state"))
@@ -152,7 +143,7 @@ def build_system(sc: Scenario) -> System:
             key = f"{h}.{m}"
             cls = machines[key]
             b = bindings[key]
-            for st in _states(cls):
+            for st in cls.states:
                 for t in st.transitions:
                     if getattr(t, "initial", False) and not t.events:
                         continue
@@ -184,7 +175,6 @@ def build_system(sc: Scenario) -> System:
 
 
 def _machine_class(mod: ModuleType) -> type:
-    from .machines.base import BoundMachine
     for obj in vars(mod).values():
         if isinstance(obj, type) and issubclass(obj, BoundMachine) and obj is not BoundMachine \
                 and obj.__module__ == mod.__name__:
@@ -209,18 +199,14 @@ def _cond_expr(b: Binding, t) -> Expr:
     return and_(*parts)
 
 
-def _ctl(key: str, cls, state_id: str) -> int:
-    return [s.id for s in _states(cls)].index(state_id)
-
-
 def _transition_commands(sc, net: Network, machines, bindings, h, key, cls, st, t, ev,
                          v: Variant) -> list[Command]:
     b = bindings[key]
     base = _Acc(TRUE, {})
-    base = base.cond(eq(F(key), _ctl(key, cls, st.id)))
+    base = base.cond(eq(F(key), state_index(cls, st.id)))
     base = base.cond(_cond_expr(b, t))
     base = base.cond(v.guard)
-    sources = {s.id for s in _states(cls) for tr in s.transitions if ev in [str(x) for x in tr.events]}
+    sources = {s.id for s in cls.states for tr in s.transitions if ev in [str(x) for x in tr.events]}
     label = f"{key}.{ev}" + (f"@{st.id}" if len(sources) > 1 else "") + (
         f"[{v.label}]" if v.label else "")
     # (acc, name suffix, rules, wire, extra events)
@@ -247,7 +233,7 @@ def _transition_commands(sc, net: Network, machines, bindings, h, key, cls, st, 
 
     # -- machine step -----------------------------------------------------------------------
     target = t.target.id
-    forks = [(a.set({key: C(_ctl(key, cls, target))}).set(v.updates), sfx, r, w, e)
+    forks = [(a.set({key: C(state_index(cls, target))}).set(v.updates), sfx, r, w, e)
              for a, sfx, r, w, e in forks]
 
     # -- sends ------------------------------------------------------------------------------
@@ -302,8 +288,7 @@ def _new_flow(h: str) -> Expr:
     """A segment starts a new flow at the server while its TCP is still in LISTEN (no entry)."""
     if h != "server":
         return FALSE
-    states = [s.id for s in _states(tcp_server.TcpServer)]
-    return eq(F("server.tcp"), states.index("listen"))
+    return eq(F("server.tcp"), state_index(tcp_server.TcpServer, "listen"))
 
 
 def _drive(net: Network, machines, bindings, key: str, event: str, acc: _Acc):
@@ -312,14 +297,14 @@ def _drive(net: Network, machines, bindings, key: str, event: str, acc: _Acc):
     b = bindings[key]
     out, sources = [], []
     h = key.split(".")[0]
-    for st in _states(cls):
+    for st in cls.states:
         for t in st.transitions:
             if event not in [str(e) for e in t.events]:
                 continue
             sources.append(st.id)
             for v in b.variants(event, st.id):
-                a = acc.cond(eq(F(key), _ctl(key, cls, st.id))).cond(_cond_expr(b, t)).cond(v.guard)
-                a = a.set({key: C(_ctl(key, cls, t.target.id))}).set(v.updates)
+                a = acc.cond(eq(F(key), state_index(cls, st.id))).cond(_cond_expr(b, t)).cond(v.guard)
+                a = a.set({key: C(state_index(cls, t.target.id))}).set(v.updates)
                 wire: tuple[Packet, ...] = ()
                 for msg in v.send:
                     k = Key(h, msg, "")
@@ -341,7 +326,7 @@ def _acquire(sc, net: Network, machines, bindings, h, acc: _Acc):
         return [(acc, "", (), (), ())]
     out, sources = _drive(net, machines, bindings, key, "acquire", acc)
     cls = machines[key]
-    others = and_(*[not_(eq(F(key), _ctl(key, cls, s))) for s in sources])
+    others = and_(*[not_(eq(F(key), state_index(cls, s))) for s in sources])
     out.append((acc.cond(others), f" +{key}.acquire:coalesced", (), (), ("A-4",)))
     return out
 

@@ -12,7 +12,6 @@ import re
 IKE_MESSAGES = ("MM1", "MM2", "MM3", "MM4", "MM5", "MM6", "QM1", "QM2", "QM3", "CONNECTED",
                 "NOTIFY", "ICMP")
 TCP_WIRE = ("SYN", "SYN-ACK", "ACK", "DATA", "FIN", "RST")
-WIRE_MESSAGES = IKE_MESSAGES + TCP_WIRE
 PROTECTIONS = ("clear", "esp")
 HOSTS = ("client", "server")
 

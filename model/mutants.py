@@ -33,7 +33,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from .compose import build_system
-from .ir import C, Command, Expr, F, System, and_, conjuncts, fields_of, sub
+from .ir import C, Command, Expr, F, System, and_, conjuncts, eq, fields_of, sub
+from .machines.base import state_index
+from .machines.ike_initiator import IkeInitiator
+from .messages import HOSTS
 from .scenario import Scenario, get_scenario
 
 __all__ = ["MUTANTS", "Mutant", "UnknownMutant", "get_mutant"]
@@ -142,71 +145,64 @@ def _drop_update(c: Command, name: str) -> Command:
     return dataclasses.replace(c, updates=tuple((k, v) for k, v in c.updates if k != name))
 
 
-def _when(pred: Callable[[Command], bool], then: Rewrite) -> Rewrite:
-    return lambda c: then(c) if pred(c) else c
+def _forget_test(flag: str, *rows: str) -> Rewrite:
+    """Steps taking one of the filter ``rows`` (prefixes) no longer test either host's ``flag``."""
+
+    def rewrite(c: Command) -> Command:
+        if not _has_rule(c, *rows):
+            return c
+        for h in HOSTS:
+            c = _drop_conjuncts(c, f"{h}.{flag}")
+        return c
+
+    return rewrite
 
 
-def _ctl(system_cls, state_id: str) -> int:
-    return [s.id for s in system_cls.states].index(state_id)
+def _never_sets(flag: str, *rows: str) -> Rewrite:
+    """Steps (taking one of ``rows``, if any are given) no longer set either host's ``flag`` to 1."""
+
+    def rewrite(c: Command) -> Command:
+        if rows and not _has_rule(c, *rows):
+            return c
+        for h in HOSTS:
+            if dict(c.updates).get(f"{h}.{flag}") == C(1):
+                c = _drop_update(c, f"{h}.{flag}")
+        return c
+
+    return rewrite
 
 
-def _ike_state(machine: str, state_id: str) -> int:
-    from .machines.ike_initiator import IkeInitiator
-    from .machines.ike_responder import IkeResponder
+def _also_sets(machine: str, event: str, **ups: Expr) -> Rewrite:
+    """Steps performing ``machine``'s ``event`` also make the updates ``ups`` (as :func:`_set`)."""
+    return lambda c: _set(c, **ups) if _does(c, machine, event) else c
 
-    cls = IkeInitiator if machine == "client.ike" else IkeResponder
-    return _ctl(cls, state_id)
+
+def _client_clear_send(c: Command) -> bool:
+    """The client's outbound filter sends the step's segment in the clear (ND-8)."""
+    return _has_rule(c, "ND-8/clear") and bool(c.tags) and c.tags[0] == "client"
 
 
 # --------------------------------------------------------------------------------------------
 # The faults
 # --------------------------------------------------------------------------------------------
 
-HOSTS = ("client", "server")
+# ND-8 reads "no SA and Secure = 0"; the fault forgets the Secure test.
+_outbound_ignores_secure = _forget_test("secure", "ND-8/clear")
 
+# ND-18 accepts a clear packet of an existing flow only while Secure = 0.
+_inbound_clear_after_secure = _forget_test("secure", "ND-18/accept")
 
-def _outbound_ignores_secure(c: Command) -> Command:
-    # ND-8 reads "no SA and Secure = 0"; the fault forgets the Secure test.
-    if not _has_rule(c, "ND-8/clear"):
-        return c
-    for h in HOSTS:
-        c = _drop_conjuncts(c, f"{h}.secure")
-    return c
+# ND-8: with Acquire = 1 the packet goes out clear and IKE is NOT triggered; the fault
+# triggers IKE for every clear packet (the Acquire test is forgotten).
+_acquire_gate_ignored = _forget_test("acquire", "ND-8/clear+acquire", "ND-12/clear+acquire")
 
+# The initiator installs its SAs on receiving QM #6 (QM2); the fault installs them when it
+# sends QM #5 (on MM #6).
+_sa_before_qm2 = _also_sets("client.ike", "recv_mm6", client__sa_in=C(1), client__sa_out=C(1))
 
-def _inbound_clear_after_secure(c: Command) -> Command:
-    # ND-18 accepts a clear packet of an existing flow only while Secure = 0.
-    if not _has_rule(c, "ND-18/accept"):
-        return c
-    for h in HOSTS:
-        c = _drop_conjuncts(c, f"{h}.secure")
-    return c
-
-
-def _acquire_gate_ignored(c: Command) -> Command:
-    # ND-8: with Acquire = 1 the packet goes out clear and IKE is NOT triggered; the fault
-    # triggers IKE for every clear packet (the Acquire test is forgotten).
-    if not _has_rule(c, "ND-8/clear+acquire", "ND-12/clear+acquire"):
-        return c
-    for h in HOSTS:
-        c = _drop_conjuncts(c, f"{h}.acquire")
-    return c
-
-
-def _sa_before_qm2(c: Command) -> Command:
-    # The initiator installs its SAs on receiving QM #6 (QM2); the fault installs them when it
-    # sends QM #5 (on MM #6).
-    if not _does(c, "client.ike", "recv_mm6"):
-        return c
-    return _set(c, client__sa_in=C(1), client__sa_out=C(1))
-
-
-def _ignores_commit_bit(c: Command) -> Command:
-    # ND-24 / RFC 2408 §3.1: with the commit bit the initiator waits for CONNECTED before using
-    # its outbound SA; the fault uses it as soon as QM2 arrives.
-    if not _does(c, "client.ike", "recv_qm2"):
-        return c
-    return _set(c, client__sa_out=C(1))
+# ND-24 / RFC 2408 §3.1: with the commit bit the initiator waits for CONNECTED before using
+# its outbound SA; the fault uses it as soon as QM2 arrives.
+_ignores_commit_bit = _also_sets("client.ike", "recv_qm2", client__sa_out=C(1))
 
 
 def _ge_flag_dropped(c: Command) -> Command | None:
@@ -249,8 +245,8 @@ def _responder_retransmits(system: System) -> System:
         msg = ",".join(sorted(k.split(".")[2] for k in sent))
         name = f"server.ike.retransmit[{msg}]@{ups['server.ike'].args[0]}"
         # Like a real timer, it fires once the previous copy has left the network.
-        quiet = and_(*[_eq(F(k), C(0)) for k in sorted(sent)])
-        extra.setdefault(name, Command(name, and_(_eq(F("server.ike"), ups["server.ike"]), quiet),
+        quiet = and_(*[eq(F(k), C(0)) for k in sorted(sent)])
+        extra.setdefault(name, Command(name, and_(eq(F("server.ike"), ups["server.ike"]), quiet),
                                        tuple(sorted(sent.items())),
                                        tuple(p for p in c.wire if p.sender == "server"
                                              and p.protection is None),
@@ -260,55 +256,26 @@ def _responder_retransmits(system: System) -> System:
     return _copy(system, list(system.commands) + list(extra.values()))
 
 
-def _eq(a: Expr, b: Expr) -> Expr:
-    from .ir import eq
-    return eq(a, b)
-
-
 def _never_gives_up(c: Command) -> Command | None:
     # Figure 8 / RFC 2408 §5.1: the initiator gives up after its retransmission budget.
     return None if _does(c, "client.ike", "give_up") else c
 
 
-def _secure_never_set(c: Command) -> Command:
-    # ND-14 (send over an SA) and ND-19 (ESP received) set Secure; the fault never does.
-    if not _has_rule(c, "ND-14/esp", "ND-19/accept"):
-        return c
-    for h in HOSTS:
-        if dict(c.updates).get(f"{h}.secure") == C(1):
-            c = _drop_update(c, f"{h}.secure")
-    return c
+# ND-14 (send over an SA) and ND-19 (ESP received) set Secure; the fault never does.
+_secure_never_set = _never_sets("secure", "ND-14/esp", "ND-19/accept")
 
+# ND-19 / RFC 4301 §5.2: ESP is decapsulated only with an inbound SA.
+_esp_without_sa = _forget_test("sa_in", "ND-19/accept")
 
-def _esp_without_sa(c: Command) -> Command:
-    # ND-19 / RFC 4301 §5.2: ESP is decapsulated only with an inbound SA.
-    if not _has_rule(c, "ND-19/accept"):
-        return c
-    for h in HOSTS:
-        c = _drop_conjuncts(c, f"{h}.sa_in")
-    return c
+# A-2: the responder installs its outbound SA on QM #7 (QM3); the fault installs it with its
+# inbound SA when it sends QM #6.
+_responder_outbound_at_qm2 = _also_sets("server.ike", "recv_qm1", server__sa_out=C(1))
 
+# §7.3: on QM #6 the initiator installs inbound and outbound SAs; the fault forgets inbound.
+_initiator_no_inbound_sa = _also_sets("client.ike", "recv_qm2", client__sa_in=C(0))
 
-def _responder_outbound_at_qm2(c: Command) -> Command:
-    # A-2: the responder installs its outbound SA on QM #7 (QM3); the fault installs it with its
-    # inbound SA when it sends QM #6.
-    if not _does(c, "server.ike", "recv_qm1"):
-        return c
-    return _set(c, server__sa_out=C(1))
-
-
-def _initiator_no_inbound_sa(c: Command) -> Command:
-    # §7.3: on QM #6 the initiator installs inbound and outbound SAs; the fault forgets inbound.
-    if not _does(c, "client.ike", "recv_qm2"):
-        return c
-    return _set(c, client__sa_in=C(0))
-
-
-def _acquire_reset_on_failure(c: Command) -> Command:
-    # A-5: no rule clears Acquire; the fault clears it when IKE gives up, so the flow retries.
-    if not _does(c, "client.ike", "give_up"):
-        return c
-    return _set(c, client__acquire=C(0))
+# A-5: no rule clears Acquire; the fault clears it when IKE gives up, so the flow retries.
+_acquire_reset_on_failure = _also_sets("client.ike", "give_up", client__acquire=C(0))
 
 
 def _nd_vid_ignored(c: Command) -> Command:
@@ -321,18 +288,16 @@ def _nd_vid_ignored(c: Command) -> Command:
 def _failure_blocks_tcp(c: Command) -> Command:
     # ND-26/27 (H-1): after IKE failed the flow goes on in the clear; the fault stops sending
     # clear segments once the initiator is in FAILED.
-    if not _has_rule(c, "ND-8/clear") or not c.tags or c.tags[0] != "client":
+    if not _client_clear_send(c):
         return c
-    failed = C(_ike_state("client.ike", "failed"))
+    failed = C(state_index(IkeInitiator, "failed"))
     return _add_conjunct(c, Expr("not", (Expr("eq", (F("client.ike"), failed)),)))
 
 
 def _secure_without_sa(c: Command) -> Command:
     # ND-14 sets Secure only when sending over a matching SA; the fault sets it on every clear
     # send as well (Secure without an SA, S-3).
-    if not _has_rule(c, "ND-8/clear") or not c.tags or c.tags[0] != "client":
-        return c
-    return _set(c, client__secure=C(1))
+    return _set(c, client__secure=C(1)) if _client_clear_send(c) else c
 
 
 def _initiator_sa_ge_wrong(c: Command) -> Command:
@@ -346,13 +311,8 @@ def _initiator_sa_ge_wrong(c: Command) -> Command:
     return _set(c, client__qm_ge=Expr("sub", (C(1), ups["client.qm_ge"])))
 
 
-def _flow_ge_never_set(c: Command) -> Command:
-    # ND-7: a packet matching a GE rule sets flow.GE; the fault never marks the flow.
-    ups = dict(c.updates)
-    for h in HOSTS:
-        if ups.get(f"{h}.flow_ge") == C(1):
-            c = _drop_update(c, f"{h}.flow_ge")
-    return c
+# ND-7: a packet matching a GE rule sets flow.GE; the fault never marks the flow.
+_flow_ge_never_set = _never_sets("flow_ge")
 
 
 def _no_rekey(c: Command) -> Command | None:
@@ -361,15 +321,10 @@ def _no_rekey(c: Command) -> Command | None:
     return None if ("client.ike", "acquire", "expired") in c.events else c
 
 
-def _ge_mismatch_encapsulates(c: Command) -> Command:
-    # ND-12: an SA whose SA.GE differs from flow.GE is treated as no SA; the fault encapsulates
-    # with it anyway (ND-14 without the GE comparison).
-    # (ND-7 marking composes before the decision, so the comparison may read SA.GE only.)
-    if not _has_rule(c, "ND-14/esp"):
-        return c
-    for h in HOSTS:
-        c = _drop_conjuncts(c, f"{h}.sa_ge")
-    return c
+# ND-12: an SA whose SA.GE differs from flow.GE is treated as no SA; the fault encapsulates
+# with it anyway (ND-14 without the GE comparison).
+# (ND-7 marking composes before the decision, so the comparison may read SA.GE only.)
+_ge_mismatch_encapsulates = _forget_test("sa_ge", "ND-14/esp")
 
 
 def _responder_ignores_boundary(c: Command) -> Command:

@@ -8,10 +8,10 @@ their own with ``--file``).  Loading validates every key, type, enum value and b
 from __future__ import annotations
 
 import tomllib
+from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
 from importlib import resources
 from pathlib import Path
-from collections.abc import Mapping
 from typing import Any
 
 OUTBOUND = ("request", "require", "none")
@@ -44,10 +44,6 @@ class Policy:
     inbound: str = "boundary"
     guaranteed_encryption: bool = False
     allow_clear_timeout: bool = False  # ndAllowClearTimeoutSeconds grace after an SA exists
-
-    @property
-    def nd(self) -> bool:
-        return self.outbound == "request" or self.inbound in ("boundary", "secure")
 
     @property
     def boundary(self) -> bool:

@@ -20,7 +20,8 @@ Kinds (DESIGN.md "Properties"):
 Predicates are built from a :class:`~ndcheck.model.ir.System` (field names depend on the
 scenario), so the explicit engine evaluates them on state tuples and the z3 engine translates
 the same expressions.  ``applies`` says whether the property is meaningful for a scenario;
-inapplicable properties are not reported.
+inapplicable properties are not reported.  A concern's module makes its properties with the
+constructor of their kind (:class:`Concern`), which asks for exactly what that kind needs.
 """
 
 from __future__ import annotations
@@ -84,3 +85,45 @@ class Property:
         if self.kind == "never_action":
             return or_(*[c for _, c in self.firings(system)])
         raise ValueError(f"{self.id} is a {self.kind} property, not a safety property")
+
+
+
+StatePredicate = Callable[[System], Expr]
+CommandPredicate = Callable[[System, Command], Expr]
+
+
+@dataclass(frozen=True, slots=True)
+class Concern:
+    """The properties of one concern (one module of the catalog), made by the constructor of their
+    kind: each names what its kind needs and fills in ``kind`` and ``concern``; ``options`` are
+    ``applies`` and ``note``.
+
+    >>> p = Concern("tcp").sometimes("W-99", "toy", claim="Toy.", rules=("ND-8",), state=lambda s: TRUE)
+    >>> (p.kind, p.concern)
+    ('sometimes', 'tcp')
+    """
+
+    title: str
+
+    def always(self, id: str, name: str, *, claim: str, rules: tuple[str, ...],
+               state: StatePredicate, **options) -> Property:
+        """``state`` holds in every reachable state."""
+        return Property(id, name, "always", claim, rules, self.title, state=state, **options)
+
+    def never_action(self, id: str, name: str, *, claim: str, rules: tuple[str, ...],
+                     actions: Callable[[System, Command], bool], pre: CommandPredicate | None = None,
+                     **options) -> Property:
+        """No selected command fires (from a pre-state satisfying ``pre``)."""
+        return Property(id, name, "never_action", claim, rules, self.title, actions=actions, pre=pre,
+                        **options)
+
+    def sometimes(self, id: str, name: str, *, claim: str, rules: tuple[str, ...],
+                  state: StatePredicate, **options) -> Property:
+        """``state`` holds in some reachable state (a witness)."""
+        return Property(id, name, "sometimes", claim, rules, self.title, state=state, **options)
+
+    def eventually(self, id: str, name: str, *, claim: str, rules: tuple[str, ...],
+                   state: StatePredicate, trigger: StatePredicate | None = None, **options) -> Property:
+        """Every fair run (from each state satisfying ``trigger``) reaches ``state``."""
+        return Property(id, name, "eventually", claim, rules, self.title, state=state, trigger=trigger,
+                        **options)

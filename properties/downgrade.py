@@ -10,34 +10,33 @@ without testing Secure, so a flow secured by an inbound ESP packet (ND-19) goes 
 from __future__ import annotations
 
 from ..model.ir import Command, System, and_, or_
-from .base import Property
+from ..model.messages import HOSTS
+from .base import Concern
 from .predicates import (
     ACCEPT_CLEAR,
     after,
     flag,
     in_state,
+    more_to_send,
     nd_outbound,
     peer_capable,
     scenario,
-    sends_tcp,
     step_host,
+    step_sends_tcp,
     takes_rows,
     updates_field,
 )
 
+downgrade = Concern("downgrade")
+
 FLOW_FLAGS = ("secure", "acquire", "flow_ge")
 
 
-def _sends_clear(s: System, c: Command) -> bool:
-    h = step_host(c)
-    return h is not None and sends_tcp(c, h, "clear")
-
-
-S1 = Property(
-    id="S-1", name="secure_flow_never_sends_clear", kind="never_action", concern="downgrade",
+S1 = downgrade.never_action(
+    "S-1", "secure_flow_never_sends_clear",
     claim="Once a host's flow is Secure, the host never transmits one of its packets in cleartext.",
     rules=("ND-10", "ND-12", "ND-13", "ND-14"),
-    actions=_sends_clear,
+    actions=lambda s, c: step_sends_tcp(c, "clear"),
     # Secure in the post-state: a step that receives ESP (ND-19) and answers in the clear counts.
     pre=lambda s, c: after(c, flag(step_host(c), "secure")),
     applies=nd_outbound,
@@ -49,51 +48,43 @@ def _accepts_clear(s: System, c: Command) -> bool:
     return step_host(c) is not None and takes_rows(c, ACCEPT_CLEAR)
 
 
-S2 = Property(
-    id="S-2", name="secure_flow_never_accepts_clear", kind="never_action", concern="downgrade",
+S2 = downgrade.never_action(
+    "S-2", "secure_flow_never_accepts_clear",
     claim="Once a host's flow is Secure, every cleartext inbound packet of the flow is discarded.",
     rules=("ND-17", "ND-18"),
     actions=_accepts_clear,
     pre=lambda s, c: flag(step_host(c), "secure"),
-    applies=lambda s: any(getattr(scenario(s), h).inbound in ("boundary", "secure")
-                          for h in ("client", "server")),
+    applies=lambda s: any(getattr(scenario(s), h).inbound in ("boundary", "secure") for h in HOSTS),
     note="ND-17 accepts a clear first packet without testing Secure, but the server's flow is "
          "new only while its TCP is in LISTEN, before any ESP could have set Secure.",
 )
 
 
 def _flags_touched(s: System, c: Command) -> bool:
-    return any(updates_field(c, f"{h}.{f}") for h in ("client", "server") for f in FLOW_FLAGS)
+    return any(updates_field(c, f"{h}.{f}") for h in HOSTS for f in FLOW_FLAGS)
 
 
 def _flag_cleared(s: System, c: Command):
     return or_(*[and_(flag(h, f), after(c, flag(h, f, 0)))
-                 for h in ("client", "server") for f in FLOW_FLAGS
+                 for h in HOSTS for f in FLOW_FLAGS
                  if updates_field(c, f"{h}.{f}")])
 
 
-S4 = Property(
-    id="S-4", name="flow_flags_monotone", kind="never_action", concern="downgrade",
+S4 = downgrade.never_action(
+    "S-4", "flow_flags_monotone",
     claim="The flow flags Secure, Acquire and GE never go from 1 back to 0.",
     rules=("ND-7", "ND-8", "ND-14", "ND-19", "ND-20", "A-5"),
     actions=_flags_touched, pre=_flag_cleared, applies=nd_outbound,
 )
 
-W6 = Property(
-    id="W-6", name="secured_flow_keeps_sending", kind="sometimes", concern="downgrade",
+W6 = downgrade.sometimes(
+    "W-6", "secured_flow_keeps_sending",
     claim="Some run secures the client's flow while it still has data to send (S-1 is not vacuous).",
     rules=("ND-14", "ND-19"),
     state=lambda s: and_(flag("client", "secure"), in_state(s, "client.tcp", "established"),
-                         # snd_nxt below the number of segments: more data to come
-                         _more_to_send(s)),
+                         more_to_send(s)),
     applies=lambda s: peer_capable(s) and scenario(s).client.outbound == "request"
     and scenario(s).tcp.data_segments > 0,
 )
-
-
-def _more_to_send(s: System):
-    from ..model.ir import F, lt
-    return lt(F("client.snd_nxt"), s.field("client.snd_nxt").hi)
-
 
 PROPERTIES = (S1, S2, S4, W6)

@@ -12,7 +12,7 @@ until TCP gives up.  That is a policy choice, not a rule bug, and these properti
 from __future__ import annotations
 
 from ..model.ir import Command, System, and_, not_, or_
-from .base import Property
+from .base import Concern
 from .predicates import (
     BLOCKING,
     after,
@@ -32,6 +32,8 @@ from .predicates import (
     updates_field,
 )
 
+fallback = Concern("fallback")
+
 
 def flow_done(system: System):
     """The flow carried all its data (or, with no data, connected)."""
@@ -43,8 +45,8 @@ def failed_clear(system: System):
     return and_(ike_failed(system), not_secure("client", "server"))
 
 
-H1 = Property(
-    id="H-1", name="ike_failure_never_blocks_tcp", kind="never_action", concern="fallback",
+H1 = fallback.never_action(
+    "H-1", "ike_failure_never_blocks_tcp",
     claim="Once IKE has failed for the flow and the flow is not secure, no ND filter drops or "
           "holds one of its TCP segments.",
     rules=("ND-8", "ND-17", "ND-18", "ND-26", "ND-27"),
@@ -55,8 +57,8 @@ H1 = Property(
          "(require-inbound-auth-failure, fig19-lossy): ND-17 drops the clear SYN retransmissions.",
 )
 
-L1 = Property(
-    id="L-1", name="ike_failure_flow_still_completes", kind="eventually", concern="fallback",
+L1 = fallback.eventually(
+    "L-1", "ike_failure_flow_still_completes",
     claim="After IKE fails on a flow that is not secure, the flow still delivers all its data "
           "(in the clear).",
     rules=("ND-8", "ND-12", "ND-13", "ND-14", "ND-26", "ND-27"),
@@ -66,8 +68,8 @@ L1 = Property(
          "non-bottom SCC).  Violated with an ND_SECURE server, as H-1.",
 )
 
-L2 = Property(
-    id="L-2", name="non_capable_peer_connects_in_clear", kind="eventually", concern="fallback",
+L2 = fallback.eventually(
+    "L-2", "non_capable_peer_connects_in_clear",
     claim="Against a peer without IPsec (silent, ICMP or failing authentication) the TCP "
           "connection completes and carries all its data in the clear.",
     rules=("ND-8", "ND-17", "ND-26", "ND-27"),
@@ -89,8 +91,8 @@ def _l6_pre(system: System, c: Command):
                 or_(not_(after(c, failed)), after(c, flag("client", "secure"))))
 
 
-L6 = Property(
-    id="L-6", name="failed_flow_never_retries", kind="never_action", concern="fallback",
+L6 = fallback.never_action(
+    "L-6", "failed_flow_never_retries",
     claim="After IKE failed for a flow (Acquire = 1, Secure = 0), the flow never starts IKE again "
           "and never becomes secure.",
     rules=("ND-8", "A-5"),
@@ -99,8 +101,8 @@ L6 = Property(
          "claim, checked here as 'no step leaves that situation'.",
 )
 
-S5 = Property(
-    id="S-5", name="acquire_at_most_once_while_clear", kind="never_action", concern="fallback",
+S5 = fallback.never_action(
+    "S-5", "acquire_at_most_once_while_clear",
     claim="While a flow is not secure, IKE is triggered for it at most once (the Acquire flag "
           "gates ND-8 and ND-12).",
     rules=("ND-8", "ND-12", "A-4", "A-8"),
@@ -113,20 +115,26 @@ S5 = Property(
          "coalesces those (A-4), so no acquire storm reaches the wire.",
 )
 
-W7 = Property(
-    id="W-7", name="ike_can_fail", kind="sometimes", concern="fallback",
+
+def _ike_may_fail(s: System) -> bool:
+    """The client negotiates (ND request rule) with a peer that can make IKE fail."""
+    return client_nd(s) and ike_can_fail(s)
+
+
+W7 = fallback.sometimes(
+    "W-7", "ike_can_fail",
     claim="Some run ends the IKE negotiation in failure (non-vacuity of H-1, L-1, L-6).",
     rules=("ND-26", "ND-27"),
     state=lambda s: in_state(s, "client.ike", "failed"),
-    applies=lambda s: client_nd(s) and ike_can_fail(s),
+    applies=_ike_may_fail,
 )
 
-W8 = Property(
-    id="W-8", name="clear_fallback_completes", kind="sometimes", concern="fallback",
+W8 = fallback.sometimes(
+    "W-8", "clear_fallback_completes",
     claim="Some run has IKE failed and the flow's data all delivered in the clear (figure 8).",
     rules=("ND-8", "ND-26", "ND-27"),
     state=lambda s: and_(failed_clear(s), flow_done(s)),
-    applies=lambda s: client_nd(s) and ike_can_fail(s),
+    applies=_ike_may_fail,
 )
 
 PROPERTIES = (H1, S5, L1, L2, L6, W7, W8)

@@ -12,34 +12,28 @@ ESP encryption SA, there is no transform choice.
 
 from __future__ import annotations
 
-from ..model.ir import Command, System, and_
-from .base import Property
-from .predicates import after, any_ge, flag, peer_capable, scenario, sends_tcp, step_host
+from ..model.ir import System, and_
+from .base import Concern
+from .predicates import after, any_ge, flag, peer_capable, scenario, step_host, step_sends_tcp
 
+ge = Concern("ge")
 
-def _sends(prot: str):
-    def sel(s: System, c: Command) -> bool:
-        h = step_host(c)
-        return h is not None and sends_tcp(c, h, prot)
-    return sel
-
-
-S6 = Property(
-    id="S-6", name="ge_flow_never_uses_non_ge_sa", kind="never_action", concern="ge",
+S6 = ge.never_action(
+    "S-6", "ge_flow_never_uses_non_ge_sa",
     claim="A packet of a GE flow is never encapsulated with an SA whose SA.GE is 0.",
     rules=("ND-7", "ND-12", "ND-14"),
-    actions=_sends("esp"),
+    actions=lambda s, c: step_sends_tcp(c, "esp"),
     pre=lambda s, c: after(c, and_(flag(step_host(c), "flow_ge"), flag(step_host(c), "sa_ge", 0))),
     applies=any_ge,
     note="Expected violated in ge-marking-after (A-7: ND-7 applied after the outbound decision, "
          "so the first reply of the server's GE flow is encapsulated with a non-GE SA).",
 )
 
-S7 = Property(
-    id="S-7", name="ge_flow_never_sent_clear", kind="never_action", concern="ge",
+S7 = ge.never_action(
+    "S-7", "ge_flow_never_sent_clear",
     claim="A packet of a GE flow is never transmitted in cleartext.",
     rules=("ND-7", "ND-8", "ND-12"),
-    actions=_sends("clear"),
+    actions=lambda s, c: step_sends_tcp(c, "clear"),
     pre=lambda s, c: after(c, flag(step_host(c), "flow_ge")),
     applies=any_ge,
     note="Expected violated in guaranteed-encryption: ND-8 sends the GE flow's first SYN clear.",
@@ -50,8 +44,8 @@ def _ge_host(s: System) -> str:
     return "client" if scenario(s).client.guaranteed_encryption else "server"
 
 
-W9 = Property(
-    id="W-9", name="ge_flow_can_be_secured", kind="sometimes", concern="ge",
+W9 = ge.sometimes(
+    "W-9", "ge_flow_can_be_secured",
     claim="Some run protects a GE flow with a GE SA.",
     rules=("ND-9", "ND-14", "ND-21"),
     state=lambda s: and_(flag(_ge_host(s), "flow_ge"), flag(_ge_host(s), "secure"),

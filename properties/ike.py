@@ -13,8 +13,10 @@ from __future__ import annotations
 import re
 
 from ..model.ir import TRUE, Command, System, and_, implies, not_
-from .base import Property
-from .predicates import after, flag, in_state, peer_capable, scenario, sends_message
+from .base import Concern
+from .predicates import after, flag, ike_done, in_state, peer_capable, scenario, sends_message
+
+ike = Concern("ike")
 
 _MM2_SEEN = ("mm3_sent", "mm5_sent", "qm1_sent", "qm3_sent", "established", "expired")
 _MM1_SEEN = ("mm2_sent", "mm4_sent", "mm_done", "qm2_sent", "established")
@@ -28,8 +30,8 @@ def _s11(s: System):
                 implies(flag("server", "mm_nd"), not_(in_state(s, "server.ike", "idle"))))
 
 
-S11 = Property(
-    id="S-11", name="nd_support_recorded", kind="always", concern="ike",
+S11 = ike.always(
+    "S-11", "nd_support_recorded",
     claim="Each end's MM SA records NDSupported exactly when it has seen the peer's ND vendor ID "
           "(the initiator from MM #2, the responder from MM #1).",
     rules=("ND-1", "ND-2", "ND-3", "ND-4"),
@@ -60,8 +62,8 @@ def _s12_pre(s: System, c: Command):
     return after(c, flag("client", "flow_ge", 1 - g))
 
 
-S12 = Property(
-    id="S-12", name="qm1_notify_matches_policy", kind="never_action", concern="ike",
+S12 = ike.never_action(
+    "S-12", "qm1_notify_matches_policy",
     claim="QM #5 carries EXCHANGE_INFO bit 0x1 iff the initiator's rule is Boundary and bit 0x2 "
           "iff its flow is GE.",
     rules=("ND-7", "ND-9", "A-7"),
@@ -75,8 +77,8 @@ def _nd28_actions(s: System, c: Command) -> bool:
                                        for p in c.wire)
 
 
-ND28 = Property(
-    id="ND-28", name="responder_never_retransmits", kind="never_action", concern="ike",
+ND28 = ike.never_action(
+    "ND-28", "responder_never_retransmits",
     claim="The IKE responder sends an IKE message only in answer to one it receives: it runs no "
           "retransmission timer (MS-IKEE §3.1.5).",
     rules=("ND-28",),
@@ -86,12 +88,11 @@ ND28 = Property(
          "MM #6 or QM #6 be recovered only by the initiator's retransmission (§7.2).",
 )
 
-W3 = Property(
-    id="W-3", name="ike_can_complete", kind="sometimes", concern="ike",
+W3 = ike.sometimes(
+    "W-3", "ike_can_complete",
     claim="Some run completes Main Mode and Quick Mode at both ends.",
     rules=("ND-5", "ND-24"),
-    state=lambda s: and_(in_state(s, "client.ike", "established"),
-                         in_state(s, "server.ike", "established")),
+    state=ike_done,
     applies=peer_capable,
 )
 

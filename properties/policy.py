@@ -11,7 +11,8 @@ race, not a rule bug — while W-10 shows the connection can also succeed.
 from __future__ import annotations
 
 from ..model.ir import TRUE, Command, System, and_
-from .base import Property
+from ..model.messages import HOSTS
+from .base import Concern
 from .predicates import (
     ACCEPT_CLEAR,
     connected,
@@ -25,20 +26,27 @@ from .predicates import (
     tcp_reliable,
 )
 
+policy = Concern("policy")
+
+
+def _protected_server(s: System) -> bool:
+    """The server requires inbound protection (ND_SECURE or plain transport mode)."""
+    return scenario(s).server.inbound in ("secure", "require")
+
 
 def _clear_new_flow(s: System, c: Command) -> bool:
-    return (scenario(s).server.inbound in ("secure", "require")
+    return (_protected_server(s)
             and any(k == "server.tcp" and src == "listen" for k, _, src in c.events)
             and takes_rows(c, ACCEPT_CLEAR))
 
 
-S9 = Property(
-    id="S-9", name="clear_new_flow_only_at_boundary", kind="never_action", concern="policy",
+S9 = policy.never_action(
+    "S-9", "clear_new_flow_only_at_boundary",
     claim="A server whose inbound rule is not in boundary mode never opens a flow from a "
           "cleartext packet.",
     rules=("ND-17", "A-10", "ND-15"),
     actions=_clear_new_flow,
-    applies=lambda s: scenario(s).server.inbound in ("secure", "require"),
+    applies=_protected_server,
 )
 
 
@@ -51,38 +59,38 @@ def _transport_clear(s: System, c: Command) -> bool:
             or (pol.inbound == "require" and takes_rows(c, ACCEPT_CLEAR)))
 
 
-S10 = Property(
-    id="S-10", name="transport_mode_never_clear", kind="never_action", concern="policy",
+S10 = policy.never_action(
+    "S-10", "transport_mode_never_clear",
     claim="A host with a plain transport-mode (non-ND) rule never sends or accepts a cleartext "
           "TCP segment.",
     rules=("ND-15",),
     actions=_transport_clear,
     applies=lambda s: any("require" in (getattr(scenario(s), h).outbound,
                                         getattr(scenario(s), h).inbound)
-                          for h in ("client", "server")),
+                          for h in HOSTS),
 )
 
-L4 = Property(
-    id="L-4", name="secure_server_connection_completes", kind="eventually", concern="policy",
+L4 = policy.eventually(
+    "L-4", "secure_server_connection_completes",
     claim="Against a capable server that requires inbound protection (ND_SECURE or plain "
           "transport mode), the client's TCP eventually reaches ESTABLISHED.",
     rules=("ND-8", "ND-17", "A-18"),
     state=connected,
     applies=lambda s: (scenario(s).client.outbound != "none" and peer_capable(s)
-                       and tcp_reliable(s) and scenario(s).server.inbound in ("secure", "require")),
+                       and tcp_reliable(s) and _protected_server(s)),
     note="Expected violated in fig19-require-inbound: the SYN retry budget can run out before "
          "IKE completes (digest L-4 is 'connects iff IKE beats the SYN timeout').",
 )
 
-W10 = Property(
-    id="W-10", name="secure_server_accepts_protected_flow", kind="sometimes", concern="policy",
+W10 = policy.sometimes(
+    "W-10", "secure_server_accepts_protected_flow",
     claim="Some run connects to a require-inbound server over ESP (figure 19's happy path).",
     rules=("ND-14", "ND-19"),
     # Plain transport mode (ND-15) accepts only ESP but never sets the ND Secure flag.
     state=lambda s: and_(in_state(s, "server.tcp", "established"),
                          flag("server", "secure") if scenario(s).server.inbound == "secure"
                          else TRUE),
-    applies=lambda s: peer_capable(s) and scenario(s).server.inbound in ("secure", "require"),
+    applies=lambda s: peer_capable(s) and _protected_server(s),
 )
 
 PROPERTIES = (S9, S10, L4, W10)

@@ -9,10 +9,9 @@ working when the composition renames or splits commands.  Everything here looks 
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
-from ..model.ir import FALSE, TRUE, Command, Expr, F, System, and_, eq, or_, substitute
-from ..model.messages import HOSTS, other
+from ..model.ir import FALSE, TRUE, Command, Expr, F, System, and_, eq, lt, or_, substitute
+from ..model.machines.base import state_ids, state_index
+from ..model.messages import HOSTS
 from ..model.nd_rules import (
     INBOUND_ND,
     INBOUND_NONE,
@@ -40,7 +39,6 @@ OUTBOUND_HELD = frozenset(r.id for r in _OUTBOUND if r.action == "held")
 BLOCKING = INBOUND_DROP | OUTBOUND_HELD
 
 CLIENT_CONNECTED = ("established", "fin_wait_1", "time_wait", "closed_done")
-SERVER_CONNECTED = ("established", "last_ack", "closed")
 
 
 def scenario(system: System) -> Scenario:
@@ -49,17 +47,16 @@ def scenario(system: System) -> Scenario:
 
 def ctl(system: System, key: str, state_id: str) -> int:
     """Index of control state ``state_id`` (python-statemachine id) of machine ``key``."""
-    ids = [s.id for s in system.machines[key].states]
-    return ids.index(state_id)
+    return state_index(system.machines[key], state_id)
 
 
 def has_state(system: System, key: str, state_id: str) -> bool:
-    return state_id in {s.id for s in system.machines[key].states}
+    return state_id in state_ids(system.machines[key])
 
 
-def in_state(system: System, key: str, *state_ids: str) -> Expr:
+def in_state(system: System, key: str, *ids: str) -> Expr:
     """``key`` is in one of the given control states (unknown ids are ignored)."""
-    return or_(*[eq(F(key), ctl(system, key, s)) for s in state_ids if has_state(system, key, s)])
+    return or_(*[eq(F(key), ctl(system, key, s)) for s in ids if has_state(system, key, s)])
 
 
 def flag(host: str, name: str, value: int = 1) -> Expr:
@@ -84,6 +81,12 @@ def step_host(cmd: Command) -> str | None:
 def sends_tcp(cmd: Command, host: str, protection: str) -> bool:
     """The step puts a TCP segment from ``host`` on the wire with ``protection`` (clear/esp)."""
     return any(p.sender == host and p.protection == protection for p in cmd.wire)
+
+
+def step_sends_tcp(cmd: Command, protection: str) -> bool:
+    """The step's own host puts a TCP segment on the wire with ``protection`` (clear/esp)."""
+    h = step_host(cmd)
+    return h is not None and sends_tcp(cmd, h, protection)
 
 
 def sends_message(cmd: Command, host: str, message: str) -> bool:
@@ -128,16 +131,22 @@ def ike_done(system: System) -> Expr:
                 in_state(system, "server.ike", "established"))
 
 
+def more_to_send(system: System) -> Expr:
+    """The client has sent fewer data segments than the flow carries."""
+    return lt(F("client.snd_nxt"), system.field("client.snd_nxt").hi)
+
+
+def secure(*hosts: str) -> Expr:
+    return and_(*[flag(h, "secure") for h in hosts])
+
+
 def not_secure(*hosts: str) -> Expr:
     return and_(*[flag(h, "secure", 0) for h in hosts])
 
 
-def per_host(fn: Callable[[str], Expr], combine=and_) -> Expr:
-    return combine(*[fn(h) for h in HOSTS])
-
-
-def peer(host: str) -> str:
-    return other(host)
+def has_sa(host: str) -> Expr:
+    """One of the host's QM SAs (inbound or outbound) is installed."""
+    return or_(flag(host, "sa_in"), flag(host, "sa_out"))
 
 
 # -- scenario predicates (for ``applies``) ---------------------------------------------------

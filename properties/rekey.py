@@ -9,16 +9,18 @@ forever — by design.  Scenarios without the expiry knob have no SA loss and L-
 from __future__ import annotations
 
 from ..model.ir import F, System, and_, eq, not_
-from .base import Property
+from .base import Concern
 from .predicates import all_acked, client_nd, flag, tcp_reliable
+
+rekey = Concern("rekey")
 
 
 def _has_expiry(s: System) -> bool:
     return "sad.expired" in s.index
 
 
-L5 = Property(
-    id="L-5", name="secured_flow_resumes_after_sa_expiry", kind="eventually", concern="rekey",
+L5 = rekey.eventually(
+    "L-5", "secured_flow_resumes_after_sa_expiry",
     claim="After the SAs of a Secure flow with data still to deliver expire, the flow eventually "
           "delivers all its data (over new SAs).",
     rules=("ND-10", "A-4", "A-5"),
@@ -28,8 +30,8 @@ L5 = Property(
     note="Violated by design when the peer no longer negotiates (ike.peer_drops_ipsec).",
 )
 
-W11 = Property(
-    id="W-11", name="secured_flow_can_rekey", kind="sometimes", concern="rekey",
+W11 = rekey.sometimes(
+    "W-11", "secured_flow_can_rekey",
     claim="Some run re-keys a Secure flow after its SAs expired (the client has an outbound SA "
           "again).",
     rules=("ND-10", "ND-14"),

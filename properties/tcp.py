@@ -3,18 +3,20 @@
 from __future__ import annotations
 
 from ..model.ir import F, eq
-from .base import Property
+from .base import Concern
 from .predicates import data_segments, in_state
 
-W1 = Property(
-    id="W-1", name="tcp_can_establish", kind="sometimes", concern="tcp",
+tcp = Concern("tcp")
+
+W1 = tcp.sometimes(
+    "W-1", "tcp_can_establish",
     claim="Some run brings the client's TCP to ESTABLISHED.",
     rules=("ND-8", "ND-17", "ND-14"),
     state=lambda s: in_state(s, "client.tcp", "established"),
 )
 
-W2 = Property(
-    id="W-2", name="all_data_delivered", kind="sometimes", concern="tcp",
+W2 = tcp.sometimes(
+    "W-2", "all_data_delivered",
     claim="Some run delivers every data segment to the server in order.",
     rules=("ND-18", "ND-19"),
     state=lambda s: eq(F("server.rcv_nxt"), data_segments(s)),

@@ -10,8 +10,9 @@ overtake QM #7 — ``qm3-race`` shows it, and L-3 shows that TCP does not always
 
 from __future__ import annotations
 
-from ..model.ir import FALSE, Command, F, System, and_, implies, lt, or_
-from .base import Property
+from ..model.ir import FALSE, Command, System, and_, implies, or_
+from ..model.messages import HOSTS, other
+from .base import Concern
 from .predicates import (
     ACCEPT_ESP,
     ESP_UNDECIPHERABLE,
@@ -19,16 +20,22 @@ from .predicates import (
     all_acked,
     client_nd,
     flag,
+    has_sa,
     ike_done,
     in_state,
+    more_to_send,
+    not_secure,
     peer_capable,
     scenario,
+    secure,
     sends_tcp,
     step_host,
     takes_rows,
     tcp_reliable,
     updates_field,
 )
+
+upgrade = Concern("upgrade")
 
 
 def _h2_actions(s: System, c: Command) -> bool:
@@ -50,20 +57,19 @@ def _h2_pre(s: System, c: Command):
     return or_(*parts) if parts else FALSE
 
 
-H2 = Property(
-    id="H-2", name="secured_only_after_own_qm", kind="never_action", concern="upgrade",
+H2 = upgrade.never_action(
+    "H-2", "secured_only_after_own_qm",
     claim="A host sends ESP only over its installed outbound SA, accepts ESP only with its "
           "installed inbound SA, and sets Secure only while one of its QM SAs is installed.",
     rules=("ND-14", "ND-19", "ND-24", "S-3", "S-14"),
     actions=_h2_actions, pre=_h2_pre, applies=peer_capable,
 )
 
-S3 = Property(
-    id="S-3", name="secure_implies_sa", kind="always", concern="upgrade",
+S3 = upgrade.always(
+    "S-3", "secure_implies_sa",
     claim="A host's flow is Secure only if one of its QM SAs is installed.",
     rules=("ND-14", "ND-19"),
-    state=lambda s: and_(*[implies(flag(h, "secure"), or_(flag(h, "sa_in"), flag(h, "sa_out")))
-                           for h in ("client", "server")]),
+    state=lambda s: and_(*[implies(flag(h, "secure"), has_sa(h)) for h in HOSTS]),
     applies=lambda s: client_nd(s) and not getattr(scenario(s).ike, "sa_expiry", False),
     note="With SA expiry (L-5) the SAs vanish under a Secure flow by design; S-3 then does not "
          "apply and H-2 carries the step-wise claim.",
@@ -71,18 +77,16 @@ S3 = Property(
 
 
 def _peer_boundary(s: System, h: str) -> int:
-    other = "server" if h == "client" else "client"
-    return int(getattr(scenario(s), other).boundary)
+    return int(getattr(scenario(s), other(h)).boundary)
 
 
-S13 = Property(
-    id="S-13", name="sa_boundary_describes_peer", kind="always", concern="upgrade",
+S13 = upgrade.always(
+    "S-13", "sa_boundary_describes_peer",
     claim="A host's SA.Boundary equals 'the peer's inbound ND rule is in boundary mode' whenever "
           "the host has an SA.",
     rules=("ND-21", "ND-22", "ND-23"),
-    state=lambda s: and_(*[implies(or_(flag(h, "sa_in"), flag(h, "sa_out")),
-                                   flag(h, "sa_boundary", _peer_boundary(s, h)))
-                           for h in ("client", "server")]),
+    state=lambda s: and_(*[implies(has_sa(h), flag(h, "sa_boundary", _peer_boundary(s, h)))
+                           for h in HOSTS]),
     applies=peer_capable,
 )
 
@@ -98,8 +102,8 @@ def _s14_pre(s: System, c: Command):
     return in_state(s, "client.ike", "qm3_sent")
 
 
-S14 = Property(
-    id="S-14", name="no_esp_before_receiver_sa", kind="never_action", concern="upgrade",
+S14 = upgrade.never_action(
+    "S-14", "no_esp_before_receiver_sa",
     claim="The initiator sends no ESP while waiting for CONNECTED, and no host receives an ESP "
           "segment it cannot decapsulate.",
     rules=("ND-19", "ND-24", "A-2", "A-18"),
@@ -109,17 +113,16 @@ S14 = Property(
 
 
 def _l3_trigger(s: System):
-    return and_(ike_done(s), in_state(s, "client.tcp", "syn_sent", "established"),
-                lt(F("client.snd_nxt"), s.field("client.snd_nxt").hi))
+    return and_(ike_done(s), in_state(s, "client.tcp", "syn_sent", "established"), more_to_send(s))
 
 
-L3 = Property(
-    id="L-3", name="capable_flow_eventually_secured", kind="eventually", concern="upgrade",
+L3 = upgrade.eventually(
+    "L-3", "capable_flow_eventually_secured",
     claim="Once both ends completed Quick Mode while the client still has data to send, both "
           "ends eventually mark the flow Secure.",
     rules=("ND-8", "ND-14", "ND-19", "ND-21", "ND-24", "A-15"),
     trigger=_l3_trigger,
-    state=lambda s: and_(flag("client", "secure"), flag("server", "secure")),
+    state=lambda s: secure("client", "server"),
     applies=lambda s: (peer_capable(s) and client_nd(s) and tcp_reliable(s)
                        and scenario(s).server.inbound == "boundary"
                        and scenario(s).tcp.data_segments > 0),
@@ -127,23 +130,22 @@ L3 = Property(
          "W-5 shows the idle case.",
 )
 
-W4 = Property(
-    id="W-4", name="flow_secured_both_ends", kind="sometimes", concern="upgrade",
+W4 = upgrade.sometimes(
+    "W-4", "flow_secured_both_ends",
     claim="Some run marks the flow Secure at both ends (figure 7's upgrade happens).",
     rules=("ND-14", "ND-19"),
-    state=lambda s: and_(flag("client", "secure"), flag("server", "secure")),
+    state=lambda s: secure("client", "server"),
     # Plain transport mode (ND-15) protects traffic but keeps no ND flow table.
     applies=lambda s: (peer_capable(s) and client_nd(s)
                        and scenario(s).server.inbound in ("boundary", "secure")),
 )
 
-W5 = Property(
-    id="W-5", name="idle_flow_stays_clear_after_qm", kind="sometimes", concern="upgrade",
+W5 = upgrade.sometimes(
+    "W-5", "idle_flow_stays_clear_after_qm",
     claim="Some run completes Quick Mode at both ends after the flow delivered all its data in "
           "the clear, so the flow is never upgraded (A-15).",
     rules=("A-15",),
-    state=lambda s: and_(ike_done(s), flag("client", "secure", 0), flag("server", "secure", 0),
-                         all_acked(s)),
+    state=lambda s: and_(ike_done(s), not_secure("client", "server"), all_acked(s)),
     applies=lambda s: (peer_capable(s) and client_nd(s)
                        and scenario(s).server.inbound == "boundary"),
 )

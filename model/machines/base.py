@@ -5,7 +5,10 @@ A machine class declares control states and events only.  Its module also define
 the IR expression behind every ``cond`` name, and per ``event`` (or ``event@source``) the
 variants of the step — which message it receives, which it sends, which data it updates.
 The same condition expressions back the instance methods (``cond_value``), so replay through a
-python-statemachine instance and exploration of the compiled IR cannot disagree.
+python-statemachine instance and exploration of the compiled IR cannot disagree: every
+``cond``/``unless`` name of a :class:`BoundMachine` subclass gets such a method when the class is
+created.  A control state is a field of the state vector holding the index of its state id in
+``cls.states`` (:func:`state_ids`, :func:`state_index`).
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from types import MappingProxyType
 
-from statemachine import StateMachine
+from statemachine import State, StateMachine
 
 from ..ir import TRUE, C, Expr, F, evaluate
 
@@ -61,13 +64,32 @@ def V(guard: Expr = TRUE, recv: str | None = None, send: Sequence[str] = (),
     return Variant(guard, recv, tuple(send), ups, label, tuple(rules))
 
 
-class Ctx:
-    """What a binding may ask about the scenario while the system is being composed."""
+class ModelError(ValueError):
+    """The model is inconsistent: a message sent that nobody can receive, an unknown control
+    state, a condition without an IR binding ..."""
 
-    def __init__(self, host: str, scenario, network, in_flight: Callable[[str, Sequence[str]], Expr]):
+
+def state_ids(cls) -> list[str]:
+    """The control state ids of a machine class, in the order of their field values."""
+    return [s.id for s in cls.states]
+
+
+def state_index(cls, state_id: str) -> int:
+    """The value of ``cls``'s control field in state ``state_id`` (python-statemachine id)."""
+    ids = state_ids(cls)
+    try:
+        return ids.index(state_id)
+    except ValueError:
+        raise ModelError(f"{cls.__name__} has no state {state_id!r}; states: {', '.join(ids)}") from None
+
+
+class Ctx:
+    """What a binding may ask about the scenario while the system is being composed; it reaches
+    the channels only through ``in_flight``."""
+
+    def __init__(self, host: str, scenario, in_flight: Callable[[str, Sequence[str]], Expr]):
         self.host = host
         self.sc = scenario
-        self.net = network
         self._in_flight = in_flight
 
     def f(self, name: str) -> Expr:
@@ -101,10 +123,23 @@ def guard(name: str):
 
 
 class BoundMachine(StateMachine):
-    """Base class: condition methods evaluate IR expressions on the current state vector."""
+    """Base class: condition methods evaluate IR expressions on the current state vector.
+
+    A subclass declares no condition methods: each ``cond``/``unless`` name its transitions use
+    becomes a :func:`guard` method when the class is created.
+    """
 
     _cond_exprs: Mapping[str, Expr] = MappingProxyType({})  # set per instance by attach()
     _getter: Callable[[str], int] | None = None
+
+    def __init_subclass__(cls, **kwargs) -> None:
+        super().__init_subclass__(**kwargs)
+        for state in [v for v in vars(cls).values() if isinstance(v, State)]:
+            for t in state.transitions:
+                for c in t.cond:
+                    name = str(c).lstrip("!")
+                    if name not in vars(cls):
+                        setattr(cls, name, guard(name))
 
     def attach(self, conds: dict[str, Expr]) -> None:
         self._cond_exprs = conds

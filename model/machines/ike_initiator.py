@@ -5,8 +5,8 @@ from __future__ import annotations
 from statemachine import State
 
 from ..ir import TRUE, Field, P, add, eq, lt
-from ..messages import qm1
-from .base import Binding, BoundMachine, Ctx, V, guard
+from ..messages import other, qm1
+from .base import Binding, BoundMachine, Ctx, V
 
 
 class IkeInitiator(BoundMachine):
@@ -56,19 +56,10 @@ class IkeInitiator(BoundMachine):
                  | qm1_sent.to.itself() | qm3_sent.to.itself() | failed.to.itself()
                  | established.to.itself() | idle.to.itself())
 
-    commit = guard("commit")
-    budget_left = guard("budget_left")
-    budget_spent = guard("budget_spent")
-    mm1_quiet = guard("mm1_quiet")
-    mm3_quiet = guard("mm3_quiet")
-    mm5_quiet = guard("mm5_quiet")
-    qm1_quiet = guard("qm1_quiet")
-    qm3_quiet = guard("qm3_quiet")
 
-
-def qm1_variants(ctx: Ctx) -> list[str]:
-    """The QM #5 forms this host can send (ND-9: bit 0x1 iff rule.Boundary, 0x2 iff flow.GE)."""
-    pol = getattr(ctx.sc, ctx.host)
+def qm1_variants(sc, host: str) -> list[str]:
+    """The QM #5 forms ``host``'s initiator can send (ND-9: bit 0x1 iff rule.Boundary, 0x2 iff flow.GE)."""
+    pol = getattr(sc, host)
     b = int(pol.boundary)
     return [qm1(b, 0), qm1(b, 1)] if pol.guaranteed_encryption else [qm1(b, 0)]
 
@@ -82,14 +73,15 @@ def fields(ctx: Ctx) -> list[Field]:
     ]
 
 
-def _send_qm1(ctx: Ctx, **extra) -> list:
-    """Variants sending QM #5 built per ND-9 from the current flow.GE."""
+def _send_qm1(ctx: Ctx, recv: str | None = None, **extra) -> list:
+    """Variants sending QM #5 built per ND-9 from the current flow.GE (on receiving ``recv``)."""
     out = []
-    for m in qm1_variants(ctx):
+    qm1s = qm1_variants(ctx.sc, ctx.host)
+    for m in qm1s:
         g = int(m.endswith("G"))
         ups = {ctx.n("qm_ge"): g, **extra}
-        out.append(V(guard=eq(ctx.f("flow_ge"), g) if len(qm1_variants(ctx)) > 1 else TRUE,
-                     send=[m], updates=ups, label=m, rules=("ND-9",)))
+        out.append(V(guard=eq(ctx.f("flow_ge"), g) if len(qm1s) > 1 else TRUE,
+                     recv=recv, send=[m], updates=ups, label=m, rules=("ND-9",)))
     return out
 
 
@@ -97,7 +89,7 @@ def bind(ctx: Ctx) -> Binding:
     retx = ctx.f("ike_retx")
     budget = ctx.sc.ike.retransmissions
     q = ctx.quiet
-    qm1s = qm1_variants(ctx)
+    qm1s = qm1_variants(ctx.sc, ctx.host)
     b = Binding(conds={
         "commit": ctx.sc.ike.commit_bit,
         "budget_left": lt(retx, P(budget, "ike.retransmissions")),
@@ -121,13 +113,11 @@ def bind(ctx: Ctx) -> Binding:
     e["recv_mm2"] = [V(recv="MM2", send=["MM3"], updates={**reset, ctx.n("mm_nd"): 1},
                        rules=("ND-4",))]
     e["recv_mm4"] = [V(recv="MM4", send=["MM5"], updates=reset, rules=("ND-5",))]
-    e["recv_mm6"] = _send_qm1(ctx, **reset)
-    e["recv_mm6"] = [V(guard=v.guard, recv="MM6", send=v.send, updates=dict(v.updates),
-                       label=v.label, rules=v.rules) for v in e["recv_mm6"]]
+    e["recv_mm6"] = _send_qm1(ctx, recv="MM6", **reset)
     # QM #6 received (ND-23): SA.Boundary from the responder's EXCHANGE_INFO bit; the
     # initiator installs inbound and outbound SAs (digest §7.3); with the commit bit the outbound
     # SA is used only after CONNECTED (ND-24).
-    sb = int(ctx.sc.server.boundary) if ctx.host == "client" else int(ctx.sc.client.boundary)
+    sb = int(getattr(ctx.sc, other(ctx.host)).boundary)
     commit = ctx.sc.ike.commit_bit
     e["recv_qm2"] = [V(recv="QM2", send=["QM3"], updates={
         **reset, ctx.n("sa_in"): 1, ctx.n("sa_out"): 0 if commit else 1,

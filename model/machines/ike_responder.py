@@ -5,8 +5,8 @@ from __future__ import annotations
 from statemachine import State
 
 from ..ir import Field
-from ..messages import qm1_bits
-from .base import Binding, BoundMachine, Ctx, V, guard
+from ..messages import other, qm1_bits
+from .base import Binding, BoundMachine, Ctx, V
 from .ike_initiator import qm1_variants
 
 
@@ -42,14 +42,6 @@ class IkeResponder(BoundMachine):
     #: Raised by SA expiry (composition), never on its own.
     DRIVEN_EVENTS = ("sa_expire",)
 
-    answers = guard("answers")
-    silent = guard("silent")
-    icmp = guard("icmp")
-    capable = guard("capable")
-    no_credential = guard("no_credential")
-    commit = guard("commit")
-    ipsec_gone = guard("ipsec_gone")
-
 
 def fields(ctx: Ctx) -> list[Field]:
     return [Field(ctx.n("mm_nd"), 0, 1, 0, "bool", doc="MMSAD Negotiation Discovery Supported (ND-2)")]
@@ -57,7 +49,7 @@ def fields(ctx: Ctx) -> list[Field]:
 
 def bind(ctx: Ctx) -> Binding:
     peer = ctx.sc.peer
-    pol = ctx.sc.server if ctx.host == "server" else ctx.sc.client
+    qm1s = qm1_variants(ctx.sc, other(ctx.host))  # the QM #5 forms the peer's initiator sends
     commit = ctx.sc.ike.commit_bit
     late = ctx.sc.ike.responder_install == "qm3"
     b = Binding(conds={
@@ -87,7 +79,7 @@ def bind(ctx: Ctx) -> Binding:
     # inbound SA is installed when QM #6 is sent (typical), or on QM #7 (A-2 knob).
     def qm1_effects(dup: bool) -> list:
         out = []
-        for m in qm1_variants(_peer_ctx(ctx)):
+        for m in qm1s:
             bb, gg = qm1_bits(m)
             ups = {ctx.n("sa_boundary"): bb, ctx.n("sa_ge"): gg}
             if not late:
@@ -106,16 +98,5 @@ def bind(ctx: Ctx) -> Binding:
     # SA lifetime expiry (L-5): the SAs are deleted; a capable responder is ready for a new QM,
     # a responder that lost its IPsec capability fails every later negotiation silently.
     e["sa_expire"] = [V(updates={ctx.n("sa_in"): 0, ctx.n("sa_out"): 0})]
-    e["ignore_qm1"] = [V(recv=m, label=m) for m in qm1_variants(_peer_ctx(ctx))]
-    _ = pol
+    e["ignore_qm1"] = [V(recv=m, label=m) for m in qm1s]
     return b
-
-
-class _PeerView:
-    def __init__(self, ctx: Ctx):
-        self.host = "client" if ctx.host == "server" else "server"
-        self.sc = ctx.sc
-
-
-def _peer_ctx(ctx: Ctx):
-    return _PeerView(ctx)

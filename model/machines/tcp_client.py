@@ -6,7 +6,7 @@ from statemachine import State
 
 from ..ir import Field, P, add, and_, eq, lt, max_, or_
 from ..messages import ack, data
-from .base import Binding, BoundMachine, Ctx, V, guard
+from .base import Binding, BoundMachine, Ctx, V
 
 
 class TcpClient(BoundMachine):
@@ -38,19 +38,6 @@ class TcpClient(BoundMachine):
     send_fin = established.to(fin_wait_1, cond=["fin_enabled", "all_acked"])
     recv_fin = fin_wait_1.to(time_wait) | time_wait.to.itself()
     expire_2msl = time_wait.to(closed_done, cond="lastack_quiet")
-
-    syn_budget_left = guard("syn_budget_left")
-    syn_budget_spent = guard("syn_budget_spent")
-    syn_quiet = guard("syn_quiet")
-    window_open = guard("window_open")
-    unacked = guard("unacked")
-    data_budget_left = guard("data_budget_left")
-    data_budget_spent = guard("data_budget_spent")
-    data_quiet = guard("data_quiet")
-    fin_quiet = guard("fin_quiet")
-    fin_enabled = guard("fin_enabled")
-    lastack_quiet = guard("lastack_quiet")
-    all_acked = guard("all_acked")
 
 
 def fields(ctx: Ctx) -> list[Field]:

@@ -6,7 +6,7 @@ from statemachine import State
 
 from ..ir import Field, P, add, eq, lt
 from ..messages import ack, data
-from .base import Binding, BoundMachine, Ctx, V, guard
+from .base import Binding, BoundMachine, Ctx, V
 
 
 class TcpServer(BoundMachine):
@@ -30,11 +30,6 @@ class TcpServer(BoundMachine):
     recv_fin = established.to(last_ack, cond="all_received") | last_ack.to.itself()
     retransmit_fin = last_ack.to.itself(cond=["srv_budget_left", "lastack_quiet"])
     recv_ack_fin = last_ack.to(closed)
-
-    srv_budget_left = guard("srv_budget_left")
-    synack_quiet = guard("synack_quiet")
-    lastack_quiet = guard("lastack_quiet")
-    all_received = guard("all_received")
 
 
 def fields(ctx: Ctx) -> list[Field]:

@@ -6,13 +6,13 @@ fields, ``add``/``sub``/``min``/``max``/``ite``) and compares :func:`ndcheck.eng
 (generated, packed-integer successor code with a decision tree, masked tests and constant
 deltas) with a plain breadth-first search that steps each command by interpretation
 (:meth:`System.step`, the reference semantics).  Both must agree on the reachable states, on
-every edge, and on the overflow rule of ``engines/codegen.py``: an update that pushes a
+every edge, and on the overflow rule of ``engines/emit_packed.py``: an update that pushes a
 ``counter`` field past its ``hi`` through a growing expression (one containing ``add`` or
 ``max``) produces no successor and marks the search truncated.
 
 Updates are generated to stay inside their field's domain except through that rule, so every
 generated system is well-formed; a separate property covers updates that leave the domain by
-other means, which must raise :class:`~ndcheck.engines.codegen.DomainError` (never store a
+other means, which must raise :class:`~ndcheck.engines.layout.DomainError` (never store a
 corrupted state).
 
 The wire traces of random paths of three catalog scenarios must be accepted by

@@ -14,8 +14,8 @@ from concurrent.futures import ProcessPoolExecutor
 import pytest
 
 from ndcheck import CATALOG, build_system, explore
-from ndcheck.checking.symbolic import check_safeties
 from ndcheck.checking.check import check_graph
+from ndcheck.checking.symbolic import check_safeties
 
 
 def _compare(name: str, certificate: bool = True) -> list[tuple]:

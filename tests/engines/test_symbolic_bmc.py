@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from ndcheck import CATALOG, build_system, explore
-from ndcheck.checking.symbolic import prove
 from ndcheck.checking.check import shortest_trace
+from ndcheck.checking.symbolic import prove
 from ndcheck.traces.trace import Trace
 
 KNOWN = [("qm3-race", "S-14"), ("require-inbound-auth-failure", "H-1"), ("nat-boundary", "S-1"),

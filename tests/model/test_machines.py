@@ -41,7 +41,7 @@ def test_expected_states_of_each_machine():
 def test_every_transition_and_condition_has_a_binding(scenario):
     sc = CATALOG[scenario]
     for host, machines in MACHINES.items():
-        ctx = Ctx(host, sc, None, lambda h, msgs: TRUE)
+        ctx = Ctx(host, sc, lambda h, msgs: TRUE)
         for mod in machines.values():
             cls = _machine_class(mod)
             b = mod.bind(ctx)
@@ -58,7 +58,7 @@ def test_responder_never_retransmits_on_its_own():
     sc = CATALOG["fig7-both-capable"]
     from ndcheck.model.machines import ike_responder
 
-    b = ike_responder.bind(Ctx("server", sc, None, lambda h, msgs: TRUE))
+    b = ike_responder.bind(Ctx("server", sc, lambda h, msgs: TRUE))
     for key, variants in b.effects.items():
         for v in variants:
             if v.send:

@@ -15,13 +15,13 @@ import json
 
 import pytest
 
+from ndcheck.checking.check import check_graph
 from ndcheck.cli import main
 from ndcheck.cli.mutants import run_mutant
 from ndcheck.engines.explicit import explore
 from ndcheck.model.mutants import MUTANTS, get_mutant
 from ndcheck.model.scenario import CATALOG
 from ndcheck.properties.catalog import get_property
-from ndcheck.checking.check import check_graph
 from ndcheck.traces.trace import trace_from_commands
 
 #: The property that must catch each mutant (others may catch it too).

@@ -5,8 +5,8 @@ from __future__ import annotations
 from functools import cache
 
 from ndcheck import CATALOG, build_system, explore
-from ndcheck.engines.explicit import Graph
 from ndcheck.checking.check import CheckResult, check_graph
+from ndcheck.engines.explicit import Graph
 
 
 @cache

@@ -7,12 +7,12 @@ import dataclasses
 import pytest
 
 from ndcheck import CATALOG, build_system, explore
+from ndcheck.checking.check import EngineUnavailable, check, check_graph
+from ndcheck.checking.results import Verdict
+from ndcheck.engines.pyexpr import compile_predicate
 from ndcheck.model.ir import TRUE, C, Command, F, Field, System, add, eq, evaluate, lt
 from ndcheck.model.scenario import ScenarioError
-from ndcheck.checking.results import Verdict
 from ndcheck.properties.base import Property
-from ndcheck.checking.check import EngineUnavailable, check, check_graph
-from ndcheck.engines.pyexpr import compile_predicate
 
 
 def _system(commands, fields=None) -> System:

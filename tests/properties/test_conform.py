@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 
 from ndcheck import CATALOG, build_system, explore
-from ndcheck.model.ir import Packet
 from ndcheck.checking.conform import conform, describe
+from ndcheck.model.ir import Packet
 from ndcheck.traces.wire import read_wire
 
 WIRE_DIR = Path(__file__).resolve().parents[1] / "wire"

@@ -12,11 +12,11 @@ import pytest
 
 from ndcheck import CATALOG, build_system, explore
 from ndcheck.checking.conform import conform
-from ndcheck.traces.msc import LANES, chart
-from ndcheck.reports.render import FORMATS, render, render_json, trace_document
 from ndcheck.reports.mermaid import render_mermaid
+from ndcheck.reports.render import FORMATS, render, render_json, trace_document
 from ndcheck.reports.svg import render_svg
 from ndcheck.reports.text import render_text
+from ndcheck.traces.msc import LANES, chart
 from ndcheck.traces.trace import trace_from_commands, trace_to_state
 from ndcheck.traces.wire import read_wire
 

@@ -29,13 +29,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = _Parser(prog="ndcheck", description="Model checker for IKE negotiation discovery (MS-IKEE §3.7)")
     sub = p.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     for name in SUBCOMMANDS:
-        try:
-            mod = importlib.import_module(f"ndcheck.cli.{name}")
-        except ModuleNotFoundError as e:
-            if e.name == f"ndcheck.cli.{name}":
-                continue  # not built yet
-            raise
-        mod.register(sub)
+        importlib.import_module(f"ndcheck.cli.{name}").register(sub)
     p.set_defaults(commands=tuple(sub.choices))
     return p
 
@@ -49,13 +43,9 @@ def _error(message: str) -> None:
 def main(argv: list[str] | None = None) -> int:
     from ..model.compose import ModelError
     from ..model.scenario import ScenarioError
+    from ..traces.wire import WireError
 
-    known = (UsageError, ScenarioError, ModelError)
-    try:
-        from ..traces.wire import WireError
-        known = known + (WireError,)
-    except ImportError:
-        pass
+    known = (UsageError, ScenarioError, ModelError, WireError)
     try:
         parser = build_parser()
         args = parser.parse_args(argv)

@@ -10,13 +10,12 @@ from __future__ import annotations
 import json
 import sys
 
-from ..engines.explicit import explore
-from ..model.compose import build_system
-from ..properties.catalog import UnknownProperty, get_property
 from ..checking.check import ENGINES, CheckResult, EngineUnavailable, check_graph
 from ..checking.symbolic import z3_engine
+from ..engines.explicit import explore
+from ..model.compose import build_system
 from . import UsageError
-from .common import add_bounds, output_path, progress_bar, select, with_bounds
+from .common import add_bounds, lookup_property, output_path, progress_bar, select, with_bounds
 
 
 def register(sub) -> None:
@@ -41,10 +40,7 @@ def register(sub) -> None:
 def run(args) -> int:
     props = None
     if args.props:
-        try:
-            props = [get_property(k) for k in args.props]
-        except UnknownProperty as e:
-            raise UsageError(str(e)) from None
+        props = [lookup_property(k) for k in args.props]
     if args.engine != "explicit":
         try:
             z3_engine()

@@ -1,4 +1,4 @@
-"""Helpers shared by subcommands: scenario selection, bounds options, progress bars."""
+"""Helpers shared by subcommands: scenario and property selection, bounds options, progress bars."""
 
 from __future__ import annotations
 
@@ -9,16 +9,16 @@ from ..model.scenario import CATALOG, Scenario, get_scenario, load_scenario_file
 
 
 def add_bounds(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--max-states", type=_positive_int, default=None, metavar="N",
+    p.add_argument("--max-states", type=positive_int, default=None, metavar="N",
                    help="stop exploring after N states (result: truncated, undetermined)")
-    p.add_argument("--timeout", type=_positive_float, default=None, metavar="SECONDS",
+    p.add_argument("--timeout", type=positive_float, default=None, metavar="SECONDS",
                    help="stop exploring after this many seconds (result: truncated)")
-    p.add_argument("--max-memory", type=_positive_int, default=None, metavar="MB",
+    p.add_argument("--max-memory", type=positive_int, default=None, metavar="MB",
                    help="stop exploring once the process uses more than MB megabytes of memory "
                         "(result: truncated; also NDCHECK_MAX_MEMORY)")
 
 
-def _positive_int(text: str) -> int:
+def positive_int(text: str) -> int:
     try:
         v = int(text)
     except ValueError:
@@ -28,7 +28,7 @@ def _positive_int(text: str) -> int:
     return v
 
 
-def _positive_float(text: str) -> float:
+def positive_float(text: str) -> float:
     try:
         v = float(text)
     except ValueError:
@@ -53,9 +53,31 @@ def select(names: list[str], file: str | None = None) -> list[Scenario]:
     return out
 
 
+def lookup_property(key: str):
+    """A catalog property by id or name; an unknown one is a UsageError listing the catalog."""
+    from ..properties.catalog import UnknownProperty, get_property
+    from . import UsageError
+
+    try:
+        return get_property(key)
+    except UnknownProperty as e:
+        raise UsageError(str(e)) from None
+
+
 def with_bounds(sc: Scenario, args) -> Scenario:
     return sc.with_bounds(getattr(args, "max_states", None), getattr(args, "timeout", None),
                           getattr(args, "max_memory", None))
+
+
+def explore_scenario(sc: Scenario, args):
+    """The product graph of ``sc`` under the command line's bounds, explored behind a progress bar."""
+    from ..engines.explicit import explore
+    from ..model.compose import build_system
+
+    sc = with_bounds(sc, args)
+    system = build_system(sc)
+    with progress_bar(f"exploring {sc.name}") as update:
+        return explore(system, progress=update)
 
 
 def output_path(text: str) -> str:

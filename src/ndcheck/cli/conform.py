@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import sys
 
-from .common import add_bounds, progress_bar, select, with_bounds, write_text
+from .common import add_bounds, explore_scenario, select, write_text
 
 
 def register(sub) -> None:
@@ -25,22 +25,18 @@ def register(sub) -> None:
 
 
 def run(args) -> int:
-    from ..engines.explicit import explore
-    from ..model.compose import build_system
     from ..checking.conform import conform, describe
     from ..traces.wire import read_wire
 
-    sc = with_bounds(select([args.name])[0], args)
+    sc = select([args.name])[0]
     wire = read_wire(args.wire_file)  # WireError -> exit 2 (cli/__init__)
-    system = build_system(sc)
-    with progress_bar(f"exploring {sc.name}") as update:
-        graph = explore(system, progress=update)
+    graph = explore_scenario(sc, args)
     result = conform(graph, wire.packets)
     print(describe(result, wire.lines, sc.name))
     if result.accepted and args.witness:
         from ..reports.render import render
 
-        text = render(result.witness, system, args.witness)
+        text = render(result.witness, graph.system, args.witness)
         if args.output:
             write_text(args.output, text)
             print(f"wrote {args.output}", file=sys.stderr)

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from ..engines.explicit import explore
-from ..model.compose import build_system
-from .common import add_bounds, output_path, progress_bar, select, with_bounds
+from .common import add_bounds, explore_scenario, output_path, select
 
 
 def register(sub) -> None:
@@ -23,10 +21,9 @@ def run(args) -> int:
     if bool(args.name) == bool(args.file):
         raise UsageError("ndcheck explore: give one scenario: a NAME from `ndcheck scenarios` "
                          "or --file F.toml")
-    sc = with_bounds(select([args.name] if args.name else [], args.file)[0], args)
-    system = build_system(sc)
-    with progress_bar(f"exploring {sc.name}") as update:
-        g = explore(system, progress=update)
+    sc = select([args.name] if args.name else [], args.file)[0]
+    g = explore_scenario(sc, args)
+    system = g.system
     print(f"{sc.name}: {g.n_states} states, {g.n_edges} edges, {len(system.fields)} fields, "
           f"{len(system.commands)} commands, {g.seconds:.2f}s"
           + (f", TRUNCATED ({g.reason})" if g.truncated else ""))

@@ -53,9 +53,9 @@ class MutantResult:
 
 def run_mutant(mutant, max_states: int | None = None, timeout: float | None = None) -> MutantResult:
     """Explore and check ``mutant`` on each of its scenarios."""
+    from ..checking.check import check_graph
     from ..engines.explicit import explore
     from ..model.scenario import get_scenario
-    from ..checking.check import check_graph
 
     catches: list[Catch] = []
     truncated: list[str] = []

@@ -11,7 +11,7 @@ import json
 import sys
 
 from . import UsageError
-from .common import _positive_float, _positive_int, select
+from .common import lookup_property, positive_float, positive_int, select
 
 ENGINES = ("spacer", "bmc", "kind")
 
@@ -28,9 +28,9 @@ def register(sub) -> None:
                    help="lift the caps of channel multiplicities and retransmission counters")
     p.add_argument("--lift-budgets", action="store_true",
                    help="also make the retransmission budgets symbolic (implies --unbounded)")
-    p.add_argument("--depth", type=_positive_int, default=None, metavar="K",
+    p.add_argument("--depth", type=positive_int, default=None, metavar="K",
                    help="BMC depth / largest k for k-induction (defaults: 40 / 12)")
-    p.add_argument("--timeout", type=_positive_float, default=None, metavar="SECONDS",
+    p.add_argument("--timeout", type=positive_float, default=None, metavar="SECONDS",
                    help="give up after this many seconds (verdict: undetermined, exit 3)")
     p.add_argument("--lemmas", action="store_true",
                    help="also print every Houdini lemma of the invariant (spacer; text format — "
@@ -40,12 +40,9 @@ def register(sub) -> None:
 
 
 def _lookup(prop: str):
-    from ..properties.catalog import PROPERTIES, get_property
+    from ..properties.catalog import PROPERTIES
 
-    try:
-        p = get_property(prop)
-    except KeyError as e:
-        raise UsageError(str(e.args[0]) if e.args else f"unknown property {prop!r}") from None
+    p = lookup_property(prop)
     if not p.safety:
         safe = ", ".join(q.id for q in PROPERTIES if q.safety)
         raise UsageError(f"property {p.id} ({p.name}) is {p.kind}; `ndcheck prove` decides safety "

@@ -10,8 +10,7 @@ from __future__ import annotations
 
 import sys
 
-from . import UsageError
-from .common import add_bounds, progress_bar, select, with_bounds, write_text
+from .common import add_bounds, explore_scenario, lookup_property, select, write_text
 
 FORMATS = ("text", "json", "mermaid", "svg")
 
@@ -28,26 +27,13 @@ def register(sub) -> None:
     p.set_defaults(run=run)
 
 
-def _lookup(prop: str):
-    from ..properties.catalog import get_property
-
-    try:
-        return get_property(prop)
-    except KeyError as e:  # UnknownProperty: its message lists the available ids
-        raise UsageError(str(e.args[0]) if e.args else f"unknown property {prop!r}") from None
-
-
 def run(args) -> int:
-    from ..engines.explicit import explore
-    from ..model.compose import build_system
     from ..checking.check import shortest_trace
     from ..reports.render import render
 
-    sc = with_bounds(select([args.name])[0], args)
-    prop = _lookup(args.property)
-    system = build_system(sc)
-    with progress_bar(f"exploring {sc.name}") as update:
-        graph = explore(system, progress=update)
+    sc = select([args.name])[0]
+    prop = lookup_property(args.property)
+    graph = explore_scenario(sc, args)
     trace = shortest_trace(graph, prop.id)
     if trace is None:
         what = {"sometimes": "no witness exists"}.get(prop.kind, "no counterexample: the property holds")

@@ -24,11 +24,7 @@ from dataclasses import dataclass, field
 from ..model.ir import System
 from .codegen import compile_packed, layout_of
 from .layout import Layout
-
-try:  # the resident-memory bound (scenario bounds.max_memory / NDCHECK_MAX_MEMORY)
-    from .memguard import MemoryGuard
-except ImportError:  # pragma: no cover - module not present
-    MemoryGuard = None
+from .memguard import MemoryGuard
 
 
 class StateView(Sequence):
@@ -184,7 +180,7 @@ def explore(system: System, max_states: int | None = None, timeout: float | None
         max_states = system.limits.max_states
     if timeout is None:
         timeout = system.limits.timeout
-    guard = MemoryGuard.for_system(system) if MemoryGuard is not None else None
+    guard = MemoryGuard.for_system(system)
     tc = time.perf_counter()
     succ, _, lay = compile_packed(system)
     t0 = time.perf_counter()

@@ -18,10 +18,10 @@ from __future__ import annotations
 import json
 
 from ..model.ir import System
+from ..traces.trace import Trace
 from .mermaid import render_mermaid
 from .svg import render_svg
 from .text import render_text
-from ..traces.trace import Trace
 
 __all__ = ["FORMATS", "render", "render_json", "trace_document"]
 

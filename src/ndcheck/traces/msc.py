@@ -27,7 +27,7 @@ from collections import Counter
 from dataclasses import dataclass
 
 from ..model.ir import System
-from ..model.messages import wire_name
+from ..model.messages import HOSTS, other, wire_name
 from ..model.network import Network, direction
 from .trace import Trace
 
@@ -227,7 +227,7 @@ def chart(trace: Trace, system: System) -> Chart:
                                   f"network duplicates {key[1].partition('/')[0]}"
                                   + (f" {key[2]}" if key[2] else ""), "dup"))
         # held packets (ND-10 / ND-15 outbound branch "held")
-        host = cmd.tags[0] if cmd.tags and cmd.tags[0] in ("client", "server") else None
+        host = cmd.tags[0] if cmd.tags and cmd.tags[0] in HOSTS else None
         for msg, rule in _HELD.findall(cmd.name):
             if host:
                 notes.append(Note(i, (lane_of(host, False), lane_of(host, True)),
@@ -250,7 +250,7 @@ def chart(trace: Trace, system: System) -> Chart:
 
 def _new(key: tuple[str, str, str], sent: int, duplicate: bool = False) -> dict:
     src, msg, prot = key
-    return {"sender": src, "receiver": "server" if src == "client" else "client",
+    return {"sender": src, "receiver": other(src),
             "message": wire_name(msg), "internal": msg, "protection": prot or None,
             "sent": sent, "ended": None, "fate": "in flight", "duplicate": duplicate}
 
@@ -271,7 +271,7 @@ def _state_notes(system: System, i: int, pre, post, idx) -> list[Note]:
         out.append(Note(i, ("client.ike", "server.ike"), "IPsec Unsuccessful Negotiation", "failure"))
     if changed("server.ike") == "FAILED":
         out.append(Note(i, ("server.ike",), "IKE failed (ND-27)", "failure"))
-    for host in ("client", "server"):
+    for host in HOSTS:
         if changed(f"{host}.secure") == "1":
             out.append(Note(i, (f"{host}.ike",), "Secure := 1", "secure"))
         tcp = changed(f"{host}.tcp")

@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from ..model.ir import System
+from ..model.machines.base import state_ids
 
 
 class ReplayError(AssertionError):
@@ -83,13 +84,13 @@ def replay_step(system: System, instances: dict[str, object], pre: Sequence[int]
     model says.  With ``force`` the instances are first put into the pre-state's control states
     (used to check single edges of a graph independently of any path)."""
     cmd = system.commands[command]
-    state_ids = {key: [s.id for s in cls.states] for key, cls in system.machines.items()}
+    ids = {key: state_ids(cls) for key, cls in system.machines.items()}
     if force:
         for key in list(instances):
             if getattr(instances[key], "is_terminated", False):
                 # An instance that reached a final state refuses every event: start afresh.
                 instances[key] = machine_instances_for(system, key)
-            instances[key].current_state_value = state_ids[key][pre[system.index[key]]]
+            instances[key].current_state_value = ids[key][pre[system.index[key]]]
     get = system.getter(pre)
     for key, event, source in cmd.events:
         inst = instances[key]
@@ -102,7 +103,7 @@ def replay_step(system: System, instances: dict[str, object], pre: Sequence[int]
         except Exception as e:  # noqa: BLE001 -- TransitionNotAllowed or a failing condition: report it
             raise ReplayError(f"{where}{key}.{event} refused by the machine: {e}") from None
     for key, inst in instances.items():
-        want = state_ids[key][post[system.index[key]]]
+        want = ids[key][post[system.index[key]]]
         if inst.current_state_value != want:
             raise ReplayError(f"{where}({cmd.name}) {key} instance is in "
                               f"{inst.current_state_value}, the model says {want}")
