@@ -117,7 +117,7 @@ def build_system(sc: Scenario) -> System:
     machines: dict[str, type] = {}
     for h in HOSTS:
         for m, mod in MACHINES[h].items():
-            cls = _machine_class(mod)
+            cls = machine_class(mod)
             key = f"{h}.{m}"
             machines[key] = cls
             states = list(cls.states)
@@ -174,7 +174,7 @@ def build_system(sc: Scenario) -> System:
     return system
 
 
-def _machine_class(mod: ModuleType) -> type:
+def machine_class(mod: ModuleType) -> type:
     for obj in vars(mod).values():
         if isinstance(obj, type) and issubclass(obj, BoundMachine) and obj is not BoundMachine \
                 and obj.__module__ == mod.__name__:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import tomllib
 from importlib import resources
 
-import _catalog_cache
+from tests import catalog_cache as _catalog_cache
 import pytest
 
 import ndcheck

@@ -3,7 +3,7 @@ except an explicit, asserted allow-list of genuinely unreachable ones."""
 
 from __future__ import annotations
 
-import _catalog_cache
+from tests import catalog_cache as _catalog_cache
 import pytest
 
 from ndcheck import CATALOG
