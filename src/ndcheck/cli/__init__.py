@@ -3,6 +3,9 @@
 Every subcommand module defines ``register(subparsers)`` (adding its parser, with
 ``set_defaults(run=...)``).  Bad input raises :class:`UsageError` (or a ScenarioError/WireError),
 which becomes one line on stderr and exit status 2 — never a traceback.
+
+May import every layer below it (model, properties, engines, traces, checking, reports); not
+:mod:`ndcheck.viz`, and nothing imports the command line.
 """
 
 from __future__ import annotations

@@ -6,6 +6,9 @@ One idea per module: :mod:`.machines` (a machine class drawn and tabulated), :mo
 onto a few fields), :mod:`.stepper` (walk the graph one action at a time), :mod:`.heatmap` (the
 verdict matrix), :mod:`.proofs` (z3 results in field names).  Nothing here decides anything
 about the protocol: every verdict, trace and graph comes from the public API.
+
+May import every layer below it (model, properties, engines, traces, checking, reports); not
+:mod:`ndcheck.cli`, and nothing imports the notebook helpers.
 """
 
 from __future__ import annotations
