@@ -53,6 +53,27 @@ def select(names: list[str], file: str | None = None) -> list[Scenario]:
     return out
 
 
+def add_scenario(p: argparse.ArgumentParser) -> None:
+    """A command's one scenario: a catalog NAME, or ``--file F.toml`` (then NAME is left out)."""
+    p.add_argument("name", nargs="?", metavar="NAME",
+                   help="scenario name (see `ndcheck scenarios`); leave it out with --file")
+    p.add_argument("--file", metavar="F.toml", help="a scenario file instead of a catalog name")
+
+
+def one_scenario(args) -> Scenario:
+    """The scenario of a command registered with :func:`add_scenario`."""
+    from . import UsageError
+
+    if args.file and args.name:
+        raise UsageError(f"give a scenario NAME or --file, not both (got {args.name!r} and "
+                         f"--file {args.file})")
+    if args.file:
+        return load_scenario_file(args.file)
+    if not args.name:
+        raise UsageError("a scenario NAME (see `ndcheck scenarios`) or --file F.toml is required")
+    return get_scenario(args.name)
+
+
 def lookup_property(key: str):
     """A catalog property by id or name; an unknown one is a UsageError listing the catalog."""
     from ..properties.catalog import UnknownProperty, get_property
