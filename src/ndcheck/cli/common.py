@@ -143,3 +143,42 @@ def progress_bar(description: str, enabled: bool = True):
             prog.update(task, completed=done, total=found, found=found)
 
         yield update
+
+
+def stdout_is_terminal() -> bool:
+    """Whether standard output is a terminal (rich tables) or a pipe/file (plain full lines)."""
+    import sys
+
+    return sys.stdout.isatty()
+
+
+def print_table(title: str, columns: list[str], rows: list[list[str]],
+                styles: list[list[str | None]] | None = None) -> None:
+    """A table on standard output: rich on a terminal; otherwise a title line, a header and
+    one tab-separated line per row, never wrapped, cut or padded (``grep``/``cut -f`` friendly).
+    ``styles`` (same shape as ``rows``) colours cells on a terminal only."""
+    import sys
+
+    if not stdout_is_terminal():
+        out = sys.stdout
+        if title:
+            out.write(f"# {title}\n")
+        out.write("\t".join(columns) + "\n")
+        for row in rows:
+            out.write("\t".join(str(c) for c in row) + "\n")
+        return
+    from rich.console import Console
+    from rich.markup import escape
+    from rich.table import Table
+
+    table = Table(title=title or None, title_justify="left")
+    for c in columns:
+        table.add_column(c, overflow="fold")
+    for i, row in enumerate(rows):
+        cells = []
+        for j, c in enumerate(row):
+            style = styles[i][j] if styles is not None else None
+            cells.append(f"[{style}]{escape(str(c))}[/]" if style else escape(str(c)))
+        table.add_row(*cells)
+    Console().print(table)
+
