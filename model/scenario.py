@@ -14,6 +14,8 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from .suggest import did_you_mean
+
 OUTBOUND = ("request", "require", "none")
 INBOUND = ("boundary", "secure", "require", "none")
 PEER_KINDS = ("capable", "silent", "no-credential", "icmp")
@@ -174,7 +176,8 @@ def _check_value(where: str, key: str, value: Any, default: Any) -> Any:
             raise ScenarioError(f"{where}.{key}: expected a list of strings from {list(LOSS)}, got {value!r}")
         for v in value:
             if v not in LOSS:
-                raise ScenarioError(f"{where}.{key}: unknown value {v!r}; allowed: {', '.join(LOSS)}")
+                raise ScenarioError(f"{where}.{key}: unknown value {v!r}; allowed: {', '.join(LOSS)}"
+                                    f"{did_you_mean(v, LOSS)}")
         return tuple(sorted(set(value)))
     if want is float and isinstance(value, int) and not isinstance(value, bool):
         value = float(value)
@@ -188,7 +191,8 @@ def _check_value(where: str, key: str, value: Any, default: Any) -> Any:
         raise ScenarioError(f"{where}.{key}: expected {_type_name(str)}, got {value!r}")
     allowed = _ENUMS.get((where, key))
     if allowed and value not in allowed:
-        raise ScenarioError(f"{where}.{key}: unknown value {value!r}; allowed: {', '.join(allowed)}")
+        raise ScenarioError(f"{where}.{key}: unknown value {value!r}; allowed: {', '.join(allowed)}"
+                            f"{did_you_mean(value, allowed)}")
     rng = _RANGES.get((where, key))
     if rng and not (rng[0] <= value <= rng[1]):
         raise ScenarioError(f"{where}.{key}: {value!r} is out of range; allowed {rng[0]}..{rng[1]}")
@@ -203,7 +207,8 @@ def _section(where: str, raw: Any, cls: type) -> Any:
     kwargs = {}
     for key, value in raw.items():
         if key not in names:
-            raise ScenarioError(f"[{where}]: unknown key {key!r}; allowed: {', '.join(names)}")
+            raise ScenarioError(f"[{where}]: unknown key {key!r}; allowed: {', '.join(names)}"
+                                f"{did_you_mean(key, names)}")
         kwargs[key] = _check_value(where, key, value, getattr(defaults, key))
     return cls(**kwargs)
 
@@ -214,7 +219,8 @@ def scenario_from_dict(raw: dict[str, Any], source: str = "<dict>") -> Scenario:
         raise ScenarioError(f"{source}: empty scenario; it needs at least name = \"...\"")
     for key in raw:
         if key not in _TOP:
-            raise ScenarioError(f"{source}: unknown key {key!r}; allowed: {', '.join(_TOP)}")
+            raise ScenarioError(f"{source}: unknown key {key!r}; allowed: {', '.join(_TOP)}"
+                                f"{did_you_mean(key, _TOP)}")
     name = raw.get("name")
     if name is not None and not isinstance(name, str):
         raise ScenarioError(f"{source}: name: expected a string such as \"my-scenario\", got {name!r}")
@@ -225,7 +231,8 @@ def scenario_from_dict(raw: dict[str, Any], source: str = "<dict>") -> Scenario:
             raise ScenarioError(f"{source}: {key}: expected a string, got {raw[key]!r}")
     peer = raw.get("peer", "capable")
     if peer not in PEER_KINDS:
-        raise ScenarioError(f"{source}: peer: unknown value {peer!r}; allowed: {', '.join(PEER_KINDS)}")
+        raise ScenarioError(f"{source}: peer: unknown value {peer!r}; allowed: {', '.join(PEER_KINDS)}"
+                            f"{did_you_mean(str(peer), PEER_KINDS)}")
     try:
         parts = {k: _section(k, raw[k], cls) for k, cls in _SECTIONS.items() if k in raw}
     except ScenarioError as e:
@@ -304,4 +311,5 @@ def get_scenario(name: str) -> Scenario:
     except KeyError:
         raise ScenarioError(
             f"unknown scenario {name!r}; available: {', '.join(sorted(CATALOG))}"
+            f"{did_you_mean(name, CATALOG)}"
         ) from None

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 
+from ..model.suggest import did_you_mean
 from . import downgrade, fallback, ge, ike, policy, rekey, tcp, upgrade
 from .base import Property
 
@@ -58,4 +59,5 @@ def get_property(key: str) -> Property:
         extra = f" ({NOT_MODELLED[key]})" if key in NOT_MODELLED else ""
         raise UnknownProperty(
             f"unknown property {key!r}{extra}; available: {', '.join(p.id for p in PROPERTIES)}"
+            f"{did_you_mean(key, list(_BY_KEY))}"
         ) from None

@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import os
+import re
 import sys
 
 SUBCOMMANDS = ("scenarios", "explore", "check", "trace", "conform", "prove", "mutants",
@@ -25,11 +26,32 @@ class UsageError(ValueError):
 
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str):  # one line instead of usage + message
-        raise UsageError(f"{self.prog}: {message}")
+        from ..model.suggest import did_you_mean
+
+        bad = re.search(r"invalid choice: '([^']*)' \(choose from (.*)\)", message)
+        if bad:
+            choices = [c.strip().strip("'") for c in bad.group(2).split(",")]
+            message += did_you_mean(bad.group(1), choices)
+        # "ndcheck: error: ..." is printed once by main(); name the subcommand, if any
+        where = self.prog.removeprefix("ndcheck").strip()
+        raise UsageError(f"{where}: {message}" if where else message)
+
+
+def version() -> str:
+    """The installed distribution's version."""
+    from importlib.metadata import PackageNotFoundError
+    from importlib.metadata import version as dist_version
+
+    try:
+        return dist_version("ndcheck")
+    except PackageNotFoundError:  # pragma: no cover - running from a source tree without install
+        return "unknown"
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = _Parser(prog="ndcheck", description="Model checker for IKE negotiation discovery (MS-IKEE §3.7)")
+    p = _Parser(prog="ndcheck", description="Model checker for IKE negotiation discovery (MS-IKEE §3.7)",
+                epilog="example: ndcheck check all -q    (ndcheck COMMAND -h for each command's options)")
+    p.add_argument("--version", action="version", version=f"ndcheck {version()}")
     sub = p.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     for name in SUBCOMMANDS:
         importlib.import_module(f"ndcheck.cli.{name}").register(sub)
