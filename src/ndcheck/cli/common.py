@@ -61,16 +61,18 @@ def add_scenario(p: argparse.ArgumentParser) -> None:
 
 
 def one_scenario(args) -> Scenario:
-    """The scenario of a command registered with :func:`add_scenario`."""
+    """The scenario of a command registered with :func:`add_scenario`; a usage error names the
+    command (``explore: give one scenario: ...``)."""
     from . import UsageError
 
+    where = f"{args.command}: " if getattr(args, "command", None) else ""
     if args.file and args.name:
-        raise UsageError(f"give a scenario NAME or --file, not both (got {args.name!r} and "
-                         f"--file {args.file})")
+        raise UsageError(f"{where}give one scenario: a NAME or --file, not both (got {args.name!r} "
+                         f"and --file {args.file})")
     if args.file:
         return load_scenario_file(args.file)
     if not args.name:
-        raise UsageError("a scenario NAME (see `ndcheck scenarios`) or --file F.toml is required")
+        raise UsageError(f"{where}give one scenario: a NAME (see `ndcheck scenarios`) or --file F.toml")
     return get_scenario(args.name)
 
 
@@ -160,12 +162,16 @@ def print_table(title: str, columns: list[str], rows: list[list[str]],
     import sys
 
     if not stdout_is_terminal():
+        def line(cells) -> str:  # a tab or line break inside a cell would split it: a space
+            return "\t".join(" ".join(str(c).replace("\t", " ").splitlines()) for c in cells) + "\n"
+
         out = sys.stdout
         if title:
-            out.write(f"# {title}\n")
-        out.write("\t".join(columns) + "\n")
+            out.write("# " + " ".join(title.splitlines()) + "\n")
+        out.write(line(columns))
         for row in rows:
-            out.write("\t".join(str(c) for c in row) + "\n")
+            out.write(line(row))
+        out.flush()
         return
     from rich.console import Console
     from rich.markup import escape
@@ -182,3 +188,49 @@ def print_table(title: str, columns: list[str], rows: list[list[str]],
         table.add_row(*cells)
     Console().print(table)
 
+
+@contextmanager
+def counted_task(description: str, enabled: bool = True):
+    """A rich progress bar on stderr for a task of known size (quiet when stderr is not a
+    terminal); yields ``update(done, total, text=None)``, ``text`` replacing the description."""
+    if not enabled:
+        yield lambda done, total, text=None: None
+        return
+    from rich.console import Console
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    console = Console(stderr=True)
+    with Progress(TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(),
+                  console=console, transient=True, disable=not console.is_terminal) as prog:
+        task = prog.add_task(description, total=None)
+
+        def update(done: int, total: int, text: str | None = None) -> None:
+            prog.update(task, completed=done, total=total, **({"description": text} if text else {}))
+
+        yield update
+
+
+@contextmanager
+def status_line(description: str, enabled: bool = True):
+    """A one-line rich status on stderr — spinner, elapsed time, ``description`` and the latest
+    phase text — quiet when stderr is not a terminal; yields ``update(text)``.  Standard
+    output is not redirected (nothing should be printed while it is shown)."""
+    import sys
+
+    if not enabled or not sys.stderr.isatty():
+        yield lambda text: None
+        return
+    from rich.console import Console
+    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    console = Console(stderr=True)
+    # elapsed time first: a narrow terminal cuts the end of the line
+    with Progress(SpinnerColumn(), TimeElapsedColumn(), TextColumn("{task.description}", markup=False),
+                  TextColumn("{task.fields[phase]}", markup=False), console=console, transient=True,
+                  redirect_stdout=False, redirect_stderr=False, disable=not console.is_terminal) as prog:
+        task = prog.add_task(description, total=None, phase="")
+
+        def update(text: str) -> None:
+            prog.update(task, phase=text)
+
+        yield update

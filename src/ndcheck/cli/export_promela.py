@@ -7,16 +7,25 @@ The file's header says how to run SPIN so that pan's state and transition counts
 
 from __future__ import annotations
 
+import argparse
 import sys
 
 from . import UsageError
-from .common import select, write_text
+from .common import add_scenario, one_scenario, write_text
+
+EXAMPLE = """\
+examples:
+  ndcheck export-promela fig8-icmp-peer -o fig8.pml    (its header gives the spin/pan commands)
+  ndcheck export-promela --file my-scenario.toml -o my.pml"""
 
 
 def register(sub) -> None:
-    p = sub.add_parser("export-promela", help="write the scenario as a Promela model for SPIN")
-    p.add_argument("name", nargs="?", help="scenario name (see `ndcheck scenarios`)")
-    p.add_argument("--file", metavar="F.toml", help="a scenario file instead of a built-in name")
+    p = sub.add_parser("export-promela", help="write the scenario as a Promela model for SPIN",
+                       description="Write the scenario's state space as a Promela model for SPIN; "
+                                   "the file's header says how to compare pan's counts with "
+                                   "`ndcheck explore`.",
+                       epilog=EXAMPLE, formatter_class=argparse.RawDescriptionHelpFormatter)
+    add_scenario(p)
     p.add_argument("-o", "--output", metavar="OUT.pml", help="output file (default: standard output)")
     p.set_defaults(run=run)
 
@@ -25,10 +34,7 @@ def run(args) -> int:
     from ..engines.promela import PromelaError, to_promela
     from ..model.compose import build_system
 
-    if bool(args.name) == bool(args.file):
-        raise UsageError("export-promela: give exactly one scenario: a NAME (see `ndcheck scenarios`) "
-                         "or --file F.toml")
-    sc = select([args.name] if args.name else [], args.file)[0]
+    sc = one_scenario(args)
     system = build_system(sc)
     try:
         text = to_promela(system)

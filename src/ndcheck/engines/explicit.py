@@ -105,6 +105,7 @@ class Graph:
     layout: Layout | None = field(default=None, repr=False)
     _nx: object = field(default=None, repr=False)
     _view: StateView | None = field(default=None, repr=False)
+    _depth: int | None = field(default=None, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if self.layout is None:
@@ -126,6 +127,21 @@ class Graph:
     @property
     def n_edges(self) -> int:
         return len(self.src)
+
+    @property
+    def depth(self) -> int:
+        """The BFS depth: the longest shortest path from the initial state, in steps (0 for a
+        graph of one state), read off the parent pointers and computed once."""
+        if self._depth is None:
+            parent = self.parent
+            n = min(len(parent), self.n_states)
+            d = [0] * n
+            for i in range(1, n):
+                p = parent[i]
+                # BFS numbering: a parent is discovered before its children
+                d[i] = d[p] + 1 if p < i else len(self.path_to(i))
+            self._depth = max(d, default=0)
+        return self._depth
 
     def state(self, sid: int) -> tuple[int, ...]:
         return self.layout.decode(self.packed[sid])
