@@ -133,9 +133,43 @@ def test_expectations_validated():
     wrong = dataclasses.replace(sc, expect={"H-1": "violated"})
     r = check(wrong)
     assert not r.as_expected and [v.property.id for v in r.unexpected] == ["H-1"]
-    # No entry: expected to hold.
-    r = check(dataclasses.replace(sc, expect={}))
-    assert all(v.expected == "holds" for v in r.verdicts)
+    # Some entries: a property without one is expected to hold.
+    r = check(dataclasses.replace(sc, expect={"H-1": "holds"}))
+    assert len(r.verdicts) == 13 and all(v.expected == "holds" for v in r.verdicts)
+
+
+def test_no_expect_table_means_no_expectation_unless_strict():
+    sc = dataclasses.replace(CATALOG["qm3-race"], expect={})
+    r = check(sc)
+    assert all(v.expected is None and v.as_expected and v.outcome == "expected" for v in r.verdicts)
+    assert r.as_expected and r.unexpected == [] and r.undetermined == []
+    violated = [v.property.id for v in r.verdicts if v.verdict == "violated"]
+    assert violated == ["S-14", "L-3"]
+    assert [p["expected"] for p in r.to_json()["properties"]] == [None] * 21
+    strict = check(sc, strict=True)
+    assert all(v.expected == "holds" for v in strict.verdicts)
+    assert [v.property.id for v in strict.unexpected] == violated
+    # Undetermined without an expectation still counts as undetermined (exit 3, not 0).
+    cut = check(sc, max_states=40, traces=False)
+    assert cut.truncated and cut.unexpected == [] and len(cut.undetermined) == 19
+    assert {v.outcome for v in cut.undetermined} == {"undetermined"}
+
+
+def test_catalog_expectations_unchanged_by_strict():
+    for name in ("qm3-race", "fig8-silent-peer"):
+        g = explore(build_system(CATALOG[name]))
+        loose, strict = check_graph(g, traces=False), check_graph(g, traces=False, strict=True)
+        assert [v.expected for v in loose.verdicts] == [v.expected for v in strict.verdicts]
+        assert None not in [v.expected for v in loose.verdicts] and loose.as_expected
+
+
+def test_progress_called_before_each_property():
+    g = explore(build_system(CATALOG["fig8-silent-peer"]))
+    calls = []
+    r = check_graph(g, traces=False, progress=lambda done, total, p: calls.append((done, total, p.id)))
+    ids = [v.property.id for v in r.verdicts]
+    assert calls == [(i, 13, pid) for i, pid in enumerate(ids)]
+    assert ids[:3] == ["H-1", "S-1", "S-2"]
 
 
 def test_verdict_json_shape():
@@ -178,3 +212,14 @@ def test_z3_engine_unavailable_or_used(monkeypatch):
 def test_verdict_as_expected():
     p = prop("always", state=lambda s: TRUE)
     assert Verdict(p, "holds").as_expected and not Verdict(p, "violated", expected="holds").as_expected
+
+
+def test_verdict_outcome():
+    p = prop("always", state=lambda s: TRUE)
+    cases = [("violated", "violated", "expected"), ("holds", None, "expected"),
+             ("violated", None, "expected"), ("violated", "holds", "unexpected"),
+             ("holds", "violated", "unexpected"), ("undetermined", "holds", "undetermined"),
+             ("undetermined", None, "undetermined"), ("undetermined", "undetermined", "expected"),
+             ("vacuous", None, "vacuous"), ("vacuous", "vacuous", "vacuous"),
+             ("vacuous", "violated", "unexpected")]
+    assert [Verdict(p, v, expected=e).outcome for v, e, _ in cases] == [o for _, _, o in cases]

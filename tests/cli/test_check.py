@@ -1,10 +1,17 @@
-"""``ndcheck check``: table, exit codes, JSON and JUnit reports, engine selection."""
+"""``ndcheck check``: table, quiet lines and summary, exit codes, JSON and JUnit reports,
+engine selection, scenarios without expectations, colours by outcome, progress."""
 
 from __future__ import annotations
 
 import json
+import re
 import xml.etree.ElementTree as ET
+from contextlib import contextmanager
 
+import pytest
+
+from ndcheck import CATALOG, build_system, explore
+from ndcheck.cli import check as check_cli
 from ndcheck.cli import main
 
 GE = """
@@ -24,7 +31,8 @@ S-7 = "holds"
 def test_check_named_scenarios_as_expected(capsys):
     assert main(["check", "qm3-race", "guaranteed-encryption"]) == 0
     out = capsys.readouterr().out
-    assert "qm3-race:" in out and "S-14" in out and "verdicts on 2 scenario(s) as expected" in out
+    assert "qm3-race:" in out and "S-14" in out
+    assert out.splitlines()[-1].startswith("2 scenario(s), all 45 verdicts as expected; ")
 
 
 def test_unexpected_violation_exits_1(tmp_path, capsys):
@@ -107,3 +115,160 @@ def test_engine_both_runs_z3_and_the_engines_agree(tmp_path):
     s14 = by["S-14"]
     assert s14["z3"]["verdict"] == "violated"
     assert len(s14["z3"]["trace"]) == len(s14["explicit"]["trace"]) == 12
+
+
+# The README's own scenario example: no [expect] table.
+README_EXAMPLE = """
+name = "my-boundary-server"
+peer = "capable"                 # capable | silent | no-credential | icmp
+[client]
+outbound = "request"             # request (ND) | require (transport mode) | none
+inbound = "boundary"             # boundary | secure | require | none
+[server]
+outbound = "request"
+inbound = "boundary"
+[ike]
+commit_bit = true
+retransmissions = 1
+[tcp]
+data_segments = 2
+[network]
+loss = ["ike"]                   # per protocol: ike, tcp
+"""
+
+SECONDS = r"\d+\.\d\ds"
+
+
+def test_quiet_line_and_summary_of_fig8_silent_peer(capsys):
+    g = explore(build_system(CATALOG["fig8-silent-peer"]))
+    assert (g.n_states, g.n_edges) == (337, 758)
+    assert main(["check", "fig8-silent-peer", "-q"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert len(lines) == 2
+    assert re.fullmatch(rf"fig8-silent-peer: 337 states, 758 edges, depth 19, {SECONDS}; "
+                        r"13 holds, 0 violated, 0 undetermined", lines[0]), lines[0]
+    assert re.fullmatch(rf"1 scenario\(s\), all 13 verdicts as expected; {SECONDS}, 337 states, "
+                        r"\d+ states/s, max depth 19", lines[1]), lines[1]
+
+
+def test_quiet_spells_out_each_mismatch(tmp_path, capsys):
+    f = tmp_path / "ge.toml"
+    f.write_text(GE)
+    assert main(["check", "--file", str(f), "qm3-race", "-q"]) == 1
+    lines = capsys.readouterr().out.splitlines()
+    assert len(lines) == 3
+    assert re.fullmatch(rf"ge-wrong: 186 states, 325 edges, depth 17, {SECONDS}; "
+                        r"23 holds, 1 violated, 0 undetermined; S-7 violated, expected holds", lines[0])
+    assert lines[1].startswith("qm3-race: 912 states, 1915 edges, depth 22, ")
+    assert lines[1].endswith("; 19 holds, 2 violated, 0 undetermined")   # violations expected
+    assert re.fullmatch(rf"2 scenario\(s\), 45 verdicts, 1 unexpected, 0 undetermined \(exit 1\); "
+                        rf"{SECONDS}, 1098 states, \d+ states/s, max depth 22", lines[2]), lines[2]
+
+
+def test_quiet_truncated_counts_undetermined_and_exits_3(capsys):
+    assert main(["check", "fig7-both-capable", "--max-states", "40", "--no-traces", "-q"]) == 3
+    first, last = capsys.readouterr().out.splitlines()
+    assert first.startswith("fig7-both-capable: 40 states, 61 edges, depth 7, ")
+    assert first.endswith(", TRUNCATED (max-states 40 reached); 1 holds, 0 violated, 20 undetermined")
+    assert last.startswith("1 scenario(s), 21 verdicts, 0 unexpected, 20 undetermined (exit 3); ")
+
+
+def test_default_view_is_plain_off_a_terminal_and_ends_with_the_summary(capsys):
+    assert main(["check", "fig8-silent-peer"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert re.fullmatch(rf"# fig8-silent-peer: 337 states, 758 edges, depth 19, {SECONDS}", lines[0])
+    assert lines[1] == "property\tname\tkind\tengine\texpected\tverdict\toutcome\ttrace"
+    assert lines[2] == "H-1\tike_failure_never_blocks_tcp\tnever_action\texplicit\tholds\tholds\tok\t"
+    assert len(lines) == 2 + 13 + 1 and lines[-1].startswith("1 scenario(s), all 13 verdicts as expected; ")
+    assert not any("\x1b" in line or line != line.rstrip(" ") for line in lines)
+
+
+def test_rows_are_coloured_by_outcome_not_by_verdict(monkeypatch, tmp_path):
+    tables = {}
+
+    def fake_table(title, columns, rows, styles=None):
+        tables[title.split(":")[0]] = {r[0]: (r[5], r[6], s[0]) for r, s in zip(rows, styles)}
+
+    monkeypatch.setattr(check_cli, "print_table", fake_table)
+    f = tmp_path / "ge.toml"
+    f.write_text(GE)
+    assert main(["check", "--file", str(f), "qm3-race"]) == 1
+    assert tables["qm3-race"]["S-14"] == ("violated", "ok", "green")        # violated as expected
+    assert tables["qm3-race"]["H-1"] == ("holds", "ok", "green")
+    assert tables["ge-wrong"]["S-7"] == ("violated", "UNEXPECTED", "bold red")
+    assert main(["check", "fig7-both-capable", "--max-states", "40", "--no-traces"]) == 3
+    assert tables["fig7-both-capable"]["S-1"] == ("undetermined", "undetermined", "yellow")
+    assert tables["fig7-both-capable"]["W-1"] == ("holds", "ok", "green")
+    # one style per outcome; the coming 'vacuous' verdict has its own
+    assert set(check_cli._STYLE) == {"expected", "unexpected", "undetermined", "vacuous"}
+    assert len(set(check_cli._STYLE.values())) == 4
+
+
+@pytest.fixture
+def no_expect(tmp_path):
+    f = tmp_path / "readme.toml"
+    f.write_text(README_EXAMPLE)
+    return str(f)
+
+
+def test_scenario_without_expect_reports_verdicts_and_exits_0(no_expect, tmp_path, capsys):
+    out = tmp_path / "r.json"
+    junit = tmp_path / "j.xml"
+    assert main(["check", "--file", no_expect, "-q", "--json", str(out), "--junit", str(junit)]) == 0
+    line = capsys.readouterr().out.splitlines()[0]
+    assert line.startswith("my-boundary-server: 3340 states, 8798 edges, depth 27, ")
+    assert line.endswith("; 21 holds, 2 violated, 0 undetermined")        # no mismatch spelled out
+    props = json.loads(out.read_text())["properties"]
+    assert len(props) == 23 and all(p["expected"] is None for p in props)
+    assert sorted(p["id"] for p in props if p["verdict"] == "violated") == ["L-1", "L-6"]
+    suite = next(ET.parse(junit).getroot().iter("testsuite"))
+    assert (suite.get("tests"), suite.get("failures"), suite.get("skipped")) == ("23", "0", "0")
+    l1 = next(c for c in suite.iter("testcase") if c.get("name").startswith("L-1 "))
+    assert l1.find("system-out").text == "L-1 is violated, no expectation"
+    # the table shows '-' as the expectation
+    assert main(["check", "--file", no_expect]) == 0
+    rows = [r.split("\t") for r in capsys.readouterr().out.splitlines()[2:25]]
+    assert {r[4] for r in rows} == {"-"} and {r[6] for r in rows} == {"ok"}
+
+
+def test_scenario_without_expect_strict_means_holds(no_expect, capsys):
+    assert main(["check", "--file", no_expect, "-q", "--strict"]) == 1
+    first, last = capsys.readouterr().out.splitlines()
+    assert first.endswith("; 21 holds, 2 violated, 0 undetermined; "
+                          "L-1 violated, expected holds; L-6 violated, expected holds")
+    assert last.startswith("1 scenario(s), 23 verdicts, 2 unexpected, 0 undetermined (exit 1); ")
+
+
+def test_scenario_without_expect_undetermined_exits_3(no_expect, tmp_path, capsys):
+    junit = tmp_path / "j.xml"
+    assert main(["check", "--file", no_expect, "-q", "--max-states", "40", "--junit", str(junit)]) == 3
+    assert "(exit 3)" in capsys.readouterr().out.splitlines()[-1]
+    suite = next(ET.parse(junit).getroot().iter("testsuite"))
+    assert suite.get("failures") == "0" and int(suite.get("skipped")) > 0
+    skipped = [c.find("skipped").get("message") for c in suite.iter("testcase")
+               if c.find("skipped") is not None]
+    assert "S-1 is undetermined, no expectation (max-states 40 reached)" in skipped
+
+
+def test_progress_names_each_property(monkeypatch):
+    texts = []
+
+    @contextmanager
+    def fake(description, enabled=True):
+        texts.append(description)
+        yield lambda done, total, text=None: texts.append((done, total, text))
+
+    monkeypatch.setattr(check_cli, "counted_task", fake)
+    assert main(["check", "fig8-silent-peer", "-q"]) == 0
+    assert texts[0] == "fig8-silent-peer: checking"
+    assert texts[1] == (0, 13, "fig8-silent-peer: checking H-1 (1/13)")
+    assert len(texts) == 14 and texts[-1][0] == 12 and texts[-1][2].endswith("(13/13)")
+
+
+def test_help_has_an_example(capsys):
+    with pytest.raises(SystemExit) as e:
+        main(["check", "--help"])
+    assert e.value.code == 0
+    out = capsys.readouterr().out
+    assert "examples:\n  ndcheck check fig7-both-capable -q" in out
+    assert "-q, --quiet" in out and "--strict" in out

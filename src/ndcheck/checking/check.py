@@ -4,13 +4,14 @@
 each applicable property with the explicit engine (:mod:`.explicit`), the z3 engine
 (:mod:`.symbolic`, safety properties only) or both, marking where the two disagree.
 :func:`shortest_trace` gives the counterexample, witness or lasso of one property.  Expected
-verdicts come from the scenario's ``[expect]`` table (:mod:`.expectations`).
+verdicts come from the scenario's ``[expect]`` table (:mod:`.expectations`); a scenario
+without one has no expectation unless ``strict``.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from ..engines.explicit import Graph, explore
 from ..engines.graph_queries import GraphQueries
@@ -54,8 +55,15 @@ def graph_for(target: Target, max_states: int | None = None, timeout: float | No
 
 
 def check_graph(graph: Graph, properties: Iterable[Property | str] | None = None, *,
-                engine: str = "explicit", traces: bool = True, timeout: float | None = None) -> CheckResult:
-    """Check the applicable ``properties`` (default: all) on an explored graph."""
+                engine: str = "explicit", traces: bool = True, timeout: float | None = None,
+                strict: bool = False, progress: Callable[[int, int, Property], None] | None = None,
+                ) -> CheckResult:
+    """Check the applicable ``properties`` (default: all) on an explored graph.
+
+    Expected verdicts come from the scenario's ``[expect]``; a scenario without entries has none
+    (every verdict reported, none a mismatch) unless ``strict`` (a missing entry means ``holds``).
+    ``progress(done, total, property)`` is called before each property is decided.
+    """
     if engine not in ENGINES:
         raise ValueError(f"unknown engine {engine!r}; allowed: {', '.join(ENGINES)}")
     t0 = time.perf_counter()
@@ -64,13 +72,15 @@ def check_graph(graph: Graph, properties: Iterable[Property | str] | None = None
                                              for p in properties]
     todo = applicable(system, props)
     skipped = tuple(p.id for p in (PROPERTIES if props is None else props) if p not in todo)
-    expected = expectations(system, todo)
+    expected = expectations(system, todo, strict=strict)
     use_z3 = engine in ("z3", "both")
     if use_z3:
         z3_engine()   # EngineUnavailable before any work
     q = GraphQueries(graph)
     verdicts: list[Verdict] = []
-    for p in todo:
+    for i, p in enumerate(todo):
+        if progress is not None:
+            progress(i, len(todo), p)
         if engine in ("explicit", "both") or not p.safety:
             v, tr, note = decide(q, p, traces)
             verdicts.append(Verdict(p, v, "explicit", expected[p.id], tr, note or p.note))
@@ -100,15 +110,17 @@ def _mark_disagreements(verdicts: list[Verdict]) -> list[Verdict]:
 
 def check(target: Target, properties: Iterable[Property | str] | None = None, *,
           max_states: int | None = None, timeout: float | None = None, engine: str = "explicit",
-          traces: bool = True, progress=None) -> CheckResult:
+          traces: bool = True, progress=None, strict: bool = False) -> CheckResult:
     """Explore a scenario (name, Scenario, System or explored Graph) and check its properties.
+
+    ``progress(done, found)`` follows the exploration; ``strict``: see :func:`check_graph`.
 
     >>> r = check("fig8-silent-peer")
     >>> r.verdict("H-1").verdict, r.as_expected
     ('holds', True)
     """
     graph = graph_for(target, max_states, timeout, progress)
-    return check_graph(graph, properties, engine=engine, traces=traces, timeout=timeout)
+    return check_graph(graph, properties, engine=engine, traces=traces, timeout=timeout, strict=strict)
 
 
 def shortest_trace(target: Target, property_id: str, *, max_states: int | None = None,

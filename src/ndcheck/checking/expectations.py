@@ -1,8 +1,10 @@
 """Expectations: a scenario's ``[expect]`` table resolved against the property catalog.
 
 Keys are property ids or names.  The built-in catalog lists every applicable property
-explicitly; a property without an entry is expected to ``hold``.  An entry for an unknown or
-inapplicable property is bad input.
+explicitly; in a scenario with some ``[expect]`` entries a property without an entry is expected
+to ``hold``.  A scenario with no entries at all has no expectation: every verdict is reported and
+none is a mismatch (``strict=True``: a missing entry means ``holds`` there too).  An entry for
+an unknown or inapplicable property is bad input.
 """
 
 from __future__ import annotations
@@ -15,10 +17,12 @@ from ..properties.base import Property
 from ..properties.catalog import UnknownProperty, get_property
 
 
-def expectations(system: System, props: Sequence[Property]) -> dict[str, str]:
+def expectations(system: System, props: Sequence[Property], strict: bool = False) -> dict[str, str | None]:
     """``{property id: expected verdict}`` for the applicable ``props`` from the scenario's [expect].
 
-    Raises :class:`ScenarioError` for an entry naming an unknown or inapplicable property.
+    A scenario without ``[expect]`` entries maps every property to None (no expectation) unless
+    ``strict``; otherwise a property without an entry is expected to hold.  Raises
+    :class:`ScenarioError` for an entry naming an unknown or inapplicable property.
     """
     sc = system.scenario
     raw = dict(sc.expect) if sc is not None else {}
@@ -34,4 +38,5 @@ def expectations(system: System, props: Sequence[Property]) -> dict[str, str]:
                 f"{source}: [expect] {key}: property {p.id} ({p.name}) does not apply to scenario "
                 f"{system.name!r}; remove the entry")
         out[p.id] = verdict
-    return {p.id: out.get(p.id, "holds") for p in props}
+    default = "holds" if out or strict else None
+    return {p.id: out.get(p.id, default) for p in props}

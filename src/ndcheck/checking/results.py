@@ -10,6 +10,12 @@ from ..traces.trace import Trace
 
 VERDICTS = ("holds", "violated", "undetermined")
 
+#: How a verdict compares with its expectation (what ``ndcheck check`` colours a row by):
+#: ``expected`` met (or no expectation), ``unexpected`` contradicted, ``undetermined`` a bound
+#: stopped the search (and ``undetermined`` was not the expectation), ``vacuous`` held only
+#: because its trigger never occurs (a verdict still to come; its own category already).
+OUTCOMES = ("expected", "unexpected", "undetermined", "vacuous")
+
 
 @dataclass(frozen=True, slots=True)
 class Verdict:
@@ -24,7 +30,17 @@ class Verdict:
 
     @property
     def as_expected(self) -> bool:
+        """The verdict meets the expectation; no expectation (``expected is None``) is always met."""
         return self.expected is None or self.expected == self.verdict
+
+    @property
+    def outcome(self) -> str:
+        """One of :data:`OUTCOMES`: the verdict against its expectation."""
+        if self.verdict == "undetermined" and self.expected != "undetermined":
+            return "undetermined"
+        if not self.as_expected:
+            return "unexpected"
+        return "vacuous" if self.verdict == "vacuous" else "expected"
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,7 +67,9 @@ class CheckResult:
 
     @property
     def undetermined(self) -> list[Verdict]:
-        return [v for v in self.verdicts if v.verdict == "undetermined" and not v.as_expected]
+        """Verdicts a bound left undetermined, unless ``undetermined`` was the expectation
+        (without an expectation an undetermined verdict still counts: the search was cut short)."""
+        return [v for v in self.verdicts if v.outcome == "undetermined"]
 
     def verdict(self, pid: str, engine: str = "explicit") -> Verdict:
         """The verdict of one property (by id or name)."""

@@ -3,23 +3,51 @@
 Exit status: 0 every verdict as expected; 1 a property violated unexpectedly, or an expected
 violation (or witness) not found; 2 bad input; 3 some verdict undetermined (a bound stopped the
 search) and nothing unexpected otherwise.
+
+A scenario with no ``[expect]`` entries has no expectation (verdicts reported, none a mismatch)
+unless ``--strict`` (a missing entry means ``holds``, as in a scenario with some entries).
+
+Output: one table per scenario (``-q``: one line per scenario), rows coloured by outcome
+against the expectation (a terminal only), then a summary line: scenarios, verdicts, total
+time, states, states/s and the largest BFS depth.
 """
 
 from __future__ import annotations
 
+import argparse
 import json
 import sys
+import time
 
 from ..checking.check import ENGINES, CheckResult, EngineUnavailable, check_graph
+from ..checking.results import VERDICTS, Verdict
 from ..checking.symbolic import z3_engine
 from ..engines.explicit import explore
 from ..model.compose import build_system
 from . import UsageError
-from .common import add_bounds, lookup_property, output_path, progress_bar, select, with_bounds
+from .common import (
+    add_bounds,
+    counted_task,
+    lookup_property,
+    output_path,
+    print_table,
+    progress_bar,
+    select,
+    stdout_is_terminal,
+    with_bounds,
+)
+
+EPILOG = """\
+examples:
+  ndcheck check fig7-both-capable -q      one line: size, depth, time, verdict counts
+  ndcheck check all -q                    every catalog scenario, then the summary line
+  ndcheck check --file my.toml --strict   a scenario file; a missing [expect] entry means holds
+"""
 
 
 def register(sub) -> None:
-    p = sub.add_parser("check", help="check every property of scenarios against their expected verdicts")
+    p = sub.add_parser("check", help="check every property of scenarios against their expected verdicts",
+                       epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("names", nargs="*", metavar="NAME",
                    help="scenario names, or 'all' (default: all; see `ndcheck scenarios`)")
     p.add_argument("--file", metavar="F.toml", help="check a scenario file instead of (or besides) names")
@@ -27,6 +55,12 @@ def register(sub) -> None:
                    help="check only this property (id or name; repeatable)")
     p.add_argument("--engine", choices=ENGINES, default="explicit",
                    help="explicit (default), z3 (safety properties), or both (and compare)")
+    p.add_argument("-q", "--quiet", action="store_true",
+                   help="one line per scenario (states, edges, depth, seconds, verdict counts, "
+                        "mismatches) and the summary line; no tables, no coverage text")
+    p.add_argument("--strict", action="store_true",
+                   help="a scenario without [expect] entries expects every property to hold "
+                        "(default: no expectation, verdicts only reported)")
     p.add_argument("--json", metavar="OUT", type=output_path,
                    help="write the JSON report ('-' for standard output)")
     p.add_argument("--junit", metavar="OUT", type=output_path, help="write a JUnit XML report")
@@ -38,6 +72,7 @@ def register(sub) -> None:
 
 
 def run(args) -> int:
+    t0 = time.perf_counter()
     props = None
     if args.props:
         props = [lookup_property(k) for k in args.props]
@@ -49,23 +84,33 @@ def run(args) -> int:
     scenarios = select(args.names, args.file)
     quiet_stdout = args.json == "-"
     results: list[CheckResult] = []
+    depths: list[int] = []
     coverages = []
     for sc in scenarios:
         sc = with_bounds(sc, args)
         system = build_system(sc)
-        with progress_bar(f"checking {sc.name}") as update:
+        with progress_bar(f"exploring {sc.name}") as update:
             graph = explore(system, progress=update)
+        with counted_task(f"{sc.name}: checking") as step:
+            def progress(done: int, total: int, p, _name=sc.name, _step=step) -> None:
+                _step(done, total, f"{_name}: checking {p.id} ({done + 1}/{total})")
+
             try:
                 res = check_graph(graph, props, engine=args.engine, traces=not args.no_traces,
-                                  timeout=args.timeout)
+                                  timeout=args.timeout, strict=args.strict, progress=progress)
             except EngineUnavailable as e:
                 raise UsageError(str(e)) from None
         results.append(res)
+        depths.append(graph.depth)
         if args.coverage:
             from ..checking.coverage import coverage
             coverages.append(coverage(graph))
-        if not quiet_stdout:
-            _print_result(res)
+        if quiet_stdout:
+            continue
+        if args.quiet:
+            _say(quiet_line(res, depths[-1]), _worst_style(res))
+        else:
+            _print_result(res, depths[-1])
             if args.coverage:
                 _print_coverage(coverages[-1])
     if args.json:
@@ -85,7 +130,10 @@ def run(args) -> int:
         write_junit(results, args.junit)
     code = exit_code(results)
     if not quiet_stdout:
-        _print_summary(results, code)
+        if not args.quiet:
+            _print_mismatches(results)
+        _say(summary_line(results, depths, time.perf_counter() - t0, code),
+             _STYLE[{0: "expected", 1: "unexpected", 3: "undetermined"}[code]])
     return code
 
 
@@ -98,39 +146,83 @@ def exit_code(results: list[CheckResult]) -> int:
     return 0
 
 
-_STYLE = {"holds": "green", "violated": "red", "undetermined": "yellow"}
+# Row colours by outcome against the expectation (rich styles; a terminal only).
+_STYLE = {"expected": "green", "unexpected": "bold red", "undetermined": "yellow", "vacuous": "blue"}
+_OUTCOME_TEXT = {"expected": "ok", "unexpected": "UNEXPECTED", "undetermined": "undetermined",
+                 "vacuous": "vacuous"}
+_COLUMNS = ["property", "name", "kind", "engine", "expected", "verdict", "outcome", "trace"]
 
 
-def _print_result(r: CheckResult) -> None:
-    from rich.console import Console
-    from rich.table import Table
-
-    head = (f"{r.scenario}: {r.states} states, {r.edges} edges, {r.seconds:.2f}s"
+def _head(r: CheckResult, depth: int) -> str:
+    return (f"{r.scenario}: {r.states} states, {r.edges} edges, depth {depth}, {r.seconds:.2f}s"
             + (f", TRUNCATED ({r.reason})" if r.truncated else ""))
-    t = Table(title=head, title_justify="left")
-    for col in ("property", "name", "kind", "engine", "expected", "verdict", "", "trace"):
-        t.add_column(col)
+
+
+def _mismatch(v: Verdict) -> str:
+    engine = "" if v.engine == "explicit" else f" [{v.engine}]"
+    return f"{v.property.id}{engine} {v.verdict}, expected {v.expected or '-'}"
+
+
+def quiet_line(r: CheckResult, depth: int) -> str:
+    """``-q``: ``name: N states, E edges, depth D, S.SSs; 12 holds, 2 violated, 0 undetermined``
+    and every unexpected verdict (``; L-3 violated, expected holds``; undetermined ones are counted)."""
+    counts = {k: 0 for k in VERDICTS}
     for v in r.verdicts:
-        ok = "ok" if v.as_expected else ("??" if v.verdict == "undetermined" else "UNEXPECTED")
+        counts[v.verdict] = counts.get(v.verdict, 0) + 1
+    parts = [_head(r, depth), ", ".join(f"{n} {k}" for k, n in counts.items())]
+    parts += [_mismatch(v) for v in r.verdicts if v.outcome == "unexpected"]
+    return "; ".join(parts)
+
+
+def summary_line(results: list[CheckResult], depths: list[int], seconds: float, code: int) -> str:
+    """The last line: verdicts against expectations, then total time, states, states/s, depth."""
+    n = sum(len(r.verdicts) for r in results)
+    bad = sum(len(r.unexpected) for r in results)
+    undet = sum(len(r.undetermined) for r in results)
+    states = sum(r.states for r in results)
+    verdicts = (f"all {n} verdicts as expected" if not bad and not undet
+                else f"{n} verdicts, {bad} unexpected, {undet} undetermined (exit {code})")
+    return (f"{len(results)} scenario(s), {verdicts}; {seconds:.2f}s, {states} states, "
+            f"{states / seconds if seconds > 0 else 0:.0f} states/s, max depth {max(depths, default=0)}")
+
+
+def _worst_style(r: CheckResult) -> str:
+    outcomes = {v.outcome for v in r.verdicts}
+    for o in ("unexpected", "undetermined", "vacuous"):
+        if o in outcomes:
+            return _STYLE[o]
+    return _STYLE["expected"]
+
+
+def _say(text: str, style: str) -> None:
+    """One line on standard output: coloured on a terminal, plain otherwise."""
+    if not stdout_is_terminal():
+        print(text)
+        return
+    from rich.console import Console
+    from rich.markup import escape
+
+    Console(soft_wrap=True, highlight=False).print(f"[{style}]{escape(text)}[/]")
+
+
+def _print_result(r: CheckResult, depth: int) -> None:
+    rows, styles = [], []
+    for v in r.verdicts:
         steps = len(v.trace.steps) if v.trace is not None and hasattr(v.trace, "steps") else None
         trace = "" if steps is None else f"{getattr(v.trace, 'kind', '')} {steps} steps"
-        t.add_row(v.property.id, v.property.name, v.property.kind, v.engine, v.expected or "",
-                  f"[{_STYLE[v.verdict]}]{v.verdict}[/]" if v.verdict in _STYLE else v.verdict,
-                  ok if v.as_expected else f"[bold red]{ok}[/]", trace)
-    Console(width=160).print(t)
+        rows.append([v.property.id, v.property.name, v.property.kind, v.engine, v.expected or "-",
+                     v.verdict, _OUTCOME_TEXT[v.outcome], trace])
+        styles.append([_STYLE[v.outcome]] * len(_COLUMNS))
+    print_table(_head(r, depth), _COLUMNS, rows, styles)
 
 
 def _print_coverage(c) -> None:
     print(c.summary())
 
 
-def _print_summary(results: list[CheckResult], code: int) -> None:
-    bad = [(r.scenario, v) for r in results for v in r.verdicts if not v.as_expected]
-    n = sum(len(r.verdicts) for r in results)
-    if not bad:
-        print(f"all {n} verdicts on {len(results)} scenario(s) as expected")
-        return
-    for name, v in bad:
-        print(f"{name}: {v.property.id} ({v.engine}) is {v.verdict}, expected {v.expected}"
-              + (f" — {v.note}" if v.note.startswith("engines disagree") else ""))
-    print(f"{len(bad)} of {n} verdicts not as expected (exit {code})")
+def _print_mismatches(results: list[CheckResult]) -> None:
+    for r in results:
+        for v in r.verdicts:
+            if not v.as_expected:
+                print(f"{r.scenario}: {v.property.id} ({v.engine}) is {v.verdict}, expected {v.expected}"
+                      + (f" — {v.note}" if v.note.startswith("engines disagree") else ""))

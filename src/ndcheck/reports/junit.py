@@ -2,7 +2,9 @@
 
 A testcase fails when its verdict differs from the scenario's expectation; an unexpected
 ``undetermined`` is reported as ``skipped`` with the reason, so a CI dashboard separates "the
-model disagrees" from "the search was cut short".
+model disagrees" from "the search was cut short".  A property without an expectation (a
+scenario with no ``[expect]`` entries) passes with its verdict in ``system-out``, unless
+undetermined (skipped).
 """
 
 from __future__ import annotations
@@ -28,12 +30,14 @@ def junit_xml(results: Iterable[CheckResult]) -> ET.Element:
         for v in r.verdicts:
             name = f"{v.property.id} {v.property.name}" + ("" if v.engine == "explicit" else f" [{v.engine}]")
             case = ET.SubElement(suite, "testcase", classname=f"ndcheck.{r.scenario}", name=name)
-            if v.as_expected:
-                continue
-            msg = f"{v.property.id} is {v.verdict}, expected {v.expected}"
-            if v.verdict == "undetermined":
+            msg = f"{v.property.id} is {v.verdict}, " + (
+                "no expectation" if v.expected is None else f"expected {v.expected}")
+            if v.outcome == "undetermined":
                 s += 1
                 ET.SubElement(case, "skipped", message=msg + (f" ({r.reason})" if r.reason else ""))
+            if v.expected is None:   # the verdict itself, after any <skipped> (schema order)
+                ET.SubElement(case, "system-out").text = msg
+            if v.outcome != "unexpected":
                 continue
             f += 1
             el = ET.SubElement(case, "failure", message=msg, type=v.verdict)
