@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import re
 import xml.etree.ElementTree as ET
 from pathlib import Path
+
+import pytest
 
 from ndcheck.cli import main
 from ndcheck.traces.wire import read_wire
@@ -77,3 +80,38 @@ def test_witness_can_be_printed_or_written(capsys, tmp_path):
     code, out, _err = run(capsys, "conform", "fig8-silent-peer", str(WIRE_DIR / "fig8-silent.txt"),
                          "--witness", "svg", "-o", str(svg))
     assert code == 0 and ET.parse(svg).getroot().tag.endswith("svg")
+
+
+CATALOG_DIR = Path(__file__).resolve().parents[2] / "model" / "catalog"
+
+
+def scenario_file(tmp_path: Path, catalog_name: str, new_name: str) -> Path:
+    """A copy of a catalog scenario under another name, written in ``tmp_path``."""
+    text = (CATALOG_DIR / f"{catalog_name}.toml").read_text(encoding="utf-8")
+    text, n = re.subn(r'^name = ".*"$', f'name = "{new_name}"', text, count=1, flags=re.MULTILINE)
+    assert n == 1
+    f = tmp_path / f"{new_name}.toml"
+    f.write_text(text, encoding="utf-8")
+    return f
+
+
+@pytest.mark.parametrize(("wire", "code"), [("fig19.txt", 0), ("fig18.txt", 1)])
+def test_a_scenario_file_gives_the_same_answer_as_the_catalog_name(capsys, tmp_path, wire, code):
+    f = scenario_file(tmp_path, "fig19-require-inbound", "my-fig19")
+    by_name = run(capsys, "conform", "fig19-require-inbound", str(WIRE_DIR / wire))
+    by_file = run(capsys, "conform", "--file", str(f), str(WIRE_DIR / wire))
+    assert by_file[0] == by_name[0] == code
+    assert by_file[1] == by_name[1].replace("fig19-require-inbound", "my-fig19")
+    assert by_file[1].startswith("accepted: my-fig19 " if code == 0 else "rejected: ")
+    assert by_file[2] == by_name[2] == ""
+
+
+def test_name_and_file_together_or_neither_exit_2(capsys, tmp_path):
+    f = scenario_file(tmp_path, "fig19-require-inbound", "my-fig19")
+    wire = str(WIRE_DIR / "fig19.txt")
+    code, out, err = run(capsys, "conform", "fig19-require-inbound", wire, "--file", str(f))
+    assert code == 2 and out == "" and err.count("\n") == 1 and "not both" in err
+    for argv in (["conform", wire], ["conform", "--file", str(f)]):
+        code, out, err = run(capsys, *argv)
+        assert code == 2 and out == "" and err.count("\n") == 1, argv
+        assert "required" in err and "WIRE_FILE" in err, argv

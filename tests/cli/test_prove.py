@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
+import io
 import json
+import re
+import sys
+from pathlib import Path
+
+import pytest
 
 from ndcheck.cli import main
 
@@ -43,3 +49,65 @@ def test_lemmas_flag_prints_the_houdini_invariant(capsys):
     n = int(lemmas.split(",", 1)[0])
     assert n > 10 and len([ln for ln in lemmas.splitlines()[1:] if ln.startswith("  ")]) == n
     assert "→" in lemmas and "client." in lemmas
+
+
+CATALOG_DIR = Path(__file__).resolve().parents[2] / "model" / "catalog"
+
+
+def scenario_file(tmp_path: Path, catalog_name: str, new_name: str) -> Path:
+    """A copy of a catalog scenario under another name, written in ``tmp_path``."""
+    text = (CATALOG_DIR / f"{catalog_name}.toml").read_text(encoding="utf-8")
+    text, n = re.subn(r'^name = ".*"$', f'name = "{new_name}"', text, count=1, flags=re.MULTILINE)
+    assert n == 1
+    f = tmp_path / f"{new_name}.toml"
+    f.write_text(text, encoding="utf-8")
+    return f
+
+
+@pytest.mark.parametrize(("prop", "extra", "code", "verdict"), [
+    ("S-7", [], 1, "violated"),
+    ("S-3", ["--depth", "3"], 3, "undetermined"),
+])
+def test_a_scenario_file_gives_the_same_verdict_as_the_catalog_name(capsys, tmp_path, prop, extra,
+                                                                     code, verdict):
+    f = scenario_file(tmp_path, "guaranteed-encryption", "my-ge")
+    docs = []
+    for where in (["guaranteed-encryption"], ["--file", str(f)]):
+        assert main(["prove", *where, prop, "--engine", "bmc", "--format", "json", *extra]) == code
+        out, err = capsys.readouterr()
+        assert err == ""   # no progress when stderr is not a terminal
+        docs.append(json.loads(out))
+    assert [d["verdict"] for d in docs] == [verdict, verdict]
+    assert [d["scenario"] for d in docs] == ["guaranteed-encryption", "my-ge"]
+    assert main(["prove", "--file", str(f), prop, "--engine", "bmc", *extra]) == code
+    assert capsys.readouterr().out.startswith(f"my-ge: {prop} (")
+
+
+def test_name_and_file_together_or_neither_exit_2(capsys, tmp_path):
+    f = scenario_file(tmp_path, "guaranteed-encryption", "my-ge")
+    assert main(["prove", "guaranteed-encryption", "S-7", "--file", str(f), "--engine", "bmc"]) == 2
+    out, err = capsys.readouterr()
+    assert out == "" and err.count("\n") == 1 and "not both" in err
+    for argv in (["prove", "S-7"], ["prove", "--file", str(f)], ["prove", "S-7", "--engine", "bmc"]):
+        assert main(argv) == 2, argv
+        out, err = capsys.readouterr()
+        assert out == "" and err.count("\n") == 1 and "required" in err, argv
+
+
+class _Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_progress_is_a_status_line_on_a_terminal_stderr_only(capsys, monkeypatch):
+    argv = ["prove", "guaranteed-encryption", "S-7", "--engine", "bmc"]
+    assert main(argv) == 1
+    plain = capsys.readouterr()
+    assert plain.err == ""
+    tty = _Terminal()
+    monkeypatch.setattr(sys, "stderr", tty)
+    assert main(argv) == 1
+    out = capsys.readouterr().out
+    # the same output (but the measured seconds), and the status line went to the terminal
+    assert re.sub(r"\d+\.\d+s", "", out) == re.sub(r"\d+\.\d+s", "", plain.out)
+    assert "S-7 on guaranteed-encryption:" in tty.getvalue()

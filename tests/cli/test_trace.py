@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import re
 import xml.etree.ElementTree as ET
+from pathlib import Path
 
 import pytest
 
@@ -73,3 +75,49 @@ def test_unknown_scenario_and_format_exit_2(capsys):
 def test_unwritable_output_exits_2(capsys, tmp_path):
     code, _out, err = run(capsys, "trace", "guaranteed-encryption", "S-7", "-o", str(tmp_path / "no" / "x.txt"))
     assert code == 2 and err.startswith("ndcheck: error: cannot write ")
+
+
+CATALOG_DIR = Path(__file__).resolve().parents[2] / "model" / "catalog"
+
+
+def scenario_file(tmp_path: Path, catalog_name: str, new_name: str) -> Path:
+    """A copy of a catalog scenario under another name, written in ``tmp_path``."""
+    text = (CATALOG_DIR / f"{catalog_name}.toml").read_text(encoding="utf-8")
+    text, n = re.subn(r'^name = ".*"$', f'name = "{new_name}"', text, count=1, flags=re.MULTILINE)
+    assert n == 1
+    f = tmp_path / f"{new_name}.toml"
+    f.write_text(text, encoding="utf-8")
+    return f
+
+
+@pytest.mark.parametrize("prop", ["S-7", "S-1"])
+def test_a_scenario_file_gives_the_same_trace_as_the_catalog_name(capsys, tmp_path, prop):
+    f = scenario_file(tmp_path, "guaranteed-encryption", "my-ge")
+    by_name = run(capsys, "trace", "guaranteed-encryption", prop)
+    by_file = run(capsys, "trace", "--file", str(f), prop)
+    assert by_file[0] == by_name[0] == {"S-7": 0, "S-1": 1}[prop]
+    assert by_file[1:] == tuple(t.replace("guaranteed-encryption", "my-ge") for t in by_name[1:])
+    assert (by_file[1] != "") == (prop == "S-7")
+
+
+def test_name_and_file_together_or_neither_exit_2(capsys, tmp_path):
+    f = scenario_file(tmp_path, "guaranteed-encryption", "my-ge")
+    code, out, err = run(capsys, "trace", "guaranteed-encryption", "S-7", "--file", str(f))
+    assert code == 2 and out == "" and err.count("\n") == 1
+    assert err.startswith("ndcheck: error: ") and "not both" in err
+    for argv in (["trace", "S-7"], ["trace", "--file", str(f)], ["trace"]):
+        code, out, err = run(capsys, *argv)
+        assert code == 2 and out == "" and err.count("\n") == 1, argv
+        assert err.startswith("ndcheck: error: ") and "required" in err, argv
+
+
+@pytest.mark.parametrize("command", ["trace", "prove", "conform", "mutants"])
+def test_help_shows_an_example(capsys, command):
+    with pytest.raises(SystemExit) as e:
+        main([command, "-h"])
+    assert e.value.code == 0
+    out = capsys.readouterr().out
+    example = next(ln for ln in out.splitlines() if ln.startswith("example: "))
+    assert example.startswith(f"example: ndcheck {command} ")
+    if command != "mutants":
+        assert "--file F.toml" in out

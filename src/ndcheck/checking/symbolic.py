@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import importlib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from types import ModuleType
 
 from ..model.compose import build_system
@@ -47,25 +47,31 @@ def _property(prop: str | Property) -> Property:
     return get_property(prop) if isinstance(prop, str) else prop
 
 
-def _with_trace(result):
+def _with_trace(result, progress: Callable[[str], None] | None = None):
     """The result with its counterexample replayed into a named trace."""
     cx = result.counterexample
     if cx is None:
         return result
+    if progress is not None:
+        progress(f"replaying the counterexample ({len(cx.commands)} steps) through the machines")
     trace = trace_from_commands(cx.system, list(cx.commands), result.property, "counterexample")
     return dataclasses.replace(result, trace=trace)
 
 
 def prove(target: str | Scenario | System, property: str | Property, engine: str = "spacer",
-          **options):
+          progress: Callable[[str], None] | None = None, **options):
     """Decide one safety property of a scenario with z3 (:func:`ndcheck.engines.symbolic.prove`;
-    the same options); a counterexample comes back as a replayed trace.
+    the same options); a counterexample comes back as a replayed trace.  ``progress`` (a side
+    channel) is called with the engine's phases: ``"houdini round 3: 212 candidates left"``,
+    ``"spacer: solving the Horn clauses"``, ``"bmc depth 14"``, ...
 
     >>> r = prove("fig8-silent-peer", "S-3", engine="spacer", unbounded=True)
     >>> r.verdict
     'holds'
     """
-    return _with_trace(z3_engine().prove(_system(target), _property(property), engine, **options))
+    result = z3_engine().prove(_system(target), _property(property), engine, progress=progress,
+                               **options)
+    return _with_trace(result, progress)
 
 
 def check_safeties(system: System, props: Sequence[str | Property] | None = None,

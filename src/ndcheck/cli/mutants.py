@@ -10,12 +10,18 @@ otherwise, 2 bad input.
 JSON (``--json OUT``, ``-`` for standard output): a list of
 ``{"mutant": NAME, "description": TEXT, "caught_by": [PROPERTY IDS]}``, ``caught_by`` empty when
 nothing caught the mutant.
+
+While it runs, a progress bar on stderr (a terminal only) counts the mutants and names the one
+being checked, and on which scenario.
 """
 
 from __future__ import annotations
 
+import argparse
 import json
 import sys
+from collections.abc import Callable
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from .common import output_path
@@ -51,8 +57,9 @@ class MutantResult:
         return {"mutant": self.name, "description": self.description, "caught_by": self.caught_by}
 
 
-def run_mutant(mutant, max_states: int | None = None, timeout: float | None = None) -> MutantResult:
-    """Explore and check ``mutant`` on each of its scenarios."""
+def run_mutant(mutant, max_states: int | None = None, timeout: float | None = None,
+               progress: Callable[[str], None] | None = None) -> MutantResult:
+    """Explore and check ``mutant`` on each of its scenarios (``progress`` is told each one)."""
     from ..checking.check import check_graph
     from ..engines.explicit import explore
     from ..model.scenario import get_scenario
@@ -60,6 +67,8 @@ def run_mutant(mutant, max_states: int | None = None, timeout: float | None = No
     catches: list[Catch] = []
     truncated: list[str] = []
     for name in mutant.scenarios:
+        if progress is not None:
+            progress(name)
         sc = get_scenario(name).with_bounds(max_states, timeout)
         system = mutant.system(sc)
         graph = explore(system)
@@ -76,7 +85,10 @@ def run_mutant(mutant, max_states: int | None = None, timeout: float | None = No
 
 
 def register(sub) -> None:
-    p = sub.add_parser("mutants", help="run the seeded faults; which property caught each")
+    p = sub.add_parser("mutants", help="run the seeded faults; which property caught each",
+                       formatter_class=argparse.RawDescriptionHelpFormatter,
+                       epilog="example: ndcheck mutants --json mutants.json\n"
+                              "         ndcheck mutants --list")
     p.add_argument("names", nargs="*", metavar="MUTANT", help="mutant names (default: all)")
     p.add_argument("--json", metavar="OUT", type=output_path,
                    help="write [{mutant, description, caught_by}] as JSON ('-' for standard output)")
@@ -98,11 +110,15 @@ def run(args) -> int:
         return 0
     quiet = args.json == "-"
     results = []
-    for m in chosen:
-        r = run_mutant(m)
-        results.append(r)
-        if not quiet:
-            _print(r)
+    with _Bar(len(chosen)).shown() as bar:
+        for i, m in enumerate(chosen):
+            bar.update(i, m.name)
+            r = run_mutant(m, progress=lambda sc, i=i, m=m: bar.update(i, m.name, sc))
+            results.append(r)
+            bar.update(i + 1, m.name)
+            if not quiet:
+                with bar.paused():
+                    _print(r)
     if args.json:
         text = json.dumps([r.to_json() for r in results], indent=2) + "\n"
         if args.json == "-":
@@ -132,3 +148,52 @@ def _print(r: MutantResult) -> None:
             print(f"    {s.index:3d}. {s.action}{wire}")
     else:
         print(how)
+
+
+class _Bar:
+    """A progress bar on stderr counting the mutants (quiet when stderr is not a terminal).
+
+    ``update(done, mutant, scenario)`` moves it; ``with bar.paused():`` takes it off the screen
+    while results are printed, so that standard output is written as it would be without it
+    (nothing is routed through the bar's console)."""
+
+    def __init__(self, total: int) -> None:
+        self.total = total
+        self.prog = None
+        self.task = None
+
+    @contextmanager
+    def shown(self):
+        if not sys.stderr.isatty():
+            yield self
+            return
+        from rich.console import Console
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+        console = Console(stderr=True)
+        with Progress(TextColumn("mutants"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                      TextColumn("{task.fields[now]}", markup=False), console=console, transient=True,
+                      redirect_stdout=False, redirect_stderr=False,
+                      disable=not console.is_terminal) as prog:
+            self.prog, self.task = prog, prog.add_task("mutants", total=self.total, now="")
+            try:
+                yield self
+            finally:
+                self.prog = None
+
+    def update(self, done: int, mutant: str, scenario: str = "") -> None:
+        if self.prog is not None:
+            now = f"{mutant} on {scenario}" if mutant and scenario else mutant
+            self.prog.update(self.task, completed=done, now=now)
+
+    @contextmanager
+    def paused(self):
+        prog = self.prog if self.prog is not None and sys.stdout.isatty() else None
+        if prog is not None:
+            prog.stop()
+        try:
+            yield
+        finally:
+            if prog is not None:
+                sys.stdout.flush()
+                prog.start()

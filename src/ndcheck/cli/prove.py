@@ -1,25 +1,30 @@
-"""``ndcheck prove NAME PROPERTY``: a z3 verdict — replayed counterexample, inductive invariant or CTI.
+"""``ndcheck prove NAME|--file F.toml PROPERTY``: a z3 verdict — replayed counterexample, invariant or CTI.
 
 Exit status: 0 proved (holds), 1 refuted (violated; the replayed trace is printed), 3 unknown
 (undetermined: timeout, BMC depth exhausted, k-induction did not close), 2 bad input (unknown
-scenario or property, a liveness property, a property that does not apply).
+scenario or property, a liveness property, a property that does not apply).  While z3 works,
+a status line on stderr (a terminal only) shows the engine's phase and the elapsed time.
 """
 
 from __future__ import annotations
 
+import argparse
 import json
 import sys
 
 from . import UsageError
-from .common import lookup_property, positive_float, positive_int, select
+from .common import add_scenario, lookup_property, one_scenario, positive_float, positive_int, status_line
 
 ENGINES = ("spacer", "bmc", "kind")
 
 
 def register(sub) -> None:
     p = sub.add_parser("prove", help="z3 proof (Spacer, k-induction) or counterexample (BMC) "
-                                     "of a safety property, bounded or unbounded")
-    p.add_argument("name", help="scenario name (see `ndcheck scenarios`)")
+                                     "of a safety property, bounded or unbounded",
+                          formatter_class=argparse.RawDescriptionHelpFormatter,
+                          epilog="example: ndcheck prove fig8-silent-peer S-3 --unbounded --lemmas\n"
+                                 "         ndcheck prove --file my.toml S-14 --engine bmc")
+    add_scenario(p)
     p.add_argument("property", help="safety property id or name (H-1, S-14, ...)")
     p.add_argument("--engine", choices=ENGINES, default="spacer",
                    help="spacer: proof with invariant (default); bmc: counterexamples up to "
@@ -54,13 +59,18 @@ def run(args) -> int:
     from ..checking.symbolic import prove
     from ..model.compose import build_system
 
-    sc = select([args.name])[0]
+    if not args.name and not args.file:
+        raise UsageError("prove: a scenario and a property are required: NAME PROPERTY "
+                         "or --file F.toml PROPERTY")
+    sc = one_scenario(args)
     prop = _lookup(args.property)
     system = build_system(sc)
     if not prop.applies(system):
         raise UsageError(f"property {prop.id} ({prop.name}) does not apply to scenario {sc.name!r}")
-    r = prove(system, prop, engine=args.engine, unbounded=args.unbounded or args.lift_budgets,
-              depth=args.depth, timeout=args.timeout, lift_budgets=args.lift_budgets)
+    with status_line(f"{prop.id} on {sc.name}:") as update:
+        r = prove(system, prop, engine=args.engine, unbounded=args.unbounded or args.lift_budgets,
+                  depth=args.depth, timeout=args.timeout, lift_budgets=args.lift_budgets,
+                  progress=update)
     if args.format == "json":
         print(json.dumps(r.to_json(), indent=2))
     else:

@@ -1,4 +1,4 @@
-"""``ndcheck trace NAME PROPERTY``: the shortest counterexample (or witness) of one property, drawn.
+"""``ndcheck trace NAME|--file F.toml PROPERTY``: a property's shortest counterexample (or witness), drawn.
 
 Exit status: 0 a trace was found (and replayed), 1 none exists (the property holds, or a
 ``sometimes`` property has no witness), 2 bad input (unknown scenario or property, a property
@@ -8,17 +8,21 @@ truncated (undetermined).
 
 from __future__ import annotations
 
+import argparse
 import sys
 
-from .common import add_bounds, explore_scenario, lookup_property, select, write_text
+from .common import add_bounds, add_scenario, explore_scenario, lookup_property, one_scenario, write_text
 
 FORMATS = ("text", "json", "mermaid", "svg")
 
 
 def register(sub) -> None:
     p = sub.add_parser("trace", help="shortest counterexample or witness of a property, as text, "
-                                     "JSON, Mermaid or SVG")
-    p.add_argument("name", help="scenario name (see `ndcheck scenarios`)")
+                                     "JSON, Mermaid or SVG",
+                          formatter_class=argparse.RawDescriptionHelpFormatter,
+                          epilog="example: ndcheck trace guaranteed-encryption S-7 --format svg -o s7.svg\n"
+                                 "         ndcheck trace --file my.toml S-1")
+    add_scenario(p)
     p.add_argument("property", help="property id or name (S-1, H-2, secure_flow_never_sends_clear, ...)")
     p.add_argument("--format", choices=FORMATS, default="text",
                    help="text table (default), JSON steps, Mermaid sequenceDiagram, SVG chart")
@@ -30,8 +34,12 @@ def register(sub) -> None:
 def run(args) -> int:
     from ..checking.check import shortest_trace
     from ..reports.render import render
+    from . import UsageError
 
-    sc = select([args.name])[0]
+    if not args.name and not args.file:
+        raise UsageError("trace: a scenario and a property are required: NAME PROPERTY "
+                         "or --file F.toml PROPERTY")
+    sc = one_scenario(args)
     prop = lookup_property(args.property)
     graph = explore_scenario(sc, args)
     trace = shortest_trace(graph, prop.id)

@@ -82,17 +82,21 @@ class Unrolling:
 
 
 def bmc(enc: Encoding, bad: Callable[[Sequence[z3.ArithRef]], z3.BoolRef], max_depth: int,
-        timeout: float | None = None, min_depth: int = 0, background=None) -> BmcOutcome:
+        timeout: float | None = None, min_depth: int = 0, background=None,
+        progress: Callable[[str], None] | None = None) -> BmcOutcome:
     """Look for a state satisfying ``bad`` within ``max_depth`` steps (shortest first).
 
     ``background``: an invariant of every reachable state (e.g. the Houdini lemmas), asserted
     at each unrolled state to prune the search; it cannot remove a real counterexample.
+    ``progress`` is told each depth before it is checked (``"bmc depth 14"``).
     """
     t0 = time.perf_counter()
     u = Unrolling(enc, timeout, background=background)
     while True:
         k = u.depth
         if k >= min_depth:
+            if progress is not None:
+                progress(f"bmc depth {k}")
             # an assumption literal rather than push/pop: a push on the large unrolled formula
             # is costly (BENCHMARKS.md)
             at_k = z3.Bool(f"bad@{u.tag}{k}", enc._ctx)

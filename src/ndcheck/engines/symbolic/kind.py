@@ -38,11 +38,13 @@ def _distinct(a: Sequence[z3.ArithRef], b: Sequence[z3.ArithRef]) -> z3.BoolRef:
 
 
 def kinduction(enc: Encoding, bad: Callable[[Sequence[z3.ArithRef]], z3.BoolRef], max_k: int,
-               timeout: float | None = None, background=None) -> KindOutcome:
+               timeout: float | None = None, background=None,
+               progress: Callable[[str], None] | None = None) -> KindOutcome:
     """Prove ``¬bad`` invariant by k-induction up to ``max_k``; the last CTI if it does not close.
 
     ``background``: an invariant already proved (the Houdini lemmas), assumed in every state
-    of both unrollings — the step case then starts only from states it allows.
+    of both unrollings — the step case then starts only from states it allows.  ``progress``
+    is told each case before it is checked (``"k-induction k=3: step case"``).
     """
     t0 = time.perf_counter()
     base = Unrolling(enc, timeout, initial=True, tag="b", background=background)
@@ -50,6 +52,8 @@ def kinduction(enc: Encoding, bad: Callable[[Sequence[z3.ArithRef]], z3.BoolRef]
     last_cti: KindOutcome | None = None
     for k in range(max_k + 1):
         # base case: a bad state exactly k steps from init
+        if progress is not None:
+            progress(f"k-induction k={k}: base case")
         base.solver.push()
         base.solver.add(bad(base.states[-1]))
         r = base.check()
@@ -60,6 +64,8 @@ def kinduction(enc: Encoding, bad: Callable[[Sequence[z3.ArithRef]], z3.BoolRef]
         if r == z3.unknown:
             return _unknown(k, base.solver.reason_unknown(), last_cti, t0)
         # step case: good s0..sk (asserted permanently), bad s(k+1), simple path
+        if progress is not None:
+            progress(f"k-induction k={k + 1}: step case")
         step.solver.add(z3.Not(bad(step.states[-1])))
         step.extend()
         new = step.states[-1]
@@ -88,7 +94,8 @@ def _unknown(k: int, why: str, cti: KindOutcome | None, t0: float) -> KindOutcom
 
 
 def classify(enc: Encoding, cti_start: tuple[int, ...], graph=None,
-             timeout: float | None = None) -> tuple[str, str]:
+             timeout: float | None = None, progress: Callable[[str], None] | None = None
+             ) -> tuple[str, str]:
     """Is the first state of a CTI reachable?  ``("real" | "spurious" | "unknown", how)``.
 
     With an explored graph of the same (bounded) system, membership decides; otherwise Spacer
@@ -106,7 +113,9 @@ def classify(enc: Encoding, cti_start: tuple[int, ...], graph=None,
     def is_start(s):
         return z3.And([v == x for v, x in zip(s, cti_start)])
 
-    out = spacer(enc, is_start, timeout)
+    if progress is not None:
+        progress("k-induction: is the counterexample to induction reachable? (spacer)")
+    out = spacer(enc, is_start, timeout, progress=progress)
     if out.status == "unsafe":
         return "real", f"reachable in {out.depth} steps (spacer)"
     if out.status == "safe":

@@ -36,7 +36,7 @@ represent the reachable states, and the engines do not seed Spacer.
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import z3
@@ -187,14 +187,15 @@ class Strengthening:
 
 
 def houdini(system: System, lemmas: Sequence[Lemma], unbounded: bool = False,
-            deadline: float | None = None) -> tuple[list[Lemma], int] | None:
+            deadline: float | None = None, progress: Callable[[str], None] | None = None
+            ) -> tuple[list[Lemma], int] | None:
     """The largest inductive subset of ``lemmas``, and the rounds it took.
 
     Bounded semantics by default (bit-vectors: every state inside the domains, a step that
     would leave them has no successor); ``unbounded`` uses the encoding with the caps of
     ``unbounded_ok`` fields lifted (integers), so the result is inductive for that model.
     None when the deadline passes first.  Candidates false in the initial state are dropped
-    before the first query.
+    before the first query.  ``progress`` is told each round and the candidates still active.
     """
     enc = _encoding(system, unbounded)
     init = tuple(f.init for f in system.fields)
@@ -214,6 +215,8 @@ def houdini(system: System, lemmas: Sequence[Lemma], unbounded: bool = False,
     rounds = 0
     while True:
         rounds += 1
+        if progress is not None:
+            progress(f"houdini round {rounds}: {len(idx.active)} candidates left")
         if deadline is not None:
             left = deadline - time.perf_counter()
             if left <= 0:
@@ -270,31 +273,50 @@ def overflow_free(system: System, lemmas: Sequence[Lemma], unbounded: bool = Fal
     return sol.check() == z3.unsat
 
 
+def _silent(_text: str) -> None:
+    pass
+
+
 _CACHE: dict[tuple[int, bool], tuple[System, Strengthening | None]] = {}
 
 
-def strengthening(system: System, unbounded: bool = False, timeout: float | None = None
-                  ) -> Strengthening | None:
+def strengthening(system: System, unbounded: bool = False, timeout: float | None = None,
+                  progress: Callable[[str], None] | None = None) -> Strengthening | None:
     """The Houdini invariant of ``system`` from its explored states (cached per system and mode).
 
     None when the explicit exploration is truncated (its states are not all the reachable ones,
     so mining would mostly propose false candidates) or Houdini does not finish in time.
+    ``progress`` is told the phases (exploring, mining, each Houdini round, overflow check).
     """
     key = (id(system), unbounded)
     hit = _CACHE.get(key)
     if hit is not None and hit[0] is system:
+        if progress is not None:
+            progress("houdini: " + ("no lemmas (cached)" if hit[1] is None else
+                                    f"{len(hit[1].lemmas)} lemmas (cached)"))
         return hit[1]
     from ..explicit import explore
 
     t0 = time.perf_counter()
     deadline = None if timeout is None else t0 + timeout
-    graph = explore(system, timeout=timeout)
+    say = progress if progress is not None else _silent
+    say("houdini: exploring the bounded model")
+    graph = explore(system, timeout=timeout,
+                    progress=None if progress is None else
+                    lambda done, found: progress(f"houdini: exploring the bounded model, {found} states"))
     res: Strengthening | None = None
-    if not graph.truncated:
+    if graph.truncated:
+        say(f"houdini: no lemmas (the exploration was truncated: {graph.reason})")
+    else:
+        say(f"houdini: mining candidates from {graph.n_states} states")
         cands = mine(system, list(graph.states))
-        out = houdini(system, cands, unbounded, deadline)
-        if out is not None:
+        say(f"houdini: encoding {len(cands)} candidates for z3")
+        out = houdini(system, cands, unbounded, deadline, progress)
+        if out is None:
+            say("houdini: stopped by the time limit")
+        else:
             kept, rounds = out
+            say(f"houdini: {len(kept)} lemmas inductive after {rounds} rounds; checking overflow freedom")
             res = Strengthening(system, kept, unbounded, len(cands), rounds,
                                 overflow_free(system, kept, unbounded), time.perf_counter() - t0)
     if res is not None or timeout is None:

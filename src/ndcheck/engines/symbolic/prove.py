@@ -9,7 +9,7 @@ the machine instances.
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import z3
 
@@ -36,10 +36,13 @@ class _Run:
     """One proof attempt: the property, its encodings, the clock, and how results are made."""
 
     def __init__(self, system: System, prop: SafetyProperty, engine: str, unbounded: bool,
-                 lift_budgets: bool, timeout: float | None):
+                 lift_budgets: bool, timeout: float | None,
+                 progress: Callable[[str], None] | None = None):
         self.t0 = time.perf_counter()
         self.deadline = None if timeout is None else self.t0 + timeout
         self.system, self.prop = system, prop
+        self.progress = progress
+        self.say("encoding the transition relation")
         self.enc = Encoding(system, unbounded=unbounded or lift_budgets, lift_budgets=lift_budgets)
         self.bad = bad_formula(self.enc, prop)
         self.base = {"engine": engine, "property": prop.id, "scenario": system.name,
@@ -47,6 +50,17 @@ class _Run:
 
     def left(self) -> float | None:
         return left(self.deadline)
+
+    def say(self, text: str) -> None:
+        """Tell the progress callback (a side channel: nothing depends on it)."""
+        if self.progress is not None:
+            self.progress(text)
+
+    def told(self, suffix: str) -> Callable[[str], None] | None:
+        """The progress callback with ``suffix`` added to each message (None without one)."""
+        if self.progress is None or not suffix:
+            return self.progress
+        return lambda text: self.say(f"{text}{suffix}")
 
     def done(self, verdict: str, **kw) -> ProofResult:
         return ProofResult(verdict, seconds=time.perf_counter() - self.t0, **self.base, **kw)
@@ -59,8 +73,9 @@ class _Run:
                          note=f"{how}: counterexample of {len(cx.commands)} steps{extra}, replayed")
 
     def bv_bmc(self, max_depth: int):
+        self.say(f"bmc: unrolling up to depth {max_depth}")
         twin = self.enc.bitvector_twin(max_depth)
-        return bmc(twin, bad_formula(twin, self.prop), max_depth, self.left())
+        return bmc(twin, bad_formula(twin, self.prop), max_depth, self.left(), progress=self.progress)
 
     def shortest(self, max_depth: int, how: str) -> ProofResult:
         b = self.bv_bmc(max_depth)
@@ -72,7 +87,8 @@ class _Run:
 
 def prove(system: System, prop: SafetyProperty, engine: str = "spacer", unbounded: bool = False,
           depth: int | None = None, timeout: float | None = None,
-          lift_budgets: bool = False, graph=None, seed: bool = True) -> ProofResult:
+          lift_budgets: bool = False, graph=None, seed: bool = True,
+          progress: Callable[[str], None] | None = None) -> ProofResult:
     """Decide one safety property of a system with z3.
 
     ``engine``: ``spacer`` (proof with invariant, or counterexample), ``bmc`` (counterexamples
@@ -81,11 +97,14 @@ def prove(system: System, prop: SafetyProperty, engine: str = "spacer", unbounde
     also the retransmission budgets (see :mod:`.encode`).  ``graph`` (an explored graph of the
     same system) lets k-induction classify a CTI without another z3 query.  ``seed=False`` runs
     Spacer without the Houdini lemmas of :mod:`.lemmas` (its own invariant only; slower).
+    ``progress``, when given, is called with a short text each time the phase changes or a
+    round or depth finishes (``"houdini round 3: 212 candidates left"``, ``"bmc depth 14"``);
+    it is a side channel only: the result does not depend on it.
     """
     if engine not in ENGINES:
         raise ValueError(f"unknown engine {engine!r}; allowed: {', '.join(ENGINES)}")
     require_safety(prop, system)
-    run = _Run(system, prop, engine, unbounded, lift_budgets, timeout)
+    run = _Run(system, prop, engine, unbounded, lift_budgets, timeout, progress)
     k = DEFAULT_DEPTH[engine] if depth is None else depth
     if engine == "bmc":
         return _bmc(run, k)
@@ -112,7 +131,8 @@ def _kind(run: _Run, k: int, graph) -> ProofResult:
     enc = run.enc
     kenc = enc if enc.unbounded else enc.bitvector_twin(k)
     kbad = run.bad if kenc is enc else bad_formula(kenc, run.prop)
-    out = kinduction(kenc, lambda s: z3.Or(kbad(s), kenc.leaks(s)), k, run.left())
+    out = kinduction(kenc, lambda s: z3.Or(kbad(s), kenc.leaks(s)), k, run.left(),
+                     progress=run.progress)
     if out.status == "found":
         if is_bad(run.system, run.prop, out.states[-1]):
             return run.violated(out.commands, out.states, f"k-induction base case at depth {out.k}")
@@ -123,7 +143,7 @@ def _kind(run: _Run, k: int, graph) -> ProofResult:
     cti = [enc.describe(s) for s in out.states] or None
     if out.status == "unknown":
         return run.done("undetermined", cti=cti, note=out.reason)
-    kind_, how = classify(enc, out.states[0], graph, run.left())
+    kind_, how = classify(enc, out.states[0], graph, run.left(), progress=run.progress)
     if kind_ == "real":
         return run.shortest(max(DEFAULT_DEPTH["bmc"], 2 * out.k + 20),
                             f"counterexample to {out.k}-induction is real ({how})")
@@ -144,16 +164,19 @@ def _spacer(run: _Run, use_seed: bool) -> ProofResult:
     # Houdini lemmas mined from the explicit graph and checked inductive by z3 (.lemmas); not
     # with lifted budgets, whose reachable states the bounded graph does not represent.
     seed = None if enc.lift_budgets or not use_seed else \
-        strengthening(system, unbounded=True, timeout=run.left())
+        strengthening(system, unbounded=True, timeout=run.left(), progress=run.progress)
     if seed is not None and seed.overflow_free:
+        run.say(f"spacer: do the {len(seed.lemmas)} Houdini lemmas imply {run.prop.id}?")
         q = enc_u.state("q")
         used = seed.implies(enc_u, {run.prop.id: bad_u(q)}, q).get(run.prop.id)
         if used is not None:
+            run.say(f"spacer: {run.prop.id} follows from {len(used)} of the {len(seed.lemmas)} lemmas")
             return run.done("holds", **lemma_proof(seed, used, how))
     # an overflow-free seed already excludes every overflow: no need to ask Spacer again
     background = seed.formula if seed is not None else None
+    told = run.told("" if seed is None else f" (seeded with {len(seed.lemmas)} Houdini lemmas)")
     out = spacer(enc_u, bad_u, run.left(), overflow=seed is None or not seed.overflow_free,
-                 background=background)
+                 background=background, progress=told)
     if out.status == "safe":
         inv = out.invariant if seed is None else \
             f"{out.invariant}\n∧ {len(seed.lemmas)} Houdini lemmas (inductive; `ndcheck prove --lemmas`)"
@@ -172,7 +195,8 @@ def _spacer(run: _Run, use_seed: bool) -> ProofResult:
                                 f"bad state reachable in {b.depth} steps (spacer, bmc)")
     # Either a non-liftable field overflows, or the unbounded counterexample needs more copies
     # in flight than the scenario allows: decide the bounded model itself.
-    again = spacer(enc, run.bad, run.left(), overflow=False, background=background)
+    again = spacer(enc, run.bad, run.left(), overflow=False, background=background,
+                   progress=run.told(" (bounded model)"))
     if again.status == "unsafe":
         return run.shortest(again.depth, f"spacer: bad state reachable in {again.depth} steps")
     why = overflow_note(enc)

@@ -40,13 +40,15 @@ class SpacerOutcome:
 
 def spacer(enc: Encoding, bad: Callable[[Sequence[z3.ArithRef]], z3.BoolRef] | None,
            timeout: float | None = None, overflow: bool = False,
-           background: Callable[[Sequence[z3.ArithRef]], z3.BoolRef] | None = None) -> SpacerOutcome:
+           background: Callable[[Sequence[z3.ArithRef]], z3.BoolRef] | None = None,
+           progress: Callable[[str], None] | None = None) -> SpacerOutcome:
     """Is a ``bad`` state (or, with ``overflow``, a domain overflow) reachable?
 
     ``background`` is an invariant already proved for ``enc`` (it holds initially and is
     inductive, e.g. :mod:`.lemmas`' Houdini result): it constrains both sides of the transition
     rule and the error rules, so Spacer only has to find what the property needs beyond it.
     The reported invariant is then Spacer's cover *in conjunction with* the background.
+    ``progress`` is told when the query starts and when the invariant is read back.
     """
     t0 = time.perf_counter()
     fp = z3.Fixedpoint()
@@ -71,6 +73,8 @@ def spacer(enc: Encoding, bad: Callable[[Sequence[z3.ArithRef]], z3.BoolRef] | N
         leak = enc.leaks(s)
         if not z3.is_false(z3.simplify(leak)):
             fp.rule(err(), [inv(*s), *bs, leak], name="overflow")
+    if progress is not None:
+        progress("spacer: solving the Horn clauses")
     try:
         r = fp.query(err())
     except z3.Z3Exception as e:
@@ -78,6 +82,8 @@ def spacer(enc: Encoding, bad: Callable[[Sequence[z3.ArithRef]], z3.BoolRef] | N
                              seconds=time.perf_counter() - t0)
     dt = time.perf_counter() - t0
     if r == z3.unsat:
+        if progress is not None:
+            progress("spacer: safe; reading back the inductive invariant")
         cover = fp.get_cover_delta(-1, inv)
         expr = z3.simplify(z3.substitute_vars(cover, *enc.plain_state()))
         return SpacerOutcome("safe", invariant=str(expr), invariant_expr=expr, seconds=dt)

@@ -1,0 +1,65 @@
+"""Progress of ``prove``: a side channel telling the engine's phases; the results do not change."""
+
+from __future__ import annotations
+
+import re
+
+from ndcheck.checking.symbolic import prove
+
+
+def _index(messages: list[str], prefix: str) -> int:
+    return next(i for i, m in enumerate(messages) if m.startswith(prefix))
+
+
+def test_spacer_reports_houdini_then_spacer_and_the_verdict_is_unchanged():
+    messages: list[str] = []
+    r = prove("fig8-silent-peer", "S-3", engine="spacer", unbounded=True, progress=messages.append)
+    assert r.verdict == "holds"
+    assert all(isinstance(m, str) and m for m in messages)
+    assert _index(messages, "houdini") < _index(messages, "spacer")
+    quiet = prove("fig8-silent-peer", "S-3", engine="spacer", unbounded=True)
+    assert (quiet.verdict, quiet.lemmas) == (r.verdict, r.lemmas)
+
+
+def test_houdini_rounds_count_down_the_candidates():
+    messages: list[str] = []
+    prove("fig7-both-capable", "S-1", engine="spacer", unbounded=True, progress=messages.append)
+    rounds = [tuple(map(int, m.groups())) for m in
+              (re.fullmatch(r"houdini round (\d+): (\d+) candidates left", x) for x in messages) if m]
+    if not rounds:   # the lemmas of this system were cached by an earlier test
+        assert any(m.startswith("houdini: ") and "cached" in m for m in messages)
+        return
+    assert [n for n, _ in rounds] == list(range(1, len(rounds) + 1))
+    left = [c for _, c in rounds]
+    assert left == sorted(left, reverse=True) and len(rounds) > 1
+    assert _index(messages, "houdini: mining") < _index(messages, "houdini round 1")
+
+
+def test_unseeded_spacer_reports_the_horn_clause_query():
+    messages: list[str] = []
+    r = prove("fig8-silent-peer", "S-3", engine="spacer", unbounded=True, seed=False,
+              progress=messages.append)
+    assert r.verdict == "holds" and r.invariant
+    assert not any(m.startswith("houdini") for m in messages)
+    assert _index(messages, "spacer: solving the Horn clauses") < _index(messages, "spacer: safe")
+
+
+def test_bmc_reports_increasing_depths_and_the_same_shortest_length():
+    messages: list[str] = []
+    r = prove("qm3-race", "S-14", engine="bmc", progress=messages.append)
+    quiet = prove("qm3-race", "S-14", engine="bmc")
+    assert r.verdict == quiet.verdict == "violated"
+    # shortest either way (z3 may pick another path of that length on a second call)
+    assert len(r.counterexample.commands) == len(quiet.counterexample.commands)
+    depths = [int(m.removeprefix("bmc depth ")) for m in messages if re.fullmatch(r"bmc depth \d+", m)]
+    assert depths == list(range(len(depths))) and depths[-1] == len(r.counterexample.commands) - 1
+    assert messages[-1].startswith("replaying the counterexample")
+
+
+def test_kinduction_reports_base_and_step_cases():
+    messages: list[str] = []
+    r = prove("guaranteed-encryption", "S-3", engine="kind", depth=2, progress=messages.append)
+    quiet = prove("guaranteed-encryption", "S-3", engine="kind", depth=2)
+    assert r.verdict == quiet.verdict
+    assert messages[:1] == ["encoding the transition relation"]
+    assert "k-induction k=0: base case" in messages and "k-induction k=1: step case" in messages
