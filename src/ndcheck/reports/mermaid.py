@@ -8,6 +8,9 @@ labelled ``ESP``; IKE messages are solid arrows (``->>``).  A packet that never 
 by an ND inbound filter, lost by the network) ends in a cross (``--x`` / ``-x``) and a note at
 the step where it vanished; held packets, the negotiation outcome ("IPsec Successful
 Negotiation" / "IPsec Unsuccessful Negotiation"), Secure flags and TCP milestones are notes.
+The step to look at first (:func:`ndcheck.traces.msc.mark_of`: the violating step of a
+counterexample, the first step of a lasso's cycle, the last step of a witness) is wrapped in a
+coloured ``rect`` block whose note names the property and the step's full action.
 
 >>> from ndcheck import CATALOG, build_system, explore
 >>> from ndcheck.traces.trace import trace_to_state
@@ -21,19 +24,26 @@ sequenceDiagram
     participant sT as server TCP
     cT--xsT: 1 SYN clear (dropped at step 2)
     cI->>sI: 1 MM1 (still in flight)
+    rect rgb(255, 228, 225)
     Note over sI: 2 SYN clear dropped by ND-17/drop-new
+    Note over cT,sT: 2 violating step<br/>server.nd.drop[SYN clear: ND-17/drop-new]
+    end
 <BLANKLINE>
 """
 
 from __future__ import annotations
 
+import textwrap
+
 from ..model.ir import System
-from ..traces.msc import LANE_TITLES, LANES, Chart, Message, chart
+from ..traces.msc import LANE_TITLES, LANES, Chart, Mark, Message, chart
 from ..traces.trace import Trace
 
 __all__ = ["mermaid_from_chart", "render_mermaid"]
 
 _IDS = {"client.tcp": "cT", "client.ike": "cI", "server.ike": "sI", "server.tcp": "sT"}
+#: background of the marked step's ``rect`` block, by mark kind
+MARK_RGB = {"violation": "rgb(255, 228, 225)", "witness": "rgb(226, 244, 228)", "loop": "rgb(243, 229, 245)"}
 
 
 def _safe(text: str) -> str:
@@ -71,6 +81,14 @@ def _text(m: Message) -> str:
     return f"{m.sent} {body}" + (f" ({', '.join(extra)})" if extra else "")
 
 
+def _mark_note(mark: Mark, action: str | None) -> str:
+    """The marked step's note: step number, why it is marked, its full action (wrapped)."""
+    text = f"{mark.step} {_safe(mark.text)}"
+    lines = textwrap.wrap(_safe(action), 64, break_long_words=False, break_on_hyphens=False) \
+        if action else ["the initial state"]
+    return f"    Note over {_IDS[LANES[0]]},{_IDS[LANES[-1]]}: " + "<br/>".join([text, *lines])
+
+
 def mermaid_from_chart(c: Chart) -> str:
     what = c.kind + (f" of {c.property}" if c.property else "")
     title = _safe(f"{c.scenario} - {what}").replace("\\", "/").replace('"', "'")
@@ -79,9 +97,15 @@ def mermaid_from_chart(c: Chart) -> str:
         lines.append(f"    participant {_IDS[lane]} as {LANE_TITLES[lane]}")
     first = c.loop_start + 1 if c.loop_start is not None else None
     cycle = first is not None and first <= c.n_steps
+    mark = c.mark
+    if mark is not None and mark.step == 0:
+        lines += [f"    rect {MARK_RGB[mark.kind]}", _mark_note(mark, None), "    end"]
     for i in range(1, c.n_steps + 1):
         if cycle and i == first:
             lines.append("    loop repeats forever")
+        marked = mark is not None and mark.step == i
+        if marked:
+            lines.append(f"    rect {MARK_RGB[mark.kind]}")
         for m in c.ended_at(i):
             if m.fate == "dropped":
                 lines.append(f"    Note over {_IDS[lane_ipsec(m.receiver)]}: {i} "
@@ -97,6 +121,8 @@ def mermaid_from_chart(c: Chart) -> str:
             ids = [_IDS[x] for x in n.lanes]
             over = ids[0] if len(ids) == 1 else f"{ids[0]},{ids[-1]}"
             lines.append(f"    Note over {over}: {i} {_safe(n.text)}")
+        if marked:
+            lines += [_mark_note(mark, c.actions[i - 1]), "    end"]
     if cycle:
         lines.append("    end")
     return "\n".join(lines) + "\n"

@@ -3,7 +3,9 @@
 Each row is one step: its action (the command name, which reads as a sentence: machine, event,
 inbound/outbound rule rows, triggered acquire), the packets it put on the wire (one per line,
 ``-`` when none) and the fields it changed.  Channel counters (``net.*``) are left out by default:
-the wire column and the action already say what was sent and received.
+the wire column and the action already say what was sent and received.  The step to look at
+first ends in ``<- ...`` (:func:`ndcheck.traces.msc.mark_of`): the violating step of a
+counterexample, the first step of a lasso's cycle, the last step of a witness.  Nothing is cut.
 
 >>> from ndcheck import CATALOG, build_system, explore
 >>> from ndcheck.traces.trace import trace_to_state
@@ -13,11 +15,12 @@ fig19-require-inbound: counterexample, 2 steps
 step  action                                                                 wire                     changes
    1  client.tcp.send_syn [SYN ND-8/clear+acquire +client.ike.acquire@idle]  client>server SYN clear  client.tcp=SYN-SENT client.ike=MM1-SENT client.acquire=1
                                                                              client>server MM1
-   2  server.nd.drop[SYN clear: ND-17/drop-new]                              -                        -
+   2  server.nd.drop[SYN clear: ND-17/drop-new]                              -                        -  <- violating step
 """
 
 from __future__ import annotations
 
+from ..traces.msc import mark_of
 from ..traces.trace import Trace
 
 __all__ = ["render_text"]
@@ -33,6 +36,7 @@ def render_text(trace: Trace, *, network: bool = False, title: bool = True) -> s
     rows = []
     for s in trace.steps:
         rows.append((str(s.index), s.action, list(s.wire) or ["-"], _changes(s.changes, network)))
+    mark = mark_of(trace)
     w_step = max([4] + [len(r[0]) for r in rows])
     w_act = max([6] + [len(r[1]) for r in rows])
     w_wire = max([4] + [len(w) for r in rows for w in r[2]])
@@ -45,11 +49,13 @@ def render_text(trace: Trace, *, network: bool = False, title: bool = True) -> s
     for i, (num, act, wires, ch) in enumerate(rows):
         if trace.loop_start is not None and i == trace.loop_start:
             out.append(f"{'':>{w_step}}  -- cycle: the steps below repeat forever --")
-        out.append(f"{num:>{w_step}}  {act:<{w_act}}  {wires[0]:<{w_wire}}  {ch}".rstrip())
+        flag = f"  <- {mark.text}" if mark is not None and mark.step == i + 1 else ""
+        out.append(f"{num:>{w_step}}  {act:<{w_act}}  {wires[0]:<{w_wire}}  {ch}{flag}".rstrip())
         for w in wires[1:]:
             out.append(f"{'':>{w_step}}  {'':<{w_act}}  {w}".rstrip())
     if trace.loop_start is not None and trace.loop_start >= len(rows):
         out.append(f"{'':>{w_step}}  -- the run stays in this last state forever --")
     if not rows:
-        out.append(f"{'':>{w_step}}  (no steps: the initial state already shows it)")
+        flag = f"  <- {mark.text}" if mark is not None and mark.step == 0 else ""
+        out.append(f"{'':>{w_step}}  (no steps: the initial state already shows it){flag}")
     return "\n".join(out) + "\n"

@@ -9,7 +9,9 @@ ends the oldest copy of it still in flight.  Packets never consumed are still in
 end of the trace.  The chart also collects the notes a reader needs: packets held by ND-10/ND-15,
 the IKE outcome ("IPsec Successful/Unsuccessful Negotiation", as in figures 7 and 8), the flows'
 Secure flag (ND-14, ND-19), TCP reaching ESTABLISHED or giving up, duplications, and the start of
-a lasso's cycle.
+a lasso's cycle.  :func:`mark_of` names the step a reader should look at first (the violating
+step of a counterexample, the start of a lasso's cycle, the last step of a witness); every
+renderer highlights it.
 
 >>> from ndcheck import CATALOG, build_system, explore
 >>> from ndcheck.traces.trace import trace_to_state
@@ -31,7 +33,7 @@ from ..model.messages import HOSTS, other, wire_name
 from ..model.network import Network, direction
 from .trace import Trace
 
-__all__ = ["LANES", "LANE_TITLES", "Chart", "Message", "Note", "chart", "lane_of"]
+__all__ = ["LANES", "LANE_TITLES", "Chart", "Mark", "Message", "Note", "chart", "lane_of", "mark_of"]
 
 #: The four lanes of figures 7/8, left to right.
 LANES = ("client.tcp", "client.ike", "server.ike", "server.tcp")
@@ -105,6 +107,43 @@ class Note:
 
 
 @dataclass(frozen=True, slots=True)
+class Mark:
+    """The step a reader looks at first, with the words that say why (see :func:`mark_of`)."""
+
+    step: int   # 1-based; 0 is the initial state
+    kind: str   # violation / witness / loop
+    text: str   # "violates S-7", "witness of W-5 reached", "violates L-3: cycle starts"
+
+
+def mark_of(trace: Trace) -> Mark | None:
+    """The step to highlight in a drawing of ``trace``.
+
+    * a counterexample: its last step violates the property (for ``always`` the state it reaches
+      is bad, for ``never_action`` the step itself is forbidden); an empty one marks the initial
+      state;
+    * a lasso: the first step of the cycle that repeats forever (``loop_start + 1``), or the last
+      step when the run stays in its last state;
+    * a witness: its last step, the one that reaches the witness state.
+
+    >>> from ndcheck.traces.trace import Trace
+    >>> mark_of(Trace("s", "S-7", "counterexample", (), ((0,),)))
+    Mark(step=0, kind='violation', text='violates S-7')
+    """
+    n, p = len(trace.steps), trace.property
+    if trace.kind == "lasso" or trace.loop_start is not None:
+        k = n if trace.loop_start is None else trace.loop_start
+        head = f"violates {p}: " if p else ""
+        if k < n:
+            return Mark(k + 1, "loop", head + "cycle starts")
+        return Mark(n, "loop", head + "stays here forever")
+    if trace.kind == "witness":
+        return Mark(n, "witness", f"witness of {p} reached" if p else "witness state reached")
+    if trace.kind == "counterexample":
+        return Mark(n, "violation", f"violates {p}" if p else "violating step")
+    return None
+
+
+@dataclass(frozen=True, slots=True)
 class Chart:
     """A trace read as a message sequence chart: step actions, packet copies, notes."""
 
@@ -121,6 +160,7 @@ class Chart:
     notes: tuple[Note, ...]           # in step order
     loop_start: int | None = None
     unmatched: tuple[int, ...] = ()   # steps that consumed a copy no earlier step sent (a bug)
+    mark: Mark | None = None          # the step to highlight (:func:`mark_of`)
 
     def messages_sent_at(self, step: int) -> list[Message]:
         return [m for m in self.messages if m.sent == step and not m.duplicate]
@@ -245,7 +285,7 @@ def chart(trace: Trace, system: System) -> Chart:
         notes.sort(key=lambda x: x.step)
     messages = tuple(Message(**m) for m in msgs)
     return Chart(trace.scenario, trace.property, trace.kind, tuple(s.action for s in trace.steps),
-                 messages, tuple(notes), trace.loop_start, tuple(unmatched))
+                 messages, tuple(notes), trace.loop_start, tuple(unmatched), mark_of(trace))
 
 
 def _new(key: tuple[str, str, str], sent: int, duplicate: bool = False) -> dict:
