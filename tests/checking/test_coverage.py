@@ -3,11 +3,11 @@ except an explicit, asserted allow-list of genuinely unreachable ones."""
 
 from __future__ import annotations
 
-from tests import catalog_cache as _catalog_cache
 import pytest
 
 from ndcheck import CATALOG
 from ndcheck.checking.coverage import catalog_coverage, coverage
+from tests import catalog_cache as _catalog_cache
 
 # Unreachable in every consistent scenario, with the reason.
 UNREACHABLE_TRANSITIONS = {

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from importlib.metadata import version
 
 import pytest
@@ -37,3 +38,14 @@ def test_help_has_an_example(capsys):
     with pytest.raises(SystemExit):
         main(["-h"])
     assert "example: ndcheck check all -q" in capsys.readouterr().out
+
+
+def test_every_subcommand_help_has_an_example(capsys):
+    from ndcheck.cli import SUBCOMMANDS
+
+    for name in SUBCOMMANDS:
+        command = name.replace("_", "-")
+        with pytest.raises(SystemExit):
+            main([command, "-h"])
+        out = capsys.readouterr().out
+        assert re.search(rf"examples?:\s+ndcheck {command}\b", out), command

@@ -5,12 +5,12 @@ from __future__ import annotations
 import tomllib
 from importlib import resources
 
-from tests import catalog_cache as _catalog_cache
 import pytest
 
 import ndcheck
 from ndcheck import CATALOG
 from ndcheck.checking.check import shortest_trace
+from tests import catalog_cache as _catalog_cache
 
 # scenario: (number of applicable properties, properties that do not hold)
 PINNED = {
