@@ -42,6 +42,7 @@ class Certificate:
     closed: bool = False
     counterexample: tuple[tuple[int, ...], int, tuple[int, ...]] | None = None  # (s, command, t)
     seconds: float = 0.0
+    overflow_states: int = 0   # explored states with a step past a channel capacity
 
     def formula(self, enc: Encoding, s: Sequence[z3.ArithRef]) -> z3.BoolRef:
         """``s ∈ R`` in ``enc`` (a cached template per encoding, instantiated at ``s``)."""
@@ -97,7 +98,10 @@ def certify(system: System, graph=None, timeout: float | None = None) -> Certifi
     ``counterexample``: an exploration cut short by ``max_states``/``timeout``, or a
     disagreement between the explorer and the z3 encoding), or when z3 runs out of time.  A
     search truncated only by counter overflows can still be closed: the bounded semantics has
-    no successor for an overflowing step, in both engines.
+    no successor for an overflowing step, in both engines.  ``overflow_states`` says so: such a
+    certificate proves nothing about the runs that exceed the capacity, so the bounded verdicts
+    built on it are ``undetermined`` where the explicit engine's are
+    (:func:`.bounded.check_safeties`).
     """
     hit = _CACHE.get(id(system))
     if hit is not None and hit[0] is system and graph is None:
@@ -110,7 +114,7 @@ def certify(system: System, graph=None, timeout: float | None = None) -> Certifi
         graph = explore(system, timeout=timeout)
     states = list(graph.states)
     nodes, root = diagram(len(system.fields), states)
-    cert = Certificate(system, nodes, root, len(states))
+    cert = Certificate(system, nodes, root, len(states), overflow_states=graph.overflow_states)
     init = tuple(f.init for f in system.fields)
     if init in cert:
         enc = Encoding(system).bitvector_twin(1)   # every state inside the domains: no wrap
