@@ -1,24 +1,54 @@
-"""Composition: machines + ND packet rules + network -> the System IR (``build_system``).
+"""Composition: machines + ND packet rules + network -> the System IR, as a pipeline of named stages.
 
-Every machine transition (and each of its binding variants) becomes one or more guarded
-commands: a received TCP segment first passes the receiver's inbound filter (ND-16..ND-20), a
-sent TCP segment passes the sender's outbound filter (ND-6..ND-15), and an outbound branch that
-triggers IKE composes with the initiator's ``acquire`` transitions (coalesced while a negotiation
-runs, A-4).  Stages compose sequentially by substitution, so a later stage sees the updates of
-an earlier one.  Inbound drops are commands of their own (the TCP machine never sees the
-segment).  Unmatched send/receive events are rejected at build time.
+:func:`build_system` binds the four machines (a probe pass learns the message alphabet, the real
+pass lets timeout guards read the channels), lays out the network, then asks one
+:class:`Composer` for the fields and the guarded commands.  Every machine transition (and each
+of its binding variants) goes through the composer's stages, each a function of its own:
+
+* :meth:`~Composer.enable` -- the machine's control state, ``cond``/``unless`` and variant guard;
+* :meth:`~Composer.receive` -- a received TCP segment passes the receiver's inbound filter
+  (ND-16..ND-20); an inbound drop is a command of its own (:meth:`~Composer.drops`);
+* :meth:`~Composer.step` -- the machine moves and updates its data;
+* :meth:`~Composer.send` -- a sent TCP segment passes the sender's outbound filter
+  (ND-6..ND-15), one fork per decision-table row;
+* :meth:`~Composer.acquire` -- a row that triggers IKE composes with the initiator's ``acquire``
+  (coalesced while a negotiation runs, A-4).
+
+Stages compose sequentially by substitution (:class:`Fork`), so a later stage sees the updates
+of an earlier one.  Unmatched send/receive events are rejected at build time.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from dataclasses import field as dataclass_field
 from types import ModuleType
 
-from .ir import FALSE, TRUE, C, Command, Expr, F, Field, Limits, Packet, System, and_, eq, not_, substitute
+from .ir import TRUE, C, Command, Expr, F, Field, Limits, Packet, System, and_, eq, not_, or_, substitute
 from .machines import ike_initiator, ike_responder, tcp_client, tcp_server
-from .machines.base import Binding, BoundMachine, Ctx, ModelError, Variant, state_index
+from .machines.base import (
+    Binding,
+    BoundMachine,
+    Ctx,
+    ModelError,
+    Variant,
+    check_binding,
+    event_sources,
+    state_index,
+    transitions,
+)
 from .messages import HOSTS, is_ike, other
-from .nd_rules import ge_marking, inbound_branches, outbound_branches
+from .nd_rules import (
+    AFTER_OUTBOUND,
+    BEFORE_OUTBOUND,
+    ON_ACCEPT,
+    inbound_branches,
+    marks,
+    new_flow_states,
+    outbound_branches,
+    outbound_table,
+)
 from .network import Key, Network
 from .scenario import Scenario
 
@@ -38,137 +68,69 @@ HOST_FIELDS = (
     ("flow_ge", "flow table: GE (ND-7, ND-20)"),
 )
 
+Event = tuple[str, str, str]   # (machine key, event name, source state id)
 
-@dataclass
-class _Acc:
-    """Sequential composition of stages: guard and updates, later stages see earlier updates."""
 
-    guard: Expr
-    ups: dict[str, Expr]
+@dataclass(frozen=True, slots=True)
+class Fork:
+    """One ND branch of a step being composed: its guard and updates so far, and what it collected.
 
-    def cond(self, g: Expr) -> _Acc:
-        return _Acc(and_(self.guard, substitute(g, self.ups)), self.ups)
+    Stages compose sequentially by substitution: :meth:`cond` reads the state *after* the
+    updates so far, :meth:`set` adds updates whose right-hand sides read that state too.
+    :meth:`add` extends the action-name suffix, the rule ids, the wire packets, the segments
+    held back and the machine events (the step's own, then the driven ones) the branch has taken.
+    """
 
-    def set(self, ups) -> _Acc:
-        items = ups.items() if isinstance(ups, dict) else ups
-        new = dict(self.ups)
+    guard: Expr = TRUE
+    updates: dict[str, Expr] = dataclass_field(default_factory=dict)
+    name: str = ""
+    rules: tuple[str, ...] = ()
+    wire: tuple[Packet, ...] = ()
+    events: tuple[Event, ...] = ()
+    held: tuple[Packet, ...] = ()
+
+    def cond(self, g: Expr) -> Fork:
+        return Fork(and_(self.guard, substitute(g, self.updates)), self.updates, self.name,
+                    self.rules, self.wire, self.events, self.held)
+
+    def set(self, ups: Mapping[str, Expr] | Sequence[tuple[str, Expr]]) -> Fork:
+        if not ups:
+            return self
+        items = ups.items() if isinstance(ups, Mapping) else ups
+        new = dict(self.updates)
         for k, v in items:
-            new[k] = substitute(v, self.ups)
-        return _Acc(self.guard, new)
+            new[k] = substitute(v, self.updates)
+        return Fork(self.guard, new, self.name, self.rules, self.wire, self.events, self.held)
+
+    def add(self, name: str = "", rules: Sequence[str] = (), wire: Sequence[Packet] = (),
+            events: Sequence[Event] = (), held: Sequence[Packet] = ()) -> Fork:
+        return Fork(self.guard, self.updates, self.name + name, self.rules + tuple(rules),
+                    self.wire + tuple(wire), self.events + tuple(events), self.held + tuple(held))
+
+    def command(self, name: str, kind: str, tags: tuple[str, ...]) -> Command:
+        """The finished branch as a guarded command named ``name`` + the collected suffix."""
+        return Command(name=name + self.name, guard=self.guard,
+                       updates=tuple(sorted(self.updates.items())), wire=self.wire,
+                       events=self.events, rules=tuple(dict.fromkeys(self.rules)), kind=kind,
+                       tags=tags, held=self.held)
+
+
+# --------------------------------------------------------------------------------------------
+# The pipeline
+# --------------------------------------------------------------------------------------------
 
 
 def build_system(sc: Scenario) -> System:
     """Compose the scenario's four machines, ND rules and network into a :class:`System`."""
-    holder: dict[str, Network] = {}
-
-    def in_flight(host: str, msgs) -> Expr:
-        net = holder["net"]
-        keys = [k for src in HOSTS for k in net.alphabet[src] if k.msg in msgs]
-        return net.none_in_flight(keys)
-
-    # First pass: bindings with placeholder timeout guards, to learn the message alphabet.
-    probe = {h: Ctx(h, sc, lambda host, msgs: TRUE) for h in HOSTS}
-    bindings: dict[str, Binding] = {}
-    for h in HOSTS:
-        for m, mod in MACHINES[h].items():
-            bindings[f"{h}.{m}"] = mod.bind(probe[h])
-
-    # ---- alphabet and send/receive matching -------------------------------------------------
-    sends: dict[str, list[str]] = {h: [] for h in HOSTS}
-    recvs: dict[str, list[str]] = {h: [] for h in HOSTS}
-    for key, b in bindings.items():
-        h = key.split(".")[0]
-        for variants in b.effects.values():
-            for v in variants:
-                for msg in v.send:
-                    if msg not in sends[h]:
-                        sends[h].append(msg)
-                if v.recv and v.recv not in recvs[h]:
-                    recvs[h].append(v.recv)
-    for h in HOSTS:
-        p = other(h)
-        unmatched = [m for m in sends[h] if m not in recvs[p]]
-        if unmatched:
-            raise ModelError(f"{h} sends {', '.join(unmatched)} but no {p} machine event receives it")
-        unheard = [m for m in recvs[p] if m not in sends[h]]
-        if unheard:
-            raise ModelError(f"{p} receives {', '.join(unheard)} but no {h} machine event sends it")
-    alphabet: dict[str, list[Key]] = {}
-    for h in HOSTS:
-        acts = {r.action for r in _out_rows(sc, h)}
-        prots = [p for p in ("clear", "esp") if p in acts]
-        keys = []
-        for msg in sends[h]:
-            if is_ike(msg):
-                keys.append(Key(h, msg, ""))
-            else:
-                keys.extend(Key(h, msg, p) for p in prots)
-        alphabet[h] = keys
-    net = Network(sc, alphabet)
-    holder["net"] = net
-    # Second pass: the real bindings, whose timeout guards read the channels.
-    ctxs = {h: Ctx(h, sc, in_flight) for h in HOSTS}
-    for h in HOSTS:
-        for m, mod in MACHINES[h].items():
-            bindings[f"{h}.{m}"] = mod.bind(ctxs[h])
-
-    # ---- fields ---------------------------------------------------------------------------
-    fields: list[Field] = []
-    machines: dict[str, type] = {}
-    for h in HOSTS:
-        for m, mod in MACHINES[h].items():
-            cls = machine_class(mod)
-            key = f"{h}.{m}"
-            machines[key] = cls
-            states = list(cls.states)
-            init = next(i for i, s in enumerate(states) if s.initial)
-            fields.append(Field(key, 0, len(states) - 1, init, "control",
-                                tuple(s.name for s in states), doc=f"{cls.__name__} control state"))
-    for h in HOSTS:
-        for m, mod in MACHINES[h].items():
-            fields.extend(mod.fields(ctxs[h]))
-        for name, doc in HOST_FIELDS:
-            fields.append(Field(f"{h}.{name}", 0, 1, 0, "bool", doc=doc))
-        if getattr(sc, h).allow_clear_timeout:
-            fields.append(Field(f"{h}.grace_over", 0, 1, 0, "bool",
-                                doc="A-14: the SA's allow-clear grace timer has expired"))
-    fields.extend(net.fields)
-    if sc.ike.sa_expiry:
-        fields.append(Field("sad.expired", 0, 1, 0, "bool", doc="the QM SAs have expired once (L-5)"))
-
-    # ---- commands -------------------------------------------------------------------------
-    cmds: list[Command] = []
-    for h in HOSTS:
-        for m in MACHINES[h]:
-            key = f"{h}.{m}"
-            cls = machines[key]
-            b = bindings[key]
-            for st in cls.states:
-                for t in st.transitions:
-                    if getattr(t, "initial", False) and not t.events:
-                        continue
-                    for ev in t.events:
-                        ev = str(ev)
-                        if ev in getattr(cls, "DRIVEN_EVENTS", ()):
-                            continue  # composed into the ND branch that raises it (_acquire)
-                        variants = b.variants(ev, st.id)
-                        for v in variants:
-                            cmds.extend(_transition_commands(sc, net, machines, bindings, h, key, cls,
-                                                             st, t, ev, v))
-        cmds.extend(_drop_commands(sc, net, h))
-    cmds.extend(net.fault_commands())
-    cmds.extend(_expiry_commands(sc, net, machines, bindings))
-    cmds.extend(_grace_commands(sc))
-    cmds = [c for c in cmds if not (c.guard.op == "const" and c.guard.args[0] == 0)]
-    names = set()
-    for c in cmds:
-        if c.name in names:
-            raise ModelError(f"duplicate command name {c.name!r}")
-        names.add(c.name)
+    probe = bind_machines(sc, lambda host, msgs: TRUE)   # timeout guards are not needed yet
+    net = Network(sc, alphabet(sc, probe))
+    bindings = bind_machines(sc, lambda host, msgs: net.none_of(msgs))
+    comp = Composer(sc, net, bindings)
     limits = Limits(sc.bounds.max_states, sc.bounds.timeout, sc.bounds.max_memory,
                     sc.network.capacity)
-    system = System(sc.name, fields, cmds, machines, description=sc.description, limits=limits,
-                    conds={k: b.conds for k, b in bindings.items()}, alphabet=alphabet,
+    system = System(sc.name, comp.fields(), comp.commands(), comp.machines,
+                    description=sc.description, limits=limits,
+                    conds={k: b.conds for k, b in bindings.items()}, alphabet=net.alphabet,
                     scenario=sc, rebuild=lambda values: build_system(sc.with_knobs(values)))
     _check_fields(system)
     return system
@@ -182,98 +144,283 @@ def machine_class(mod: ModuleType) -> type:
     raise ModelError(f"{mod.__name__} defines no machine class")
 
 
-def _out_rows(sc: Scenario, h: str):
-    from .nd_rules import outbound_table
-    return outbound_table(getattr(sc, h))
+def machine_keys(h: str) -> list[str]:
+    """The machine keys of host ``h`` (``client.tcp``, ``client.ike``), in composition order."""
+    return [f"{h}.{m}" for m in MACHINES[h]]
 
 
-def _cond_expr(b: Binding, t) -> Expr:
-    parts = []
-    for c in t.cond:
-        name = str(c)
-        neg = name.startswith("!")
-        name = name.lstrip("!")
-        if name not in b.conds:
-            raise ModelError(f"condition {name!r} has no IR binding")
-        parts.append(not_(b.conds[name]) if neg else b.conds[name])
-    return and_(*parts)
+# machine key -> module
+_MODULES: dict[str, ModuleType] = {f"{h}.{m}": mod for h in HOSTS for m, mod in MACHINES[h].items()}
 
 
-def _transition_commands(sc, net: Network, machines, bindings, h, key, cls, st, t, ev,
-                         v: Variant) -> list[Command]:
-    b = bindings[key]
-    base = _Acc(TRUE, {})
-    base = base.cond(eq(F(key), state_index(cls, st.id)))
-    base = base.cond(_cond_expr(b, t))
-    base = base.cond(v.guard)
-    sources = {s.id for s in cls.states for tr in s.transitions if ev in [str(x) for x in tr.events]}
-    label = f"{key}.{ev}" + (f"@{st.id}" if len(sources) > 1 else "") + (
-        f"[{v.label}]" if v.label else "")
-    # (acc, name suffix, rules, wire, extra events)
-    forks: list[tuple[_Acc, str, tuple, tuple, tuple]] = [(base, "", v.rules, (), ())]
+def _module(key: str) -> ModuleType:
+    return _MODULES[key]
 
-    # -- receive ---------------------------------------------------------------------------
-    if v.recv:
-        src = other(h)
-        keys = [k for k in net.alphabet[src] if k.msg == v.recv]
-        new_forks = []
-        for acc, sfx, rules, wire, evs in forks:
-            for k in keys:
-                a = acc.cond(net.has(k)).set(net.consume(k))
-                if k.prot:
-                    for br in inbound_branches(h, sc, k.prot == "esp", _new_flow(h)):
-                        if br.row.action != "accept":
-                            continue
-                        a2 = a.cond(br.guard).set(br.updates)
-                        new_forks.append((a2, sfx + f" <{k.label()} {br.row.id}>",
-                                          rules + (br.row.id,), wire, evs))
-                else:
-                    new_forks.append((a, sfx, rules, wire, evs))
-        forks = new_forks
 
-    # -- machine step -----------------------------------------------------------------------
-    target = t.target.id
-    forks = [(a.set({key: C(state_index(cls, target))}).set(v.updates), sfx, r, w, e)
-             for a, sfx, r, w, e in forks]
+def bind_machines(sc: Scenario, in_flight) -> dict[str, Binding]:
+    """Every machine's binding (machine key -> :class:`Binding`), each held to its class
+    (:func:`check_binding`); ``in_flight(host, msgs)`` backs the timeout guards (:meth:`Ctx.quiet`)."""
+    out: dict[str, Binding] = {}
+    for h in HOSTS:
+        ctx = Ctx(h, sc, in_flight)
+        for key in machine_keys(h):
+            mod = _module(key)
+            out[key] = mod.bind(ctx)
+            check_binding(machine_class(mod), out[key])
+    return out
 
-    # -- sends ------------------------------------------------------------------------------
-    for msg in v.send:
-        new_forks = []
-        for acc, sfx, rules, wire, evs in forks:
+
+def alphabet(sc: Scenario, bindings: dict[str, Binding]) -> dict[str, list[Key]]:
+    """The channel entries each host sends: every message a variant sends, IKE unprotected, TCP
+    in each protection its outbound table can choose.  A message sent by one host and received
+    by no machine of the other (or the reverse) is a :class:`ModelError`."""
+    sends: dict[str, list[str]] = {h: [] for h in HOSTS}
+    recvs: dict[str, list[str]] = {h: [] for h in HOSTS}
+    for h in HOSTS:
+        for key in machine_keys(h):
+            for variants in bindings[key].effects.values():
+                for v in variants:
+                    for msg in v.send:
+                        if msg not in sends[h]:
+                            sends[h].append(msg)
+                    if v.recv and v.recv not in recvs[h]:
+                        recvs[h].append(v.recv)
+    for h in HOSTS:
+        p = other(h)
+        unmatched = [m for m in sends[h] if m not in recvs[p]]
+        if unmatched:
+            raise ModelError(f"{h} sends {', '.join(unmatched)} but no {p} machine event receives it")
+        unheard = [m for m in recvs[p] if m not in sends[h]]
+        if unheard:
+            raise ModelError(f"{p} receives {', '.join(unheard)} but no {h} machine event sends it")
+    out: dict[str, list[Key]] = {}
+    for h in HOSTS:
+        acts = {r.action for r in outbound_table(getattr(sc, h))}
+        prots = [p for p in ("clear", "esp") if p in acts]
+        keys = []
+        for msg in sends[h]:
+            if is_ike(msg):
+                keys.append(Key(h, msg, ""))
+            else:
+                keys.extend(Key(h, msg, p) for p in prots)
+        out[h] = keys
+    return out
+
+
+class Composer:
+    """The product of one scenario's machines, ND rules and network: fields and commands."""
+
+    def __init__(self, sc: Scenario, net: Network, bindings: dict[str, Binding]):
+        self.sc = sc
+        self.net = net
+        self.bindings = bindings
+        self.machines: dict[str, type] = {key: machine_class(_module(key))
+                                          for h in HOSTS for key in machine_keys(h)}
+        # What every step consults, computed once: event sources, filter rows, marks.
+        self._sources = {key: event_sources(cls) for key, cls in self.machines.items()}
+        self._outbound = {h: outbound_branches(h, sc) for h in HOSTS}
+        self._inbound = {(h, esp): inbound_branches(h, sc, esp, self.new_flow(h))
+                         for h in HOSTS for esp in (False, True)}
+        self._marks = {(h, stage): marks(h, sc, stage) for h in HOSTS
+                       for stage in (BEFORE_OUTBOUND, AFTER_OUTBOUND, ON_ACCEPT)}
+
+    # -- fields -------------------------------------------------------------------------------
+    def fields(self) -> list[Field]:
+        """Control states, the machines' data, each host's SAD and flow table, the channels."""
+        sc = self.sc
+        out: list[Field] = []
+        for key, cls in self.machines.items():
+            states = list(cls.states)
+            init = next(i for i, s in enumerate(states) if s.initial)
+            out.append(Field(key, 0, len(states) - 1, init, "control",
+                             tuple(s.name for s in states), doc=f"{cls.__name__} control state"))
+        for h in HOSTS:
+            ctx = Ctx(h, sc, lambda host, msgs: TRUE)
+            for key in machine_keys(h):
+                out.extend(_module(key).fields(ctx))
+            for name, doc in HOST_FIELDS:
+                out.append(Field(f"{h}.{name}", 0, 1, 0, "bool", doc=doc))
+            if getattr(sc, h).allow_clear_timeout:
+                out.append(Field(f"{h}.grace_over", 0, 1, 0, "bool",
+                                 doc="A-14: the SA's allow-clear grace timer has expired"))
+        out.extend(self.net.fields)
+        if sc.ike.sa_expiry:
+            out.append(Field("sad.expired", 0, 1, 0, "bool", doc="the QM SAs have expired once (L-5)"))
+        return out
+
+    # -- commands -----------------------------------------------------------------------------
+    def commands(self) -> list[Command]:
+        """Machine steps and inbound drops per host, then network faults, SA expiry, A-14 timers;
+        commands whose guard folds to false are left out, names must be unique."""
+        cmds: list[Command] = []
+        for h in HOSTS:
+            for key in machine_keys(h):
+                cmds.extend(self.machine_commands(h, key))
+            cmds.extend(self.drops(h))
+        cmds.extend(self.net.fault_commands())
+        cmds.extend(self.expiry())
+        cmds.extend(self.grace())
+        cmds = [c for c in cmds if not (c.guard.op == "const" and c.guard.args[0] == 0)]
+        names = set()
+        for c in cmds:
+            if c.name in names:
+                raise ModelError(f"duplicate command name {c.name!r}")
+            names.add(c.name)
+        return cmds
+
+    def machine_commands(self, h: str, key: str) -> list[Command]:
+        """Every variant of every transition of machine ``key`` not driven by another component."""
+        cls = self.machines[key]
+        driven = getattr(cls, "DRIVEN_EVENTS", ())   # composed into the step that raises them
+        return [c for st, t, ev in transitions(cls) if ev not in driven
+                for v in self.bindings[key].variants(ev, st.id)
+                for c in self.transition(h, key, st, t, ev, v)]
+
+    def transition(self, h: str, key: str, st, t, ev: str, v: Variant) -> list[Command]:
+        """One variant of one machine transition: enable, receive, step, send (and acquire)."""
+        label = f"{key}.{ev}" + (f"@{st.id}" if len(self._sources[key][ev]) > 1 else "") + (
+            f"[{v.label}]" if v.label else "")
+        forks = [self.enable(key, st, t, v).add(rules=v.rules, events=((key, ev, st.id),))]
+        forks = self.receive(h, forks, v.recv)
+        forks = self.step(key, forks, t, v)
+        for msg in v.send:
+            forks = self.send(h, forks, msg)
+        return [f.command(label, _kind(v), (h,)) for f in forks]
+
+    # -- stages -------------------------------------------------------------------------------
+    def enable(self, key: str, st, t, v: Variant, fork: Fork | None = None) -> Fork:
+        """The machine ``key`` is in ``st``, the transition's ``cond``/``unless`` hold (their IR
+        expressions in the machine's binding) and so does the variant's data guard."""
+        cls = self.machines[key]
+        f = (fork or Fork()).cond(eq(F(key), state_index(cls, st.id)))
+        return f.cond(self.bindings[key].guard_of(t)).cond(v.guard)
+
+    def receive(self, h: str, forks: list[Fork], msg: str | None) -> list[Fork]:
+        """Take ``msg`` off the channel toward ``h``: one fork per channel entry, and for a TCP
+        segment one per inbound row that accepts it (ND-16..ND-19: ND-17 a new flow's clear
+        packet, ND-18 a clear packet of an existing flow, ND-19 ESP, ND-15 without an ND rule),
+        with ND-20's GE marking.  Rows that drop are :meth:`drops`."""
+        if not msg:
+            return forks
+        net = self.net
+        out = []
+        for f in forks:
+            for k in [k for k in net.alphabet[other(h)] if k.msg == msg]:
+                a = f.cond(net.has(k)).set(net.consume(k))
+                if not k.prot:
+                    out.append(a)
+                    continue
+                for br in self._inbound[h, k.prot == "esp"]:
+                    if br.row.action == "accept":
+                        out.append(a.cond(br.guard).set(br.updates).set(self._marks[h, ON_ACCEPT])
+                                   .add(name=f" <{k.label()} {br.row.id}>", rules=(br.row.id,)))
+        return out
+
+    def step(self, key: str, forks: list[Fork], t, v: Variant) -> list[Fork]:
+        """The machine ``key`` takes transition ``t`` and makes the variant's data updates."""
+        target = C(state_index(self.machines[key], t.target.id))
+        return [f.set({key: target}).set(v.updates) for f in forks]
+
+    def send(self, h: str, forks: list[Fork], msg: str) -> list[Fork]:
+        """Put ``msg`` on the channel from ``h``.  An IKE message goes as it is; a TCP segment
+        passes the outbound filter (ND-6..ND-15): one fork per row of the host's table -- clear
+        (ND-8, ND-12, ND-13, ND-15 bypass), esp (ND-14 with Secure := 1, ND-15 protect) or held
+        (ND-10, ND-12, ND-15: not sent) -- a row that triggers IKE composed with :meth:`acquire`,
+        and ND-7's GE marking before or after the decision (A-7, knob ``ike.ge_marking``)."""
+        net = self.net
+        out = []
+        for f in forks:
             if is_ike(msg):
                 k = Key(h, msg, "")
-                new_forks.append((acc.set(net.produce(k)), sfx, rules, wire + (k.packet(),), evs))
+                out.append(f.set(net.produce(k)).add(wire=(k.packet(),)))
                 continue
-            pre = acc
-            if sc.ike.ge_marking == "before":
-                pre = pre.set(ge_marking(h, sc))  # ND-7 before ND-8/ND-9 (A-7 default)
-            for br in outbound_branches(h, sc):
-                a = pre.cond(br.guard).set(br.updates)
-                tag = f"{msg} {br.row.id}"
-                w = wire
-                if br.row.action != "held":
-                    k = Key(h, msg, br.row.action)
-                    a = a.set(net.produce(k))
-                    w = w + (k.packet(),)
-                r = rules + (br.row.id,)
-                if br.row.acquire or br.row.trigger:
-                    for a2, tag2, w2, e2, r2 in _acquire(sc, net, machines, bindings, h, a):
-                        if sc.ike.ge_marking == "after":
-                            a2 = a2.set(ge_marking(h, sc))
-                        new_forks.append((a2, sfx + f" [{tag}{tag2}]", r + r2, w + w2, evs + e2))
+            f = f.set(self._marks[h, BEFORE_OUTBOUND])
+            for br in self._outbound[h]:
+                a = f.cond(br.guard).set(br.updates).add(name=f" [{msg} {br.row.id}", rules=(br.row.id,))
+                if br.row.action == "held":
+                    a = a.add(held=(Key(h, msg, "").packet(br.row.id),))
                 else:
-                    if sc.ike.ge_marking == "after":
-                        a = a.set(ge_marking(h, sc))
-                    new_forks.append((a, sfx + f" [{tag}]", r, w, evs))
-        forks = new_forks
+                    k = Key(h, msg, br.row.action)
+                    a = a.set(net.produce(k)).add(wire=(k.packet(br.row.id),))
+                for a2 in self.acquire(h, a) if br.row.acquire or br.row.trigger else [a]:
+                    out.append(a2.set(self._marks[h, AFTER_OUTBOUND]).add(name="]"))
+        return out
 
-    out = []
-    for acc, sfx, rules, wire, evs in forks:
-        out.append(Command(
-            name=label + sfx, guard=acc.guard, updates=tuple(sorted(acc.ups.items())),
-            wire=wire, events=((key, ev, st.id),) + evs, rules=tuple(dict.fromkeys(rules)),
-            kind=_kind(v), tags=(h,)))
-    return out
+    def acquire(self, h: str, fork: Fork) -> list[Fork]:
+        """An ND trigger (ND-8, ND-10, ND-12, ND-15 acquire) raises ``acquire`` on ``h``'s IKE
+        initiator: one fork per acquire transition (ND-1/ND-11 MM #1, or QM #5 per ND-9 over an
+        existing MM SA), plus one where a negotiation already runs and the trigger is coalesced
+        (A-4).  The server has no initiator: the digest's figures show no server-initiated
+        negotiation for a flow the client opened (A-6/A-13), so its trigger only records Acquire.
+        """
+        key = f"{h}.ike"
+        cls = self.machines[key]
+        if "acquire" not in getattr(cls, "DRIVEN_EVENTS", ()):
+            return [fork]
+        running = and_(*[not_(eq(F(key), state_index(cls, s))) for s in self._sources[key]["acquire"]])
+        return self.drive(h, key, "acquire", fork) + [
+            fork.cond(running).add(name=f" +{key}.acquire:coalesced", rules=("A-4",))]
+
+    def drive(self, h: str, key: str, event: str, fork: Fork) -> list[Fork]:
+        """Forks of ``fork`` composed with each transition of ``key`` on the driven ``event``:
+        enable, step, send."""
+        out = []
+        for st, t, _ in transitions(self.machines[key], event):
+            for v in self.bindings[key].variants(event, st.id):
+                fs = self.step(key, [self.enable(key, st, t, v, fork)], t, v)
+                for msg in v.send:
+                    fs = self.send(h, fs, msg)
+                out.extend(f.add(name=f" +{key}.{event}@{st.id}" + (f"[{v.label}]" if v.label else ""),
+                                 events=((key, event, st.id),), rules=v.rules)
+                           for f in fs)
+        return out
+
+    # -- commands that are not a machine's own step -------------------------------------------
+    def drops(self, h: str) -> list[Command]:
+        """Inbound-filter drops: the segment is consumed and never reaches TCP (ND-17/18/19, ND-15)."""
+        net = self.net
+        out = []
+        for k in net.alphabet[other(h)]:
+            if not k.prot:
+                continue
+            for br in self._inbound[h, k.prot == "esp"]:
+                if br.row.action != "drop":
+                    continue
+                f = Fork().cond(net.has(k)).set(net.consume(k)).cond(br.guard).set(br.updates)
+                out.append(f.add(rules=(br.row.id,)).command(
+                    f"{h}.nd.drop[{k.label()}: {br.row.id}]", "drop", (h, k.msg)))
+        return out
+
+    def expiry(self) -> list[Command]:
+        """SA lifetime expiry (knob ``ike.sa_expiry``): once both ends completed Quick Mode, their
+        QM SAs can be deleted together (one expiry per run).  Flow flags stay (A-5), so a secured
+        flow is held by ND-10 until IKE re-keys -- or forever if the peer can no longer negotiate
+        (L-5)."""
+        if not self.sc.ike.sa_expiry:
+            return []
+        start = Fork(eq(F("sad.expired"), 0), {"sad.expired": C(1)}, rules=("A-5",))
+        out = []
+        for f1 in self.drive("client", "client.ike", "sa_expire", start):
+            for f2 in self.drive("server", "server.ike", "sa_expire", f1):
+                out.append(f2.command("sad.expire", "local", ("fault",)))
+        return out
+
+    def grace(self) -> list[Command]:
+        """A-14: the allow-clear grace timer of a host's inbound SA may expire at any time."""
+        out = []
+        for h in HOSTS:
+            if getattr(self.sc, h).allow_clear_timeout:
+                g = and_(eq(F(f"{h}.sa_in"), 1), eq(F(f"{h}.grace_over"), 0))
+                out.append(Command(name=f"{h}.sad.allow_clear_timeout", guard=g,
+                                   updates=((f"{h}.grace_over", C(1)),), rules=("A-14",),
+                                   kind="local", tags=(h,)))
+        return out
+
+    # -- facts the ND rules need --------------------------------------------------------------
+    def new_flow(self, h: str) -> Expr:
+        """ND-17: a segment arriving at ``h`` starts a new flow (the rows of ``nd_rules.NEW_FLOW``:
+        the server while its TCP is still in LISTEN; never at the client)."""
+        return or_(*[eq(F(key), state_index(self.machines[key], st)) for key, st in new_flow_states(h)])
 
 
 def _kind(v: Variant) -> str:
@@ -282,99 +429,6 @@ def _kind(v: Variant) -> str:
     if v.send:
         return "send"
     return "local"
-
-
-def _new_flow(h: str) -> Expr:
-    """A segment starts a new flow at the server while its TCP is still in LISTEN (no entry)."""
-    if h != "server":
-        return FALSE
-    return eq(F("server.tcp"), state_index(tcp_server.TcpServer, "listen"))
-
-
-def _drive(net: Network, machines, bindings, key: str, event: str, acc: _Acc):
-    """Forks of ``acc`` composed with each transition of ``key`` on the driven ``event``."""
-    cls = machines[key]
-    b = bindings[key]
-    out, sources = [], []
-    h = key.split(".")[0]
-    for st in cls.states:
-        for t in st.transitions:
-            if event not in [str(e) for e in t.events]:
-                continue
-            sources.append(st.id)
-            for v in b.variants(event, st.id):
-                a = acc.cond(eq(F(key), state_index(cls, st.id))).cond(_cond_expr(b, t)).cond(v.guard)
-                a = a.set({key: C(state_index(cls, t.target.id))}).set(v.updates)
-                wire: tuple[Packet, ...] = ()
-                for msg in v.send:
-                    k = Key(h, msg, "")
-                    a = a.set(net.produce(k))
-                    wire += (k.packet(),)
-                out.append((a, f" +{key}.{event}@{st.id}" + (f"[{v.label}]" if v.label else ""), wire,
-                            ((key, event, st.id),), v.rules))
-    return out, sources
-
-
-def _acquire(sc, net: Network, machines, bindings, h, acc: _Acc):
-    """Compose an ND trigger with the host's IKE initiator (``acquire``); A-4 coalescing.
-
-    The server has no initiator: the digest's figures show no server-initiated negotiation for
-    a flow the client opened (A-6/A-13), so a server-side trigger only records Acquire.
-    """
-    key = f"{h}.ike"
-    if "acquire" not in getattr(machines[key], "DRIVEN_EVENTS", ()):
-        return [(acc, "", (), (), ())]
-    out, sources = _drive(net, machines, bindings, key, "acquire", acc)
-    cls = machines[key]
-    others = and_(*[not_(eq(F(key), state_index(cls, s))) for s in sources])
-    out.append((acc.cond(others), f" +{key}.acquire:coalesced", (), (), ("A-4",)))
-    return out
-
-
-def _expiry_commands(sc: Scenario, net: Network, machines, bindings) -> list[Command]:
-    """SA lifetime expiry (knob ``ike.sa_expiry``): once both ends completed Quick Mode, their
-    QM SAs can be deleted together (one expiry per run).  Flow flags stay (A-5), so a secured flow
-    is held by ND-10 until IKE re-keys — or forever if the peer can no longer negotiate (L-5)."""
-    if not sc.ike.sa_expiry:
-        return []
-    acc = _Acc(eq(F("sad.expired"), 0), {"sad.expired": C(1)})
-    out = []
-    for a1, s1, w1, e1, r1 in _drive(net, machines, bindings, "client.ike", "sa_expire", acc)[0]:
-        for a2, s2, w2, e2, r2 in _drive(net, machines, bindings, "server.ike", "sa_expire", a1)[0]:
-            out.append(Command(name="sad.expire" + s1 + s2, guard=a2.guard,
-                               updates=tuple(sorted(a2.ups.items())), wire=w1 + w2,
-                               events=e1 + e2, rules=("A-5",) + r1 + r2, kind="local",
-                               tags=("fault",)))
-    return out
-
-
-def _grace_commands(sc: Scenario) -> list[Command]:
-    """A-14: the allow-clear grace timer of a host's inbound SA may expire at any time."""
-    out = []
-    for h in HOSTS:
-        if getattr(sc, h).allow_clear_timeout:
-            g = and_(eq(F(f"{h}.sa_in"), 1), eq(F(f"{h}.grace_over"), 0))
-            out.append(Command(name=f"{h}.sad.allow_clear_timeout", guard=g,
-                               updates=((f"{h}.grace_over", C(1)),), rules=("A-14",),
-                               kind="local", tags=(h,)))
-    return out
-
-
-def _drop_commands(sc: Scenario, net: Network, h: str) -> list[Command]:
-    """Inbound-filter drops: the segment is consumed and never reaches TCP (ND-17/18/19, ND-15)."""
-    out = []
-    for k in net.alphabet[other(h)]:
-        if not k.prot:
-            continue
-        for br in inbound_branches(h, sc, k.prot == "esp", _new_flow(h)):
-            if br.row.action != "drop":
-                continue
-            acc = _Acc(TRUE, {}).cond(net.has(k)).set(net.consume(k)).cond(br.guard).set(br.updates)
-            out.append(Command(
-                name=f"{h}.nd.drop[{k.label()}: {br.row.id}]", guard=acc.guard,
-                updates=tuple(sorted(acc.ups.items())), rules=(br.row.id,), kind="drop",
-                tags=(h, k.msg)))
-    return out
 
 
 def _check_fields(system: System) -> None:

@@ -296,12 +296,21 @@ class Field:
 
 @dataclass(frozen=True, slots=True)
 class Packet:
-    """A packet put on the wire: ``sender>receiver MESSAGE [protection]``."""
+    """A packet put on the wire: ``sender>receiver MESSAGE [protection]``.
+
+    Two packets are equal when a capture shows them the same (the four wire fields).  A packet
+    the model makes also carries the facts the wire does not show: ``internal``, the model's
+    message id (``DATA2``, ``ACK1``, ``ACKF``, ``QM1/BG``: the channel entry it occupies), and for a
+    TCP segment ``rule``, the outbound decision-table row that chose its protection
+    (``ND-8/clear+acquire``) or held it.
+    """
 
     sender: str
     receiver: str
     message: str  # wire name: MM1..CONNECTED, NOTIFY, ICMP, SYN, SYN-ACK, ACK, DATA, FIN, RST
     protection: str | None = None  # "clear" / "esp" for TCP segments, None for IKE
+    internal: str = field(default="", compare=False)  # model message id ("" when not known)
+    rule: str = field(default="", compare=False)      # outbound row of a TCP segment
 
     def wire(self) -> str:
         s = f"{self.sender}>{self.receiver} {self.message}"
@@ -316,6 +325,8 @@ class Command:
     source state id)``, so that a trace can be replayed through python-statemachine instances.
     ``rules`` lists the digest rule branches (``ND-8``, ...) this step exercises; ``kind``
     classifies the step (``send``, ``deliver``, ``drop``, ``lose``, ``dup``, ``local``).
+    ``held`` lists the TCP segments the sender's outbound filter kept back (a ``held`` row: ND-10,
+    ND-12, ND-15): never on the wire, so their ``protection`` is None; ``rule`` names the row.
     """
 
     name: str
@@ -326,6 +337,7 @@ class Command:
     rules: tuple[str, ...] = ()
     kind: str = "local"
     tags: tuple[str, ...] = ()
+    held: tuple[Packet, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

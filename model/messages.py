@@ -27,6 +27,11 @@ def qm1(boundary: int, ge: int) -> str:
     return f"QM1/{'B' if boundary else ''}{'G' if ge else ''}"
 
 
+def plain(msg: str) -> str:
+    """A message id without its EXCHANGE_INFO flags (``QM1/BG`` -> ``QM1``)."""
+    return msg.partition("/")[0]
+
+
 def qm1_bits(msg: str) -> tuple[int, int]:
     flags = msg.partition("/")[2]
     return int("B" in flags), int("G" in flags)

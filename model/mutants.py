@@ -5,7 +5,9 @@ at the depth where the fault lives, never by editing a model file:
 
 * **IR rewrites** select guarded commands by what they do -- the ND decision-table rows they
   exercise (``Command.rules``, e.g. ``ND-8/clear``), the machine events they perform
-  (``Command.events``) or the fields they update -- and drop a guard conjunct, drop or change an
+  (``Command.events``), the packets they send (``Command.wire``: sender, message id, outbound
+  row) or the fields they update (channel fields named by :class:`~ndcheck.model.network.Network`,
+  never parsed) -- and drop a guard conjunct, drop or change an
   update, or remove the command.  Machine control states are never touched, so every mutated
   step is still a transition of the python-statemachine classes and counterexamples replay
   through the mutated IR *and* through the machine instances.
@@ -36,7 +38,8 @@ from .compose import build_system
 from .ir import C, Command, Expr, F, System, and_, conjuncts, eq, fields_of, sub
 from .machines.base import state_index
 from .machines.ike_initiator import IkeInitiator
-from .messages import HOSTS
+from .messages import HOSTS, qm1, short
+from .network import Key, Network
 from .scenario import Scenario, get_scenario
 
 __all__ = ["MUTANTS", "Mutant", "UnknownMutant", "get_mutant"]
@@ -179,7 +182,12 @@ def _also_sets(machine: str, event: str, **ups: Expr) -> Rewrite:
 
 def _client_clear_send(c: Command) -> bool:
     """The client's outbound filter sends the step's segment in the clear (ND-8)."""
-    return _has_rule(c, "ND-8/clear") and bool(c.tags) and c.tags[0] == "client"
+    return any(p.sender == "client" and p.rule.startswith("ND-8/clear") for p in c.wire)
+
+
+def _channel_fields(src: str, msgs) -> frozenset[str]:
+    """The (multiset) channel fields holding the IKE messages ``msgs`` sent by ``src``."""
+    return frozenset(Network.counter(Key(src, m, "")) for m in msgs)
 
 
 # --------------------------------------------------------------------------------------------
@@ -205,13 +213,19 @@ _sa_before_qm2 = _also_sets("client.ike", "recv_mm6", client__sa_in=C(1), client
 _ignores_commit_bit = _also_sets("client.ike", "recv_qm2", client__sa_out=C(1))
 
 
+# QM #5 as the client sends it, with and without the GE flag (ND-9), and the channel fields
+# holding each: a step touching one sends, receives, loses or duplicates that form.
+_QM1_GE = _channel_fields("client", [qm1(b, 1) for b in (0, 1)])
+_QM1_ANY = _channel_fields("client", [qm1(b, g) for b in (0, 1) for g in (0, 1)])
+
+
 def _ge_flag_dropped(c: Command) -> Command | None:
     # ND-9: QM #5 carries EXCHANGE_INFO bit 0x2 iff flow.GE; the fault drops the bit, so the
-    # initiator always sends the variant without it.
+    # initiator always sends the variant without it (no step handles a QM #5 with the flag).
     ups = dict(c.updates)
-    if any(k.startswith("net.c2s.QM1_") and k.endswith("G") for k in ups):
+    if _QM1_GE.intersection(ups):
         return None
-    if any(k.startswith("net.c2s.QM1") for k in ups):
+    if _QM1_ANY.intersection(ups):
         return _drop_conjuncts(c, "client.flow_ge")
     return c
 
@@ -238,18 +252,18 @@ def _responder_retransmits(system: System) -> System:
         ups = dict(c.updates)
         if c.kind != "deliver" or "server.ike" not in ups or ups["server.ike"].op != "const":
             continue
-        sent = {k: v for k, v in ups.items() if k.startswith("net.s2c.") and k.split(".")[2] in
-                {p.message for p in c.wire if p.sender == "server" and p.protection is None}}
+        answers = tuple(p for p in c.wire if p.sender == "server" and p.protection is None)
+        # the answers' channel fields (multiset channels) -> the message ids they hold
+        entry_of = {Network.counter(Key.of(p)): p.internal for p in answers}
+        sent = {k: v for k, v in ups.items() if k in entry_of}
         if not sent:
             continue
-        msg = ",".join(sorted(k.split(".")[2] for k in sent))
+        msg = ",".join(sorted(short(entry_of[k]) for k in sent))
         name = f"server.ike.retransmit[{msg}]@{ups['server.ike'].args[0]}"
         # Like a real timer, it fires once the previous copy has left the network.
         quiet = and_(*[eq(F(k), C(0)) for k in sorted(sent)])
         extra.setdefault(name, Command(name, and_(eq(F("server.ike"), ups["server.ike"]), quiet),
-                                       tuple(sorted(sent.items())),
-                                       tuple(p for p in c.wire if p.sender == "server"
-                                             and p.protection is None),
+                                       tuple(sorted(sent.items())), answers,
                                        (), ("ND-28",), "send", ("server",)))
     if not extra:
         raise ValueError(f"the mutant changes no command of {system.name!r}")

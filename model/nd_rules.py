@@ -4,13 +4,17 @@ Each row names its rule id, the conditions under which it applies (named predica
 host's SPD constants, SAD and flow fields) and its outcome.  :func:`outbound_branches` and
 :func:`inbound_branches` turn the rows that apply to a host's policy into IR branches; every
 branch carries its row id (``ND-8/clear+acquire``...) so coverage and traces point back here.
+Beside the tables, also as data: what a *new flow* is (:data:`NEW_FLOW`, ND-17) and the GE
+marks with where the composition applies them (:data:`MARKS`: ND-7 before or after the outbound
+decision, A-7; ND-20 on an accepted packet), read through :func:`new_flow_states` and
+:func:`marks`.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .ir import TRUE, Expr, F, and_, eq, ite, not_, or_
+from .ir import FALSE, TRUE, C, Expr, F, and_, eq, ite, not_, or_
 from .scenario import Policy, Scenario
 
 
@@ -109,15 +113,93 @@ class Branch:
     updates: tuple[tuple[str, Expr], ...]
 
 
+# ---- What a new flow is (ND-17) --------------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class FlowStart:
+    """ND-17's "first packet of a new flow" at ``host``: its ``machine`` is in control state ``state``.
+
+    A host without a row never sees a new flow (the client opens the connection).
+    """
+
+    id: str
+    rule: str
+    host: str
+    machine: str    # machine key suffix: "tcp" -> server.tcp
+    state: str      # python-statemachine state id
+    note: str = ""
+
+
+NEW_FLOW: tuple[FlowStart, ...] = (
+    FlowStart("ND-17/new-flow", "ND-17", "server", "tcp", "listen",
+              note="the passive opener has no flow entry while its TCP is in LISTEN: the arriving "
+                   "segment (the SYN) creates it"),
+)
+
+
+def new_flow_states(host: str) -> list[tuple[str, str]]:
+    """``(machine key, state id)`` pairs in which a segment arriving at ``host`` starts a new flow."""
+    return [(f"{host}.{r.machine}", r.state) for r in NEW_FLOW if r.host == host]
+
+
+# ---- GE marks beside the decision (ND-7, ND-20) -----------------------------------------------
+# Where the composition applies a mark to a TCP segment's step.
+BEFORE_OUTBOUND = "before-outbound"   # before the outbound decision (and the QM #5 it triggers)
+AFTER_OUTBOUND = "after-outbound"     # after it (and after the IKE trigger)
+ON_ACCEPT = "on-accept"               # after an inbound row accepted the packet
+STAGES = (BEFORE_OUTBOUND, AFTER_OUTBOUND, ON_ACCEPT)
+
+
+@dataclass(frozen=True, slots=True)
+class Mark:
+    """A flow flag set to 1 at one ``stage`` of a segment's step when ``when`` holds (never cleared, A-5)."""
+
+    id: str
+    rule: str
+    stage: str   # one of STAGES
+    when: tuple[tuple[str, bool], ...]
+    flag: str    # the host's flow-table field: flow_ge
+    note: str = ""
+
+
+MARKS: tuple[Mark, ...] = (
+    Mark("ND-7/before", "ND-7", BEFORE_OUTBOUND, _w(ge_rule=True, ge_marking_before=True), "flow_ge",
+         note="a packet matching a GE rule sets flow.GE before the outbound decision, so the QM #5 "
+              "it triggers carries the GE flag (A-7 default, ike.ge_marking = before)"),
+    Mark("ND-7/after", "ND-7", AFTER_OUTBOUND, _w(ge_rule=True, ge_marking_before=False), "flow_ge",
+         note="ND-7 as placed in the text, after the case analysis: the first QM #5 lacks the GE "
+              "flag (A-7, ike.ge_marking = after)"),
+    Mark("ND-20/sa-ge", "ND-20", ON_ACCEPT, _w(sa_in=True, sa_ge=True), "flow_ge",
+         note="an accepted packet of a flow whose inbound SA has SA.GE sets flow.GE"),
+)
+
+
 def _h(host: str, name: str) -> Expr:
     return F(f"{host}.{name}")
 
 
-def ge_marking(host: str, sc: Scenario) -> dict[str, Expr]:
-    """ND-7: a packet matching a GE rule sets flow.GE (whether or not an SA exists)."""
-    if getattr(sc, host).guaranteed_encryption:
-        return {f"{host}.flow_ge": TRUE}
-    return {}
+def _preds_mark(host: str, sc: Scenario) -> dict[str, Expr]:
+    p: Policy = getattr(sc, host)
+    return {
+        "ge_rule": C(p.guaranteed_encryption),
+        "ge_marking_before": C(sc.ike.ge_marking == "before"),
+        "sa_in": eq(_h(host, "sa_in"), 1),
+        "sa_ge": eq(_h(host, "sa_ge"), 1),
+    }
+
+
+def marks(host: str, sc: Scenario, stage: str) -> dict[str, Expr]:
+    """The updates of the :data:`MARKS` that apply at ``stage`` of a segment's step at ``host``:
+    ``flag := flag | when``; a mark whose condition is false for the scenario makes none."""
+    if stage not in STAGES:
+        raise ValueError(f"unknown mark stage {stage!r}; stages: {', '.join(STAGES)}")
+    preds = _preds_mark(host, sc)
+    conds: dict[str, list[Expr]] = {}
+    for m in MARKS:
+        if m.stage == stage:
+            g = _row_guard(m, preds)
+            if g != FALSE:
+                conds.setdefault(f"{host}.{m.flag}", []).append(g)
+    return {f: ite(or_(eq(F(f), 1), *gs), 1, 0) for f, gs in conds.items()}
 
 
 def _preds_out(host: str, sc: Scenario) -> dict[str, Expr]:
@@ -145,39 +227,29 @@ def _preds_in(host: str, sc: Scenario, esp: bool, new_flow: Expr) -> dict[str, E
     }
 
 
-def _row_guard(row: Row, preds: dict[str, Expr]) -> Expr:
+def _row_guard(row: Row | Mark, preds: dict[str, Expr]) -> Expr:
     return and_(*[(preds[k] if v else not_(preds[k])) for k, v in row.when])
 
 
-def outbound_branches(host: str, sc: Scenario) -> list[Branch]:
-    """Branches of the outbound filter for one TCP segment sent by ``host`` (ND-6..ND-15)."""
-    preds = _preds_out(host, sc)
+def _branches(host: str, rows: tuple[Row, ...], preds: dict[str, Expr]) -> list[Branch]:
+    """Each row as a branch: its guard over ``preds`` and its flag updates (Acquire, Secure)."""
     out = []
-    for row in outbound_table(getattr(sc, host)):
-        g = _row_guard(row, preds)
+    for row in rows:
         ups: dict[str, Expr] = {}
         if row.acquire:
             ups[f"{host}.acquire"] = TRUE
         if row.set_secure:
             ups[f"{host}.secure"] = TRUE
-        out.append(Branch(row, g, tuple(ups.items())))
+        out.append(Branch(row, _row_guard(row, preds), tuple(ups.items())))
     return out
+
+
+def outbound_branches(host: str, sc: Scenario) -> list[Branch]:
+    """Branches of the outbound filter for one TCP segment sent by ``host`` (ND-6..ND-15)."""
+    return _branches(host, outbound_table(getattr(sc, host)), _preds_out(host, sc))
 
 
 def inbound_branches(host: str, sc: Scenario, esp: bool, new_flow: Expr) -> list[Branch]:
-    """Branches of the inbound filter for one TCP segment arriving at ``host`` (ND-16..ND-20)."""
-    preds = _preds_in(host, sc, esp, new_flow)
-    out = []
-    for row in inbound_table(getattr(sc, host)):
-        g = _row_guard(row, preds)
-        ups: dict[str, Expr] = {}
-        if row.action == "accept":
-            if row.set_secure:
-                ups[f"{host}.secure"] = TRUE
-            # ND-20: an SA with SA.GE matching the packet sets flow.GE.
-            ups[f"{host}.flow_ge"] = ite(or_(eq(_h(host, "flow_ge"), 1),
-                                             and_(eq(_h(host, "sa_in"), 1),
-                                                  eq(_h(host, "sa_ge"), 1))), 1, 0)
-        out.append(Branch(row, g, tuple(ups.items())))
-    return out
-
+    """Branches of the inbound filter for one TCP segment arriving at ``host`` (ND-16..ND-19;
+    ND-20 is a mark, :func:`marks` at stage ``ON_ACCEPT``)."""
+    return _branches(host, inbound_table(getattr(sc, host)), _preds_in(host, sc, esp, new_flow))

@@ -6,18 +6,22 @@ Both offer the same expression-level interface to the composition: ``has`` (deli
 ``consume``/``produce`` update maps, ``none_in_flight`` (used by timeout guards) and the fault
 commands (loss per protocol, duplication within a budget).  Sending into a full channel is a
 bound overflow: the explorer marks the search truncated rather than silently dropping.
+The field names are made here only: :func:`channel_reader` reads a state's channel contents
+back as channel entries (:class:`Key`; :meth:`Key.of` is the entry a packet occupies).
 """
 
 from __future__ import annotations
 
+from collections import Counter
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from .ir import FALSE, Command, Expr, F, Field, Packet, add, and_, eq, ite, lt, sub
+from .ir import FALSE, Command, Expr, F, Field, Packet, System, add, and_, eq, ite, lt, sub
 from .messages import HOSTS, is_ike, other, short, wire_name
 from .scenario import Scenario
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, order=True)
 class Key:
     """A channel entry: message ``msg`` with ``prot`` ('clear'/'esp'; '' for IKE) toward ``dst``."""
 
@@ -29,8 +33,15 @@ class Key:
     def dst(self) -> str:
         return other(self.src)
 
-    def packet(self) -> Packet:
-        return Packet(self.src, self.dst, wire_name(self.msg), self.prot or None)
+    def packet(self, rule: str = "") -> Packet:
+        """The packet this entry holds, as the wire shows it, with its message id (and ``rule``)."""
+        return Packet(self.src, self.dst, wire_name(self.msg), self.prot or None, internal=self.msg,
+                      rule=rule)
+
+    @classmethod
+    def of(cls, p: Packet) -> Key:
+        """The channel entry a packet the model made occupies (its ``internal`` message id)."""
+        return cls(p.sender, p.internal or p.message, p.protection or "")
 
     def label(self) -> str:
         return f"{self.msg}" + (f" {self.prot}" if self.prot else "")
@@ -54,9 +65,9 @@ class Network:
                 d = direction(src)
                 labels = ("-",) + tuple(k.label() for k in alphabet[src])
                 for i in range(self.cap):
-                    self.fields.append(Field(f"net.{d}[{i}]", 0, len(labels) - 1, 0, "enum", labels,
+                    self.fields.append(Field(self.slot(src, i), 0, len(labels) - 1, 0, "enum", labels,
                                              doc=f"slot {i} of the {d} FIFO"))
-                self.fields.append(Field(f"net.{d}.len", 0, self.cap, 0, "counter",
+                self.fields.append(Field(self._len(src), 0, self.cap, 0, "counter",
                                          unbounded_ok=False, doc=f"{d} queue length"))
         else:
             for src in HOSTS:
@@ -72,12 +83,15 @@ class Network:
     # -- naming ---------------------------------------------------------------------------
     @staticmethod
     def counter(k: Key) -> str:
+        """The field counting the copies of ``k`` in flight (multiset channels)."""
         return f"net.{direction(k.src)}.{short(k.msg)}" + (f".{k.prot}" if k.prot else "")
 
     def code(self, k: Key) -> int:
         return self.alphabet[k.src].index(k) + 1
 
-    def _slot(self, src: str, i: int) -> str:
+    @staticmethod
+    def slot(src: str, i: int) -> str:
+        """The field of slot ``i`` of the FIFO channel from ``src``: 0 empty, else a key's code."""
         return f"net.{direction(src)}[{i}]"
 
     def _len(self, src: str) -> str:
@@ -86,16 +100,20 @@ class Network:
     # -- expressions ------------------------------------------------------------------------
     def has(self, k: Key) -> Expr:
         if self.fifo:
-            return eq(F(self._slot(k.src, 0)), self.code(k))
+            return eq(F(self.slot(k.src, 0)), self.code(k))
         return lt(0, F(self.counter(k)))
 
     def count(self, k: Key) -> Expr:
         if self.fifo:
             acc: Expr = FALSE
             for i in range(self.cap):
-                acc = add(acc, ite(eq(F(self._slot(k.src, i)), self.code(k)), 1, 0))
+                acc = add(acc, ite(eq(F(self.slot(k.src, i)), self.code(k)), 1, 0))
             return acc
         return F(self.counter(k))
+
+    def none_of(self, msgs) -> Expr:
+        """No copy of any of the messages ``msgs`` (any protection, either direction) in flight."""
+        return self.none_in_flight([k for src in HOSTS for k in self.alphabet[src] if k.msg in msgs])
 
     def none_in_flight(self, keys: list[Key]) -> Expr:
         if self.fifo:
@@ -111,7 +129,7 @@ class Network:
     def _remove_at(self, src: str, j: int) -> dict[str, Expr]:
         up: dict[str, Expr] = {}
         for i in range(j, self.cap):
-            up[self._slot(src, i)] = F(self._slot(src, i + 1)) if i + 1 < self.cap else FALSE
+            up[self.slot(src, i)] = F(self.slot(src, i + 1)) if i + 1 < self.cap else FALSE
         up[self._len(src)] = sub(F(self._len(src)), 1)
         return up
 
@@ -119,7 +137,7 @@ class Network:
         """Add one copy of ``k``; exceeding the capacity is detected as an overflow."""
         if self.fifo:
             n = F(self._len(k.src))
-            up = {self._slot(k.src, i): ite(eq(n, i), self.code(k), F(self._slot(k.src, i)))
+            up = {self.slot(k.src, i): ite(eq(n, i), self.code(k), F(self.slot(k.src, i)))
                   for i in range(self.cap)}
             up[self._len(k.src)] = add(n, 1)
             return up
@@ -137,7 +155,7 @@ class Network:
                     for k in lossy:
                         cmds.append(Command(
                             f"net.lose[{src}>{k.dst} {k.label()} @{j}]",
-                            eq(F(self._slot(src, j)), self.code(k)),
+                            eq(F(self.slot(src, j)), self.code(k)),
                             tuple(self._remove_at(src, j).items()), kind="lose",
                             tags=("fault", k.msg)))
             else:
@@ -154,3 +172,34 @@ class Network:
                                         tuple(up.items()), kind="dup", tags=("fault", k.msg)))
         return cmds
 
+
+def channel_reader(system: System) -> Callable[[Sequence[int]], Counter[Key]]:
+    """A function from a state of ``system`` to the copies in flight per channel entry.
+
+    It reads either channel layout (multiset counters or FIFO slots holding codes) of the
+    system's ``alphabet``; the field names are the ones :class:`Network` makes.
+    """
+    counters: list[tuple[int, Key]] = []
+    slots: list[tuple[int, dict[int, Key]]] = []
+    for src, keys in system.alphabet.items():
+        for k in keys:
+            if Network.counter(k) in system.index:
+                counters.append((system.index[Network.counter(k)], k))
+        codes = {i + 1: k for i, k in enumerate(keys)}   # Network.code
+        i = 0
+        while Network.slot(src, i) in system.index:
+            slots.append((system.index[Network.slot(src, i)], codes))
+            i += 1
+
+    def read(state: Sequence[int]) -> Counter[Key]:
+        out: Counter[Key] = Counter()
+        for idx, key in counters:
+            if state[idx]:
+                out[key] += state[idx]
+        for idx, codes in slots:
+            v = state[idx]
+            if v in codes:
+                out[codes[v]] += 1
+        return out
+
+    return read

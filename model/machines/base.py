@@ -7,8 +7,11 @@ variants of the step — which message it receives, which it sends, which data i
 The same condition expressions back the instance methods (``cond_value``), so replay through a
 python-statemachine instance and exploration of the compiled IR cannot disagree: every
 ``cond``/``unless`` name of a :class:`BoundMachine` subclass gets such a method when the class is
-created.  A control state is a field of the state vector holding the index of its state id in
-``cls.states`` (:func:`state_ids`, :func:`state_index`).
+created (a class that writes its own is a :class:`ModelError`).  Each transition is declared
+once, in the class; :func:`check_binding` holds a binding to it: every ``effects`` key names an
+(event, source state) pair of the class, every pair has effects, and the ``conds`` are exactly
+the class's condition names.  A control state is a field of the state vector holding the index
+of its state id in ``cls.states`` (:func:`state_ids`, :func:`state_index`).
 """
 
 from __future__ import annotations
@@ -19,7 +22,8 @@ from types import MappingProxyType
 
 from statemachine import State, StateMachine
 
-from ..ir import TRUE, C, Expr, F, evaluate
+from ..ir import TRUE, C, Expr, F, and_, evaluate, not_
+from ..suggest import did_you_mean
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,12 +54,25 @@ class Binding:
         self.conds = {k: v if isinstance(v, Expr) else C(v) for k, v in self.conds.items()}
 
     def variants(self, event: str, source: str) -> list[Variant]:
+        """The variants of ``event`` taken from state ``source``: key ``event@source``, else ``event``."""
         key = f"{event}@{source}"
         if key in self.effects:
             return self.effects[key]
         if event in self.effects:
             return self.effects[event]
-        raise KeyError(key)
+        raise ModelError(f"no effects for {key}: the binding has neither {key!r} nor {event!r}")
+
+    def guard_of(self, transition) -> Expr:
+        """The IR expression of a transition's ``cond``/``unless`` names (``unless`` negated)."""
+        parts = []
+        for c in transition.cond:
+            name = str(c)
+            neg = name.startswith("!")
+            name = name.lstrip("!")
+            if name not in self.conds:
+                raise ModelError(f"condition {name!r} has no IR binding")
+            parts.append(not_(self.conds[name]) if neg else self.conds[name])
+        return and_(*parts)
 
 
 def V(guard: Expr = TRUE, recv: str | None = None, send: Sequence[str] = (),
@@ -67,6 +84,73 @@ def V(guard: Expr = TRUE, recv: str | None = None, send: Sequence[str] = (),
 class ModelError(ValueError):
     """The model is inconsistent: a message sent that nobody can receive, an unknown control
     state, a condition without an IR binding ..."""
+
+
+def transitions(cls, event: str | None = None) -> list[tuple[State, object, str]]:
+    """``(source state, transition, event name)`` of a machine class in declaration order: state
+    by state, each transition once per event it answers (only ``event``'s, if given)."""
+    return [(st, t, str(ev)) for st in cls.states for t in st.transitions for ev in t.events
+            if event is None or str(ev) == event]
+
+
+def event_sources(cls) -> dict[str, list[str]]:
+    """Each event of a machine class -> the ids of the states it leaves, in ``cls.states`` order."""
+    out: dict[str, list[str]] = {}
+    for st, _, ev in transitions(cls):
+        srcs = out.setdefault(ev, [])
+        if st.id not in srcs:
+            srcs.append(st.id)
+    return out
+
+
+def condition_names(cls) -> list[str]:
+    """The ``cond``/``unless`` names of a machine class's transitions, in declaration order."""
+    out: list[str] = []
+    for st in cls.states:
+        for t in st.transitions:
+            for c in t.cond:
+                name = str(c).lstrip("!")
+                if name not in out:
+                    out.append(name)
+    return out
+
+
+def effect_keys(cls) -> list[str]:
+    """The keys a binding of ``cls`` may use in ``effects``: each event, and ``event@source``."""
+    return [k for ev, srcs in event_sources(cls).items() for k in (ev, *(f"{ev}@{s}" for s in srcs))]
+
+
+def check_binding(cls, b: Binding) -> None:
+    """Hold a binding to its machine class, else raise :class:`ModelError` naming the bad key.
+
+    Every ``effects`` key is an event of ``cls`` or ``event@source`` for a state the event leaves;
+    every (event, source) pair has effects (under one of its two keys); a plain ``event`` key is
+    used by at least one source; every ``conds`` key is a ``cond``/``unless`` name of ``cls`` and
+    every such name has an expression.
+    """
+    name = cls.__name__
+    keys = effect_keys(cls)
+    valid = f"; valid keys: {', '.join(keys)}"
+    for key in b.effects:
+        if key not in keys:
+            raise ModelError(f"{name} binding: effects key {key!r} is no event or event@source of "
+                             f"{name}{did_you_mean(key, keys)}{valid}")
+    for ev, srcs in event_sources(cls).items():
+        missing = [s for s in srcs if f"{ev}@{s}" not in b.effects]
+        if missing and ev not in b.effects:
+            raise ModelError(f"{name} binding: no effects for {ev}@{missing[0]} (key {ev!r} or "
+                             f"{ev + '@' + missing[0]!r}){valid}")
+        if not missing and ev in b.effects:
+            raise ModelError(f"{name} binding: effects key {ev!r} is never used: every state "
+                             f"{ev} leaves has its own {ev}@source key{valid}")
+    conds = condition_names(cls)
+    for c in b.conds:
+        if c not in conds:
+            raise ModelError(f"{name} binding: condition {c!r} is used by no transition of {name}"
+                             f"{did_you_mean(c, conds)}; conditions: {', '.join(conds)}")
+    for c in conds:
+        if c not in b.conds:
+            raise ModelError(f"{name} binding: condition {c!r} has no IR expression")
 
 
 def state_ids(cls) -> list[str]:
@@ -119,6 +203,7 @@ def guard(name: str):
 
     method.__name__ = name
     method.__qualname__ = name
+    method.__wrapped_condition__ = name
     return method
 
 
@@ -138,8 +223,12 @@ class BoundMachine(StateMachine):
             for t in state.transitions:
                 for c in t.cond:
                     name = str(c).lstrip("!")
-                    if name not in vars(cls):
+                    own = vars(cls).get(name)
+                    if own is None:
                         setattr(cls, name, guard(name))
+                    elif getattr(own, "__wrapped_condition__", None) != name:
+                        raise ModelError(f"{cls.__name__} defines {name!r} itself: a condition is "
+                                         f"an IR expression in the machine's binding, not a method")
 
     def attach(self, conds: dict[str, Expr]) -> None:
         self._cond_exprs = conds

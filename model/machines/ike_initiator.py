@@ -5,7 +5,7 @@ from __future__ import annotations
 from statemachine import State
 
 from ..ir import TRUE, Field, P, add, eq, lt
-from ..messages import other, qm1
+from ..messages import other, qm1, qm1_bits
 from .base import Binding, BoundMachine, Ctx, V
 
 
@@ -78,7 +78,7 @@ def _send_qm1(ctx: Ctx, recv: str | None = None, **extra) -> list:
     out = []
     qm1s = qm1_variants(ctx.sc, ctx.host)
     for m in qm1s:
-        g = int(m.endswith("G"))
+        g = qm1_bits(m)[1]
         ups = {ctx.n("qm_ge"): g, **extra}
         out.append(V(guard=eq(ctx.f("flow_ge"), g) if len(qm1s) > 1 else TRUE,
                      recv=recv, send=[m], updates=ups, label=m, rules=("ND-9",)))
@@ -128,7 +128,7 @@ def bind(ctx: Ctx) -> Binding:
     for src, msgs in last.items():
         e[f"retransmit@{src}"] = [V(send=msgs, updates={ctx.n("ike_retx"): add(retx, 1)})]
     e["retransmit@qm1_sent"] = [
-        V(guard=eq(ctx.f("qm_ge"), int(m.endswith("G"))) if len(qm1s) > 1 else TRUE,
+        V(guard=eq(ctx.f("qm_ge"), qm1_bits(m)[1]) if len(qm1s) > 1 else TRUE,
           send=[m], updates={ctx.n("ike_retx"): add(retx, 1)}, label=m) for m in qm1s]
     e["give_up"] = [V()]
     e["recv_notify"] = [V(recv="NOTIFY", rules=("ND-27",))]

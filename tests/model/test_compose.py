@@ -82,3 +82,135 @@ def test_server_trigger_does_not_start_ike():
             assert not any(p.message.startswith("MM1") for p in c.wire)
     assert "IkeResponder" == system.machines["server.ike"].__name__
     assert compose.MACHINES["server"]["ike"].IkeResponder is system.machines["server.ike"]
+
+
+# ---- the pipeline: forks and stages ------------------------------------------------------------
+
+
+def test_a_fork_composes_stages_sequentially():
+    """``cond`` and ``set`` read the state after the fork's updates; ``add`` only collects."""
+    from ndcheck.model.compose import Fork
+    from ndcheck.model.ir import C, F, add, eq, show
+
+    f = Fork().cond(eq(F("x"), 0)).set({"x": C(1)}).cond(eq(F("x"), 1)).set({"y": add(F("x"), 1)})
+    assert show(f.guard) == "(x == 0)"              # x == 1 after x := 1 folds to true
+    assert f.updates == {"x": C(1), "y": C(2)}
+    g = f.add(name=" a", rules=("ND-8/clear",)).add(name=" b", rules=("ND-8/clear", "A-4"))
+    cmd = g.command("step", "send", ("client",))
+    assert cmd.name == "step a b" and cmd.rules == ("ND-8/clear", "A-4")
+    assert cmd.updates == (("x", C(1)), ("y", C(2))) and f.name == ""   # forks are values
+
+
+def test_the_stages_are_functions_citing_their_rules():
+    from ndcheck.model.compose import Composer
+
+    for stage, ids in {"receive": ("ND-16", "ND-20"), "send": ("ND-6", "ND-7", "ND-15"),
+                       "acquire": ("ND-8", "ND-10", "A-4"), "drops": ("ND-17",),
+                       "expiry": ("A-5", "L-5"), "grace": ("A-14",)}.items():
+        doc = getattr(Composer, stage).__doc__
+        assert all(i in doc for i in ids), (stage, ids)
+    assert Composer.enable.__doc__ and Composer.step.__doc__
+
+
+def test_acquire_forks_name_the_branch_they_compose():
+    """ND-8 with Acquire = 0 composes with every acquire transition of the initiator (MM #1 from
+    IDLE/FAILED, QM #5 over an MM SA) and with the coalesced trigger (A-4)."""
+    system = build_system(CATALOG["fig7-both-capable"])
+    names = [c.name for c in system.commands if c.name.startswith("client.tcp.send_syn [SYN ND-8/")]
+    assert names == ["client.tcp.send_syn [SYN ND-8/clear+acquire +client.ike.acquire@idle]",
+                     "client.tcp.send_syn [SYN ND-8/clear+acquire +client.ike.acquire@established[QM1/B]]",
+                     "client.tcp.send_syn [SYN ND-8/clear+acquire +client.ike.acquire@failed]",
+                     "client.tcp.send_syn [SYN ND-8/clear+acquire +client.ike.acquire@expired[QM1/B]]",
+                     "client.tcp.send_syn [SYN ND-8/clear+acquire +client.ike.acquire:coalesced]",
+                     "client.tcp.send_syn [SYN ND-8/clear]"]
+    first = next(c for c in system.commands if c.name == names[0])
+    assert [p.wire() for p in first.wire] == ["client>server SYN clear", "client>server MM1"]
+    assert first.events == (("client.tcp", "send_syn", "closed"), ("client.ike", "acquire", "idle"))
+    assert first.rules == ("ND-8/clear+acquire", "ND-1")
+
+
+# ---- each transition declared once: bindings are held to their class ------------------------------
+
+
+def _patched_server_binding(monkeypatch, change):
+    original = tcp_server.bind
+
+    def bad_bind(ctx):
+        b = original(ctx)
+        change(b)
+        return b
+
+    monkeypatch.setattr(tcp_server, "bind", bad_bind)
+
+
+def test_a_misspelt_effects_key_is_a_model_error_listing_the_valid_keys(monkeypatch):
+    _patched_server_binding(monkeypatch, lambda b: b.effects.update(recv_akc=b.effects["recv_ack"]))
+    with pytest.raises(ModelError) as e:
+        build_system(CATALOG["fig7-both-capable"])
+    msg = str(e.value)
+    assert "TcpServer binding: effects key 'recv_akc'" in msg and "did you mean 'recv_ack'" in msg
+    assert "valid keys: recv_syn, recv_syn@listen, recv_syn@syn_received," in msg
+
+
+def test_a_misspelt_source_state_is_a_model_error(monkeypatch):
+    _patched_server_binding(monkeypatch, lambda b: b.effects.update(
+        {"recv_fin@last_akc": b.effects.pop("recv_fin@last_ack")}))
+    with pytest.raises(ModelError, match="effects key 'recv_fin@last_akc' .*did you mean 'recv_fin@last_ack'"):
+        build_system(CATALOG["fig7-both-capable"])
+
+
+def test_a_missing_effects_key_is_a_model_error_not_a_key_error(monkeypatch):
+    _patched_server_binding(monkeypatch, lambda b: b.effects.pop("recv_ack"))
+    with pytest.raises(ModelError) as e:
+        build_system(CATALOG["fig7-both-capable"])
+    assert "TcpServer binding: no effects for recv_ack@syn_received (key 'recv_ack' or " \
+           "'recv_ack@syn_received'); valid keys: " in str(e.value)
+
+
+def test_a_shadowed_event_key_is_a_model_error(monkeypatch):
+    def shadow(b):
+        b.effects["recv_fin"] = b.effects["recv_fin@established"]
+    _patched_server_binding(monkeypatch, shadow)
+    with pytest.raises(ModelError, match="effects key 'recv_fin' is never used"):
+        build_system(CATALOG["fig7-both-capable"])
+
+
+def test_condition_names_must_match_the_class(monkeypatch):
+    _patched_server_binding(monkeypatch, lambda b: b.conds.update(all_recieved=b.conds.pop("all_received")))
+    with pytest.raises(ModelError, match="condition 'all_recieved' is used by no transition of TcpServer"
+                                         "; did you mean 'all_received'"):
+        build_system(CATALOG["fig7-both-capable"])
+
+
+# ---- packets carry their facts ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize("scenario", ["fig7-both-capable", "guaranteed-encryption", "transport-mode",
+                                      "fig7-fifo"])
+def test_packets_carry_their_message_id_and_outbound_row(scenario):
+    from ndcheck.model.messages import wire_name
+    from ndcheck.model.nd_rules import OUTBOUND_ND, OUTBOUND_NONE, OUTBOUND_REQUIRE
+
+    rows = {r.id: r for r in OUTBOUND_ND + OUTBOUND_REQUIRE + OUTBOUND_NONE}
+    system = build_system(CATALOG[scenario])
+    for c in system.commands:
+        for p in c.wire:
+            assert p.internal and wire_name(p.internal) == p.message, c.name
+            if p.protection:   # a TCP segment: the row that chose its protection
+                assert rows[p.rule].action == p.protection and p.rule in c.rules
+                assert f"[{p.internal} {p.rule}" in c.name, c.name
+            else:
+                assert p.rule == ""
+        for p in c.held:
+            assert rows[p.rule].action == "held" and p.protection is None and p.sender == c.tags[0]
+            assert f"[{p.internal} {p.rule}" in c.name
+        held_rows = [r for r in c.rules if r in rows and rows[r].action == "held"]
+        assert [p.rule for p in c.held] == held_rows, c.name
+
+
+def test_packet_equality_is_what_the_wire_shows():
+    from ndcheck.model.ir import Packet
+
+    made = Packet("client", "server", "DATA", "clear", internal="DATA2", rule="ND-8/clear")
+    assert made == Packet("client", "server", "DATA", "clear") and made.wire() == "client>server DATA clear"
+    assert hash(made) == hash(Packet("client", "server", "DATA", "clear"))

@@ -41,3 +41,41 @@ def test_every_transition_and_condition_has_a_binding(scenario):
                         assert str(c).lstrip("!") in b.conds, (cls.__name__, str(c))
                     for ev in t.events:
                         assert b.variants(str(ev), st.id), (cls.__name__, str(ev), st.id)
+
+
+@pytest.mark.parametrize("cls", CLASSES, ids=lambda c: c.__name__)
+def test_condition_methods_are_derived_from_cond_and_unless_names(cls):
+    """Each ``cond``/``unless`` name is a method made from the name (declared once, in the
+    transition), never written by the class; the binding's ``conds`` are exactly those names."""
+    from ndcheck.model.machines.base import condition_names
+
+    names = condition_names(cls)
+    assert names
+    for n in names:
+        assert getattr(cls, n).__wrapped_condition__ == n
+    sc = CATALOG["fig7-both-capable"]
+    host = next(h for h, ms in MACHINES.items() for mod in ms.values() if machine_class(mod) is cls)
+    mod = next(mod for mod in MACHINES[host].values() if machine_class(mod) is cls)
+    assert sorted(mod.bind(Ctx(host, sc, lambda h, msgs: TRUE)).conds) == sorted(names)
+
+
+def test_a_machine_writing_its_own_condition_method_is_a_model_error():
+    from statemachine import State
+
+    from ndcheck.model.machines.base import BoundMachine, ModelError
+
+    with pytest.raises(ModelError, match="Selfish defines 'ready' itself"):
+        class Selfish(BoundMachine):
+            idle = State("IDLE", initial=True)
+            done = State("DONE", final=True)
+            go = idle.to(done, cond="ready")
+
+            def ready(self) -> bool:
+                return True
+
+
+def test_variants_of_an_unbound_pair_is_a_model_error():
+    from ndcheck.model.machines.base import Binding, ModelError
+
+    with pytest.raises(ModelError, match="no effects for recv_ack@syn_received"):
+        Binding().variants("recv_ack", "syn_received")

@@ -51,3 +51,26 @@ def test_capacity_overflow_marks_the_search_truncated():
     small = replace(sc, network=replace(sc.network, capacity=1))
     g = explore(build_system(small))
     assert g.truncated and "capacity" in g.reason
+
+
+def test_channel_reader_reads_both_layouts_as_channel_entries():
+    """What is in flight, per channel entry, read from a state by the names the network made."""
+    from ndcheck.model.network import Key, channel_reader
+
+    for name in ("fig7-both-capable", "fig7-fifo"):
+        system = build_system(CATALOG[name])
+        send_syn = next(c for c in system.commands
+                        if c.name == "client.tcp.send_syn [SYN ND-8/clear+acquire +client.ike.acquire@idle]")
+        s = system.step(send_syn, system.init)
+        assert channel_reader(system)(s) == {Key("client", "SYN", "clear"): 1, Key("client", "MM1", ""): 1}
+        assert [Key.of(p) for p in send_syn.wire] == list(channel_reader(system)(s))
+        assert not channel_reader(system)(system.init)
+
+
+def test_a_packet_names_its_channel_entry():
+    from ndcheck.model.network import Key
+
+    k = Key("server", "ACK2", "esp")
+    p = k.packet("ND-14/esp")
+    assert (p.message, p.internal, p.rule, p.protection) == ("ACK", "ACK2", "ND-14/esp", "esp")
+    assert Key.of(p) == k and Key.of(Key("client", "QM1/BG", "").packet()) == Key("client", "QM1/BG", "")

@@ -24,13 +24,12 @@ renderer highlights it.
 
 from __future__ import annotations
 
-import re
 from collections import Counter
 from dataclasses import dataclass
 
 from ..model.ir import System
-from ..model.messages import HOSTS, other, wire_name
-from ..model.network import Network, direction
+from ..model.messages import HOSTS, plain, wire_name
+from ..model.network import Key, channel_reader
 from .trace import Trace
 
 __all__ = ["LANES", "LANE_TITLES", "Chart", "Mark", "Message", "Note", "chart", "lane_of", "mark_of"]
@@ -82,7 +81,7 @@ class Message:
     @property
     def label(self) -> str:
         """Short text: ``DATA2 clear``, ``MM1``; the wire name keeps the data/ack number."""
-        name = self.internal.partition("/")[0]
+        name = plain(self.internal)
         if name == "ACKF":
             name = "ACK (FIN)"
         return name + (f" {self.protection}" if self.protection else "")
@@ -175,46 +174,10 @@ class Chart:
 # --------------------------------------------------------------------------------------------
 
 
-def _channel_reader(system: System):
-    """A function state -> Counter[(src, msg, prot)] of the packets in flight."""
-    alphabet: dict = dict(system.alphabet)
-    counters: list[tuple[int, tuple[str, str, str]]] = []
-    slots: list[tuple[int, dict[int, tuple[str, str, str]]]] = []
-    for src, keys in alphabet.items():
-        d = direction(src)
-        for k in keys:
-            name = Network.counter(k)  # multiset channel: one counter per entry
-            if name in system.index:
-                counters.append((system.index[name], (k.src, k.msg, k.prot)))
-        by_label = {k.label(): (k.src, k.msg, k.prot) for k in keys}
-        i = 0
-        while f"net.{d}[{i}]" in system.index:
-            f = system.fields[system.index[f"net.{d}[{i}]"]]
-            codes = {j: by_label[lab] for j, lab in enumerate(f.labels) if lab in by_label}
-            slots.append((system.index[f.name], codes))
-            i += 1
-
-    def read(state) -> Counter:
-        out: Counter = Counter()
-        for idx, key in counters:
-            if state[idx]:
-                out[key] += state[idx]
-        for idx, codes in slots:
-            v = state[idx]
-            if v in codes:
-                out[codes[v]] += 1
-        return out
-
-    return read
-
-
-_HELD = re.compile(r"\[(\S+) (ND-\d+/held)")
-
-
 def chart(trace: Trace, system: System) -> Chart:
     """Read a replayed trace of ``system`` as a message sequence chart."""
-    read = _channel_reader(system)
-    flying: dict[tuple[str, str, str], list[int]] = {}   # key -> indices into msgs, oldest first
+    read = channel_reader(system)
+    flying: dict[Key, list[int]] = {}   # channel entry -> indices into msgs, oldest first
     msgs: list[dict] = []
     notes: list[Note] = []
     unmatched: list[int] = []
@@ -247,14 +210,11 @@ def chart(trace: Trace, system: System) -> Chart:
         # production: the step's wire packets in order, then network duplicates
         produced = Counter({k: d for k, d in delta.items() if d > 0})
         for p in cmd.wire:
-            key = next((k for k in sorted(produced) if produced[k] > 0 and k[0] == p.sender
-                        and wire_name(k[1]) == p.message and (k[2] or None) == p.protection), None)
-            if key is None:
-                # the packet was produced and consumed in one step (cannot happen in this
-                # model: a step never receives its own packet) or overflowed a capped channel
-                key = (p.sender, p.message, p.protection or "")
-            else:
+            key = Key.of(p)
+            if produced[key] > 0:
                 produced[key] -= 1
+            # else the packet was produced and consumed in one step (cannot happen in this
+            # model: a step never receives its own packet) or overflowed a capped channel
             msgs.append(_new(key, i))
             flying.setdefault(key, []).append(len(msgs) - 1)
         for key in sorted(k for k, d in produced.items() if d > 0):
@@ -263,15 +223,13 @@ def chart(trace: Trace, system: System) -> Chart:
                 sent = msgs[orig[0]]["sent"] if orig else i
                 msgs.append(_new(key, sent, duplicate=True))
                 flying.setdefault(key, []).append(len(msgs) - 1)
-                notes.append(Note(i, (lane_of(key[0], not key[2]),),
-                                  f"network duplicates {key[1].partition('/')[0]}"
-                                  + (f" {key[2]}" if key[2] else ""), "dup"))
-        # held packets (ND-10 / ND-15 outbound branch "held")
-        host = cmd.tags[0] if cmd.tags and cmd.tags[0] in HOSTS else None
-        for msg, rule in _HELD.findall(cmd.name):
-            if host:
-                notes.append(Note(i, (lane_of(host, False), lane_of(host, True)),
-                                  f"{msg} held ({rule})", "held"))
+                notes.append(Note(i, (lane_of(key.src, not key.prot),),
+                                  f"network duplicates {plain(key.msg)}"
+                                  + (f" {key.prot}" if key.prot else ""), "dup"))
+        # segments the outbound filter held (ND-10 / ND-12 / ND-15 row "held")
+        for p in cmd.held:
+            notes.append(Note(i, (lane_of(p.sender, False), lane_of(p.sender, True)),
+                              f"{p.internal} held ({p.rule})", "held"))
         notes.extend(_state_notes(system, i, pre, post, idx))
     k, n = trace.loop_start, len(trace.steps)
     if k is not None:
@@ -288,10 +246,9 @@ def chart(trace: Trace, system: System) -> Chart:
                  messages, tuple(notes), trace.loop_start, tuple(unmatched), mark_of(trace))
 
 
-def _new(key: tuple[str, str, str], sent: int, duplicate: bool = False) -> dict:
-    src, msg, prot = key
-    return {"sender": src, "receiver": other(src),
-            "message": wire_name(msg), "internal": msg, "protection": prot or None,
+def _new(key: Key, sent: int, duplicate: bool = False) -> dict:
+    return {"sender": key.src, "receiver": key.dst,
+            "message": wire_name(key.msg), "internal": key.msg, "protection": key.prot or None,
             "sent": sent, "ended": None, "fate": "in flight", "duplicate": duplicate}
 
 
