@@ -22,7 +22,7 @@ PEER_KINDS = ("capable", "silent", "no-credential", "icmp")
 INSTALL = ("qm2", "qm3")
 GE_MARKING = ("before", "after")
 LOSS = ("ike", "tcp")
-VERDICTS = ("holds", "violated", "undetermined")
+VERDICTS = ("holds", "violated", "vacuous", "undetermined")
 
 
 class ScenarioError(ValueError):

@@ -17,6 +17,17 @@ Kinds (DESIGN.md "Properties"):
   initial state), every fair continuation reaches ``state`` (checked on bottom strongly
   connected components; see :mod:`ndcheck.engines.graph_queries` for the fairness assumption).
 
+**Triggers and vacuity.**  A property whose claim has an antecedent ("once X, never Y", "after X,
+eventually Y", "if IKE fails ...") names it as ``trigger``: an IR expression over the fields, a
+*state* predicate (for ``never_action`` too: the situation the claim speaks about, not a
+command), with ``antecedent``, the same in words.  ``always`` and ``never_action`` properties
+take one as an option, ``eventually`` properties as the start of their response; ``sometimes``
+properties have none, and neither has a property without an antecedent (S-3, S-4, S-11 ...).
+A property that is not violated and whose trigger **no reachable state satisfies** is
+``vacuous``, never ``holds``: its claim was never put to the test.  A violated property stays
+violated.  Where the search was cut short (a truncated graph, a z3 timeout) an unreachable
+trigger is not established, so the verdict is ``undetermined``, never ``vacuous``.
+
 Predicates are built from a :class:`~ndcheck.model.ir.System` (field names depend on the
 scenario), so the explicit engine evaluates them on state tuples and the z3 engine translates
 the same expressions.  ``applies`` says whether the property is meaningful for a scenario;
@@ -50,7 +61,8 @@ class Property:
     concern: str = ""            # grouping: downgrade, upgrade, fallback, ge, policy, ike, tcp
     state: Callable[[System], Expr] | None = None
     actions: Callable[[System, Command], bool] | None = None
-    trigger: Callable[[System], Expr] | None = None
+    trigger: Callable[[System], Expr] | None = None   # the claim's antecedent (vacuity)
+    antecedent: str = ""         # the trigger in words: "IKE has failed for the flow and ..."
     applies: Callable[[System], bool] = field(default=_always_applies)
     pre: Callable[[System, Command], Expr] | None = None   # never_action only (see module doc)
     note: str = ""               # why the model does (not) show what the digest suspects
@@ -58,6 +70,11 @@ class Property:
     @property
     def safety(self) -> bool:
         return self.kind in ("always", "never_action")
+
+    @property
+    def vacuity(self) -> str:
+        """Why a vacuous verdict is vacuous: ``no reachable state where <antecedent>``."""
+        return f"no reachable state where {self.antecedent or 'the trigger holds'}"
 
     def firings(self, system: System) -> list[tuple[int, Expr]]:
         """never_action: ``(command index, guard ∧ pre)`` for every selected command.
@@ -106,16 +123,21 @@ class Concern:
     title: str
 
     def always(self, id: str, name: str, *, claim: str, rules: tuple[str, ...],
-               state: StatePredicate, **options) -> Property:
-        """``state`` holds in every reachable state."""
-        return Property(id, name, "always", claim, rules, self.title, state=state, **options)
+               state: StatePredicate, trigger: StatePredicate | None = None, antecedent: str = "",
+               **options) -> Property:
+        """``state`` holds in every reachable state; vacuous if no reachable state satisfies
+        ``trigger`` (the claim's antecedent, if it has one, described by ``antecedent``)."""
+        return Property(id, name, "always", claim, rules, self.title, state=state,
+                        **_triggered(id, trigger, antecedent), **options)
 
     def never_action(self, id: str, name: str, *, claim: str, rules: tuple[str, ...],
                      actions: Callable[[System, Command], bool], pre: CommandPredicate | None = None,
-                     **options) -> Property:
-        """No selected command fires (from a pre-state satisfying ``pre``)."""
+                     trigger: StatePredicate | None = None, antecedent: str = "", **options) -> Property:
+        """No selected command fires (from a pre-state satisfying ``pre``); vacuous if no reachable
+        state satisfies ``trigger`` (the claim's antecedent, if it has one, described by
+        ``antecedent``)."""
         return Property(id, name, "never_action", claim, rules, self.title, actions=actions, pre=pre,
-                        **options)
+                        **_triggered(id, trigger, antecedent), **options)
 
     def sometimes(self, id: str, name: str, *, claim: str, rules: tuple[str, ...],
                   state: StatePredicate, **options) -> Property:
@@ -123,7 +145,16 @@ class Concern:
         return Property(id, name, "sometimes", claim, rules, self.title, state=state, **options)
 
     def eventually(self, id: str, name: str, *, claim: str, rules: tuple[str, ...],
-                   state: StatePredicate, trigger: StatePredicate | None = None, **options) -> Property:
-        """Every fair run (from each state satisfying ``trigger``) reaches ``state``."""
-        return Property(id, name, "eventually", claim, rules, self.title, state=state, trigger=trigger,
-                        **options)
+                   state: StatePredicate, trigger: StatePredicate | None = None, antecedent: str = "",
+                   **options) -> Property:
+        """Every fair run (from each state satisfying ``trigger``) reaches ``state``; vacuous if
+        a trigger is given and no reachable state satisfies it (``antecedent``: in words)."""
+        return Property(id, name, "eventually", claim, rules, self.title, state=state,
+                        **_triggered(id, trigger, antecedent), **options)
+
+
+def _triggered(id: str, trigger: StatePredicate | None, antecedent: str) -> dict:
+    """``trigger`` and ``antecedent`` go together: a trigger is described, a description has one."""
+    if (trigger is None) != (not antecedent):
+        raise ValueError(f"{id}: give a trigger together with its antecedent in words")
+    return {"trigger": trigger, "antecedent": antecedent}

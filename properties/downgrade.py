@@ -30,6 +30,12 @@ from .predicates import (
 downgrade = Concern("downgrade")
 
 FLOW_FLAGS = ("secure", "acquire", "flow_ge")
+SOME_SECURE = "a host's flow is Secure"
+
+
+def any_secure():
+    """Some host's flow is Secure (the antecedent of S-1 and S-2)."""
+    return or_(*[flag(h, "secure") for h in HOSTS])
 
 
 S1 = downgrade.never_action(
@@ -39,6 +45,7 @@ S1 = downgrade.never_action(
     actions=lambda s, c: step_sends_tcp(c, "clear"),
     # Secure in the post-state: a step that receives ESP (ND-19) and answers in the clear counts.
     pre=lambda s, c: after(c, flag(step_host(c), "secure")),
+    trigger=lambda s: any_secure(), antecedent=SOME_SECURE,
     applies=nd_outbound,
     note="Expected violated only with NAT toward a boundary peer (ND-13, A-9): nat-boundary.",
 )
@@ -54,6 +61,7 @@ S2 = downgrade.never_action(
     rules=("ND-17", "ND-18"),
     actions=_accepts_clear,
     pre=lambda s, c: flag(step_host(c), "secure"),
+    trigger=lambda s: any_secure(), antecedent=SOME_SECURE,
     applies=lambda s: any(getattr(scenario(s), h).inbound in ("boundary", "secure") for h in HOSTS),
     note="ND-17 accepts a clear first packet without testing Secure, but the server's flow is "
          "new only while its TCP is in LISTEN, before any ESP could have set Secure.",

@@ -45,6 +45,9 @@ def failed_clear(system: System):
     return and_(ike_failed(system), not_secure("client", "server"))
 
 
+FAILED_CLEAR = "IKE has failed for the flow and neither end has secured it"
+
+
 H1 = fallback.never_action(
     "H-1", "ike_failure_never_blocks_tcp",
     claim="Once IKE has failed for the flow and the flow is not secure, no ND filter drops or "
@@ -52,6 +55,7 @@ H1 = fallback.never_action(
     rules=("ND-8", "ND-17", "ND-18", "ND-26", "ND-27"),
     actions=lambda s, c: takes_rows(c, BLOCKING),
     pre=lambda s, c: failed_clear(s),
+    trigger=failed_clear, antecedent=FAILED_CLEAR,
     applies=client_nd,
     note="Expected violated where the server is ND_SECURE and IKE can fail "
          "(require-inbound-auth-failure, fig19-lossy): ND-17 drops the clear SYN retransmissions.",
@@ -62,7 +66,7 @@ L1 = fallback.eventually(
     claim="After IKE fails on a flow that is not secure, the flow still delivers all its data "
           "(in the clear).",
     rules=("ND-8", "ND-12", "ND-13", "ND-14", "ND-26", "ND-27"),
-    trigger=failed_clear, state=flow_done,
+    trigger=failed_clear, antecedent=FAILED_CLEAR, state=flow_done,
     applies=lambda s: client_nd(s) and tcp_reliable(s),
     note="Liveness under the fairness of check.py (no TCP loss; no path stays forever in a "
          "non-bottom SCC).  Violated with an ND_SECURE server, as H-1.",
@@ -81,6 +85,11 @@ L2 = fallback.eventually(
 )
 
 
+def _l6_trigger(system: System):
+    return and_(in_state(system, "client.ike", "failed"), flag("client", "acquire"),
+                flag("client", "secure", 0))
+
+
 def _l6_actions(system: System, c: Command) -> bool:
     return updates_field(c, "client.ike") or updates_field(c, "client.secure")
 
@@ -97,6 +106,7 @@ L6 = fallback.never_action(
           "and never becomes secure.",
     rules=("ND-8", "A-5"),
     actions=_l6_actions, pre=_l6_pre, applies=client_nd,
+    trigger=_l6_trigger, antecedent="the client's IKE has failed with Acquire = 1 and Secure = 0",
     note="The digest lists L-6 as liveness ('stays clear forever'); its content is a safety "
          "claim, checked here as 'no step leaves that situation'.",
 )
@@ -110,6 +120,9 @@ S5 = fallback.never_action(
     # Secure at the moment of the trigger: a step that first accepts ESP (ND-19) and then
     # holds its answer (ND-10) re-triggers legitimately.
     pre=lambda s, c: and_(after(c, flag("client", "secure", 0)), flag("client", "acquire")),
+    # "at most once": the claim is about a flow that has already triggered IKE while clear
+    trigger=lambda s: and_(flag("client", "acquire"), flag("client", "secure", 0)),
+    antecedent="the client's flow has triggered IKE (Acquire = 1) and is not Secure",
     applies=client_nd,
     note="ND-10 (Secure = 1, no SA) re-triggers on every packet by design; the initiator "
          "coalesces those (A-4), so no acquire storm reaches the wire.",

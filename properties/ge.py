@@ -12,7 +12,8 @@ ESP encryption SA, there is no transform choice.
 
 from __future__ import annotations
 
-from ..model.ir import System, and_
+from ..model.ir import System, and_, or_
+from ..model.messages import HOSTS
 from .base import Concern
 from .predicates import after, any_ge, flag, peer_capable, scenario, step_host, step_sends_tcp
 
@@ -24,6 +25,8 @@ S6 = ge.never_action(
     rules=("ND-7", "ND-12", "ND-14"),
     actions=lambda s, c: step_sends_tcp(c, "esp"),
     pre=lambda s, c: after(c, and_(flag(step_host(c), "flow_ge"), flag(step_host(c), "sa_ge", 0))),
+    trigger=lambda s: or_(*[and_(flag(h, "flow_ge"), flag(h, "sa_out")) for h in HOSTS]),
+    antecedent="a host's flow is GE and the host has an outbound SA to encapsulate it with",
     applies=any_ge,
     note="Expected violated in ge-marking-after (A-7: ND-7 applied after the outbound decision, "
          "so the first reply of the server's GE flow is encapsulated with a non-GE SA).",
@@ -35,6 +38,8 @@ S7 = ge.never_action(
     rules=("ND-7", "ND-8", "ND-12"),
     actions=lambda s, c: step_sends_tcp(c, "clear"),
     pre=lambda s, c: after(c, flag(step_host(c), "flow_ge")),
+    trigger=lambda s: or_(*[flag(h, "flow_ge") for h in HOSTS]),
+    antecedent="a host's flow is GE",
     applies=any_ge,
     note="Expected violated in guaranteed-encryption: ND-8 sends the GE flow's first SYN clear.",
 )

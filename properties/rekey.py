@@ -25,6 +25,7 @@ L5 = rekey.eventually(
           "delivers all its data (over new SAs).",
     rules=("ND-10", "A-4", "A-5"),
     trigger=lambda s: and_(eq(F("sad.expired"), 1), flag("client", "secure"), not_(all_acked(s))),
+    antecedent="the SAs of the client's Secure flow have expired with data still unacknowledged",
     state=all_acked,
     applies=lambda s: _has_expiry(s) and client_nd(s) and tcp_reliable(s),
     note="Violated by design when the peer no longer negotiates (ike.peer_drops_ipsec).",

@@ -1,16 +1,21 @@
 """Upgrade: a flow is secured only through its own Quick Mode's SAs, and secured when it can be.
 
 H-2 is the headline form ("secured only after QM completes", S-3 + S-14): a host sends ESP only
-with its outbound SA, accepts ESP only with its inbound SA, and sets Secure only where one of them
-is installed.  S-14 is the peer's view of the same step: ESP must never arrive before the
-receiver can decapsulate it.  With the commit bit (ND-24) the initiator waits for CONNECTED; with
-the commit bit off and a responder that installs its inbound SA only on QM #7 (A-2), ESP can
-overtake QM #7 — ``qm3-race`` shows it, and L-3 shows that TCP does not always recover.
+once its IKE machine has completed its own Quick Mode role, accepts ESP only with its inbound SA,
+and sets Secure only where one of its SAs is installed.  The role is read from the IKE control
+state, not from the SA fields the same steps write: the initiator has completed its role in
+QM-DONE (QM #6 received and, with the commit bit, CONNECTED received, ND-24); the responder in
+QM-DONE (QM #7 received), or already in QM2-SENT when it installs its inbound SA on sending QM #6
+(``ike.responder_install = "qm2"``, A-2).  S-14 is the peer's view of the same step: ESP must
+never arrive before the receiver can decapsulate it.  With the commit bit (ND-24) the initiator
+waits for CONNECTED; with the commit bit off and a responder that installs its inbound SA only on
+QM #7 (A-2), ESP can overtake QM #7 — ``qm3-race`` shows it, and L-3 shows that TCP does not
+always recover.
 """
 
 from __future__ import annotations
 
-from ..model.ir import FALSE, Command, System, and_, implies, or_
+from ..model.ir import FALSE, Command, System, and_, implies, not_, or_
 from ..model.messages import HOSTS, other
 from .base import Concern
 from .predicates import (
@@ -44,11 +49,25 @@ def _h2_actions(s: System, c: Command) -> bool:
                               or updates_field(c, f"{h}.secure"))
 
 
+#: IKE control states in which each host has completed its own Quick Mode role (see module doc).
+QM_ROLE_DONE = {"client": ("established",), "server": ("established",)}
+
+
+def qm_role_done(s: System, h: str):
+    """``h``'s IKE machine has completed its own Quick Mode role (initiator: QM #6 received, and
+    CONNECTED with the commit bit; responder: QM #7 received, or QM #6 sent when it installs its
+    inbound SA then)."""
+    done = QM_ROLE_DONE[h]
+    if h == "server" and scenario(s).ike.responder_install == "qm2":
+        done += ("qm2_sent",)
+    return in_state(s, f"{h}.ike", *done)
+
+
 def _h2_pre(s: System, c: Command):
     h = step_host(c)
     parts = []
     if sends_tcp(c, h, "esp"):
-        parts.append(flag(h, "sa_out", 0))
+        parts += [flag(h, "sa_out", 0), not_(qm_role_done(s, h))]
     if takes_rows(c, ACCEPT_ESP):
         parts.append(flag(h, "sa_in", 0))
     if updates_field(c, f"{h}.secure"):
@@ -59,8 +78,11 @@ def _h2_pre(s: System, c: Command):
 
 H2 = upgrade.never_action(
     "H-2", "secured_only_after_own_qm",
-    claim="A host sends ESP only over its installed outbound SA, accepts ESP only with its "
-          "installed inbound SA, and sets Secure only while one of its QM SAs is installed.",
+    claim="A host sends ESP for the flow only after it has completed its own Quick Mode role "
+          "(initiator: QM #6 received, and CONNECTED with the commit bit; responder: QM #7 "
+          "received, or QM #6 sent where it installs its inbound SA then) and over its "
+          "installed outbound SA, accepts ESP only with its installed inbound SA, and sets Secure "
+          "only while one of its QM SAs is installed.",
     rules=("ND-14", "ND-19", "ND-24", "S-3", "S-14"),
     actions=_h2_actions, pre=_h2_pre, applies=peer_capable,
 )
@@ -87,6 +109,7 @@ S13 = upgrade.always(
     rules=("ND-21", "ND-22", "ND-23"),
     state=lambda s: and_(*[implies(has_sa(h), flag(h, "sa_boundary", _peer_boundary(s, h)))
                            for h in HOSTS]),
+    trigger=lambda s: or_(*[has_sa(h) for h in HOSTS]), antecedent="a host has a QM SA installed",
     applies=peer_capable,
 )
 
@@ -122,6 +145,8 @@ L3 = upgrade.eventually(
           "ends eventually mark the flow Secure.",
     rules=("ND-8", "ND-14", "ND-19", "ND-21", "ND-24", "A-15"),
     trigger=_l3_trigger,
+    antecedent="both ends completed Quick Mode while the client, connecting or connected, still "
+               "has data to send",
     state=lambda s: secure("client", "server"),
     applies=lambda s: (peer_capable(s) and client_nd(s) and tcp_reliable(s)
                        and scenario(s).server.inbound == "boundary"

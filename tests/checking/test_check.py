@@ -94,11 +94,117 @@ def test_eventually_trigger():
     assert check_graph(g, [p]).verdicts[0].verdict == "holds"
 
 
+def _triggered(kind, trigger, id="T-1", **kw):
+    """A toy property with a trigger (distinct ids: the z3 engine caches formulas by id)."""
+    return dataclasses.replace(prop(kind, trigger=trigger, antecedent="the toy's trigger holds", **kw),
+                               id=id)
+
+
+Y_SET = lambda s: eq(F("y"), 1)   # reachable only with SET_Y
+X_TWO = lambda s: eq(F("x"), 2)   # always reachable
+
+
+def test_unreachable_trigger_is_vacuous_never_holds():
+    g = explore(_system([INC]))                     # y stays 0: the trigger y = 1 is unreachable
+    props = [_triggered("always", Y_SET, state=lambda s: lt(F("x"), 4)),
+             _triggered("never_action", Y_SET, actions=lambda s, c: c.name == "inc",
+                        pre=lambda s, c: eq(F("x"), 3)),
+             _triggered("eventually", Y_SET, state=lambda s: eq(F("x"), 3))]
+    for p in props:
+        v = check_graph(g, [p]).verdicts[0]
+        assert (v.verdict, v.trace) == ("vacuous", None), p.kind
+        assert v.note == "no reachable state where the toy's trigger holds"
+        assert v.outcome == "vacuous" and v.as_expected          # no expectation
+    # the same properties with the trigger reachable hold
+    g = explore(_system([INC, SET_Y]))
+    assert [check_graph(g, [p]).verdicts[0].verdict for p in props] == ["holds"] * 3
+    # a property without a trigger is never vacuous
+    assert check_graph(g, [prop("always", state=lambda s: lt(F("x"), 4))]).verdicts[0].verdict == "holds"
+
+
+def test_violated_stays_violated_whatever_the_trigger():
+    g = explore(_system([INC]))
+    p = _triggered("always", Y_SET, state=lambda s: lt(F("x"), 2))   # refuted, trigger unreachable
+    assert check_graph(g, [p]).verdicts[0].verdict == "violated"
+    lasso = _triggered("eventually", X_TWO, state=lambda s: eq(F("y"), 1))
+    assert check_graph(g, [lasso]).verdicts[0].verdict == "violated"
+
+
+def test_truncated_graph_is_undetermined_not_vacuous():
+    # the trigger x = 3 lies beyond the frontier of a 2-state search
+    g = explore(_system([INC]), max_states=2)
+    assert g.truncated
+    for p in (_triggered("always", lambda s: eq(F("x"), 3), state=lambda s: lt(F("x"), 4)),
+              _triggered("eventually", lambda s: eq(F("x"), 3), state=lambda s: eq(F("x"), 3))):
+        assert check_graph(g, [p]).verdicts[0].verdict == "undetermined", p.kind
+    # on a catalog scenario too: H-1 is vacuous on the whole graph, undetermined on a part
+    r = check("fig7-both-capable", ["H-1", "L-1", "L-6"], max_states=50, traces=False)
+    assert r.truncated and {v.verdict for v in r.verdicts} == {"undetermined"}
+
+
+def test_z3_and_explicit_agree_on_vacuous():
+    g = explore(_system([INC]))
+    props = [_triggered("always", Y_SET, "T-1", state=lambda s: lt(F("x"), 4)),
+             _triggered("never_action", Y_SET, "T-2", actions=lambda s, c: c.name == "inc",
+                        pre=lambda s, c: eq(F("y"), 1)),
+             _triggered("never_action", X_TWO, "T-3", actions=lambda s, c: c.name == "inc",
+                        pre=lambda s, c: eq(F("x"), 3))]
+    for p in props:
+        r = check_graph(g, [p], engine="both", traces=False)
+        by = {v.engine: v for v in r.verdicts}
+        assert by["explicit"].verdict == by["z3"].verdict, (p.id, by)
+        assert "engines disagree" not in by["z3"].note
+    verdicts = [check_graph(g, [p], engine="z3").verdicts[0].verdict for p in props]
+    assert verdicts == ["vacuous", "vacuous", "holds"]
+    # the certificate-free ladder (Houdini lemmas, k-induction, Spacer) decides vacuity too
+    from ndcheck.checking.symbolic import check_safeties
+    assert [r.verdict for r in check_safeties(g.system, props, certificate=False)] == verdicts
+
+
+def test_z3_vacuity_undetermined_when_the_trigger_query_is(monkeypatch):
+    """holds + "never trigger" undetermined = undetermined; holds + "never trigger" violated = holds."""
+    import types
+
+    from ndcheck.checking import symbolic
+    from ndcheck.engines.symbolic import ProofResult
+
+    answer = {}
+
+    def fake(system, props, timeout=None, certificate=True):
+        return [ProofResult(answer["never trigger"] if isinstance(p, symbolic.NeverTrigger)
+                            else "holds", "z3", p.id, system.name, note="fake") for p in props]
+
+    monkeypatch.setattr(symbolic, "z3_engine", lambda: types.SimpleNamespace(check_safeties=fake))
+    system = _system([INC])
+    p = _triggered("always", Y_SET, state=lambda s: lt(F("x"), 4))
+    for engine_says, verdict in (("undetermined", "undetermined"), ("violated", "holds"),
+                                 ("holds", "vacuous")):
+        answer["never trigger"] = engine_says
+        assert symbolic.check_safeties(system, [p])[0].verdict == verdict
+
+
+def test_expected_holds_met_by_vacuous_is_a_mismatch():
+    sc = CATALOG["fig7-both-capable"]
+    r = check(dataclasses.replace(sc, expect={"H-1": "holds"}), ["H-1", "S-1"], traces=False)
+    h1 = r.verdict("H-1")
+    assert (h1.verdict, h1.expected, h1.outcome) == ("vacuous", "holds", "unexpected")
+    assert [v.property.id for v in r.unexpected] == ["H-1"] and not r.as_expected
+    r = check(sc, ["H-1"], traces=False)                     # the catalog expects vacuous
+    assert r.as_expected and r.verdict("H-1").outcome == "vacuous"
+
+
+def test_vacuous_verdict_json():
+    doc = check("fig7-both-capable", properties=["H-1", "L-1", "S-1"], traces=False).to_json()
+    by = {p["id"]: p for p in doc["properties"]}
+    assert by["H-1"] == {**by["H-1"], "verdict": "vacuous", "expected": "vacuous", "trace": None}
+    assert by["L-1"]["verdict"] == "vacuous" and by["S-1"]["verdict"] == "holds"
+
+
 def test_truncation_is_never_a_pass():
     r = check("fig7-both-capable", max_states=50)
     assert r.truncated and r.states == 50
     kinds = {v.property.id: v.verdict for v in r.verdicts}
-    assert set(kinds.values()) <= {"undetermined", "holds", "violated"}
+    assert set(kinds.values()) <= {"undetermined", "holds", "violated"}       # never vacuous
     assert kinds["H-1"] == kinds["S-1"] == kinds["L-3"] == "undetermined"
     # A witness found within the bound is still a witness.
     assert kinds["W-1"] == "holds"
@@ -130,7 +236,8 @@ def test_expectations_validated():
     inapplicable = dataclasses.replace(sc, expect={"S-7": "violated"})
     with pytest.raises(ScenarioError, match="S-7 .* does not apply"):
         check(inapplicable)
-    wrong = dataclasses.replace(sc, expect={"H-1": "violated"})
+    # S-1, S-2: no flow is ever Secure against a silent peer (vacuous, not holds)
+    wrong = dataclasses.replace(sc, expect={"H-1": "violated", "S-1": "vacuous", "S-2": "vacuous"})
     r = check(wrong)
     assert not r.as_expected and [v.property.id for v in r.unexpected] == ["H-1"]
     # Some entries: a property without one is expected to hold.
@@ -141,14 +248,17 @@ def test_expectations_validated():
 def test_no_expect_table_means_no_expectation_unless_strict():
     sc = dataclasses.replace(CATALOG["qm3-race"], expect={})
     r = check(sc)
-    assert all(v.expected is None and v.as_expected and v.outcome == "expected" for v in r.verdicts)
+    assert all(v.expected is None and v.as_expected for v in r.verdicts)
+    assert {v.property.id: v.outcome for v in r.verdicts if v.outcome != "expected"} == {
+        "H-1": "vacuous", "L-1": "vacuous", "L-6": "vacuous"}      # IKE cannot fail in qm3-race
     assert r.as_expected and r.unexpected == [] and r.undetermined == []
     violated = [v.property.id for v in r.verdicts if v.verdict == "violated"]
     assert violated == ["S-14", "L-3"]
     assert [p["expected"] for p in r.to_json()["properties"]] == [None] * 21
     strict = check(sc, strict=True)
     assert all(v.expected == "holds" for v in strict.verdicts)
-    assert [v.property.id for v in strict.unexpected] == violated
+    # strict: a missing entry means holds, which a vacuous verdict does not meet either
+    assert [v.property.id for v in strict.unexpected] == ["H-1", "S-14", "L-1", "L-3", "L-6"]
     # Undetermined without an expectation still counts as undetermined (exit 3, not 0).
     cut = check(sc, max_states=40, traces=False)
     assert cut.truncated and cut.unexpected == [] and len(cut.undetermined) == 19
@@ -196,8 +306,9 @@ def test_z3_engine_unavailable_or_used(monkeypatch):
         with pytest.raises(EngineUnavailable, match="--engine explicit"):
             check("fig8-silent-peer", engine="z3")
 
-    def fake(system, p, timeout=None):
-        return ProofResult("violated" if p.id == "H-2" else "holds", "z3", p.id, system.name)
+    def fake(system, p, timeout=None):   # the catalog's expectation, but H-2 violated
+        verdict = "violated" if p.id == "H-2" else CATALOG["fig7-fifo"].expect[p.id]
+        return ProofResult(verdict, "z3", p.id, system.name)
 
     monkeypatch.setattr(check_module, "check_safety", fake)
     r = check("fig7-fifo", engine="both", traces=False)

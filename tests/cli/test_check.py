@@ -25,6 +25,9 @@ syn_retries = 0
 data_retries = 0
 [expect]
 S-7 = "holds"
+H-1 = "vacuous"   # capable peer, no IKE loss: IKE cannot fail
+L-1 = "vacuous"
+L-6 = "vacuous"
 """
 
 
@@ -91,6 +94,37 @@ def test_junit_report(tmp_path):
     assert "client.tcp.send_syn" in failing[0].find("failure").text
 
 
+def test_junit_vacuous_is_skipped_with_the_reason(tmp_path):
+    out = tmp_path / "j.xml"
+    assert main(["check", "fig7-both-capable", "--junit", str(out), "--no-traces"]) == 0
+    suite = next(ET.parse(out).getroot().iter("testsuite"))
+    assert (suite.get("failures"), suite.get("skipped")) == ("0", "3")
+    skipped = {c.get("name").split()[0]: c.find("skipped").get("message")
+               for c in suite.iter("testcase") if c.find("skipped") is not None}
+    assert set(skipped) == {"H-1", "L-1", "L-6"}
+    assert skipped["H-1"] == ("vacuous: no reachable state where IKE has failed for the flow and "
+                              "neither end has secured it")
+    # an expected 'holds' met by 'vacuous' is a failure, with the reason
+    f = tmp_path / "holds.toml"
+    f.write_text(GE.replace('H-1 = "vacuous"', 'H-1 = "holds"').replace('S-7 = "holds"', 'S-7 = "violated"'))
+    assert main(["check", "--file", str(f), "--junit", str(out), "--no-traces"]) == 1
+    suite = next(ET.parse(out).getroot().iter("testsuite"))
+    assert (suite.get("failures"), suite.get("skipped")) == ("1", "2")
+    failure = next(c for c in suite.iter("testcase") if c.find("failure") is not None).find("failure")
+    assert failure.get("message") == "H-1 is vacuous, expected holds" and failure.get("type") == "vacuous"
+    assert failure.text.startswith("vacuous: no reachable state where IKE has failed")
+
+
+def test_vacuous_verdict_in_the_table_and_json(tmp_path, capsys):
+    out = tmp_path / "r.json"
+    assert main(["check", "fig8-silent-peer", "--json", str(out), "--no-traces"]) == 0
+    rows = {r.split("\t")[0]: r.split("\t") for r in capsys.readouterr().out.splitlines()[2:15]}
+    assert rows["S-1"][4:7] == ["vacuous", "vacuous", "vacuous"]      # expected, verdict, outcome
+    props = {p["id"]: p for p in json.loads(out.read_text())["properties"]}
+    assert (props["S-1"]["verdict"], props["S-1"]["expected"]) == ("vacuous", "vacuous")
+    assert props["H-1"]["verdict"] == "holds"                          # IKE fails against a silent peer
+
+
 def test_engine_z3_without_the_engine_exits_2(monkeypatch, capsys):
     import sys
 
@@ -146,7 +180,7 @@ def test_quiet_line_and_summary_of_fig8_silent_peer(capsys):
     lines = capsys.readouterr().out.splitlines()
     assert len(lines) == 2
     assert re.fullmatch(rf"fig8-silent-peer: 337 states, 758 edges, depth 19, {SECONDS}; "
-                        r"13 holds, 0 violated, 0 undetermined", lines[0]), lines[0]
+                        r"11 holds, 0 violated, 2 vacuous, 0 undetermined", lines[0]), lines[0]
     assert re.fullmatch(rf"1 scenario\(s\), all 13 verdicts as expected; {SECONDS}, 337 states, "
                         r"\d+ states/s, max depth 19", lines[1]), lines[1]
 
@@ -158,9 +192,10 @@ def test_quiet_spells_out_each_mismatch(tmp_path, capsys):
     lines = capsys.readouterr().out.splitlines()
     assert len(lines) == 3
     assert re.fullmatch(rf"ge-wrong: 186 states, 325 edges, depth 17, {SECONDS}; "
-                        r"23 holds, 1 violated, 0 undetermined; S-7 violated, expected holds", lines[0])
+                        r"20 holds, 1 violated, 3 vacuous, 0 undetermined; S-7 violated, expected holds",
+                        lines[0]), lines[0]
     assert lines[1].startswith("qm3-race: 912 states, 1915 edges, depth 22, ")
-    assert lines[1].endswith("; 19 holds, 2 violated, 0 undetermined")   # violations expected
+    assert lines[1].endswith("; 16 holds, 2 violated, 3 vacuous, 0 undetermined")   # all expected
     assert re.fullmatch(rf"2 scenario\(s\), 45 verdicts, 1 unexpected, 0 undetermined \(exit 1\); "
                         rf"{SECONDS}, 1098 states, \d+ states/s, max depth 22", lines[2]), lines[2]
 
@@ -169,7 +204,8 @@ def test_quiet_truncated_counts_undetermined_and_exits_3(capsys):
     assert main(["check", "fig7-both-capable", "--max-states", "40", "--no-traces", "-q"]) == 3
     first, last = capsys.readouterr().out.splitlines()
     assert first.startswith("fig7-both-capable: 40 states, 61 edges, depth 7, ")
-    assert first.endswith(", TRUNCATED (max-states 40 reached); 1 holds, 0 violated, 20 undetermined")
+    assert first.endswith(", TRUNCATED (max-states 40 reached); 1 holds, 0 violated, 0 vacuous, "
+                          "20 undetermined")
     assert last.startswith("1 scenario(s), 21 verdicts, 0 unexpected, 20 undetermined (exit 3); ")
 
 
@@ -194,12 +230,13 @@ def test_rows_are_coloured_by_outcome_not_by_verdict(monkeypatch, tmp_path):
     f.write_text(GE)
     assert main(["check", "--file", str(f), "qm3-race"]) == 1
     assert tables["qm3-race"]["S-14"] == ("violated", "ok", "green")        # violated as expected
-    assert tables["qm3-race"]["H-1"] == ("holds", "ok", "green")
+    assert tables["qm3-race"]["H-2"] == ("holds", "ok", "green")
+    assert tables["qm3-race"]["H-1"] == ("vacuous", "vacuous", "blue")      # vacuous as expected
     assert tables["ge-wrong"]["S-7"] == ("violated", "UNEXPECTED", "bold red")
     assert main(["check", "fig7-both-capable", "--max-states", "40", "--no-traces"]) == 3
     assert tables["fig7-both-capable"]["S-1"] == ("undetermined", "undetermined", "yellow")
     assert tables["fig7-both-capable"]["W-1"] == ("holds", "ok", "green")
-    # one style per outcome; the coming 'vacuous' verdict has its own
+    # one style per outcome; a vacuous verdict has its own
     assert set(check_cli._STYLE) == {"expected", "unexpected", "undetermined", "vacuous"}
     assert len(set(check_cli._STYLE.values())) == 4
 
@@ -217,7 +254,7 @@ def test_scenario_without_expect_reports_verdicts_and_exits_0(no_expect, tmp_pat
     assert main(["check", "--file", no_expect, "-q", "--json", str(out), "--junit", str(junit)]) == 0
     line = capsys.readouterr().out.splitlines()[0]
     assert line.startswith("my-boundary-server: 3340 states, 8798 edges, depth 27, ")
-    assert line.endswith("; 21 holds, 2 violated, 0 undetermined")        # no mismatch spelled out
+    assert line.endswith("; 21 holds, 2 violated, 0 vacuous, 0 undetermined")   # no mismatch spelled out
     props = json.loads(out.read_text())["properties"]
     assert len(props) == 23 and all(p["expected"] is None for p in props)
     assert sorted(p["id"] for p in props if p["verdict"] == "violated") == ["L-1", "L-6"]
@@ -234,7 +271,7 @@ def test_scenario_without_expect_reports_verdicts_and_exits_0(no_expect, tmp_pat
 def test_scenario_without_expect_strict_means_holds(no_expect, capsys):
     assert main(["check", "--file", no_expect, "-q", "--strict"]) == 1
     first, last = capsys.readouterr().out.splitlines()
-    assert first.endswith("; 21 holds, 2 violated, 0 undetermined; "
+    assert first.endswith("; 21 holds, 2 violated, 0 vacuous, 0 undetermined; "
                           "L-1 violated, expected holds; L-6 violated, expected holds")
     assert last.startswith("1 scenario(s), 23 verdicts, 2 unexpected, 0 undetermined (exit 1); ")
 

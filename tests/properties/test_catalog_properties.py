@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 
 import pytest
 
 from ndcheck import CATALOG, build_system, explore
-from ndcheck.model.ir import evaluate
+from ndcheck.model.ir import TRUE, evaluate
+from ndcheck.model.machines.base import state_ids
 from ndcheck.properties.base import KINDS
 from ndcheck.properties.catalog import NOT_MODELLED, PROPERTIES, UnknownProperty, get_property
 
@@ -35,8 +37,10 @@ def test_ids_names_kinds_and_claims():
             assert p.actions is not None and p.state is None
         else:
             assert p.state is not None and p.actions is None and p.pre is None
-        if p.kind != "eventually":
+        if p.kind == "sometimes":
             assert p.trigger is None
+        # a trigger comes with its antecedent in words (the reason of a vacuous verdict)
+        assert (p.trigger is None) == (p.antecedent == ""), p.id
 
 
 def test_report_order_is_headline_safety_liveness_witness():
@@ -85,3 +89,47 @@ def test_applies_excludes_meaningless_properties():
     assert "L-2" in ids("fig8-silent-peer") and "L-2" not in ids("fig8-silent-lossy")  # TCP loss
     assert "H-1" not in ids("transport-mode")          # no ND rule
     assert "L-5" in ids("sa-expiry-rekey") and "L-5" not in ids("fig7-both-capable")
+
+
+#: Properties whose claim has an antecedent ("once X", "after X", "whenever X", "a GE flow"), with
+#: it as their trigger; every other property has none (S-3, S-4, S-11 ...: no antecedent).
+TRIGGERED = {"H-1", "S-1", "S-2", "S-5", "S-6", "S-7", "S-13", "L-1", "L-3", "L-5", "L-6"}
+
+
+def test_properties_with_an_antecedent_have_a_trigger():
+    assert {p.id for p in PROPERTIES if p.trigger is not None} == TRIGGERED
+    assert get_property("H-1").vacuity == ("no reachable state where IKE has failed for the flow "
+                                           "and neither end has secured it")
+
+
+def test_trigger_and_antecedent_go_together():
+    from ndcheck.properties.base import Concern
+
+    c = Concern("tcp")
+    with pytest.raises(ValueError, match="antecedent"):
+        c.always("W-98", "toy", claim="Toy.", rules=("ND-8",), state=lambda s: TRUE,
+                 trigger=lambda s: TRUE)
+    with pytest.raises(ValueError, match="antecedent"):
+        c.never_action("W-98", "toy", claim="Toy.", rules=("ND-8",), actions=lambda s, c: False,
+                       antecedent="x is 1")
+
+
+def test_h2_reads_the_qm_role_from_the_ike_control_state():
+    """H-2 (DESIGN.md): ESP only once the host's own QM role is complete — initiator QM-DONE
+    (QM #6, and CONNECTED with the commit bit), responder QM-DONE, or QM2-SENT with the early
+    install of its inbound SA (``ike.responder_install = "qm2"``)."""
+    from ndcheck.properties.upgrade import qm_role_done
+
+    def states(name, host, **ike):
+        sc = CATALOG[name]
+        if ike:
+            sc = dataclasses.replace(sc, ike=dataclasses.replace(sc.ike, **ike))
+        s = build_system(sc)
+        ids = state_ids(s.machines[f"{host}.ike"])
+        e = qm_role_done(s, host)
+        return {i for k, i in enumerate(ids) if evaluate(e, {f"{host}.ike": k}.__getitem__)}
+
+    assert states("fig7-both-capable", "client") == {"established"}
+    assert states("fig7-both-capable", "server") == {"established", "qm2_sent"}
+    assert states("qm3-race", "server") == {"established"}          # installs on QM #7
+    assert states("fig7-both-capable", "server", responder_install="qm3") == {"established"}

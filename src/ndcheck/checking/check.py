@@ -3,9 +3,11 @@
 :func:`check` explores (a name, Scenario or System; or takes an explored graph) and decides
 each applicable property with the explicit engine (:mod:`.explicit`), the z3 engine
 (:mod:`.symbolic`, safety properties only) or both, marking where the two disagree.
-:func:`shortest_trace` gives the counterexample, witness or lasso of one property.  Expected
-verdicts come from the scenario's ``[expect]`` table (:mod:`.expectations`); a scenario
-without one has no expectation unless ``strict``.
+Each verdict is ``holds``, ``violated``, ``vacuous`` (not violated, and the property's trigger —
+the antecedent of its claim — is reachable in no state; both engines decide it) or
+``undetermined``.  :func:`shortest_trace` gives the counterexample, witness or lasso of one
+property.  Expected verdicts come from the scenario's ``[expect]`` table (:mod:`.expectations`);
+a scenario without one has no expectation unless ``strict``.
 """
 
 from __future__ import annotations

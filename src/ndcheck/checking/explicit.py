@@ -7,8 +7,13 @@
 * ``eventually``: under fairness, a lasso into a goal-free bottom SCC
   (:meth:`~ndcheck.engines.graph_queries.GraphQueries.lasso` says why that is the right notion).
 
+Vacuity: a property with a ``trigger`` (its claim's antecedent) that is not violated and whose
+trigger no explored state satisfies is ``vacuous`` — on a complete graph, where "no explored
+state" means "no reachable state".
+
 Truncation is never a pass: on a truncated graph anything not refuted is ``undetermined`` (and
-``eventually`` is always ``undetermined``: frontier states look like deadlocks).  Every trace is
+``eventually`` is always ``undetermined``: frontier states look like deadlocks), never
+``vacuous``: a trigger missing from a partial graph may lie beyond its frontier.  Every trace is
 built by :func:`~ndcheck.traces.trace.trace_from_commands`, so it is replayed through the IR
 and the python-statemachine instances before it is returned.
 """
@@ -22,7 +27,20 @@ from ..traces.trace import Trace, trace_from_commands
 
 
 def decide(q: GraphQueries, p: Property, traces: bool = True) -> tuple[str, Trace | None, str]:
-    """``(verdict, trace or None, note)`` of one property on the graph behind ``q``."""
+    """``(verdict, trace or None, note)`` of one property on the graph behind ``q``: ``holds``
+    becomes ``vacuous`` (note: why) when no explored state satisfies the property's trigger."""
+    verdict, trace, note = _decide(q, p, traces)
+    if verdict == "holds" and p.trigger is not None and not trigger_reachable(q, p):
+        return "vacuous", None, p.vacuity
+    return verdict, trace, note
+
+
+def trigger_reachable(q: GraphQueries, p: Property) -> bool:
+    """Some explored state satisfies the property's trigger (a property without one: True)."""
+    return p.trigger is None or q.first_state(p.trigger(q.system)) is not None
+
+
+def _decide(q: GraphQueries, p: Property, traces: bool) -> tuple[str, Trace | None, str]:
     g, system = q.graph, q.system
     open_ = "undetermined" if g.truncated else None
 

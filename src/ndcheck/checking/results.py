@@ -8,12 +8,15 @@ from ..properties.base import Property
 from ..properties.catalog import get_property
 from ..traces.trace import Trace
 
-VERDICTS = ("holds", "violated", "undetermined")
+#: ``holds``; ``violated``; ``vacuous``: not violated, but no reachable state satisfies the
+#: property's trigger (the antecedent of its claim), so the claim was never put to the test;
+#: ``undetermined``: a bound stopped the search before the property was decided.
+VERDICTS = ("holds", "violated", "vacuous", "undetermined")
 
 #: How a verdict compares with its expectation (what ``ndcheck check`` colours a row by):
-#: ``expected`` met (or no expectation), ``unexpected`` contradicted, ``undetermined`` a bound
-#: stopped the search (and ``undetermined`` was not the expectation), ``vacuous`` held only
-#: because its trigger never occurs (a verdict still to come; its own category already).
+#: ``expected`` met (or no expectation), ``unexpected`` contradicted (an expected ``holds`` met
+#: by ``vacuous`` too), ``undetermined`` a bound stopped the search (and ``undetermined`` was not
+#: the expectation), ``vacuous`` a vacuous verdict that was expected (or had no expectation).
 OUTCOMES = ("expected", "unexpected", "undetermined", "vacuous")
 
 

@@ -4,6 +4,11 @@ The engine (:mod:`ndcheck.engines.symbolic`) answers with paths of command indic
 re-executed in the IR; here each becomes a :class:`~ndcheck.traces.trace.Trace`, which replays
 it through the python-statemachine instances before anything is shown.  The z3 engine is loaded
 on first use, so that the explicit engine works where z3 is not installed.
+
+Vacuity (:mod:`ndcheck.properties.base`): the engine knows no triggers, so a ``holds`` of a
+property with one is put to the same engine a second time, as the safety property "no reachable
+state satisfies the trigger" (:class:`NeverTrigger`): violated — the trigger is reachable, the
+verdict stays ``holds``; holds — ``vacuous``; undetermined — ``undetermined``.
 """
 
 from __future__ import annotations
@@ -14,7 +19,7 @@ from collections.abc import Callable, Sequence
 from types import ModuleType
 
 from ..model.compose import build_system
-from ..model.ir import System
+from ..model.ir import Expr, System, not_
 from ..model.scenario import Scenario, get_scenario
 from ..properties.base import Property
 from ..properties.catalog import PROPERTIES, get_property
@@ -74,13 +79,75 @@ def prove(target: str | Scenario | System, property: str | Property, engine: str
     return _with_trace(result, progress)
 
 
+@dataclasses.dataclass(frozen=True)
+class NeverTrigger:
+    """"No reachable state satisfies ``prop``'s trigger" as an ``always`` property the engine can
+    check (:class:`~ndcheck.engines.checkable.SafetyProperty`; the id names the property it
+    serves, distinct from every catalog id, so engine caches keyed by id keep the two apart)."""
+
+    prop: Property
+
+    kind = "always"
+    safety = True
+
+    @property
+    def id(self) -> str:
+        return f"{self.prop.id}/trigger"
+
+    @property
+    def name(self) -> str:
+        return f"{self.prop.name}_never_triggered"
+
+    @property
+    def state(self):
+        trigger = self.prop.trigger
+        assert trigger is not None
+
+        def never(system: System) -> Expr:
+            return not_(trigger(system))
+        return never
+
+    def applies(self, system: System) -> bool:
+        return self.prop.applies(system)
+
+    def firings(self, system: System) -> list:
+        raise ValueError(f"{self.id} is an always property; firings() is for never_action")
+
+
+def _vacuity(system: System, results: list, todo: Sequence[Property], timeout: float | None,
+             certificate: bool) -> list:
+    """``holds`` of a property with a trigger becomes ``vacuous`` (or ``undetermined``) when the
+    engine shows the trigger unreachable (or cannot tell); see the module doc."""
+    ask = [i for i, (r, p) in enumerate(zip(results, todo)) if r.verdict == "holds" and p.trigger]
+    if not ask:
+        return results
+    # one query per distinct trigger (S-1 and S-2 share theirs)
+    queries: dict[Expr, NeverTrigger] = {}
+    for i in ask:
+        queries.setdefault(todo[i].trigger(system), NeverTrigger(todo[i]))  # type: ignore[misc]
+    answers = dict(zip(queries, z3_engine().check_safeties(system, list(queries.values()), timeout,
+                                                           certificate)))
+    out = list(results)
+    for i in ask:
+        r, p = results[i], todo[i]
+        a = answers[p.trigger(system)]  # type: ignore[misc]
+        if a.verdict == "holds":
+            out[i] = dataclasses.replace(r, verdict="vacuous", note=f"{p.vacuity} ({a.note})")
+        elif a.verdict == "undetermined":
+            out[i] = dataclasses.replace(r, verdict="undetermined",
+                                         note=f"{r.note}; whether its trigger is reachable: {a.note}")
+    return out
+
+
 def check_safeties(system: System, props: Sequence[str | Property] | None = None,
                    timeout: float | None = None, certificate: bool = True) -> list:
     """The bounded z3 verdicts of safety properties (default: every applicable one of the
-    catalog), counterexamples replayed (:mod:`ndcheck.engines.symbolic.bounded`)."""
+    catalog), counterexamples replayed (:mod:`ndcheck.engines.symbolic.bounded`); a property
+    with a trigger that z3 shows unreachable is ``vacuous`` (module doc)."""
     todo = [_property(p) for p in props] if props is not None else \
         [p for p in PROPERTIES if p.safety and p.applies(system)]
     results = z3_engine().check_safeties(system, todo, timeout, certificate)
+    results = _vacuity(system, results, todo, timeout, certificate)
     return [_with_trace(r) for r in results]
 
 

@@ -1,10 +1,12 @@
 """JUnit XML for CI: one ``testsuite`` per scenario, one ``testcase`` per (property, engine).
 
-A testcase fails when its verdict differs from the scenario's expectation; an unexpected
-``undetermined`` is reported as ``skipped`` with the reason, so a CI dashboard separates "the
-model disagrees" from "the search was cut short".  A property without an expectation (a
-scenario with no ``[expect]`` entries) passes with its verdict in ``system-out``, unless
-undetermined (skipped).
+A testcase fails when its verdict differs from the scenario's expectation (an expected
+``holds`` met by ``vacuous`` too); an unexpected ``undetermined`` is reported as ``skipped`` with
+the reason, so a CI dashboard separates "the model disagrees" from "the search was cut short".
+A ``vacuous`` verdict that is not a mismatch is ``skipped`` too, with why the property was never
+put to the test (``vacuous: no reachable state where IKE has failed for the flow and ...``).  A
+property without an expectation (a scenario with no ``[expect]`` entries) passes with its verdict
+in ``system-out``, unless undetermined or vacuous (skipped).
 """
 
 from __future__ import annotations
@@ -35,6 +37,9 @@ def junit_xml(results: Iterable[CheckResult]) -> ET.Element:
             if v.outcome == "undetermined":
                 s += 1
                 ET.SubElement(case, "skipped", message=msg + (f" ({r.reason})" if r.reason else ""))
+            elif v.outcome == "vacuous":
+                s += 1
+                ET.SubElement(case, "skipped", message=f"vacuous: {v.property.vacuity}")
             if v.expected is None:   # the verdict itself, after any <skipped> (schema order)
                 ET.SubElement(case, "system-out").text = msg
             if v.outcome != "unexpected":
@@ -45,6 +50,8 @@ def junit_xml(results: Iterable[CheckResult]) -> ET.Element:
             if trace:
                 el.text = "\n".join(f"{st.index}. {st.action}" + (f"  [{'; '.join(st.wire)}]" if st.wire else "")
                                     for st in trace)
+            elif v.verdict == "vacuous":
+                el.text = f"vacuous: {v.property.vacuity}\n{v.property.claim}"
             else:
                 el.text = v.property.claim
         suite.set("failures", str(f))

@@ -34,6 +34,7 @@ def test_a_missing_state_breaks_closure_with_a_decoded_step(drop):
 
     class Partial:   # the graph with one state left out
         truncated = False
+        overflow_states = 0
 
         def __init__(self):
             self.states = [s for s in graph.states if s != missing]
