@@ -42,13 +42,25 @@ def test_proved_exits_0(capsys):
 
 
 def test_lemmas_flag_prints_the_houdini_invariant(capsys):
-    assert main(["prove", "fig8-silent-peer", "S-1", "--unbounded", "--lemmas"]) == 0
+    # H-1, not S-1: on a silent peer no flow is ever Secure, so S-1 is vacuous (next test)
+    assert main(["prove", "fig8-silent-peer", "H-1", "--unbounded", "--lemmas"]) == 0
     out = capsys.readouterr().out
     head, _, lemmas = out.partition("Houdini lemmas (")
     assert "HOLDS" in head and "implied by" in head
     n = int(lemmas.split(",", 1)[0])
     assert n > 10 and len([ln for ln in lemmas.splitlines()[1:] if ln.startswith("  ")]) == n
     assert "→" in lemmas and "client." in lemmas
+
+
+def test_a_property_whose_trigger_is_unreachable_is_vacuous(capsys):
+    """S-1's trigger (a Secure flow) is unreachable against a silent peer: z3 proves that too,
+    so the verdict is vacuous, exit 0; the invariant shows why (server.secure = 0)."""
+    assert main(["prove", "fig8-silent-peer", "S-1", "--unbounded"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("fig8-silent-peer: S-1 (secure_flow_never_sends_clear): VACUOUS [z3 spacer")
+    assert "no reachable state where a host's flow is Secure" in out
+    assert main(["prove", "fig7-both-capable", "S-1", "--unbounded", "--format", "json"]) == 0
+    assert json.loads(capsys.readouterr().out)["verdict"] == "holds"
 
 
 CATALOG_DIR = Path(__file__).resolve().parents[2] / "model" / "catalog"

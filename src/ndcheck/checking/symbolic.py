@@ -70,12 +70,30 @@ def prove(target: str | Scenario | System, property: str | Property, engine: str
     channel) is called with the engine's phases: ``"houdini round 3: 212 candidates left"``,
     ``"spacer: solving the Horn clauses"``, ``"bmc depth 14"``, ...
 
+    A ``holds`` of a property with a trigger is asked once more, of "no reachable state
+    satisfies the trigger", with the same engine and options: proved, the verdict is
+    ``vacuous``; undecided, ``undetermined`` (as in :func:`check_safeties`).
+
     >>> r = prove("fig8-silent-peer", "S-3", engine="spacer", unbounded=True)
     >>> r.verdict
     'holds'
+    >>> prove("fig8-silent-peer", "S-1", engine="spacer", unbounded=True).verdict
+    'vacuous'
     """
-    result = z3_engine().prove(_system(target), _property(property), engine, progress=progress,
-                               **options)
+    system, prop = _system(target), _property(property)
+    result = z3_engine().prove(system, prop, engine, progress=progress, **options)
+    if result.verdict == "holds" and prop.trigger is not None:
+        if progress is not None:
+            progress(f"is the trigger of {prop.id} reachable at all?")
+        never = z3_engine().prove(system, NeverTrigger(prop), engine, progress=progress, **options)
+        if never.verdict == "holds":
+            result = dataclasses.replace(result, verdict="vacuous", seconds=result.seconds + never.seconds,
+                                         note=f"{prop.vacuity}; {result.note}")
+        elif never.verdict == "undetermined":
+            result = dataclasses.replace(result, verdict="undetermined",
+                                         seconds=result.seconds + never.seconds,
+                                         note=f"{result.note}; whether its trigger is reachable: "
+                                              f"{never.note}")
     return _with_trace(result, progress)
 
 

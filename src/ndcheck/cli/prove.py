@@ -1,6 +1,7 @@
 """``ndcheck prove NAME|--file F.toml PROPERTY``: a z3 verdict — replayed counterexample, invariant or CTI.
 
-Exit status: 0 proved (holds), 1 refuted (violated; the replayed trace is printed), 3 unknown
+Exit status: 0 proved (holds, or vacuous: proved, and so is "the trigger is never reached"),
+1 refuted (violated; the replayed trace is printed), 3 unknown
 (undetermined: timeout, BMC depth exhausted, k-induction did not close), 2 bad input (unknown
 scenario or property, a liveness property, a property that does not apply).  While z3 works,
 a status line on stderr (a terminal only) shows the engine's phase and the elapsed time.
@@ -98,5 +99,5 @@ def run(args) -> int:
             # with lifted budgets the trace runs in the system rebuilt with the budgets it needs
             print(render(r.trace, r.counterexample.system, "text"))
     sys.stdout.flush()
-    return {"holds": 0, "violated": 1}.get(r.verdict, 3)
+    return {"holds": 0, "vacuous": 0, "violated": 1}.get(r.verdict, 3)
 

@@ -44,7 +44,13 @@ def run(args) -> int:
     graph = explore_scenario(sc, args)
     trace = shortest_trace(graph, prop.id)
     if trace is None:
+        from ..checking.explicit import decide
+        from ..engines.graph_queries import GraphQueries
+
+        verdict, _, note = decide(GraphQueries(graph), prop, traces=False)
         what = {"sometimes": "no witness exists"}.get(prop.kind, "no counterexample: the property holds")
+        if verdict == "vacuous":
+            what = f"no counterexample: the property is vacuous ({note})"
         if graph.truncated:
             print(f"{sc.name}: {prop.id} ({prop.name}): no trace found, but the exploration was "
                   f"truncated ({graph.reason}): undetermined", file=sys.stderr)

@@ -22,17 +22,22 @@ __all__ = ["CATEGORIES", "COLORS", "category", "draw_heatmap", "verdict_matrix",
 
 #: Cell categories, in legend order, with their colours and cell marks.
 CATEGORIES = ("holds", "violated as expected", "violated unexpectedly", "holds, violation expected",
-              "undetermined", "not applicable")
+              "holds, vacuous expected", "vacuous as expected", "vacuous unexpectedly", "undetermined",
+              "not applicable")
 COLORS = {
     "holds": "#a1d99b",
     "violated as expected": "#fdae6b",
     "violated unexpectedly": "#de2d26",
     "holds, violation expected": "#9e9ac8",
+    "holds, vacuous expected": "#bcbddc",
+    "vacuous as expected": "#c6dbef",
+    "vacuous unexpectedly": "#3182bd",
     "undetermined": "#969696",
     "not applicable": "#ffffff",
 }
 MARKS = {"holds": "✓", "violated as expected": "✗", "violated unexpectedly": "✗!",
-         "holds, violation expected": "✓!", "undetermined": "?", "not applicable": ""}
+         "holds, violation expected": "✓!", "holds, vacuous expected": "✓?", "vacuous as expected": "∅", "vacuous unexpectedly": "∅!",
+         "undetermined": "?", "not applicable": ""}
 
 
 def category(v) -> str:
@@ -40,9 +45,12 @@ def category(v) -> str:
     if v.verdict == "undetermined":
         return "undetermined"
     expected = v.expected or "holds"
+    if v.verdict == "vacuous":   # the trigger is unreachable: the claim is never put to the test
+        return "vacuous as expected" if expected == "vacuous" else "vacuous unexpectedly"
     if v.verdict == "violated":
         return "violated as expected" if expected == "violated" else "violated unexpectedly"
-    return "holds" if expected == "holds" else "holds, violation expected"
+    return {"violated": "holds, violation expected", "vacuous": "holds, vacuous expected"}.get(
+        expected, "holds")
 
 
 def verdict_matrix(results: Sequence, engine: str = "explicit",
