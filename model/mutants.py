@@ -366,6 +366,13 @@ def _never_accept_secure(sc: Scenario) -> Scenario:
                                server=dataclasses.replace(sc.server, outbound="none", inbound="require"))
 
 
+def _ignores_mm1_notify(sc: Scenario) -> Scenario:
+    # ND-27 / ND-29: a NOTIFY answering MM #1 (NO-PROPOSAL-CHOSEN) ends the negotiation (the
+    # model's choice, ike.notify_at_mm1 = "fail"); the fault's initiator ignores it and keeps
+    # retransmitting MM #1 until its budget runs out, as libreswan does (N2/N8).
+    return dataclasses.replace(sc, ike=dataclasses.replace(sc.ike, notify_at_mm1="ignore"))
+
+
 MUTANTS: tuple[Mutant, ...] = (
     Mutant("outbound-ignores-secure", "the ND outbound filter sends clear (ND-8) without testing "
            "flow.Secure, so a secured flow can downgrade", ("ND-8", "ND-10"),
@@ -431,6 +438,9 @@ MUTANTS: tuple[Mutant, ...] = (
     Mutant("secure-server-never-completes-ike", "the ND_SECURE server's IKE always fails authentication "
            "and its filter drops clear packets like plain transport mode", ("ND-17", "ND-19"),
            ("fig19-require-inbound",), _as_if(_never_accept_secure)),
+    Mutant("initiator-ignores-mm1-notify", "the IKE initiator ignores a NOTIFY answering its MM #1 "
+           "and retransmits MM #1 until its budget runs out", ("ND-27", "ND-29"),
+           ("no-proposal-peer",), _as_if(_ignores_mm1_notify)),
 )
 
 _BY_NAME = {m.name: m for m in MUTANTS}

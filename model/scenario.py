@@ -18,9 +18,10 @@ from .suggest import did_you_mean
 
 OUTBOUND = ("request", "require", "none")
 INBOUND = ("boundary", "secure", "require", "none")
-PEER_KINDS = ("capable", "silent", "no-credential", "icmp")
+PEER_KINDS = ("capable", "silent", "no-credential", "icmp", "no-proposal", "qm-refused")
 INSTALL = ("qm2", "qm3")
 GE_MARKING = ("before", "after")
+NOTIFY_AT_MM1 = ("fail", "ignore")
 LOSS = ("ike", "tcp")
 VERDICTS = ("holds", "violated", "vacuous", "undetermined")
 
@@ -59,12 +60,25 @@ class Policy:
 
 @dataclass(frozen=True, slots=True)
 class IkeKnobs:
+    """IKE knobs.
+
+    ``notify_at_mm1``: what the initiator does with a NOTIFY answering its MM #1 (a ``no-proposal``
+    peer's plaintext NO-PROPOSAL-CHOSEN, ND-29, timers-failures N1/N2).  MS-IKEE does not say how a
+    Windows initiator reacts to an unauthenticated notify in the first round trip (no A-n of the
+    digest names it: its §3.5 leaves MM failure behaviour other than "TCP unaffected" unspecified,
+    ND-26/27, as A-22 does for an ICMP answer to MM #1; libreswan ignores
+    it and keeps retransmitting, N2/N8; strongSwan treats MM error notifies as errors, N8).
+    ``fail`` (default): the negotiation ends (FAILED), like the NOTIFY at MM #5; ``ignore``: the
+    notify is dropped and MM #1 is retransmitted until the budget runs out.
+    """
+
     commit_bit: bool = True          # RFC 2408 §3.1; ND-24
     responder_install: str = "qm2"   # A-2: responder installs inbound SA at QM2 (or QM3)
     retransmissions: int = 2         # initiator budget per negotiation (ND-28: responder none)
     ge_marking: str = "before"       # A-7: ND-7 applied before (or after) ND-9
     sa_expiry: bool = False          # the QM SAs may expire once after both ends completed (L-5, A-5)
     peer_drops_ipsec: bool = False   # ... and the server can no longer negotiate afterwards (L-5)
+    notify_at_mm1: str = "fail"      # a plaintext NOTIFY answering MM #1 ends (or not) the MM (N2/N8)
 
 
 @dataclass(frozen=True, slots=True)
@@ -148,6 +162,7 @@ _ENUMS = {
     ("client", "outbound"): OUTBOUND, ("server", "outbound"): OUTBOUND,
     ("client", "inbound"): INBOUND, ("server", "inbound"): INBOUND,
     ("ike", "responder_install"): INSTALL, ("ike", "ge_marking"): GE_MARKING,
+    ("ike", "notify_at_mm1"): NOTIFY_AT_MM1,
 }
 _RANGES = {
     ("ike", "retransmissions"): (0, 8),
@@ -239,7 +254,7 @@ def scenario_from_dict(raw: dict[str, Any], source: str = "<dict>") -> Scenario:
         raise ScenarioError(f"{source}: {e}") from None  # name the file, as every other message does
     expect = raw.get("expect", {})
     if not isinstance(expect, dict):
-        raise ScenarioError(f"{source}: [expect]: expected a table of PROPERTY = \"holds\"|\"violated\"")
+        raise ScenarioError(f"{source}: [expect]: expected a table of PROPERTY = \"holds\"|\"violated\"|\"vacuous\"")
     for pid, verdict in expect.items():
         if verdict not in VERDICTS:
             raise ScenarioError(

@@ -25,6 +25,7 @@ from .predicates import (
     ike_can_fail,
     ike_failed,
     in_state,
+    initiator_can_fail,
     not_secure,
     scenario,
     takes_rows,
@@ -74,8 +75,9 @@ L1 = fallback.eventually(
 
 L2 = fallback.eventually(
     "L-2", "non_capable_peer_connects_in_clear",
-    claim="Against a peer without IPsec (silent, ICMP or failing authentication) the TCP "
-          "connection completes and carries all its data in the clear.",
+    claim="Against a peer without IPsec (silent, ICMP, refusing MM #1's proposals, failing "
+          "authentication or refusing QM #5's IDs) the TCP connection completes and carries all "
+          "its data in the clear.",
     rules=("ND-8", "ND-17", "ND-26", "ND-27"),
     state=lambda s: and_(flow_done(s), not_secure("client", "server")),
     applies=lambda s: (client_nd(s) and tcp_reliable(s) and scenario(s).peer != "capable"
@@ -139,7 +141,8 @@ W7 = fallback.sometimes(
     claim="Some run ends the IKE negotiation in failure (non-vacuity of H-1, L-1, L-6).",
     rules=("ND-26", "ND-27"),
     state=lambda s: in_state(s, "client.ike", "failed"),
-    applies=_ike_may_fail,
+    # Also where only a premature IKE timer or a failed re-keying makes IKE fail.
+    applies=lambda s: client_nd(s) and initiator_can_fail(s),
 )
 
 W8 = fallback.sometimes(

@@ -1,4 +1,5 @@
-"""IKE bookkeeping: capability advertisement, EXCHANGE_INFO content, responder timers (S-11, S-12, ND-28).
+"""IKE bookkeeping: capability advertisement, EXCHANGE_INFO content, refusals, responder timers
+(S-11, S-12, ND-27, ND-28).
 
 ND-1..ND-4: the ND vendor ID travels in MM #1 and MM #2 and sets NDSupported on both MM SAs.
 ND-9: QM #5 carries EXCHANGE_INFO with bit 0x1 iff the initiator's rule is Boundary and bit 0x2
@@ -14,7 +15,18 @@ import re
 
 from ..model.ir import TRUE, Command, System, and_, implies, not_
 from .base import Concern
-from .predicates import after, flag, ike_done, in_state, peer_capable, scenario, sends_message
+from .predicates import (
+    MM_PEERS,
+    NOTIFYING_PEERS,
+    after,
+    flag,
+    has_event,
+    ike_done,
+    in_state,
+    peer_capable,
+    scenario,
+    sends_message,
+)
 
 ike = Concern("ike")
 
@@ -36,8 +48,9 @@ S11 = ike.always(
           "(the initiator from MM #2, the responder from MM #1).",
     rules=("ND-1", "ND-2", "ND-3", "ND-4"),
     state=_s11,
-    applies=lambda s: scenario(s).client.outbound != "none" and scenario(s).peer in ("capable",
-                                                                                     "no-credential"),
+    # Peers that answer MM #1 with MM #2 (a no-proposal peer keeps no MM SA: nothing to record).
+    applies=lambda s: (scenario(s).client.outbound != "none"
+                       and scenario(s).peer in (*MM_PEERS, "no-credential")),
 )
 
 _QM1 = re.compile(r"QM1(?:/([BG]+))?(?=[\] ])")
@@ -67,8 +80,29 @@ S12 = ike.never_action(
     claim="QM #5 carries EXCHANGE_INFO bit 0x1 iff the initiator's rule is Boundary and bit 0x2 "
           "iff its flow is GE.",
     rules=("ND-7", "ND-9", "A-7"),
-    actions=_s12_actions, pre=_s12_pre, applies=peer_capable,
+    # Wherever Main Mode completes, the initiator sends QM #5 (a qm-refused peer refuses it).
+    actions=_s12_actions, pre=_s12_pre, applies=lambda s: scenario(s).peer in MM_PEERS,
     note="A-7 does not break it: QM #5 is sent at MM #6, after ND-7 marked the flow.",
+)
+
+
+def _nd27_pre(s: System, c: Command):
+    return not_(after(c, in_state(s, "client.ike", "failed")))
+
+
+ND27 = ike.never_action(
+    "ND-27", "notify_ends_negotiation",
+    claim="A NOTIFY answering the initiator's MM #1, MM #5 or QM #5 ends that negotiation: the "
+          "initiator fails (FAILED) and sends no further IKE message for it.",
+    rules=("ND-27", "ND-29"),
+    actions=lambda s, c: has_event(c, "client.ike", "recv_notify"),
+    pre=_nd27_pre,
+    applies=lambda s: (scenario(s).client.outbound != "none"
+                       and scenario(s).peer in NOTIFYING_PEERS),
+    note="Retransmissions leave only from MM1-SENT..QM3-SENT, so FAILED sends nothing more of the "
+         "negotiation.  A modelling choice for the plaintext NOTIFY at MM #1, which MS-IKEE does "
+         "not settle (timers-failures N2/N8): violated by configuration with "
+         "ike.notify_at_mm1 = \"ignore\".",
 )
 
 def _nd28_actions(s: System, c: Command) -> bool:
@@ -96,4 +130,4 @@ W3 = ike.sometimes(
     applies=peer_capable,
 )
 
-PROPERTIES = (S11, S12, ND28, W3)
+PROPERTIES = (S11, S12, ND27, ND28, W3)

@@ -174,8 +174,26 @@ def tcp_reliable(system: System) -> bool:
 
 
 def ike_can_fail(system: System) -> bool:
+    """The peer refuses or ignores IKE, or IKE messages can be lost (the flow's first
+    negotiation can fail)."""
     sc = scenario(system)
     return sc.peer != "capable" or "ike" in sc.network.loss
+
+
+def initiator_can_fail(system: System) -> bool:
+    """Some negotiation of the initiator can fail: :func:`ike_can_fail`, or an IKE timer may fire
+    before the answer arrived (``tcp.premature_timeouts``), or the peer stops negotiating after
+    its SAs expired, so the re-keying Quick Mode fails (``ike.peer_drops_ipsec``, L-5)."""
+    sc = scenario(system)
+    return ike_can_fail(system) or sc.tcp.premature_timeouts or sc.ike.peer_drops_ipsec
+
+
+#: Peer kinds that answer an IKE message of the initiator with a NOTIFY ending the negotiation:
+#: MM #1 (no-proposal, ND-29), MM #5 (no-credential, ND-27), QM #5 (qm-refused).
+NOTIFYING_PEERS = ("no-proposal", "no-credential", "qm-refused")
+
+#: Peer kinds that complete Main Mode (the MM SAs record NDSupported, S-11).
+MM_PEERS = ("capable", "qm-refused")
 
 
 def any_ge(system: System) -> bool:

@@ -16,7 +16,10 @@ class IkeInitiator(BoundMachine):
     in progress further acquires are coalesced (A-4).  The initiator retransmits its last message
     within a budget (RFC 2408 §5.1), then fails (figure 8, "IPsec Unsuccessful Negotiation").
     With the commit bit (ND-24, RFC 2408 §3.1) it waits for CONNECTED before using the SA
-    outbound.
+    outbound.  A NOTIFY answering MM #1 (``no-proposal`` peer, ND-29), MM #5 (``no-credential``)
+    or QM #5 (``qm-refused``) ends the negotiation in FAILED (ND-27); the plaintext NOTIFY at
+    MM #1 is ignored instead with ``ike.notify_at_mm1 = "ignore"`` (undocumented for Windows,
+    timers-failures N2/N8): MM #1 is then retransmitted until the budget runs out.
     """
 
     #: Events raised by another component (the ND outbound filter; SA expiry), never on their own.
@@ -50,7 +53,9 @@ class IkeInitiator(BoundMachine):
                | mm5_sent.to(failed, cond=["budget_spent", "mm5_quiet"])
                | qm1_sent.to(failed, cond=["budget_spent", "qm1_quiet"])
                | qm3_sent.to(failed, cond=["budget_spent", "qm3_quiet"]))
-    recv_notify = (mm1_sent.to(failed) | mm3_sent.to(failed) | mm5_sent.to(failed)
+    recv_notify = (mm1_sent.to(failed, unless="ignores_mm1_notify")
+                   | mm1_sent.to.itself(cond="ignores_mm1_notify")
+                   | mm3_sent.to(failed) | mm5_sent.to(failed)
                    | qm1_sent.to(failed) | qm3_sent.to(failed))
     recv_icmp = (mm1_sent.to.itself() | mm3_sent.to.itself() | mm5_sent.to.itself()
                  | qm1_sent.to.itself() | qm3_sent.to.itself() | failed.to.itself()
@@ -92,13 +97,14 @@ def bind(ctx: Ctx) -> Binding:
     qm1s = qm1_variants(ctx.sc, ctx.host)
     b = Binding(conds={
         "commit": ctx.sc.ike.commit_bit,
+        "ignores_mm1_notify": ctx.sc.ike.notify_at_mm1 == "ignore",
         "budget_left": lt(retx, P(budget, "ike.retransmissions")),
         "budget_spent": eq(retx, P(budget, "ike.retransmissions")),
         # The timer fires when neither the message nor its answer is in flight.
-        "mm1_quiet": q("MM1", "MM2", "ICMP"),
+        "mm1_quiet": q("MM1", "MM2", "ICMP", "NOTIFY"),
         "mm3_quiet": q("MM3", "MM4"),
         "mm5_quiet": q("MM5", "MM6", "NOTIFY"),
-        "qm1_quiet": q(*qm1s, "QM2"),
+        "qm1_quiet": q(*qm1s, "QM2", "NOTIFY"),
         "qm3_quiet": q("QM3", "CONNECTED"),
     })
     e = b.effects
@@ -132,5 +138,10 @@ def bind(ctx: Ctx) -> Binding:
           send=[m], updates={ctx.n("ike_retx"): add(retx, 1)}, label=m) for m in qm1s]
     e["give_up"] = [V()]
     e["recv_notify"] = [V(recv="NOTIFY", rules=("ND-27",))]
+    # A plaintext NOTIFY answering MM #1 (NO-PROPOSAL-CHOSEN, ND-29): the end of the
+    # negotiation, or dropped unread with ike.notify_at_mm1 = "ignore" (N2/N8).
+    ignore = ctx.sc.ike.notify_at_mm1 == "ignore"
+    e["recv_notify@mm1_sent"] = [V(recv="NOTIFY", label="ignored" if ignore else "",
+                                   rules=("ND-29",) if ignore else ("ND-27", "ND-29"))]
     e["recv_icmp"] = [V(recv="ICMP")]
     return b

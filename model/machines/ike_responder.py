@@ -11,13 +11,17 @@ from .ike_initiator import qm1_variants
 
 
 class IkeResponder(BoundMachine):
-    """IKE responder (digest §7.4) for the four peer kinds of the scenario.
+    """IKE responder (digest §7.4) for the six peer kinds of the scenario.
 
     ``capable``: completes MM and QM.  ``silent``: no IKE stack, MM #1 vanishes (figure 8, N1).
     ``icmp``: answers MM #1 with ICMP port unreachable (N2, A-22).  ``no-credential``: answers
-    MM #1..#4, then fails authentication of MM #5 and sends a NOTIFY (N3, ND-27).  The responder
-    has no retransmission timer (ND-28); it re-sends its last message only when the initiator's
-    message arrives again.
+    MM #1..#4, then fails authentication of MM #5 and sends a NOTIFY (N3, ND-27).
+    ``no-proposal``: accepts none of MM #1's proposals and answers every MM #1 with an
+    unprotected NOTIFY (NO-PROPOSAL-CHOSEN, ND-29, timers-failures N1/N2), keeping no state.
+    ``qm-refused``: completes Main Mode, then answers every QM #5 with a NOTIFY
+    (INVALID-ID-INFORMATION under the MM SA, N3) and installs no SA; it keeps its MM SA.
+    The responder has no retransmission timer (ND-28); it re-sends its last message only when
+    the initiator's message arrives again.
     """
 
     idle = State("IDLE", initial=True)
@@ -31,10 +35,13 @@ class IkeResponder(BoundMachine):
     recv_mm1 = idle.to(mm2_sent, cond="answers") | mm2_sent.to.itself()
     ignore_mm1 = idle.to.itself(cond="silent")
     reject_mm1 = idle.to.itself(cond="icmp")
+    refuse_mm1 = idle.to.itself(cond="no_proposal")
     recv_mm3 = mm2_sent.to(mm4_sent) | mm4_sent.to.itself()
-    recv_mm5 = mm4_sent.to(mm_done, cond="capable") | mm_done.to.itself()
+    recv_mm5 = mm4_sent.to(mm_done, cond="authenticates") | mm_done.to.itself()
     fail_auth = mm4_sent.to(failed, cond="no_credential") | failed.to.itself()
-    recv_qm1 = mm_done.to(qm2_sent) | qm2_sent.to.itself() | established.to(qm2_sent)
+    recv_qm1 = (mm_done.to(qm2_sent, unless="refuses_qm") | qm2_sent.to.itself()
+                | established.to(qm2_sent))
+    refuse_qm1 = mm_done.to.itself(cond="refuses_qm")
     recv_qm3 = qm2_sent.to(established) | established.to.itself(cond="commit")
     sa_expire = established.to(mm_done, unless="ipsec_gone") | established.to(failed, cond="ipsec_gone")
     ignore_qm1 = failed.to.itself()
@@ -53,11 +60,13 @@ def bind(ctx: Ctx) -> Binding:
     commit = ctx.sc.ike.commit_bit
     late = ctx.sc.ike.responder_install == "qm3"
     b = Binding(conds={
-        "answers": peer in ("capable", "no-credential"),
+        "answers": peer in ("capable", "no-credential", "qm-refused"),
         "silent": peer == "silent",
         "icmp": peer == "icmp",
-        "capable": peer == "capable",
+        "no_proposal": peer == "no-proposal",
+        "authenticates": peer in ("capable", "qm-refused"),
         "no_credential": peer == "no-credential",
+        "refuses_qm": peer == "qm-refused",
         "commit": commit,
         "ipsec_gone": ctx.sc.ike.peer_drops_ipsec,
     })
@@ -68,6 +77,9 @@ def bind(ctx: Ctx) -> Binding:
     e["recv_mm1@mm2_sent"] = [V(recv="MM1", send=["MM2"], label="dup")]
     e["ignore_mm1"] = [V(recv="MM1", rules=("ND-26",))]
     e["reject_mm1"] = [V(recv="MM1", send=["ICMP"])]
+    # NO-PROPOSAL-CHOSEN, unprotected in the first MM round trip (ND-29); no state is kept, so
+    # every MM #1 (a retransmission too) gets the same answer.
+    e["refuse_mm1"] = [V(recv="MM1", send=["NOTIFY"], rules=("ND-29",))]
     e["recv_mm3@mm2_sent"] = [V(recv="MM3", send=["MM4"], rules=("ND-5",))]
     e["recv_mm3@mm4_sent"] = [V(recv="MM3", send=["MM4"], label="dup")]
     e["recv_mm5@mm4_sent"] = [V(recv="MM5", send=["MM6"], rules=("ND-5",))]
@@ -99,4 +111,7 @@ def bind(ctx: Ctx) -> Binding:
     # a responder that lost its IPsec capability fails every later negotiation silently.
     e["sa_expire"] = [V(updates={ctx.n("sa_in"): 0, ctx.n("sa_out"): 0})]
     e["ignore_qm1"] = [V(recv=m, label=m) for m in qm1s]
+    # INVALID-ID-INFORMATION (N3), protected under the MM SA (ND-29's last-round-trip rule
+    # extended to QM); no QM SA is installed, the MM SA stays (ND-27: TCP goes on in the clear).
+    e["refuse_qm1"] = [V(recv=m, send=["NOTIFY"], label=m, rules=("ND-27",)) for m in qm1s]
     return b

@@ -20,9 +20,10 @@ UNREACHABLE_TRANSITIONS = {
     # giving up, whose timer waits until no ICMP is in flight.
     *(("client.ike", "recv_icmp", s) for s in
       ("established", "failed", "idle", "mm3_sent", "mm5_sent", "qm1_sent", "qm3_sent")),
-    # NOTIFY is only sent in answer to MM #5 (authentication failure, ND-27): the initiator is
-    # in MM5-SENT or has already failed (and never restarts against a non-capable peer).
-    *(("client.ike", "recv_notify", s) for s in ("mm1_sent", "mm3_sent", "qm1_sent", "qm3_sent")),
+    # NOTIFY is only sent in answer to MM #1 (no-proposal), MM #5 (no-credential) or QM #5
+    # (qm-refused): the initiator is in MM1-SENT, MM5-SENT or QM1-SENT, or has already failed
+    # (and never restarts against a non-capable peer).
+    *(("client.ike", "recv_notify", s) for s in ("mm3_sent", "qm3_sent")),
 }
 # ESP toward a host with no inbound IPsec rule needs an SA negotiated with that host, i.e. an
 # inconsistent policy pair (outbound request, inbound none on the same host).

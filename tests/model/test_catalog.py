@@ -31,6 +31,8 @@ PINNED = {
     "guaranteed-encryption": (146, 255),
     "nat-boundary": (694, 1567),
     "nd-client-transport-server": (99, 155),
+    "no-proposal-peer": (145, 298),
+    "qm-refused-peer": (433, 988),
     "qm3-race": (912, 1915),
     "require-inbound-auth-failure": (50, 85),
     "sa-expiry-peer-gone": (3239, 7440),

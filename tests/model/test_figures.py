@@ -72,6 +72,35 @@ def test_figure_8_no_credential_peer():
     assert w.wire[-2:] == ["client>server DATA clear", "server>client ACK clear"]  # TCP unaffected (ND-27)
 
 
+def _no_more(scenario: str, wire_file: str, packet: str) -> None:
+    """``packet`` cannot follow the wire trace in ``scenario``."""
+    graph = explore(build_system(CATALOG[scenario]))
+    packets = read_wire(WIRE_DIR / wire_file).wire()
+    assert not conform(graph, [*packets, packet]).accepted
+
+
+def test_no_proposal_peer_refuses_mm1():
+    """N1/N2, ND-29: a plaintext NOTIFY answers MM #1; the negotiation ends, TCP stays clear."""
+    system, w = _accepts("no-proposal-peer", "no-proposal.txt")
+    assert w.wire.count("client>server MM1") == 1            # no retransmission after the NOTIFY
+    assert not any(p.startswith("server>client MM") for p in w.wire)
+    assert any(s.action.startswith("server.ike.refuse_mm1") for s in w.steps)
+    assert _final(system, w, "server.ike") == "IDLE"         # the responder keeps no state
+    assert _final(system, w, "client.secure") == "0"
+    # The NOTIFY ended the negotiation: no MM #1 can follow it (ike.notify_at_mm1 = "fail").
+    _no_more("no-proposal-peer", "no-proposal.txt", "client>server MM1")
+
+
+def test_qm_refused_peer_refuses_qm1():
+    """N3: Main Mode completes, QM #5 is answered by a NOTIFY; no SA, TCP stays clear (ND-27)."""
+    system, w = _accepts("qm-refused-peer", "qm-refused.txt")
+    assert w.wire.index("server>client MM6") < w.wire.index("server>client NOTIFY")
+    assert _final(system, w, "server.ike") == "MM-DONE"      # MM SA kept, no QM SA
+    _no_more("qm-refused-peer", "qm-refused.txt", "client>server QM1")   # the QM ended
+    assert all(_final(system, w, f"{h}.sa_{d}") == "0" for h in ("client", "server") for d in ("in", "out"))
+    assert w.wire[-2:] == ["client>server DATA clear", "server>client ACK clear"]
+
+
 def test_figure_18_boundary_server():
     _system, w = _accepts("fig18-boundary-server", "fig18.txt")
     esp = [p for p in w.wire if p.endswith(" esp")]
@@ -95,6 +124,9 @@ def test_figure_19_require_inbound_server():
     ("fig19-require-inbound", "fig18.txt"),   # a secure server never answers the clear SYN
     ("fig8-silent-peer", "fig7.txt"),         # a silent peer never sends MM #2
     ("fig7-both-capable", "fig8-no-credential.txt"),  # a capable peer never fails authentication
+    ("fig7-both-capable", "no-proposal.txt"),  # a capable peer accepts a proposal of MM #1
+    ("fig7-both-capable", "qm-refused.txt"),   # ... and QM #5's IDs
+    ("no-proposal-peer", "qm-refused.txt"),    # a no-proposal peer never sends MM #2
 ])
 def test_figures_do_not_fit_the_other_scenarios(scenario, wire_file):
     graph = explore(build_system(CATALOG[scenario]))

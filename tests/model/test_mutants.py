@@ -51,6 +51,7 @@ CAUGHT_BY = {
     "secure-server-accepts-clear": "S-9",
     "transport-mode-falls-back-to-clear": "S-10",
     "secure-server-never-completes-ike": "H-1",
+    "initiator-ignores-mm1-notify": "ND-27",
 }
 
 

@@ -16,6 +16,9 @@ from tests import catalog_cache as _catalog_cache
 # Vacuous: H-1, L-1 and L-6 where IKE cannot fail (a capable peer, no IKE loss, no premature
 # timeouts); S-1 and S-2 where no flow can become Secure (a peer without IPsec); L-6 in
 # sa-expiry-peer-gone (the client's IKE fails only re-keying a flow that is already Secure).
+# ND-27 (a refusing NOTIFY ends the negotiation) applies against the peers that send one
+# (no-proposal, no-credential, qm-refused); W-7 also where only a premature IKE timer
+# (fig7-premature-timeouts) or the failed re-keying (sa-expiry-peer-gone) makes IKE fail.
 _NO_IKE_FAILURE = {"H-1", "L-1", "L-6"}
 _NEVER_SECURE = {"S-1", "S-2"}
 PINNED = {
@@ -27,10 +30,10 @@ PINNED = {
     "fig7-duplicates": (21, set(), _NO_IKE_FAILURE),
     "fig7-fifo": (21, set(), _NO_IKE_FAILURE),
     "fig7-lossy": (21, {"L-6"}, set()),
-    "fig7-premature-timeouts": (19, {"L-6"}, set()),
+    "fig7-premature-timeouts": (20, {"L-6"}, set()),
     "fig8-icmp-peer": (14, set(), _NEVER_SECURE),
-    "fig8-no-credential": (15, set(), _NEVER_SECURE),
-    "fig8-no-credential-lossy": (13, set(), _NEVER_SECURE),
+    "fig8-no-credential": (16, set(), _NEVER_SECURE),
+    "fig8-no-credential-lossy": (14, set(), _NEVER_SECURE),
     "fig8-silent-lossy": (11, set(), _NEVER_SECURE),
     "fig8-silent-peer": (13, set(), _NEVER_SECURE),
     "ge-marking-after": (24, {"S-6", "S-7", "W-9"}, _NO_IKE_FAILURE),
@@ -38,9 +41,11 @@ PINNED = {
     "guaranteed-encryption": (24, {"S-7"}, _NO_IKE_FAILURE),
     "nat-boundary": (21, {"S-1", "L-3"}, _NO_IKE_FAILURE),
     "nd-client-transport-server": (22, {"S-14", "L-4"}, _NO_IKE_FAILURE),
+    "no-proposal-peer": (15, set(), _NEVER_SECURE),
+    "qm-refused-peer": (17, set(), _NEVER_SECURE),
     "qm3-race": (21, {"S-14", "L-3"}, _NO_IKE_FAILURE),
-    "require-inbound-auth-failure": (15, {"H-1", "L-1", "W-1", "W-2", "W-8"}, _NEVER_SECURE),
-    "sa-expiry-peer-gone": (22, {"S-14", "L-3", "L-5", "W-11"}, {"L-6"}),
+    "require-inbound-auth-failure": (16, {"H-1", "L-1", "W-1", "W-2", "W-8"}, _NEVER_SECURE),
+    "sa-expiry-peer-gone": (23, {"S-14", "L-3", "L-5", "W-11"}, {"L-6"}),
     "sa-expiry-rekey": (22, {"S-14", "L-3", "L-5"}, _NO_IKE_FAILURE),
     "transport-mode": (13, {"L-4"}, set()),
 }

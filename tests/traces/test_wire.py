@@ -103,7 +103,8 @@ def test_wire_error_is_a_value_error():
     assert issubclass(WireError, ValueError)
 
 
-@pytest.mark.parametrize("name", ["fig7", "fig8-silent", "fig8-no-credential", "fig18", "fig19"])
+@pytest.mark.parametrize("name", ["fig7", "fig8-silent", "fig8-no-credential", "fig18", "fig19",
+                                  "qm-refused"])
 def test_figure_files_parse(name):
     t = read_wire(WIRE_DIR / f"{name}.txt")
     assert len(t) >= 10
