@@ -18,7 +18,11 @@ from .suggest import did_you_mean
 
 OUTBOUND = ("request", "require", "none")
 INBOUND = ("boundary", "secure", "require", "none")
-PEER_KINDS = ("capable", "silent", "no-credential", "icmp", "no-proposal", "qm-refused")
+PEER_KINDS = ("capable", "silent", "no-credential", "icmp", "no-proposal", "qm-refused",
+              "capable-no-nd")
+#: Peer kinds whose IKE stack does negotiation discovery (a Windows host): the ND vendor ID in
+#: MM #2 (ND-3), EXCHANGE_INFO in QM #6 (ND-21/22) and the commit bit (ND-24, timers-failures C7).
+ND_PEERS = ("capable", "silent", "no-credential", "icmp", "no-proposal", "qm-refused")
 INSTALL = ("qm2", "qm3")
 GE_MARKING = ("before", "after")
 NOTIFY_AT_MM1 = ("fail", "ignore")
@@ -124,6 +128,20 @@ class Scenario:
     bounds: Bounds = Bounds()
     expect: dict[str, str] = field(default_factory=dict)
     source: str = "<built-in>"
+
+    @property
+    def peer_nd(self) -> bool:
+        """The peer does negotiation discovery: it sends the ND vendor ID in MM #2 (ND-3) and
+        reads and answers EXCHANGE_INFO in Quick Mode (ND-21, ND-22).  A ``capable-no-nd`` peer
+        (strongSwan, libreswan) does neither."""
+        return self.peer in ND_PEERS
+
+    @property
+    def commit_in_use(self) -> bool:
+        """The responder sets the commit bit in QM #6 and sends CONNECTED after QM #7 (ND-24):
+        ``ike.commit_bit`` against a Windows peer (timers-failures C7).  A ``capable-no-nd`` peer
+        ignores the commit bit (C9), so the initiator uses its SA right after QM #7 (choice X-1, README)."""
+        return self.ike.commit_bit and self.peer_nd
 
     def with_bounds(self, max_states: int | None = None, timeout: float | None = None,
                     max_memory: int | None = None) -> Scenario:
@@ -280,6 +298,15 @@ def _check_consistency(sc: Scenario, source: str) -> None:
         raise ScenarioError(
             f"{source}: peer {sc.peer!r} cannot run IKE, so server.inbound = "
             f"{sc.server.inbound!r} could never accept the connection; use 'none' or 'boundary'"
+        )
+    # A peer without negotiation discovery (strongSwan, libreswan) has no ND rule: its policy is
+    # plain RFC 4301 (ND-15), PROTECT (require) or BYPASS (none).
+    if sc.peer not in ND_PEERS and ("request" in (sc.server.outbound,)
+                                    or sc.server.inbound in ("boundary", "secure")):
+        raise ScenarioError(
+            f"{source}: peer {sc.peer!r} does no negotiation discovery, so the server has no ND "
+            f"rule (server.outbound = {sc.server.outbound!r}, server.inbound = "
+            f"{sc.server.inbound!r}); use 'require' or 'none'"
         )
 
 

@@ -19,7 +19,7 @@ from .predicates import (
     in_state,
     more_to_send,
     nd_outbound,
-    peer_capable,
+    peer_ipsec,
     scenario,
     step_host,
     step_sends_tcp,
@@ -91,7 +91,7 @@ W6 = downgrade.sometimes(
     rules=("ND-14", "ND-19"),
     state=lambda s: and_(flag("client", "secure"), in_state(s, "client.tcp", "established"),
                          more_to_send(s)),
-    applies=lambda s: peer_capable(s) and scenario(s).client.outbound == "request"
+    applies=lambda s: peer_ipsec(s) and scenario(s).client.outbound == "request"
     and scenario(s).tcp.data_segments > 0,
 )
 

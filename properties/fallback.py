@@ -15,6 +15,7 @@ from ..model.ir import Command, System, and_, not_, or_
 from .base import Concern
 from .predicates import (
     BLOCKING,
+    IPSEC_PEERS,
     after,
     all_acked,
     client_nd,
@@ -80,7 +81,7 @@ L2 = fallback.eventually(
           "its data in the clear.",
     rules=("ND-8", "ND-17", "ND-26", "ND-27"),
     state=lambda s: and_(flow_done(s), not_secure("client", "server")),
-    applies=lambda s: (client_nd(s) and tcp_reliable(s) and scenario(s).peer != "capable"
+    applies=lambda s: (client_nd(s) and tcp_reliable(s) and scenario(s).peer not in IPSEC_PEERS
                        and not scenario(s).server.ipsec),
     note="The digest requires the server to have no IPsec policy at all; "
          "require-inbound-auth-failure (server ND_SECURE) is covered by H-1/L-1 instead.",

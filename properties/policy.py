@@ -18,7 +18,7 @@ from .predicates import (
     connected,
     flag,
     in_state,
-    peer_capable,
+    peer_ipsec,
     scenario,
     sends_tcp,
     step_host,
@@ -76,7 +76,7 @@ L4 = policy.eventually(
           "transport mode), the client's TCP eventually reaches ESTABLISHED.",
     rules=("ND-8", "ND-17", "A-18"),
     state=connected,
-    applies=lambda s: (scenario(s).client.outbound != "none" and peer_capable(s)
+    applies=lambda s: (scenario(s).client.outbound != "none" and peer_ipsec(s)
                        and tcp_reliable(s) and _protected_server(s)),
     note="Expected violated in fig19-require-inbound: the SYN retry budget can run out before "
          "IKE completes (digest L-4 is 'connects iff IKE beats the SYN timeout').",
@@ -90,7 +90,7 @@ W10 = policy.sometimes(
     state=lambda s: and_(in_state(s, "server.tcp", "established"),
                          flag("server", "secure") if scenario(s).server.inbound == "secure"
                          else TRUE),
-    applies=lambda s: peer_capable(s) and _protected_server(s),
+    applies=lambda s: peer_ipsec(s) and _protected_server(s),
 )
 
 PROPERTIES = (S9, S10, L4, W10)

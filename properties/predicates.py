@@ -162,7 +162,18 @@ def client_nd(system: System) -> bool:
 
 
 def peer_capable(system: System) -> bool:
+    """The peer is a Windows host that completes IKE and does negotiation discovery."""
     return scenario(system).peer == "capable"
+
+
+#: Peer kinds that complete Main Mode and Quick Mode: with negotiation discovery (capable) or
+#: without (capable-no-nd: no ND vendor ID, no EXCHANGE_INFO, no commit bit).
+IPSEC_PEERS = ("capable", "capable-no-nd")
+
+
+def peer_ipsec(system: System) -> bool:
+    """The peer completes IKE (MM and QM), with or without negotiation discovery."""
+    return scenario(system).peer in IPSEC_PEERS
 
 
 def tcp_reliable(system: System) -> bool:
@@ -177,7 +188,7 @@ def ike_can_fail(system: System) -> bool:
     """The peer refuses or ignores IKE, or IKE messages can be lost (the flow's first
     negotiation can fail)."""
     sc = scenario(system)
-    return sc.peer != "capable" or "ike" in sc.network.loss
+    return sc.peer not in IPSEC_PEERS or "ike" in sc.network.loss
 
 
 def initiator_can_fail(system: System) -> bool:
@@ -192,8 +203,8 @@ def initiator_can_fail(system: System) -> bool:
 #: MM #1 (no-proposal, ND-29), MM #5 (no-credential, ND-27), QM #5 (qm-refused).
 NOTIFYING_PEERS = ("no-proposal", "no-credential", "qm-refused")
 
-#: Peer kinds that complete Main Mode (the MM SAs record NDSupported, S-11).
-MM_PEERS = ("capable", "qm-refused")
+#: Peer kinds that complete Main Mode (the MM SAs record NDSupported, or its absence, S-11).
+MM_PEERS = ("capable", "qm-refused", "capable-no-nd")
 
 
 def any_ge(system: System) -> bool:

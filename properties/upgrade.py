@@ -31,6 +31,7 @@ from .predicates import (
     more_to_send,
     not_secure,
     peer_capable,
+    peer_ipsec,
     scenario,
     secure,
     sends_tcp,
@@ -84,7 +85,7 @@ H2 = upgrade.never_action(
           "installed outbound SA, accepts ESP only with its installed inbound SA, and sets Secure "
           "only while one of its QM SAs is installed.",
     rules=("ND-14", "ND-19", "ND-24", "S-3", "S-14"),
-    actions=_h2_actions, pre=_h2_pre, applies=peer_capable,
+    actions=_h2_actions, pre=_h2_pre, applies=peer_ipsec,
 )
 
 S3 = upgrade.always(
@@ -102,15 +103,23 @@ def _peer_boundary(s: System, h: str) -> int:
     return int(getattr(scenario(s), other(h)).boundary)
 
 
+def _nd_hosts(s: System) -> tuple[str, ...]:
+    """The hosts that keep SA.Boundary: both, or only the client against a capable-no-nd peer."""
+    return HOSTS if scenario(s).peer_nd else ("client",)
+
+
 S13 = upgrade.always(
     "S-13", "sa_boundary_describes_peer",
     claim="A host's SA.Boundary equals 'the peer's inbound ND rule is in boundary mode' whenever "
           "the host has an SA.",
     rules=("ND-21", "ND-22", "ND-23"),
     state=lambda s: and_(*[implies(has_sa(h), flag(h, "sa_boundary", _peer_boundary(s, h)))
-                           for h in HOSTS]),
-    trigger=lambda s: or_(*[has_sa(h) for h in HOSTS]), antecedent="a host has a QM SA installed",
-    applies=peer_capable,
+                           for h in _nd_hosts(s)]),
+    trigger=lambda s: or_(*[has_sa(h) for h in _nd_hosts(s)]),
+    antecedent="a host doing negotiation discovery has a QM SA installed",
+    applies=peer_ipsec,
+    note="Against a capable-no-nd peer only the client's SA.Boundary is claimed (0: the peer "
+         "sends no EXCHANGE_INFO, ND-23, and has no ND rule); the peer keeps no SA.Boundary.",
 )
 
 
@@ -130,7 +139,7 @@ S14 = upgrade.never_action(
     claim="The initiator sends no ESP while waiting for CONNECTED, and no host receives an ESP "
           "segment it cannot decapsulate.",
     rules=("ND-19", "ND-24", "A-2", "A-18"),
-    actions=_s14_actions, pre=_s14_pre, applies=peer_capable,
+    actions=_s14_actions, pre=_s14_pre, applies=peer_ipsec,
     note="Expected violated in qm3-race (commit bit off, responder installs on QM #7, A-2).",
 )
 

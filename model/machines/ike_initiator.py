@@ -16,8 +16,10 @@ class IkeInitiator(BoundMachine):
     in progress further acquires are coalesced (A-4).  The initiator retransmits its last message
     within a budget (RFC 2408 §5.1), then fails (figure 8, "IPsec Unsuccessful Negotiation").
     With the commit bit (ND-24, RFC 2408 §3.1) it waits for CONNECTED before using the SA
-    outbound.  A NOTIFY answering MM #1 (``no-proposal`` peer, ND-29), MM #5 (``no-credential``)
-    or QM #5 (``qm-refused``) ends the negotiation in FAILED (ND-27); the plaintext NOTIFY at
+    outbound, unless the peer does no negotiation discovery (``capable-no-nd``: no ND vendor ID
+    in MM #2, so NDSupported stays 0, ND-4; no EXCHANGE_INFO in QM #6, ND-23; no commit bit,
+    timers-failures C9, so the SA is used right after QM #7, choice X-1, README).  A NOTIFY answering MM #1
+    (``no-proposal`` peer, ND-29), MM #5 (``no-credential``) or QM #5 (``qm-refused``) ends the negotiation in FAILED (ND-27); the plaintext NOTIFY at
     MM #1 is ignored instead with ``ike.notify_at_mm1 = "ignore"`` (undocumented for Windows,
     timers-failures N2/N8): MM #1 is then retransmitted until the budget runs out.
     """
@@ -96,7 +98,7 @@ def bind(ctx: Ctx) -> Binding:
     q = ctx.quiet
     qm1s = qm1_variants(ctx.sc, ctx.host)
     b = Binding(conds={
-        "commit": ctx.sc.ike.commit_bit,
+        "commit": ctx.sc.commit_in_use,
         "ignores_mm1_notify": ctx.sc.ike.notify_at_mm1 == "ignore",
         "budget_left": lt(retx, P(budget, "ike.retransmissions")),
         "budget_spent": eq(retx, P(budget, "ike.retransmissions")),
@@ -116,15 +118,19 @@ def bind(ctx: Ctx) -> Binding:
     e["acquire@established"] = _send_qm1(ctx, **reset)
     e["acquire@expired"] = _send_qm1(ctx, **reset)
     e["sa_expire"] = [V(updates={ctx.n("sa_in"): 0, ctx.n("sa_out"): 0})]
-    e["recv_mm2"] = [V(recv="MM2", send=["MM3"], updates={**reset, ctx.n("mm_nd"): 1},
-                       rules=("ND-4",))]
+    # ND-4: NDSupported from the ND vendor ID of MM #2; a capable-no-nd peer sends none, so
+    # NDSupported stays 0 (the model keeps no other use of it: the digest's §3.5 leaves its IKEv1
+    # use open, and ND-9 sends EXCHANGE_INFO regardless, choice X-1, README).
+    nd = {ctx.n("mm_nd"): 1} if ctx.sc.peer_nd else {}
+    e["recv_mm2"] = [V(recv="MM2", send=["MM3"], updates={**reset, **nd}, rules=("ND-4",))]
     e["recv_mm4"] = [V(recv="MM4", send=["MM5"], updates=reset, rules=("ND-5",))]
     e["recv_mm6"] = _send_qm1(ctx, recv="MM6", **reset)
     # QM #6 received (ND-23): SA.Boundary from the responder's EXCHANGE_INFO bit; the
     # initiator installs inbound and outbound SAs (digest §7.3); with the commit bit the outbound
     # SA is used only after CONNECTED (ND-24).
-    sb = int(getattr(ctx.sc, other(ctx.host)).boundary)
-    commit = ctx.sc.ike.commit_bit
+    # A capable-no-nd peer sends no EXCHANGE_INFO in QM #6: SA.Boundary stays 0 (ND-23).
+    sb = int(getattr(ctx.sc, other(ctx.host)).boundary and ctx.sc.peer_nd)
+    commit = ctx.sc.commit_in_use
     e["recv_qm2"] = [V(recv="QM2", send=["QM3"], updates={
         **reset, ctx.n("sa_in"): 1, ctx.n("sa_out"): 0 if commit else 1,
         ctx.n("sa_boundary"): sb, ctx.n("sa_ge"): ctx.f("qm_ge")}, rules=("ND-23", "ND-24"))]

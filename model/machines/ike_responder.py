@@ -11,7 +11,7 @@ from .ike_initiator import qm1_variants
 
 
 class IkeResponder(BoundMachine):
-    """IKE responder (digest §7.4) for the six peer kinds of the scenario.
+    """IKE responder (digest §7.4) for the seven peer kinds of the scenario.
 
     ``capable``: completes MM and QM.  ``silent``: no IKE stack, MM #1 vanishes (figure 8, N1).
     ``icmp``: answers MM #1 with ICMP port unreachable (N2, A-22).  ``no-credential``: answers
@@ -20,6 +20,11 @@ class IkeResponder(BoundMachine):
     unprotected NOTIFY (NO-PROPOSAL-CHOSEN, ND-29, timers-failures N1/N2), keeping no state.
     ``qm-refused``: completes Main Mode, then answers every QM #5 with a NOTIFY
     (INVALID-ID-INFORMATION under the MM SA, N3) and installs no SA; it keeps its MM SA.
+    ``capable-no-nd``: a non-Windows IKEv1 stack (strongSwan, libreswan) that completes MM and QM
+    without negotiation discovery: it ignores the ND vendor ID of MM #1 (no NDSupported, ND-2) and
+    sends none in MM #2 (ND-3), ignores QM #5's EXCHANGE_INFO (no SA.Boundary / SA.GE, ND-21),
+    sends none in QM #6 (ND-22), and neither sets the commit bit nor sends CONNECTED (ND-24,
+    timers-failures C4-C9).
     The responder has no retransmission timer (ND-28); it re-sends its last message only when
     the initiator's message arrives again.
     """
@@ -57,14 +62,15 @@ def fields(ctx: Ctx) -> list[Field]:
 def bind(ctx: Ctx) -> Binding:
     peer = ctx.sc.peer
     qm1s = qm1_variants(ctx.sc, other(ctx.host))  # the QM #5 forms the peer's initiator sends
-    commit = ctx.sc.ike.commit_bit
+    commit = ctx.sc.commit_in_use
+    nd = ctx.sc.peer_nd
     late = ctx.sc.ike.responder_install == "qm3"
     b = Binding(conds={
-        "answers": peer in ("capable", "no-credential", "qm-refused"),
+        "answers": peer in ("capable", "no-credential", "qm-refused", "capable-no-nd"),
         "silent": peer == "silent",
         "icmp": peer == "icmp",
         "no_proposal": peer == "no-proposal",
-        "authenticates": peer in ("capable", "qm-refused"),
+        "authenticates": peer in ("capable", "qm-refused", "capable-no-nd"),
         "no_credential": peer == "no-credential",
         "refuses_qm": peer == "qm-refused",
         "commit": commit,
@@ -72,8 +78,9 @@ def bind(ctx: Ctx) -> Binding:
     })
     e = b.effects
     # ND-2: MM #1 carries the ND vendor ID (ND-1) -> NDSupported; ND-3: MM #2 carries ours.
-    e["recv_mm1@idle"] = [V(recv="MM1", send=["MM2"], updates={ctx.n("mm_nd"): 1},
-                            rules=("ND-2", "ND-3"))]
+    # A capable-no-nd peer does neither: its MM #2 carries no ND vendor ID.
+    e["recv_mm1@idle"] = [V(recv="MM1", send=["MM2"], updates={ctx.n("mm_nd"): 1} if nd else {},
+                            rules=("ND-2", "ND-3") if nd else ())]
     e["recv_mm1@mm2_sent"] = [V(recv="MM1", send=["MM2"], label="dup")]
     e["ignore_mm1"] = [V(recv="MM1", rules=("ND-26",))]
     e["reject_mm1"] = [V(recv="MM1", send=["ICMP"])]
@@ -93,11 +100,12 @@ def bind(ctx: Ctx) -> Binding:
         out = []
         for m in qm1s:
             bb, gg = qm1_bits(m)
-            ups = {ctx.n("sa_boundary"): bb, ctx.n("sa_ge"): gg}
+            # A capable-no-nd peer skips the unknown private notify: no SA.Boundary / SA.GE.
+            ups = {ctx.n("sa_boundary"): bb, ctx.n("sa_ge"): gg} if nd else {}
             if not late:
                 ups[ctx.n("sa_in")] = 1
             out.append(V(recv=m, send=["QM2"], updates=ups, label=m + (" dup" if dup else ""),
-                         rules=("ND-21", "ND-22")))
+                         rules=("ND-21", "ND-22") if nd else ()))
         return out
     e["recv_qm1@mm_done"] = qm1_effects(False)
     e["recv_qm1@qm2_sent"] = qm1_effects(True)

@@ -154,7 +154,7 @@ def test_engine_both_runs_z3_and_the_engines_agree(tmp_path):
 # The README's own scenario example: no [expect] table.
 README_EXAMPLE = """
 name = "my-boundary-server"
-peer = "capable"                 # capable | silent | no-credential | icmp | no-proposal | qm-refused
+peer = "capable"                 # capable | silent | no-credential | icmp | no-proposal | qm-refused | capable-no-nd
 [client]
 outbound = "request"             # request (ND) | require (transport mode) | none
 inbound = "boundary"             # boundary | secure | require | none

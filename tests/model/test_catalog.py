@@ -32,6 +32,7 @@ PINNED = {
     "nat-boundary": (694, 1567),
     "nd-client-transport-server": (99, 155),
     "no-proposal-peer": (145, 298),
+    "non-nd-peer": (101, 158),
     "qm-refused-peer": (433, 988),
     "qm3-race": (912, 1915),
     "require-inbound-auth-failure": (50, 85),

@@ -101,6 +101,21 @@ def test_qm_refused_peer_refuses_qm1():
     assert w.wire[-2:] == ["client>server DATA clear", "server>client ACK clear"]
 
 
+def test_non_nd_peer_ignores_nd_and_the_commit_bit():
+    """A capable-no-nd peer: IKE completes without the ND vendor ID, EXCHANGE_INFO or CONNECTED
+    (ND-4, ND-23, timers-failures C9); the client sends ESP right after QM #7 (choice X-1, README)."""
+    system, w = _accepts("non-nd-peer", "non-nd-peer.txt")
+    assert "server>client CONNECTED" not in w.wire
+    assert w.wire.index("client>server QM3") < w.wire.index("client>server SYN esp")
+    assert _final(system, w, "client.mm_nd") == "0"          # no ND vendor ID in MM #2 (ND-4)
+    assert _final(system, w, "server.mm_nd") == "0"          # the peer keeps no NDSupported
+    assert _final(system, w, "client.sa_boundary") == "0"    # no EXCHANGE_INFO in QM #6 (ND-23)
+    assert _final(system, w, "server.sa_boundary") == "0"    # QM #5's EXCHANGE_INFO ignored
+    assert _final(system, w, "client.ike") == "QM-DONE"
+    assert _final(system, w, "server.ike") == "QM-DONE"
+    assert _final(system, w, "client.tcp") == "ESTABLISHED"
+
+
 def test_figure_18_boundary_server():
     _system, w = _accepts("fig18-boundary-server", "fig18.txt")
     esp = [p for p in w.wire if p.endswith(" esp")]
@@ -127,6 +142,8 @@ def test_figure_19_require_inbound_server():
     ("fig7-both-capable", "no-proposal.txt"),  # a capable peer accepts a proposal of MM #1
     ("fig7-both-capable", "qm-refused.txt"),   # ... and QM #5's IDs
     ("no-proposal-peer", "qm-refused.txt"),    # a no-proposal peer never sends MM #2
+    ("fig19-require-inbound", "non-nd-peer.txt"),  # a Windows peer sends CONNECTED first
+    ("non-nd-peer", "fig19.txt"),               # a non-ND peer never sends CONNECTED
 ])
 def test_figures_do_not_fit_the_other_scenarios(scenario, wire_file):
     graph = explore(build_system(CATALOG[scenario]))

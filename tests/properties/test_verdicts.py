@@ -19,6 +19,9 @@ from tests import catalog_cache as _catalog_cache
 # ND-27 (a refusing NOTIFY ends the negotiation) applies against the peers that send one
 # (no-proposal, no-credential, qm-refused); W-7 also where only a premature IKE timer
 # (fig7-premature-timeouts) or the failed re-keying (sa-expiry-peer-gone) makes IKE fail.
+# A capable-no-nd peer completes IKE: H-1, L-1, L-6 vacuous; S-11, S-13 claim the absence of
+# NDSupported / SA.Boundary at the client (ND-4, ND-23); L-4 violated as in nd-client-transport-server;
+# ND-28 (an MS-IKEE rule for the Windows responder) does not apply to it.
 _NO_IKE_FAILURE = {"H-1", "L-1", "L-6"}
 _NEVER_SECURE = {"S-1", "S-2"}
 PINNED = {
@@ -42,6 +45,7 @@ PINNED = {
     "nat-boundary": (21, {"S-1", "L-3"}, _NO_IKE_FAILURE),
     "nd-client-transport-server": (22, {"S-14", "L-4"}, _NO_IKE_FAILURE),
     "no-proposal-peer": (15, set(), _NEVER_SECURE),
+    "non-nd-peer": (21, {"L-4"}, _NO_IKE_FAILURE),
     "qm-refused-peer": (17, set(), _NEVER_SECURE),
     "qm3-race": (21, {"S-14", "L-3"}, _NO_IKE_FAILURE),
     "require-inbound-auth-failure": (16, {"H-1", "L-1", "W-1", "W-2", "W-8"}, _NEVER_SECURE),
