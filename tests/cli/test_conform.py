@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
@@ -10,6 +9,7 @@ import pytest
 
 from ndcheck.cli import main
 from ndcheck.traces.wire import read_wire
+from tests.cli.scenario_files import scenario_file
 
 WIRE_DIR = Path(__file__).resolve().parents[1] / "wire"
 
@@ -80,19 +80,6 @@ def test_witness_can_be_printed_or_written(capsys, tmp_path):
     code, out, _err = run(capsys, "conform", "fig8-silent-peer", str(WIRE_DIR / "fig8-silent.txt"),
                          "--witness", "svg", "-o", str(svg))
     assert code == 0 and ET.parse(svg).getroot().tag.endswith("svg")
-
-
-CATALOG_DIR = Path(__file__).resolve().parents[2] / "model" / "catalog"
-
-
-def scenario_file(tmp_path: Path, catalog_name: str, new_name: str) -> Path:
-    """A copy of a catalog scenario under another name, written in ``tmp_path``."""
-    text = (CATALOG_DIR / f"{catalog_name}.toml").read_text(encoding="utf-8")
-    text, n = re.subn(r'^name = ".*"$', f'name = "{new_name}"', text, count=1, flags=re.MULTILINE)
-    assert n == 1
-    f = tmp_path / f"{new_name}.toml"
-    f.write_text(text, encoding="utf-8")
-    return f
 
 
 @pytest.mark.parametrize(("wire", "code"), [("fig19.txt", 0), ("fig18.txt", 1)])

@@ -6,11 +6,11 @@ import io
 import json
 import re
 import sys
-from pathlib import Path
 
 import pytest
 
 from ndcheck.cli import main
+from tests.cli.scenario_files import scenario_file
 
 
 def test_refuted_prints_trace_and_exits_1(capsys):
@@ -62,19 +62,6 @@ def test_a_property_whose_trigger_is_unreachable_is_vacuous(capsys):
     # H-1 has a trigger too (IKE failed, flow clear), and a silent peer reaches it: holds
     assert main(["prove", "fig8-silent-peer", "H-1", "--unbounded", "--format", "json"]) == 0
     assert json.loads(capsys.readouterr().out)["verdict"] == "holds"
-
-
-CATALOG_DIR = Path(__file__).resolve().parents[2] / "model" / "catalog"
-
-
-def scenario_file(tmp_path: Path, catalog_name: str, new_name: str) -> Path:
-    """A copy of a catalog scenario under another name, written in ``tmp_path``."""
-    text = (CATALOG_DIR / f"{catalog_name}.toml").read_text(encoding="utf-8")
-    text, n = re.subn(r'^name = ".*"$', f'name = "{new_name}"', text, count=1, flags=re.MULTILINE)
-    assert n == 1
-    f = tmp_path / f"{new_name}.toml"
-    f.write_text(text, encoding="utf-8")
-    return f
 
 
 @pytest.mark.parametrize(("prop", "extra", "code", "verdict"), [

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import json
-import re
 import xml.etree.ElementTree as ET
-from pathlib import Path
 
 import pytest
 
 from ndcheck.cli import main
+from tests.cli.scenario_files import scenario_file
 
 
 def run(capsys, *argv: str) -> tuple[int, str, str]:
@@ -75,19 +74,6 @@ def test_unknown_scenario_and_format_exit_2(capsys):
 def test_unwritable_output_exits_2(capsys, tmp_path):
     code, _out, err = run(capsys, "trace", "guaranteed-encryption", "S-7", "-o", str(tmp_path / "no" / "x.txt"))
     assert code == 2 and err.startswith("ndcheck: error: cannot write ")
-
-
-CATALOG_DIR = Path(__file__).resolve().parents[2] / "model" / "catalog"
-
-
-def scenario_file(tmp_path: Path, catalog_name: str, new_name: str) -> Path:
-    """A copy of a catalog scenario under another name, written in ``tmp_path``."""
-    text = (CATALOG_DIR / f"{catalog_name}.toml").read_text(encoding="utf-8")
-    text, n = re.subn(r'^name = ".*"$', f'name = "{new_name}"', text, count=1, flags=re.MULTILINE)
-    assert n == 1
-    f = tmp_path / f"{new_name}.toml"
-    f.write_text(text, encoding="utf-8")
-    return f
 
 
 @pytest.mark.parametrize("prop", ["S-7", "S-1"])

@@ -94,24 +94,34 @@ def rect_box(e: ET.Element) -> Box:
     return (x, y, x + float(e.get("width")), y + float(e.get("height")))
 
 
-def segment_meets_box(seg: tuple[float, float, float, float], box: Box, reach: float) -> bool:
-    """Does the segment come within ``reach`` of the box?  (clip it to the grown box)"""
+def _point_segment(px: float, py: float, seg: tuple[float, float, float, float]) -> float:
     x1, y1, x2, y2 = seg
-    bx0, by0, bx1, by1 = box[0] - reach, box[1] - reach, box[2] + reach, box[3] + reach
-    t0, t1 = 0.0, 1.0
-    for p, q in ((x1 - x2, x1 - bx0), (x2 - x1, bx1 - x1), (y1 - y2, y1 - by0), (y2 - y1, by1 - y1)):
-        if p == 0:
-            if q < 0:
-                return False
-            continue
-        t = q / p
-        if p < 0:
-            t0 = max(t0, t)
-        else:
-            t1 = min(t1, t)
-        if t0 > t1:
-            return False
-    return True
+    dx, dy = x2 - x1, y2 - y1
+    t = 0.0 if dx == dy == 0 else max(0.0, min(1.0, ((px - x1) * dx + (py - y1) * dy) / (dx * dx + dy * dy)))
+    return math.hypot(px - (x1 + t * dx), py - (y1 + t * dy))
+
+
+def _crosses(a: tuple[float, float, float, float], b: tuple[float, float, float, float]) -> bool:
+    def side(x1, y1, x2, y2, px, py):
+        return (x2 - x1) * (py - y1) - (y2 - y1) * (px - x1)
+    d1, d2 = side(*b, a[0], a[1]), side(*b, a[2], a[3])
+    d3, d4 = side(*a, b[0], b[1]), side(*a, b[2], b[3])
+    return d1 * d2 < 0 and d3 * d4 < 0
+
+
+def segment_meets_box(seg: tuple[float, float, float, float], box: Box, reach: float) -> bool:
+    """Does the segment come within ``reach`` of the box?  Measured as a distance (endpoints in
+    the box, edge crossings, corner and endpoint distances), independently of the clipping that
+    the renderer itself uses to place labels."""
+    x0, y0, x1, y1 = box
+    if any(x0 <= x <= x1 and y0 <= y <= y1 for x, y in (seg[:2], seg[2:])):
+        return True
+    edges = [(x0, y0, x1, y0), (x1, y0, x1, y1), (x1, y1, x0, y1), (x0, y1, x0, y0)]
+    if any(_crosses(seg, e) for e in edges):
+        return True
+    corner = min(_point_segment(x, y, seg) for x, y in ((x0, y0), (x1, y0), (x1, y1), (x0, y1)))
+    ends = min(math.hypot(max(x0 - x, 0, x - x1), max(y0 - y, 0, y - y1)) for x, y in (seg[:2], seg[2:]))
+    return min(corner, ends) <= reach
 
 
 def without_ends(seg: tuple[float, float, float, float], cut: float) -> tuple[float, float, float, float]:

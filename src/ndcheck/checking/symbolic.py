@@ -86,14 +86,8 @@ def prove(target: str | Scenario | System, property: str | Property, engine: str
         if progress is not None:
             progress(f"is the trigger of {prop.id} reachable at all?")
         never = z3_engine().prove(system, NeverTrigger(prop), engine, progress=progress, **options)
-        if never.verdict == "holds":
-            result = dataclasses.replace(result, verdict="vacuous", seconds=result.seconds + never.seconds,
-                                         note=f"{prop.vacuity}; {result.note}")
-        elif never.verdict == "undetermined":
-            result = dataclasses.replace(result, verdict="undetermined",
-                                         seconds=result.seconds + never.seconds,
-                                         note=f"{result.note}; whether its trigger is reachable: "
-                                              f"{never.note}")
+        result = dataclasses.replace(_with_vacuity(result, prop, never),
+                                     seconds=result.seconds + never.seconds)
     return _with_trace(result, progress)
 
 
@@ -149,12 +143,20 @@ def _vacuity(system: System, results: list, todo: Sequence[Property], timeout: f
     for i in ask:
         r, p = results[i], todo[i]
         a = answers[p.trigger(system)]  # type: ignore[misc]
-        if a.verdict == "holds":
-            out[i] = dataclasses.replace(r, verdict="vacuous", note=f"{p.vacuity} ({a.note})")
-        elif a.verdict == "undetermined":
-            out[i] = dataclasses.replace(r, verdict="undetermined",
-                                         note=f"{r.note}; whether its trigger is reachable: {a.note}")
+        out[i] = _with_vacuity(r, p, a)
     return out
+
+
+def _with_vacuity(result, prop: Property, never):
+    """A ``holds`` of ``prop`` read against the engine's answer to "the trigger is never
+    reached" (``never``): proved -> ``vacuous``; undecided -> ``undetermined``; refuted (the
+    trigger is reachable) -> ``holds`` stands."""
+    if never.verdict == "holds":
+        return dataclasses.replace(result, verdict="vacuous", note=f"{prop.vacuity} ({never.note})")
+    if never.verdict == "undetermined":
+        return dataclasses.replace(result, verdict="undetermined",
+                                   note=f"{result.note}; whether its trigger is reachable: {never.note}")
+    return result
 
 
 def check_safeties(system: System, props: Sequence[str | Property] | None = None,

@@ -120,7 +120,6 @@ def write_graphml(g, path: str, progress: Progress = None) -> None:
     fields = system.fields
     ctl = _controls(system)
     n_fields = len(fields)
-    total = g.n_states + g.n_edges
     # key ids: d0 graph name, d1 label, d2 initial, d3.. fields, then the edge attributes
     keys = [("d0", "graph", "name", "string"), ("d1", "node", "label", "string"),
             ("d2", "node", "initial", "boolean")]
@@ -156,25 +155,36 @@ def write_graphml(g, path: str, progress: Progress = None) -> None:
             w(f'  <key id="{kid}" for="{scope}" attr.name={quoteattr(name)} attr.type="{typ}" />\n')
         w('  <graph edgedefault="directed">\n')
         w(f'    <data key="d0">{escape(system.name)}</data>\n')
-        for sid, s in enumerate(g.states):
-            w(f'    <node id="{sid}"><data key="d1">{escape(node_label(system, s, ctl))}</data>'
-              f'<data key="d2">{"true" if sid == 0 else "false"}</data>'
-              + "".join([cell(i, v) for i, v in enumerate(s)]) + "</node>\n")
-            if progress and sid % _REPORT_EVERY == 0:
-                progress(sid, total)
-        n = g.n_states
-        for e, (u, v, a) in enumerate(zip(g.src, g.dst, g.act)):
-            w(f'    <edge id="e{e}" source="{u}" target="{v}">{edge_data[a]}</edge>\n')
-            if progress and e % (4 * _REPORT_EVERY) == 0:
-                progress(n + e, total)
+        _write_rows(w, g, progress,
+                    lambda sid, s: (f'    <node id="{sid}"><data key="d1">'
+                                    f'{escape(node_label(system, s, ctl))}</data>'
+                                    f'<data key="d2">{"true" if sid == 0 else "false"}</data>'
+                                    + "".join([cell(i, v) for i, v in enumerate(s)]) + "</node>\n"),
+                    lambda e, u, v, a: f'    <edge id="e{e}" source="{u}" target="{v}">{edge_data[a]}</edge>\n')
         w("  </graph>\n</graphml>\n")
-    if progress:
-        progress(total, total)
 
 
 # --------------------------------------------------------------------------------------------
 # DOT
 # --------------------------------------------------------------------------------------------
+
+
+def _write_rows(w: Callable[[str], object], g, progress: Progress,
+                node_line: Callable[[int, tuple[int, ...]], str],
+                edge_line: Callable[[int, int, int, int], str]) -> None:
+    """One line per state, then one per edge (both formats), reporting progress as it goes."""
+    total = g.n_states + g.n_edges
+    for sid, s in enumerate(g.states):
+        w(node_line(sid, s))
+        if progress and sid % _REPORT_EVERY == 0:
+            progress(sid, total)
+    n = g.n_states
+    for e, (u, v, a) in enumerate(zip(g.src, g.dst, g.act)):
+        w(edge_line(e, u, v, a))
+        if progress and e % (4 * _REPORT_EVERY) == 0:
+            progress(n + e, total)
+    if progress:
+        progress(total, total)
 
 
 def _q(s: str) -> str:
@@ -196,7 +206,6 @@ def write_dot(g, path: str, progress: Progress = None) -> None:
     system = g.system
     fields = system.fields
     ctl = _controls(system)
-    total = g.n_states + g.n_edges
     cells = [{v: f"{_q(f.name)}={_dot_value(field_value(f, v))}" for v in range(f.lo, f.hi + 1)}
              for f in fields]
 
@@ -212,17 +221,9 @@ def write_dot(g, path: str, progress: Progress = None) -> None:
     with open(path, "w", encoding="utf-8") as fh:
         w = fh.write
         w(f"digraph {_q(system.name)} {{\n  node [shape=box, fontsize=9];\n")
-        for sid, s in enumerate(g.states):
-            w(f"  {sid} [label={_q(f'{sid}: ' + node_label(system, s, ctl))}"
-              + (", style=bold" if sid == 0 else "") + ", "
-              + ", ".join([cell(i, v) for i, v in enumerate(s)]) + "];\n")
-            if progress and sid % _REPORT_EVERY == 0:
-                progress(sid, total)
-        n = g.n_states
-        for e, (u, v, a) in enumerate(zip(g.src, g.dst, g.act)):
-            w(f"  {u} -> {v} [{edge_data[a]}];\n")
-            if progress and e % (4 * _REPORT_EVERY) == 0:
-                progress(n + e, total)
+        _write_rows(w, g, progress,
+                    lambda sid, s: (f"  {sid} [label={_q(f'{sid}: ' + node_label(system, s, ctl))}"
+                                    + (", style=bold" if sid == 0 else "") + ", "
+                                    + ", ".join([cell(i, v) for i, v in enumerate(s)]) + "];\n"),
+                    lambda e, u, v, a: f"  {u} -> {v} [{edge_data[a]}];\n")
         w("}\n")
-    if progress:
-        progress(total, total)
