@@ -206,11 +206,11 @@ _acquire_gate_ignored = _forget_test("acquire", "ND-8/clear+acquire", "ND-12/cle
 
 # The initiator installs its SAs on receiving QM #6 (QM2); the fault installs them when it
 # sends QM #5 (on MM #6).
-_sa_before_qm2 = _also_sets("client.ike", "recv_mm6", client__sa_in=C(1), client__sa_out=C(1))
+_sa_before_qm2 = _also_sets("client.ike_i", "recv_mm6", client__sa_in=C(1), client__sa_out=C(1))
 
 # ND-24 / RFC 2408 §3.1: with the commit bit the initiator waits for CONNECTED before using
 # its outbound SA; the fault uses it as soon as QM2 arrives.
-_ignores_commit_bit = _also_sets("client.ike", "recv_qm2", client__sa_out=C(1))
+_ignores_commit_bit = _also_sets("client.ike_i", "recv_qm2", client__sa_out=C(1))
 
 
 # QM #5 as the client sends it, with and without the GE flag (ND-9), and the channel fields
@@ -232,7 +232,7 @@ def _ge_flag_dropped(c: Command) -> Command | None:
 
 def _boundary_inverted(c: Command) -> Command:
     # ND-23: SA.Boundary := the ND_BOUNDARY flag of QM #6; the fault stores its negation.
-    if not _does(c, "client.ike", "recv_qm2"):
+    if not _does(c, "client.ike_i", "recv_qm2"):
         return c
     ups = dict(c.updates)
     b = ups.get("client.sa_boundary")
@@ -250,7 +250,7 @@ def _responder_retransmits(system: System) -> System:
     extra: dict[str, Command] = {}
     for c in system.commands:
         ups = dict(c.updates)
-        if c.kind != "deliver" or "server.ike" not in ups or ups["server.ike"].op != "const":
+        if c.kind != "deliver" or "server.ike_r" not in ups or ups["server.ike_r"].op != "const":
             continue
         answers = tuple(p for p in c.wire if p.sender == "server" and p.protection is None)
         # the answers' channel fields (multiset channels) -> the message ids they hold
@@ -259,10 +259,10 @@ def _responder_retransmits(system: System) -> System:
         if not sent:
             continue
         msg = ",".join(sorted(short(entry_of[k]) for k in sent))
-        name = f"server.ike.retransmit[{msg}]@{ups['server.ike'].args[0]}"
+        name = f"server.ike_r.retransmit[{msg}]@{ups['server.ike_r'].args[0]}"
         # Like a real timer, it fires once the previous copy has left the network.
         quiet = and_(*[eq(F(k), C(0)) for k in sorted(sent)])
-        extra.setdefault(name, Command(name, and_(eq(F("server.ike"), ups["server.ike"]), quiet),
+        extra.setdefault(name, Command(name, and_(eq(F("server.ike_r"), ups["server.ike_r"]), quiet),
                                        tuple(sorted(sent.items())), answers,
                                        (), ("ND-28",), "send", ("server",)))
     if not extra:
@@ -272,7 +272,7 @@ def _responder_retransmits(system: System) -> System:
 
 def _never_gives_up(c: Command) -> Command | None:
     # Figure 8 / RFC 2408 §5.1: the initiator gives up after its retransmission budget.
-    return None if _does(c, "client.ike", "give_up") else c
+    return None if _does(c, "client.ike_i", "give_up") else c
 
 
 # ND-14 (send over an SA) and ND-19 (ESP received) set Secure; the fault never does.
@@ -283,18 +283,18 @@ _esp_without_sa = _forget_test("sa_in", "ND-19/accept")
 
 # A-2: the responder installs its outbound SA on QM #7 (QM3); the fault installs it with its
 # inbound SA when it sends QM #6.
-_responder_outbound_at_qm2 = _also_sets("server.ike", "recv_qm1", server__sa_out=C(1))
+_responder_outbound_at_qm2 = _also_sets("server.ike_r", "recv_qm1", server__sa_out=C(1))
 
 # §7.3: on QM #6 the initiator installs inbound and outbound SAs; the fault forgets inbound.
-_initiator_no_inbound_sa = _also_sets("client.ike", "recv_qm2", client__sa_in=C(0))
+_initiator_no_inbound_sa = _also_sets("client.ike_i", "recv_qm2", client__sa_in=C(0))
 
 # A-5: no rule clears Acquire; the fault clears it when IKE gives up, so the flow retries.
-_acquire_reset_on_failure = _also_sets("client.ike", "give_up", client__acquire=C(0))
+_acquire_reset_on_failure = _also_sets("client.ike_i", "give_up", client__acquire=C(0))
 
 
 def _nd_vid_ignored(c: Command) -> Command:
     # ND-4: the initiator records NDSupported from MM #2's vendor ID; the fault does not.
-    if not _does(c, "client.ike", "recv_mm2"):
+    if not _does(c, "client.ike_i", "recv_mm2"):
         return c
     return _drop_update(c, "client.mm_nd")
 
@@ -305,7 +305,7 @@ def _failure_blocks_tcp(c: Command) -> Command:
     if not _client_clear_send(c):
         return c
     failed = C(state_index(IkeInitiator, "failed"))
-    return _add_conjunct(c, Expr("not", (Expr("eq", (F("client.ike"), failed)),)))
+    return _add_conjunct(c, Expr("not", (Expr("eq", (F("client.ike_i"), failed)),)))
 
 
 def _secure_without_sa(c: Command) -> Command:
@@ -315,24 +315,29 @@ def _secure_without_sa(c: Command) -> Command:
 
 
 def _initiator_sa_ge_wrong(c: Command) -> Command:
-    # ND-9 / §3.5: the initiator's SA.GE comes from the GE flag of the QM #5 it sent; the fault
-    # records the opposite flag, so a GE flow never finds a matching GE SA.
-    if not _does(c, "client.ike", "recv_mm6") and not _does(c, "client.ike", "acquire"):
-        return c
-    ups = dict(c.updates)
-    if "client.qm_ge" not in ups:
-        return c
-    return _set(c, client__qm_ge=Expr("sub", (C(1), ups["client.qm_ge"])))
+    # ND-9 / §3.5: an initiator's SA.GE comes from the GE flag of the QM #5 it sent; the fault
+    # records the opposite flag (at both hosts' initiators), so a GE flow never finds a
+    # matching GE SA.
+    for h in HOSTS:
+        key = f"{h}.ike_i"
+        if not _does(c, key, "recv_mm6") and not _does(c, key, "acquire_qm"):
+            continue
+        ups = dict(c.updates)
+        if f"{h}.qm_ge" in ups:
+            c = _set(c, **{f"{h}__qm_ge": Expr("sub", (C(1), ups[f"{h}.qm_ge"]))})
+    return c
 
 
 # ND-7: a packet matching a GE rule sets flow.GE; the fault never marks the flow.
 _flow_ge_never_set = _never_sets("flow_ge")
 
 
-def _no_rekey(c: Command) -> Command | None:
-    # L-5 / ND-10: a Secure flow whose SAs expired triggers a new Quick Mode; the fault's
-    # initiator never re-keys (the acquire from SA-EXPIRED is gone).
-    return None if ("client.ike", "acquire", "expired") in c.events else c
+def _no_rekey(c: Command) -> Command:
+    # L-5 / ND-10: a Secure flow whose SAs expired triggers a new Quick Mode; the fault's IKE
+    # services (both hosts') start no negotiation once the SAs have expired.
+    if not any(e in ("acquire_mm", "acquire_qm") and k.endswith(".ike_i") for k, e, _ in c.events):
+        return c
+    return _add_conjunct(c, eq(F("sad.expired"), C(0)))
 
 
 # ND-12: an SA whose SA.GE differs from flow.GE is treated as no SA; the fault encapsulates
@@ -343,7 +348,7 @@ _ge_mismatch_encapsulates = _forget_test("sa_ge", "ND-14/esp")
 
 def _responder_ignores_boundary(c: Command) -> Command:
     # ND-21: the responder sets SA.Boundary from QM #5's ND_BOUNDARY flag; the fault never does.
-    if not _does(c, "server.ike", "recv_qm1") or "server.sa_boundary" not in dict(c.updates):
+    if not _does(c, "server.ike_r", "recv_qm1") or "server.sa_boundary" not in dict(c.updates):
         return c
     return _set(c, server__sa_boundary=C(0))
 
@@ -364,6 +369,12 @@ def _never_accept_secure(sc: Scenario) -> Scenario:
     # The ND_SECURE server fails IKE authentication (no-credential) and drops clear packets (require).
     return dataclasses.replace(sc, peer="no-credential",
                                server=dataclasses.replace(sc.server, outbound="none", inbound="require"))
+
+
+def _server_never_initiates(sc: Scenario) -> Scenario:
+    # A-13 / ND-8: the server's outbound ND rule triggers its own negotiation; the fault's
+    # server only records Acquire (the model before both hosts negotiated).
+    return dataclasses.replace(sc, ike=dataclasses.replace(sc.ike, server_initiator=False))
 
 
 def _ignores_mm1_notify(sc: Scenario) -> Scenario:
@@ -417,13 +428,13 @@ MUTANTS: tuple[Mutant, ...] = (
            _ir(_failure_blocks_tcp)),
     Mutant("secure-without-sa", "a clear send (ND-8) sets flow.Secure although no SA exists",
            ("ND-14",), ("fig7-both-capable",), _ir(_secure_without_sa)),
-    Mutant("initiator-sa-ge-wrong", "the initiator records the opposite of the GE flag it sent "
-           "in QM #5, so its SA.GE is wrong", ("ND-9", "ND-12"), ("guaranteed-encryption",),
+    Mutant("initiator-sa-ge-wrong", "the initiators record the opposite of the GE flag they sent "
+           "in QM #5, so their SA.GE is wrong", ("ND-9", "ND-12"), ("guaranteed-encryption",),
            _ir(_initiator_sa_ge_wrong)),
     Mutant("ge-flow-never-marked", "a packet matching a GE rule never sets flow.GE", ("ND-7",),
            ("guaranteed-encryption",), _ir(_flow_ge_never_set)),
-    Mutant("no-rekey-after-expiry", "after its SAs expire the initiator never starts a new Quick "
-           "Mode, so the Secure flow stays blocked (ND-10)", ("ND-10", "A-5"), ("sa-expiry-rekey",),
+    Mutant("no-rekey-after-expiry", "after the SAs expire no IKE service starts a new "
+           "negotiation, so the Secure flow stays blocked (ND-10)", ("ND-10", "A-5"), ("sa-expiry-rekey",),
            _ir(_no_rekey)),
     Mutant("ge-mismatch-encapsulates", "a packet of a GE flow is encapsulated with an SA whose "
            "SA.GE differs (ND-12 ignored)", ("ND-12", "ND-14"), ("ge-server-only",),
@@ -438,6 +449,9 @@ MUTANTS: tuple[Mutant, ...] = (
     Mutant("secure-server-never-completes-ike", "the ND_SECURE server's IKE always fails authentication "
            "and its filter drops clear packets like plain transport mode", ("ND-17", "ND-19"),
            ("fig19-require-inbound",), _as_if(_never_accept_secure)),
+    Mutant("server-never-initiates", "the server's outbound ND rule records Acquire but never "
+           "starts the server's own negotiation", ("ND-8", "A-13"),
+           ("fig7-both-capable", "ge-server-only"), _as_if(_server_never_initiates)),
     Mutant("initiator-ignores-mm1-notify", "the IKE initiator ignores a NOTIFY answering its MM #1 "
            "and retransmits MM #1 until its budget runs out", ("ND-27", "ND-29"),
            ("no-proposal-peer",), _as_if(_ignores_mm1_notify)),

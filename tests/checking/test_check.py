@@ -254,14 +254,15 @@ def test_no_expect_table_means_no_expectation_unless_strict():
     assert r.as_expected and r.unexpected == [] and r.undetermined == []
     violated = [v.property.id for v in r.verdicts if v.verdict == "violated"]
     assert violated == ["S-14", "L-3"]
-    assert [p["expected"] for p in r.to_json()["properties"]] == [None] * 21
+    assert [p["expected"] for p in r.to_json()["properties"]] == [None] * 22   # with L-7
     strict = check(sc, strict=True)
     assert all(v.expected == "holds" for v in strict.verdicts)
     # strict: a missing entry means holds, which a vacuous verdict does not meet either
     assert [v.property.id for v in strict.unexpected] == ["H-1", "S-14", "L-1", "L-3", "L-6"]
     # Undetermined without an expectation still counts as undetermined (exit 3, not 0).
     cut = check(sc, max_states=40, traces=False)
-    assert cut.truncated and cut.unexpected == [] and len(cut.undetermined) == 19
+    # (only W-1 has its witness within 40 states: the server's own IKE steps interleave too)
+    assert cut.truncated and cut.unexpected == [] and len(cut.undetermined) == 21
     assert {v.outcome for v in cut.undetermined} == {"undetermined"}
 
 

@@ -28,6 +28,7 @@ S-7 = "holds"
 H-1 = "vacuous"   # capable peer, no IKE loss: IKE cannot fail
 L-1 = "vacuous"
 L-6 = "vacuous"
+L-3 = "violated"  # A-13 + ND-12/A-8: the server's own non-GE SA meets the GE flow, which stays clear
 """
 
 
@@ -35,7 +36,7 @@ def test_check_named_scenarios_as_expected(capsys):
     assert main(["check", "qm3-race", "guaranteed-encryption"]) == 0
     out = capsys.readouterr().out
     assert "qm3-race:" in out and "S-14" in out
-    assert out.splitlines()[-1].startswith("2 scenario(s), all 45 verdicts as expected; ")
+    assert out.splitlines()[-1].startswith("2 scenario(s), all 47 verdicts as expected; ")
 
 
 def test_unexpected_violation_exits_1(tmp_path, capsys):
@@ -164,8 +165,9 @@ inbound = "boundary"
 [ike]
 commit_bit = true
 retransmissions = 1
+mm_in_progress = "ignored"       # A-6: an MM this host answers does not count for ND-1 | counts
 [tcp]
-data_segments = 2
+data_segments = 1
 [network]
 loss = ["ike"]                   # per protocol: ike, tcp
 """
@@ -175,13 +177,13 @@ SECONDS = r"\d+\.\d\ds"
 
 def test_quiet_line_and_summary_of_fig8_silent_peer(capsys):
     g = explore(build_system(CATALOG["fig8-silent-peer"]))
-    assert (g.n_states, g.n_edges) == (337, 758)
+    assert (g.n_states, g.n_edges) == (385, 874)
     assert main(["check", "fig8-silent-peer", "-q"]) == 0
     lines = capsys.readouterr().out.splitlines()
     assert len(lines) == 2
-    assert re.fullmatch(rf"fig8-silent-peer: 337 states, 758 edges, depth 19, {SECONDS}; "
+    assert re.fullmatch(rf"fig8-silent-peer: 385 states, 874 edges, depth 19, {SECONDS}; "
                         r"11 holds, 0 violated, 2 vacuous, 0 undetermined", lines[0]), lines[0]
-    assert re.fullmatch(rf"1 scenario\(s\), all 13 verdicts as expected; {SECONDS}, 337 states, "
+    assert re.fullmatch(rf"1 scenario\(s\), all 13 verdicts as expected; {SECONDS}, 385 states, "
                         r"\d+ states/s, max depth 19", lines[1]), lines[1]
 
 
@@ -191,28 +193,28 @@ def test_quiet_spells_out_each_mismatch(tmp_path, capsys):
     assert main(["check", "--file", str(f), "qm3-race", "-q"]) == 1
     lines = capsys.readouterr().out.splitlines()
     assert len(lines) == 3
-    assert re.fullmatch(rf"ge-wrong: 186 states, 325 edges, depth 17, {SECONDS}; "
-                        r"20 holds, 1 violated, 3 vacuous, 0 undetermined; S-7 violated, expected holds",
+    assert re.fullmatch(rf"ge-wrong: 2724 states, 6886 edges, depth 26, {SECONDS}; "
+                        r"20 holds, 2 violated, 3 vacuous, 0 undetermined; S-7 violated, expected holds",
                         lines[0]), lines[0]
-    assert lines[1].startswith("qm3-race: 912 states, 1915 edges, depth 22, ")
-    assert lines[1].endswith("; 16 holds, 2 violated, 3 vacuous, 0 undetermined")   # all expected
-    assert re.fullmatch(rf"2 scenario\(s\), 45 verdicts, 1 unexpected, 0 undetermined \(exit 1\); "
-                        rf"{SECONDS}, 1098 states, \d+ states/s, max depth 22", lines[2]), lines[2]
+    assert lines[1].startswith("qm3-race: 15720 states, 47032 edges, depth 27, ")
+    assert lines[1].endswith("; 17 holds, 2 violated, 3 vacuous, 0 undetermined")   # all expected
+    assert re.fullmatch(rf"2 scenario\(s\), 47 verdicts, 1 unexpected, 0 undetermined \(exit 1\); "
+                        rf"{SECONDS}, 18444 states, \d+ states/s, max depth 27", lines[2]), lines[2]
 
 
 def test_quiet_truncated_counts_undetermined_and_exits_3(capsys):
     assert main(["check", "fig7-both-capable", "--max-states", "40", "--no-traces", "-q"]) == 3
     first, last = capsys.readouterr().out.splitlines()
-    assert first.startswith("fig7-both-capable: 40 states, 61 edges, depth 7, ")
+    assert first.startswith("fig7-both-capable: 40 states, 60 edges, depth 5, ")
     assert first.endswith(", TRUNCATED (max-states 40 reached); 1 holds, 0 violated, 0 vacuous, "
-                          "20 undetermined")
-    assert last.startswith("1 scenario(s), 21 verdicts, 0 unexpected, 20 undetermined (exit 3); ")
+                          "21 undetermined")
+    assert last.startswith("1 scenario(s), 22 verdicts, 0 unexpected, 21 undetermined (exit 3); ")
 
 
 def test_default_view_is_plain_off_a_terminal_and_ends_with_the_summary(capsys):
     assert main(["check", "fig8-silent-peer"]) == 0
     lines = capsys.readouterr().out.splitlines()
-    assert re.fullmatch(rf"# fig8-silent-peer: 337 states, 758 edges, depth 19, {SECONDS}", lines[0])
+    assert re.fullmatch(rf"# fig8-silent-peer: 385 states, 874 edges, depth 19, {SECONDS}", lines[0])
     assert lines[1] == "property\tname\tkind\tengine\texpected\tverdict\toutcome\ttrace"
     assert lines[2] == "H-1\tike_failure_never_blocks_tcp\tnever_action\texplicit\tholds\tholds\tok\t"
     assert len(lines) == 2 + 13 + 1 and lines[-1].startswith("1 scenario(s), all 13 verdicts as expected; ")
@@ -253,7 +255,7 @@ def test_scenario_without_expect_reports_verdicts_and_exits_0(no_expect, tmp_pat
     junit = tmp_path / "j.xml"
     assert main(["check", "--file", no_expect, "-q", "--json", str(out), "--junit", str(junit)]) == 0
     line = capsys.readouterr().out.splitlines()[0]
-    assert line.startswith("my-boundary-server: 3340 states, 8798 edges, depth 27, ")
+    assert line.startswith("my-boundary-server: 44642 states, 157835 edges, depth 34, ")
     assert line.endswith("; 21 holds, 2 violated, 0 vacuous, 0 undetermined")   # no mismatch spelled out
     props = json.loads(out.read_text())["properties"]
     assert len(props) == 23 and all(p["expected"] is None for p in props)

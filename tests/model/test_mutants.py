@@ -43,7 +43,7 @@ CAUGHT_BY = {
     "nd-vendor-id-ignored": "S-11",
     "ike-failure-blocks-tcp": "L-2",
     "secure-without-sa": "S-3",
-    "initiator-sa-ge-wrong": "W-9",
+    "initiator-sa-ge-wrong": "L-3",
     "ge-flow-never-marked": "W-9",
     "no-rekey-after-expiry": "W-11",
     "ge-mismatch-encapsulates": "S-6",
@@ -52,6 +52,7 @@ CAUGHT_BY = {
     "transport-mode-falls-back-to-clear": "S-10",
     "secure-server-never-completes-ike": "H-1",
     "initiator-ignores-mm1-notify": "ND-27",
+    "server-never-initiates": "W-9",   # also L-7 (vacuous: no concurrent acquires)
 }
 
 
