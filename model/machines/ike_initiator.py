@@ -6,7 +6,7 @@ import dataclasses
 
 from statemachine import State
 
-from ..ir import TRUE, F, Field, P, add, and_, eq, lt, max_, not_
+from ..ir import FALSE, TRUE, F, Field, P, add, and_, eq, lt, max_, not_
 from ..messages import other, qm1, qm1_bits
 from .base import Binding, BoundMachine, Ctx, V
 
@@ -137,9 +137,9 @@ def bind(ctx: Ctx) -> Binding:
     fresh = and_(pending, not_(usable_sa(ctx)))
     # A-6: a Main Mode this host's responder is answering counts as an MM SA (ike.mm_in_progress).
     answering = (ctx.role_in("ike_r", "mm2_sent", "mm4_sent")
-                 if sc.ike.mm_in_progress == "counts" else not_(TRUE))
+                 if sc.ike.mm_in_progress == "counts" else FALSE)
     # L-5 (ike.peer_drops_ipsec): once the SAs expired the server no longer negotiates.
-    gone = (eq(F("sad.expired"), 1) if sc.ike.peer_drops_ipsec and h == "server" else not_(TRUE))
+    gone = eq(F("sad.expired"), 1) if sc.ike.peer_drops_ipsec and h == "server" else FALSE
     b = Binding(conds={
         # The MMSAD decides between Main Mode and Quick Mode (ND-1, ND-11); that an acquire is
         # queued and still fresh is the variants' data guard (it may be queued in the same step).
