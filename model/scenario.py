@@ -28,10 +28,30 @@ GE_MARKING = ("before", "after")
 NOTIFY_AT_MM1 = ("fail", "ignore")
 LOSS = ("ike", "tcp")
 VERDICTS = ("holds", "violated", "vacuous", "undetermined")
+#: Why a property is expected ``violated`` (DESIGN.md "Modelling decisions"): ``spec``, a finding
+#: about MS-IKEE (the rules it rests on, and one sentence saying what MS-IKEE allows); ``policy``,
+#: the scenario's configuration makes it so (one sentence).  A modelling artefact is neither.
+CAUSES = ("spec", "policy")
+#: The digest's rule ids (ND-1..ND-30) and ambiguity ids (A-1..A-23), what ``rules`` may cite.
+RULE_IDS = tuple(f"ND-{i}" for i in range(1, 31))
+AMBIGUITY_IDS = tuple(f"A-{i}" for i in range(1, 24))
+_EXPECT_KEYS = ("verdict", "cause", "rules", "note")
 
 
 class ScenarioError(ValueError):
     """Bad scenario input; the message is one line naming the problem and what is allowed."""
+
+
+@dataclass(frozen=True, slots=True)
+class Cause:
+    """Why a property is expected ``violated``: ``kind`` is ``spec`` (a finding about MS-IKEE:
+    ``rules`` names the digest rules it rests on, ``note`` says in one sentence what MS-IKEE
+    allows) or ``policy`` (the configuration makes it so: ``note``, one sentence; ``rules``
+    optional)."""
+
+    kind: str                      # one of CAUSES
+    note: str
+    rules: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,7 +147,14 @@ class Scenario:
     network: NetworkKnobs = NetworkKnobs()
     bounds: Bounds = Bounds()
     expect: dict[str, str] = field(default_factory=dict)
+    #: why an expected ``violated`` is expected, by the same key as in ``expect`` (a ``violated``
+    #: entry without one has no cause: allowed in a user file, refused in the catalog by a test)
+    causes: dict[str, Cause] = field(default_factory=dict)
     source: str = "<built-in>"
+
+    def uncaused(self) -> list[str]:
+        """The ``[expect]`` keys expected ``violated`` without a cause, in file order."""
+        return [k for k, v in self.expect.items() if v == "violated" and k not in self.causes]
 
     @property
     def peer_nd(self) -> bool:
@@ -273,17 +300,87 @@ def scenario_from_dict(raw: dict[str, Any], source: str = "<dict>") -> Scenario:
     expect = raw.get("expect", {})
     if not isinstance(expect, dict):
         raise ScenarioError(f"{source}: [expect]: expected a table of PROPERTY = \"holds\"|\"violated\"|\"vacuous\"")
-    for pid, verdict in expect.items():
-        if verdict not in VERDICTS:
-            raise ScenarioError(
-                f"{source}: expect.{pid}: unknown verdict {verdict!r}; allowed: {', '.join(VERDICTS)}"
-            )
+    verdicts: dict[str, str] = {}
+    causes: dict[str, Cause] = {}
+    for pid, value in expect.items():
+        verdicts[pid], cause = _expectation(source, pid, value)
+        if cause is not None:
+            causes[pid] = cause
     sc = Scenario(
         name=name, description=raw.get("description", ""), figure=raw.get("figure", ""),
-        peer=peer, expect=dict(expect), source=source, **parts,
+        peer=peer, expect=verdicts, causes=causes, source=source, **parts,
     )
     _check_consistency(sc, source)
     return sc
+
+
+def _expectation(source: str, pid: str, value: Any) -> tuple[str, Cause | None]:
+    """One ``[expect]`` entry: ``PROPERTY = "verdict"`` or ``PROPERTY = { verdict = "violated",
+    cause = "spec", rules = ["ND-8"], note = "..." }`` (cause, rules and note only with
+    ``violated``; ``spec`` needs rules and a note, ``policy`` a note)."""
+    where = f"{source}: expect.{pid}"
+    if isinstance(value, str):
+        if value not in VERDICTS:
+            raise ScenarioError(f"{where}: unknown verdict {value!r}; allowed: {', '.join(VERDICTS)}"
+                                f"{did_you_mean(value, VERDICTS)}")
+        return value, None
+    if not isinstance(value, dict):
+        raise ScenarioError(f"{where}: expected a verdict ({', '.join(VERDICTS)}) or a table "
+                            f"{{ verdict = \"violated\", cause = \"spec\"|\"policy\", rules = [...], "
+                            f"note = \"...\" }}, got {value!r}")
+    for key in value:
+        if key not in _EXPECT_KEYS:
+            raise ScenarioError(f"{where}: unknown key {key!r}; allowed: {', '.join(_EXPECT_KEYS)}"
+                                f"{did_you_mean(str(key), _EXPECT_KEYS)}")
+    if "verdict" not in value:
+        raise ScenarioError(f"{where}: missing verdict; write {pid} = {{ verdict = \"violated\", "
+                            f"cause = ..., note = ... }}")
+    verdict = value["verdict"]
+    if verdict not in VERDICTS:
+        raise ScenarioError(f"{where}.verdict: unknown verdict {verdict!r}; allowed: "
+                            f"{', '.join(VERDICTS)}{did_you_mean(str(verdict), VERDICTS)}")
+    given = [k for k in ("cause", "rules", "note") if k in value]
+    if verdict != "violated":
+        if given:
+            raise ScenarioError(f"{where}: {' and '.join(given)} only {'goes' if len(given) == 1 else 'go'} "
+                                f"with verdict = \"violated\" "
+                                f"(a cause says why a property is violated); got verdict = {verdict!r}")
+        return verdict, None
+    if "cause" not in value:
+        if given:
+            raise ScenarioError(f"{where}: {' and '.join(given)} {'needs' if len(given) == 1 else 'need'} "
+                                f"cause = \"spec\" (a finding about "
+                                f"MS-IKEE) or \"policy\" (the configuration makes it so)")
+        return verdict, None
+    kind = value["cause"]
+    if kind not in CAUSES:
+        raise ScenarioError(f"{where}.cause: unknown cause {kind!r}; allowed: spec (a finding about "
+                            f"MS-IKEE, with rules and note), policy (the configuration makes it so, "
+                            f"with note){did_you_mean(str(kind), CAUSES)}")
+    rules = _cause_rules(where, value.get("rules", []))
+    if kind == "spec" and not any(r in RULE_IDS for r in rules):
+        raise ScenarioError(f"{where}: cause = \"spec\" needs rules = [\"ND-n\", ...] naming the "
+                            f"MS-IKEE rules it rests on (ND-1..ND-30; A-1..A-23 may be added)")
+    note = value.get("note")
+    if note is None:
+        what = "what MS-IKEE allows" if kind == "spec" else "how the configuration makes it so"
+        raise ScenarioError(f"{where}: cause = \"{kind}\" needs note = \"...\" (one sentence: {what})")
+    if not isinstance(note, str) or not note.strip() or "\n" in note:
+        raise ScenarioError(f"{where}.note: expected one line of text (one sentence), got {note!r}")
+    return verdict, Cause(kind, note.strip(), rules)
+
+
+def _cause_rules(where: str, rules: Any) -> tuple[str, ...]:
+    if not isinstance(rules, list) or not all(isinstance(r, str) for r in rules):
+        raise ScenarioError(f"{where}.rules: expected a list of rule ids such as [\"ND-8\", \"ND-12\"], "
+                            f"got {rules!r}")
+    for r in rules:
+        if r not in RULE_IDS and r not in AMBIGUITY_IDS:
+            raise ScenarioError(f"{where}.rules: unknown rule id {r!r}; allowed: ND-1..ND-30 (rules), "
+                                f"A-1..A-23 (ambiguities){did_you_mean(r, RULE_IDS + AMBIGUITY_IDS)}")
+    if len(set(rules)) != len(rules):
+        raise ScenarioError(f"{where}.rules: rule ids repeat: {rules!r}")
+    return tuple(rules)
 
 
 def _check_consistency(sc: Scenario, source: str) -> None:

@@ -334,3 +334,23 @@ def test_verdict_outcome():
              ("vacuous", None, "vacuous"), ("vacuous", "vacuous", "vacuous"),
              ("vacuous", "violated", "unexpected")]
     assert [Verdict(p, v, expected=e).outcome for v, e, _ in cases] == [o for _, _, o in cases]
+
+
+def test_an_expected_violation_carries_its_cause():
+    r = check("nat-boundary", ["S-1", "L-3", "S-2"], traces=False)
+    s1, l3, s2 = (r.verdict(p) for p in ("S-1", "L-3", "S-2"))
+    assert s1.cause == CATALOG["nat-boundary"].causes["S-1"] and s1.cause.kind == "spec"
+    assert s1.cause.rules == ("ND-13", "ND-19", "A-1", "A-9") and l3.cause.kind == "spec"
+    assert s2.cause is None and s2.expected == "holds"
+    by = {p["id"]: p for p in r.to_json()["properties"]}
+    assert (by["S-1"]["cause"], by["S-1"]["rules"], by["S-1"]["note"]) == (
+        "spec", ["ND-13", "ND-19", "A-1", "A-9"], s1.cause.note)
+    assert "cause" not in by["S-2"]
+    # the cause follows the [expect] key, written as a property name too
+    sc = CATALOG["nat-boundary"]
+    renamed = dataclasses.replace(sc, expect={"secure_flow_never_sends_clear": "violated"},
+                                  causes={"secure_flow_never_sends_clear": sc.causes["S-1"]})
+    assert check(renamed, ["S-1"], traces=False).verdict("S-1").cause == sc.causes["S-1"]
+    # the z3 engine's verdicts say it as well
+    both = check("guaranteed-encryption", ["S-7"], traces=False, engine="both")
+    assert {v.engine: v.cause.kind for v in both.verdicts} == {"explicit": "spec", "z3": "spec"}
