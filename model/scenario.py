@@ -65,12 +65,18 @@ class Policy:
     ``none`` = no IPsec.  ``guaranteed_encryption`` is the GE rule flag (ND-7).
     ``allow_clear_timeout`` models Windows' ``ndAllowClearTimeoutSeconds`` (A-14): once an inbound
     SA exists, clear packets of a secured flow are still accepted until a grace timer expires.
+    ``ale_require_encryption`` adds the Windows ALE filters of a guaranteed-encryption policy
+    (WFP-GE: ``FWPM_CONTEXT_ALE_SET_CONNECTION_REQUIRE_IPSEC_ENCRYPTION`` at ALE_AUTH_CONNECT and
+    ALE_AUTH_RECV_ACCEPT), a layer outside MS-IKEE: the host never sends a packet of the flow in
+    the clear (the ND rows that would are held, ``nd_rules``) and drops every clear packet of it
+    it receives.  It needs ``guaranteed_encryption`` and an IPsec rule in both directions.
     """
 
     outbound: str = "request"
     inbound: str = "boundary"
     guaranteed_encryption: bool = False
     allow_clear_timeout: bool = False  # A-14: ndAllowClearTimeoutSeconds grace after an SA exists
+    ale_require_encryption: bool = False  # WFP-GE: the ALE layer blocks the GE flow's clear packets
 
     @property
     def boundary(self) -> bool:
@@ -396,6 +402,18 @@ def _check_consistency(sc: Scenario, source: str) -> None:
             f"{source}: peer {sc.peer!r} cannot run IKE, so server.inbound = "
             f"{sc.server.inbound!r} could never accept the connection; use 'none' or 'boundary'"
         )
+    # WFP-GE: REQUIRE_IPSEC_ENCRYPTION rides on the guaranteed-encryption rule's traffic and is
+    # "only usable together with a transport-mode option": without IPsec both ways it would
+    # block the flow outright (nothing to encrypt with, or ESP it cannot decapsulate).
+    for h in ("client", "server"):
+        p = getattr(sc, h)
+        if p.ale_require_encryption and not p.guaranteed_encryption:
+            raise ScenarioError(f"{source}: {h}.ale_require_encryption needs {h}.guaranteed_encryption "
+                                f"= true (the ALE filter requires encryption for the GE rule's traffic)")
+        if p.ale_require_encryption and "none" in (p.outbound, p.inbound):
+            raise ScenarioError(f"{source}: {h}.ale_require_encryption needs an IPsec rule both ways "
+                                f"({h}.outbound = {p.outbound!r}, {h}.inbound = {p.inbound!r}); "
+                                f"use 'request' or 'require' and 'boundary', 'secure' or 'require'")
     # A peer without negotiation discovery (strongSwan, libreswan) has no ND rule: its policy is
     # plain RFC 4301 (ND-15), PROTECT (require) or BYPASS (none).
     if sc.peer not in ND_PEERS and ("request" in (sc.server.outbound,)

@@ -27,7 +27,14 @@ UNREACHABLE_TRANSITIONS = {
 }
 # ESP toward a host with no inbound IPsec rule needs an SA negotiated with that host, i.e. an
 # inconsistent policy pair (outbound request, inbound none on the same host).
-UNREACHABLE_ROWS = {"ND-15/drop-esp"}
+# ND-12 under the ALE layer (WFP-GE) needs a GE mismatch with Secure = 0 at a host with the layer:
+# the client's SA.GE is its own QM #5 GE bit (no client-side mismatch, as above), and the server
+# only answers segments it accepted, which the layer admits only over ESP (Secure := 1, ND-19).
+UNREACHABLE_ROWS = {"ND-15/drop-esp", "ND-12/ale-held+acquire", "ND-12/ale-held"}
+# Reachable, but in no catalog scenario: the ALE rows that need a NAT (ND-13) or a peer without
+# the layer sending clear (ND-17, ND-18); tests/model/test_nd_rules.py explores scenarios that
+# take each of them.
+NOT_IN_CATALOG_ROWS = {"ND-13/ale-held", "ND-17/ale-drop-new", "ND-18/ale-drop"}
 
 
 @pytest.fixture(scope="module")
@@ -42,14 +49,14 @@ def test_catalog_exercises_every_transition(covs):
 
 def test_catalog_exercises_every_rule_branch(covs):
     cc = catalog_coverage(covs)
-    assert set(cc.rows_missed) == UNREACHABLE_ROWS
+    assert set(cc.rows_missed) == UNREACHABLE_ROWS | NOT_IN_CATALOG_ROWS
 
 
 def test_catalog_exercises_every_cited_rule(covs):
     """Every rule id a command cites (ND-1, A-4, ...) and every table row some scenario uses."""
     cited = set().union(*(c.rules for c in covs))
     exercised = set().union(*(c.rules_exercised for c in covs))
-    assert cited - exercised == UNREACHABLE_ROWS
+    assert cited - exercised == UNREACHABLE_ROWS | NOT_IN_CATALOG_ROWS
     assert {"ND-1", "ND-2", "ND-3", "ND-4", "ND-9", "ND-21", "ND-23", "ND-24", "ND-26",
             "ND-27", "A-4"} <= exercised
 

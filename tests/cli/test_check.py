@@ -161,6 +161,8 @@ inbound = "boundary"             # boundary | secure | require | none
 [server]
 outbound = "request"
 inbound = "boundary"
+guaranteed_encryption = false    # the GE rule flag (ND-7)
+ale_require_encryption = false   # Windows' ALE layer for GE traffic (WFP-GE), needs the GE flag
 [ike]
 commit_bit = true
 retransmissions = 1

@@ -33,6 +33,7 @@ PINNED = {
     "ge-marking-after": (153, 260),
     "ge-server-only": (129, 233),
     "guaranteed-encryption": (146, 255),
+    "guaranteed-encryption-ale": (44, 63),
     "nat-boundary": (694, 1567),
     "nd-client-transport-server": (99, 155),
     "no-proposal-peer": (145, 298),

@@ -278,7 +278,7 @@ def test_valid_policy_combinations_build_and_explore(combo):
 # --------------------------------------------------------------------------------------------
 
 _KEYS = st.sampled_from(["name", "description", "figure", "peer", "expect", "client", "server", "ike",
-                         "tcp", "network", "bounds", "outbound", "inbound", "guaranteed_encryption",
+                         "tcp", "network", "bounds", "outbound", "inbound", "guaranteed_encryption", "ale_require_encryption",
                          "commit_bit", "responder_install", "retransmissions", "ge_marking",
                          "data_segments", "window", "capacity", "loss", "duplicate", "reorder", "nat",
                          "max_states", "timeout", "max_memory", "S-1", "H-1", "colour"])
