@@ -263,10 +263,52 @@ EXAMPLES = {
 }
 
 
+BAD_DIR = HERE.parent / "bad_inputs" / "capture"
+
+
+def _truncated(fmt: str) -> bytes:
+    data = wire_capture(read_wire_lines("fig7")[:4], fmt)
+    return data[:-30]
+
+
+def _one_ike(data: bytes, fmt: str = "pcap") -> bytes:
+    c, s = WireCapture().hosts["client"], WireCapture().hosts["server"]
+    return capture_bytes([c.udp(s, 500, data)], fmt)
+
+
+def _corrupt_block() -> bytes:
+    data = bytearray(wire_capture(read_wire_lines("fig7")[:2], "pcapng"))
+    shb = struct.unpack_from("<I", data, 4)[0]
+    idb = struct.unpack_from("<I", data, shb + 4)[0]
+    struct.pack_into("<I", data, shb + idb + 4, 10)
+    return bytes(data)
+
+
+#: The captures of the bad-input corpus (tests/bad_inputs/capture/; see its manifest).
+BAD_INPUTS = {
+    "truncated.pcap": lambda: _truncated("pcap"),
+    "truncated.pcapng": lambda: _truncated("pcapng"),
+    "short-header.pcap": lambda: b"\xd4\xc3\xb2\xa1\x02\x00\x04\x00\x00\x00",
+    "no-packets.pcap": lambda: capture_bytes([], "pcap"),
+    "wifi.pcap": lambda: capture_bytes([b"\x08\x02" + b"\0" * 40], "pcap", linktype=105),
+    "corrupt-block.pcapng": _corrupt_block,
+    "modified-pcap.pcap": lambda: b"\x34\xcd\xb2\xa1" + b"\0" * 40,
+    "ikev2.pcapng": lambda: _one_ike(header(ICOOKIE, bytes(8), 34, version=0x20), "pcapng"),
+    "authip.pcap": lambda: _one_ike(header(ICOOKIE, bytes(8), 243)),
+    "aggressive.pcap": lambda: _one_ike(header(ICOOKIE, bytes(8), 4)),
+    "only-esp.pcap": lambda: capture_bytes([Host("192.0.2.1").esp(Host("192.0.2.2"))], "pcap"),
+    "mm-without-mm1.pcap": lambda: _one_ike(header(ICOOKIE, RCOOKIE, 2)),
+}
+
+
 def main() -> None:
     for name, make in EXAMPLES.items():
         (HERE / name).write_bytes(make())
         print(f"wrote tests/captures/{name}")
+    BAD_DIR.mkdir(exist_ok=True)
+    for name, make in BAD_INPUTS.items():
+        (BAD_DIR / name).write_bytes(make())
+        print(f"wrote tests/bad_inputs/capture/{name}")
 
 
 if __name__ == "__main__":

@@ -9,6 +9,8 @@ import struct
 
 import dpkt
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from ndcheck.traces.capture import CaptureError, decode_capture, read_capture, sniff
 from ndcheck.traces.isakmp import header
@@ -407,6 +409,29 @@ def test_figure_captures_decode_to_their_wire_traces(name, fmt):
         assert retx == [5, 8]                    # MM #1 sent again, byte for byte
     if name == "fig19":
         assert retx == [6]                       # the SYN retransmission
+
+
+@settings(max_examples=300, derandomize=True, deadline=None, database=None)
+@given(st.sampled_from(["pcap", "pcapng"]), st.lists(st.tuples(st.integers(0, 4000), st.integers(0, 255)),
+                                                      max_size=6), st.integers(0, 4000))
+def test_any_damage_to_a_capture_is_decoded_or_one_capture_error(fmt, flips, cut):
+    """Flipped bytes and cut files: a decoded capture or one CaptureError line, never a traceback."""
+    data = bytearray(wire_capture(read_wire_lines("fig7"), fmt))
+    for at, value in flips:
+        if 4 <= at < len(data):            # keep the magic: the file stays a capture
+            data[at] = value
+    data = bytes(data[:max(cut, 4)])
+    try:
+        cap = decode_capture(data, "fuzz")
+    except CaptureError as e:
+        assert str(e).startswith("fuzz: ") and "\n" not in str(e)
+        return
+    assert all(o.number >= 1 for o in cap.observed)
+    from ndcheck.traces.sides import capture_trace
+    try:
+        capture_trace(cap)
+    except CaptureError as e:
+        assert str(e).startswith("fuzz: ") and "\n" not in str(e)
 
 
 def test_module_examples():

@@ -62,9 +62,9 @@ def test_given_addresses_override_the_defaults():
 
 def test_one_given_side_and_only_esp_names_the_other():
     frames = [C.esp(S), S.esp(C)]
-    with pytest.raises(CaptureError, match=r"cannot tell the client and server: the capture has no TCP SYN "
-                                           r"and no MM1 that names it; give --client ADDR\[,ADDR\.\.\.\] and "
-                                           r"--server"):
+    with pytest.raises(CaptureError, match=r"t.pcap: cannot tell the client from the server: the capture "
+                                           r"has no TCP SYN and no MM1 that says; give --client "
+                                           r"ADDR\[,ADDR\.\.\.\] and --server"):
         capture_trace(cap_of(frames))
     t = capture_trace(cap_of(frames), client=["192.0.2.1"])
     assert t.wire() == ["client>server * esp", "server>client * esp"]

@@ -62,7 +62,7 @@ import dpkt
 from .isakmp import Exchanges, IsakmpError
 from .wire import WireError
 
-__all__ = ["Capture", "CaptureError", "Observed", "decode_capture", "read_capture", "sniff"]
+__all__ = ["Capture", "CaptureError", "Observed", "decode_capture", "looks_like_capture", "read_capture", "sniff"]
 
 
 class CaptureError(WireError):
@@ -122,6 +122,11 @@ def sniff(data: bytes) -> str | None:
     if head == PCAPNG_MAGIC:
         return "pcapng"
     return None
+
+
+def looks_like_capture(data: bytes) -> bool:
+    """Whether the first bytes are those of a capture, supported (:func:`sniff`) or not."""
+    return sniff(data) is not None or data[:4] in _OTHER_MAGICS
 
 
 def read_capture(path: str | Path) -> Capture:

@@ -36,7 +36,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..model.ir import Packet
-from .capture import Capture, CaptureError, Observed, read_capture, sniff
+from .capture import Capture, CaptureError, Observed, looks_like_capture, read_capture
 from .wire import WireTrace, read_wire
 
 __all__ = ["CaptureTrace", "Sides", "assign_sides", "capture_trace", "parse_addresses", "read_observed"]
@@ -147,9 +147,10 @@ def assign_sides(observed: Sequence[Observed], client: Iterable[str] = (), serve
                     a.join(o, f"packet {o.number} ({o.layer} with the {_other(side)})")
                     break
     if not a.has("client") or not a.has("server"):
-        missing = " and ".join(s for s in ("client", "server") if not a.has(s))
-        raise CaptureError(f"cannot tell the {missing}: the capture has no TCP SYN and no MM1 that names "
-                           "it; give --client ADDR[,ADDR...] and --server ADDR[,ADDR...]")
+        missing = [s for s in ("client", "server") if not a.has(s)]
+        what = "the client from the server" if len(missing) == 2 else f"which address is the {missing[0]}"
+        raise CaptureError(f"cannot tell {what}: the capture has no TCP SYN and no MM1 that says; give "
+                           "--client ADDR[,ADDR...] and --server ADDR[,ADDR...]")
     c = tuple(sorted((x for x, s in a.sides.items() if s == "client"), key=_sort_key))
     s = tuple(sorted((x for x, s in a.sides.items() if s == "server"), key=_sort_key))
     return Sides(c, s, tuple(a.how))
@@ -204,7 +205,14 @@ class CaptureTrace:
 
 def capture_trace(capture: Capture, client: Iterable[str] = (), server: Iterable[str] = ()) -> CaptureTrace:
     """The wire trace of ``capture`` with the sides assigned (see the module documentation)."""
-    sides = assign_sides(capture.observed, client, server)
+    if not capture.observed:
+        what = f" (ignored: {capture.ignored_text()})" if capture.ignored else ""
+        raise CaptureError(f"{capture.source}: no IKE, ESP, TCP or ICMP packet in {capture.frames} "
+                           f"packet{'s' if capture.frames != 1 else ''}{what}")
+    try:
+        sides = assign_sides(capture.observed, client, server)
+    except CaptureError as e:
+        raise CaptureError(f"{capture.source}: {e}") from None
     ignored: Counter[str] = Counter(dict(capture.ignored))
     syn = _first_syn(capture.observed, _Assign(sides.client, sides.server))
     connection = None
@@ -251,6 +259,6 @@ def read_observed(path: str | Path, client: Iterable[str] = (), server: Iterable
         raise CaptureError(f"{p}: is a directory; expected a wire trace, pcap or pcapng file") from None
     except OSError:
         return read_wire(p)          # read_wire names the problem
-    if sniff(head):
+    if looks_like_capture(head):
         return capture_trace(read_capture(p), client, server)
     return read_wire(p)
