@@ -198,6 +198,8 @@ _REBUILD = {
 
 def substitute(e: Expr, env: Mapping[str, Expr]) -> Expr:
     """Replace field references by expressions (sequential composition), folding constants."""
+    if not env:
+        return e
     if e.op == "field":
         return env.get(e.args[0], e)
     if e.op == "const":
