@@ -276,6 +276,12 @@ def _false(e: Expr) -> bool:
     return e.op == "const" and e.args[0] == 0
 
 
+def _alive(forks: list[Fork]) -> list[Fork]:
+    """The forks whose guard has not folded to false (the others could only make commands that
+    :meth:`Composer.commands` leaves out; dropping them early saves the later stages)."""
+    return [f for f in forks if not _false(f.guard)]
+
+
 class Composer:
     """The product of one scenario's machines, ND rules and network: fields and commands."""
 
@@ -391,7 +397,7 @@ class Composer:
         """One variant of one machine transition: enable, receive, step, send (and acquire)."""
         label = f"{key}.{ev}" + (f"@{st.id}" if len(self._sources[key][ev]) > 1 else "") + (
             f"[{v.label}]" if v.label else "")
-        forks = [self.enable(key, st, t, v).add(rules=v.rules, events=((key, ev, st.id),))]
+        forks = _alive([self.enable(key, st, t, v).add(rules=v.rules, events=((key, ev, st.id),))])
         forks = self.receive(h, forks, v.recv)
         forks = self.step(key, forks, t, v)
         for msg in v.send:
@@ -425,7 +431,7 @@ class Composer:
                     if br.row.action == "accept":
                         out.append(a.cond(br.guard).set(br.updates).set(self._marks[h, ON_ACCEPT])
                                    .add(name=f" <{k.label()} {br.row.id}>", rules=(br.row.id,)))
-        return out
+        return _alive(out)
 
     def step(self, key: str, forks: list[Fork], t, v: Variant) -> list[Fork]:
         """The machine ``key`` takes transition ``t`` and makes the variant's data updates."""
@@ -447,13 +453,16 @@ class Composer:
                 continue
             f = f.set(self._marks[h, BEFORE_OUTBOUND])
             for br in self._outbound[h]:
-                a = f.cond(br.guard).set(br.updates).add(name=f" [{msg} {br.row.id}", rules=(br.row.id,))
+                a = f.cond(br.guard)
+                if _false(a.guard):   # a row this step can never take: no fork (a speed-up)
+                    continue
+                a = a.set(br.updates).add(name=f" [{msg} {br.row.id}", rules=(br.row.id,))
                 if br.row.action == "held":
                     a = a.add(held=(Key(h, msg, "").packet(br.row.id),))
                 else:
                     k = Key(h, msg, br.row.action)
                     a = a.set(net.produce(k)).add(wire=(k.packet(br.row.id),))
-                for a2 in self.acquire(h, a) if br.row.acquire or br.row.trigger else [a]:
+                for a2 in _alive(self.acquire(h, a)) if br.row.acquire or br.row.trigger else [a]:
                     out.append(a2.set(self._marks[h, AFTER_OUTBOUND]).add(name="]"))
         return out
 

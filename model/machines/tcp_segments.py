@@ -230,6 +230,12 @@ def fields(ctx: Ctx, e: End) -> list[Field]:
     return out
 
 
+def held_fields(sc, host: str) -> list[str]:
+    """The out-of-order flags of the end at ``host`` (``client.ooo2`` ...)."""
+    e = end(sc, host)
+    return [f"{host}.ooo{j}" for j in holdable(e.peer, e.window)]
+
+
 def sent_by(sc, host: str) -> list[str]:
     """Every TCP message the end at ``host`` sends (what a closed end may receive as a stray)."""
     e = end(sc, host)
@@ -278,6 +284,7 @@ __all__ = [
     "conds",
     "end",
     "fields",
+    "held_fields",
     "holdable",
     "receipts",
     "receive",

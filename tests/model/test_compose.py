@@ -219,3 +219,24 @@ def test_packet_equality_is_what_the_wire_shows():
     made = Packet("client", "server", "DATA", "clear", internal="DATA2", rule="ND-8/clear")
     assert made == Packet("client", "server", "DATA", "clear") and made.wire() == "client>server DATA clear"
     assert hash(made) == hash(Packet("client", "server", "DATA", "clear"))
+
+
+# ---- static pruning ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("scenario", ["fig7-both-capable", "fig7-fifo", "fig7-lossy", "ge-server-only"])
+def test_leaving_out_variants_that_cannot_fire_changes_no_behaviour(scenario, monkeypatch):
+    """Composer.live leaves out the variants a scenario's constants make impossible (the close
+    with tcp.close = "none", SA-EXPIRED without ike.sa_expiry ...): the explored graph is the
+    same with every variant composed."""
+    from ndcheck.engines.explicit import explore
+
+    pruned = build_system(CATALOG[scenario])
+    a = explore(pruned)
+    monkeypatch.setattr(compose.Composer, "variants",
+                        lambda self, key, ev, st: self.bindings[key].variants(ev, st))
+    full = build_system(CATALOG[scenario])
+    b = explore(full)
+    assert len(full.commands) > len(pruned.commands)
+    assert (a.n_states, a.n_edges) == (b.n_states, b.n_edges)
+    assert sorted(a.states) == sorted(b.states)
