@@ -6,8 +6,21 @@ from statemachine import State
 
 from ..ir import Field, P, add, eq, lt
 from ..messages import ack
-from . import tcp_segments as seg
 from .base import Binding, BoundMachine, Ctx, V
+from .tcp_segments import (
+    ACKF,
+    receive,
+    receive_dup,
+    restart,
+    retransmit_oldest,
+    send_new,
+    stray,
+    take_ack,
+    timer,
+)
+from .tcp_segments import conds as end_conds
+from .tcp_segments import end as end_of
+from .tcp_segments import fields as end_fields
 
 
 class TcpClient(BoundMachine):
@@ -83,18 +96,18 @@ class TcpClient(BoundMachine):
 def fields(ctx: Ctx) -> list[Field]:
     t = ctx.sc.tcp
     return [Field(ctx.n("syn_retx"), 0, t.syn_retries, 0, "counter", unbounded_ok=True,
-                  doc="SYN retransmissions so far")] + seg.fields(ctx, seg.end(ctx.sc, ctx.host))
+                  doc="SYN retransmissions so far")] + end_fields(ctx, end_of(ctx.sc, ctx.host))
 
 
 def bind(ctx: Ctx) -> Binding:
     t = ctx.sc.tcp
-    e = seg.end(ctx.sc, ctx.host)
+    e = end_of(ctx.sc, ctx.host)
     syn_retx = ctx.f("syn_retx")
     b = Binding(conds={
         "syn_budget_left": lt(syn_retx, P(t.syn_retries, "tcp.syn_retries")),
         "syn_budget_spent": eq(syn_retx, P(t.syn_retries, "tcp.syn_retries")),
-        "syn_timer": seg.timer(ctx, "syn_sent", ["SYN"], ["SYN-ACK"], syn_retx),
-        **seg.conds(ctx, e),
+        "syn_timer": timer(ctx, "syn_sent", ["SYN"], ["SYN-ACK"], syn_retx),
+        **end_conds(ctx, e),
     })
     fx = b.effects
     fx["send_syn"] = [V(send=["SYN"])]
@@ -107,28 +120,28 @@ def bind(ctx: Ctx) -> Binding:
     for s in ("fin_wait_2", "close_wait", "last_ack", "time_wait"):
         # ... the server is synchronized by now (it acknowledged our FIN or sent its own).
         fx[f"recv_syn_ack@{s}"] = [V(recv="SYN-ACK", label="old")]
-    fx["send_data"] = seg.send_new(ctx, e)
-    fx["recv_data@established"] = seg.receive(ctx, e)
+    fx["send_data"] = send_new(ctx, e)
+    fx["recv_data@established"] = receive(ctx, e)
     # After closing first the client has all the server's data; after the server's FIN too.
-    fx["recv_data@fin_wait_1"] = fx["recv_data@fin_wait_2"] = seg.receive_dup(e, ack(e.peer))
+    fx["recv_data@fin_wait_1"] = fx["recv_data@fin_wait_2"] = receive_dup(e, ack(e.peer))
     fx["recv_data@close_wait"] = fx["recv_data@last_ack"] = fx["recv_data@time_wait"] = \
-        seg.receive_dup(e, seg.ACKF)
-    fx["recv_ack@established"] = fx["recv_ack@close_wait"] = seg.take_ack(ctx, e, live=True)
+        receive_dup(e, ACKF)
+    fx["recv_ack@established"] = fx["recv_ack@close_wait"] = take_ack(ctx, e, live=True)
     for s in ("fin_wait_1", "fin_wait_2", "last_ack", "time_wait"):
-        fx[f"recv_ack@{s}"] = seg.take_ack(ctx, e, live=False)
-    fx["retransmit_data"] = seg.retransmit_oldest(ctx, e)
-    fx["send_fin"] = [V(send=["FIN"], updates=seg.restart(ctx))]
-    fx["recv_ack_fin@fin_wait_1"] = [V(recv=seg.ACKF)]
-    fx["recv_ack_fin@last_ack"] = [V(recv=seg.ACKF)]
-    fx["recv_ack_fin@fin_wait_2"] = fx["recv_ack_fin@time_wait"] = [V(recv=seg.ACKF, label="dup")]
-    fx["recv_fin@established"] = [V(recv="FIN", send=[seg.ACKF])]
+        fx[f"recv_ack@{s}"] = take_ack(ctx, e, live=False)
+    fx["retransmit_data"] = retransmit_oldest(ctx, e)
+    fx["send_fin"] = [V(send=["FIN"], updates=restart(ctx))]
+    fx["recv_ack_fin@fin_wait_1"] = [V(recv=ACKF)]
+    fx["recv_ack_fin@last_ack"] = [V(recv=ACKF)]
+    fx["recv_ack_fin@fin_wait_2"] = fx["recv_ack_fin@time_wait"] = [V(recv=ACKF, label="dup")]
+    fx["recv_fin@established"] = [V(recv="FIN", send=[ACKF])]
     # The second FIN acknowledges the first (the server sends it after receiving ours).
-    fx["recv_fin@fin_wait_1"] = [V(recv="FIN", send=[seg.ACKF])]
-    fx["recv_fin@fin_wait_2"] = [V(recv="FIN", send=[seg.ACKF])]
+    fx["recv_fin@fin_wait_1"] = [V(recv="FIN", send=[ACKF])]
+    fx["recv_fin@fin_wait_2"] = [V(recv="FIN", send=[ACKF])]
     for s in ("close_wait", "last_ack", "time_wait"):
-        fx[f"recv_fin@{s}"] = [V(recv="FIN", send=[seg.ACKF], label="dup")]
+        fx[f"recv_fin@{s}"] = [V(recv="FIN", send=[ACKF], label="dup")]
     fx["retransmit_fin"] = [V(send=["FIN"], updates={ctx.n("data_retx"): add(ctx.f("data_retx"), 1)})]
     fx["abort"] = [V(send=["RST"])]
     fx["recv_rst"] = [V(recv="RST")]
-    fx["recv_stray"] = seg.stray(ctx.sc, ctx.host)
+    fx["recv_stray"] = stray(ctx.sc, ctx.host)
     return b

@@ -6,8 +6,22 @@ from statemachine import State
 
 from ..ir import TRUE, Field, P, add, eq, lt
 from ..messages import ack, data
-from . import tcp_segments as seg
 from .base import Binding, BoundMachine, Ctx, V
+from .tcp_segments import (
+    ACKF,
+    answer_rst,
+    receive,
+    receive_dup,
+    restart,
+    retransmit_oldest,
+    send_new,
+    stray,
+    take_ack,
+    timer,
+)
+from .tcp_segments import conds as end_conds
+from .tcp_segments import end as end_of
+from .tcp_segments import fields as end_fields
 
 
 class TcpServer(BoundMachine):
@@ -86,23 +100,23 @@ SYNCHRONIZED = ("established", "fin_wait_1", "fin_wait_2", "close_wait", "last_a
 def fields(ctx: Ctx) -> list[Field]:
     t = ctx.sc.tcp
     return [Field(ctx.n("synack_retx"), 0, t.synack_retries, 0, "counter", unbounded_ok=True,
-                  doc="SYN-ACK retransmissions so far")] + seg.fields(ctx, seg.end(ctx.sc, ctx.host))
+                  doc="SYN-ACK retransmissions so far")] + end_fields(ctx, end_of(ctx.sc, ctx.host))
 
 
 def bind(ctx: Ctx) -> Binding:
     t = ctx.sc.tcp
-    e = seg.end(ctx.sc, ctx.host)
+    e = end_of(ctx.sc, ctx.host)
     retx = ctx.f("synack_retx")
     budget = P(t.synack_retries, "tcp.synack_retries")
     b = Binding(conds={
         "synack_budget_left": lt(retx, budget),
         "synack_budget_spent": eq(retx, budget),
         # Stopped by the client's ACK or data; a SYN on its way brings a SYN-ACK anyway.
-        "synack_timer": seg.timer(ctx, "syn_received", ["SYN-ACK"],
+        "synack_timer": timer(ctx, "syn_received", ["SYN-ACK"],
                                   ["ACK", "SYN", *[data(i + 1) for i in range(e.peer)]], retx),
         # request/response: the answer follows the whole request (or any time once connected).
         "may_answer": TRUE if t.server_sends == "established" else eq(ctx.f("rcv_nxt"), e.peer),
-        **seg.conds(ctx, e),
+        **end_conds(ctx, e),
     })
     fx = b.effects
     fx["recv_syn@listen"] = [V(recv="SYN", send=["SYN-ACK"])]
@@ -114,30 +128,30 @@ def bind(ctx: Ctx) -> Binding:
     fx["drop_half_open"] = [V(updates={ctx.n("synack_retx"): 0})]
     fx["recv_ack@syn_received"] = [V(recv="ACK")]
     old_ack = V(recv="ACK", label="dup")
-    fx["recv_ack@established"] = fx["recv_ack@close_wait"] = [old_ack, *seg.take_ack(ctx, e, live=True)]
+    fx["recv_ack@established"] = fx["recv_ack@close_wait"] = [old_ack, *take_ack(ctx, e, live=True)]
     for s in ("fin_wait_1", "fin_wait_2", "last_ack", "time_wait"):
-        fx[f"recv_ack@{s}"] = [old_ack, *seg.take_ack(ctx, e, live=False)]
+        fx[f"recv_ack@{s}"] = [old_ack, *take_ack(ctx, e, live=False)]
     # In SYN-RECEIVED nothing has been received yet (rcv_nxt = 0).
-    fx["recv_data@syn_received"] = seg.receive(ctx, e, rs=[0])
-    fx["recv_data@established"] = seg.receive(ctx, e)
-    fx["recv_data@fin_wait_1"] = fx["recv_data@fin_wait_2"] = seg.receive_dup(e, ack(e.peer))
+    fx["recv_data@syn_received"] = receive(ctx, e, rs=[0])
+    fx["recv_data@established"] = receive(ctx, e)
+    fx["recv_data@fin_wait_1"] = fx["recv_data@fin_wait_2"] = receive_dup(e, ack(e.peer))
     fx["recv_data@close_wait"] = fx["recv_data@last_ack"] = fx["recv_data@time_wait"] = \
-        seg.receive_dup(e, seg.ACKF)
-    fx["send_data"] = seg.send_new(ctx, e)
-    fx["retransmit_data"] = seg.retransmit_oldest(ctx, e)
-    fx["send_fin"] = [V(send=["FIN"], updates=seg.restart(ctx))]
-    fx["recv_ack_fin@fin_wait_1"] = [V(recv=seg.ACKF)]
-    fx["recv_ack_fin@last_ack"] = [V(recv=seg.ACKF)]
-    fx["recv_ack_fin@fin_wait_2"] = fx["recv_ack_fin@time_wait"] = [V(recv=seg.ACKF, label="dup")]
-    fx["recv_fin@established"] = [V(recv="FIN", send=[seg.ACKF])]
-    fx["recv_fin@fin_wait_1"] = [V(recv="FIN", send=[seg.ACKF])]
-    fx["recv_fin@fin_wait_2"] = [V(recv="FIN", send=[seg.ACKF])]
+        receive_dup(e, ACKF)
+    fx["send_data"] = send_new(ctx, e)
+    fx["retransmit_data"] = retransmit_oldest(ctx, e)
+    fx["send_fin"] = [V(send=["FIN"], updates=restart(ctx))]
+    fx["recv_ack_fin@fin_wait_1"] = [V(recv=ACKF)]
+    fx["recv_ack_fin@last_ack"] = [V(recv=ACKF)]
+    fx["recv_ack_fin@fin_wait_2"] = fx["recv_ack_fin@time_wait"] = [V(recv=ACKF, label="dup")]
+    fx["recv_fin@established"] = [V(recv="FIN", send=[ACKF])]
+    fx["recv_fin@fin_wait_1"] = [V(recv="FIN", send=[ACKF])]
+    fx["recv_fin@fin_wait_2"] = [V(recv="FIN", send=[ACKF])]
     for s in ("close_wait", "last_ack", "time_wait"):
-        fx[f"recv_fin@{s}"] = [V(recv="FIN", send=[seg.ACKF], label="dup")]
+        fx[f"recv_fin@{s}"] = [V(recv="FIN", send=[ACKF], label="dup")]
     fx["retransmit_fin"] = [V(send=["FIN"], updates={ctx.n("data_retx"): add(ctx.f("data_retx"), 1)})]
     fx["abort"] = [V(send=["RST"])]
     fx["recv_rst@syn_received"] = [V(recv="RST", updates={ctx.n("synack_retx"): 0})]
     fx["recv_rst"] = [V(recv="RST")]
-    fx["recv_stray@relisten"] = seg.answer_rst(ctx, skip=("SYN",))
-    fx["recv_stray"] = seg.stray(ctx.sc, ctx.host)
+    fx["recv_stray@relisten"] = answer_rst(ctx, skip=("SYN",))
+    fx["recv_stray"] = stray(ctx.sc, ctx.host)
     return b
