@@ -27,6 +27,12 @@ INSTALL = ("qm2", "qm3")
 GE_MARKING = ("before", "after")
 NOTIFY_AT_MM1 = ("fail", "ignore")
 LOSS = ("ike", "tcp")
+#: Which end closes the connection first (``tcp.close``); the other closes after the FIN.
+CLOSE = ("client", "server", "none")
+#: When the server sends its data (``tcp.server_sends``).
+SERVER_SENDS = ("after-request", "established")
+#: When a TCP retransmission timer may fire (``tcp.timers``; ``tcp.premature_timeouts`` overrides).
+TIMERS = ("backoff", "quiet")
 VERDICTS = ("holds", "violated", "vacuous", "undetermined")
 #: Why a property is expected ``violated`` (DESIGN.md "Modelling decisions"): ``spec``, a finding
 #: about MS-IKEE (the rules it rests on, and one sentence saying what MS-IKEE allows); ``policy``,
@@ -113,12 +119,34 @@ class IkeKnobs:
 
 @dataclass(frozen=True, slots=True)
 class TcpKnobs:
+    """TCP knobs (digest §8, timers-failures T1..T16; README "Modelling choices").
+
+    ``data_segments`` the client sends, ``server_segments`` the server answers with: once it has
+    received the client's data in order (``server_sends = "after-request"``, a request/response
+    exchange) or at any time once ESTABLISHED (``"established"``).  ``window``: segments in flight
+    per direction (the receiver holds out-of-order segments within it).  Budgets, each restarted
+    when the peer acknowledges new data: ``syn_retries`` (Windows MaxSynRetransmissions, T1/T2:
+    2), ``synack_retries`` (TcpMaxConnectResponseRetransmissions: 2), ``data_retries``
+    (TcpMaxDataRetransmissions, T10: 5; retransmissions of the oldest unacknowledged segment or
+    FIN, then abort with RST).  ``close``: which end closes first (after its data is acknowledged
+    and the peer's received); the other closes once the FIN has arrived and its own data is
+    acknowledged.  ``timers``: a retransmission timer fires once neither its segment nor an answer
+    that would stop it is in flight (``quiet``); with ``backoff`` (default) only the first
+    expiry of a segment's timer may come while other packets are on their way (figure 19's SYN
+    retransmission crossing MM #4): after a timeout the RTO has doubled (RFC 6298 §5.5), so the
+    next expiry waits until nothing either host could take is in flight.
+    ``premature_timeouts``: any timer may fire at any time.
+    """
+
     data_segments: int = 2
+    server_segments: int = 1
+    server_sends: str = "after-request"
     window: int = 2
     syn_retries: int = 2
-    data_retries: int = 1
-    synack_retries: int = 0
-    fin: bool = False
+    synack_retries: int = 2
+    data_retries: int = 5
+    close: str = "client"
+    timers: str = "backoff"
     premature_timeouts: bool = False
 
 
@@ -214,10 +242,15 @@ _ENUMS = {
     ("client", "inbound"): INBOUND, ("server", "inbound"): INBOUND,
     ("ike", "responder_install"): INSTALL, ("ike", "ge_marking"): GE_MARKING,
     ("ike", "notify_at_mm1"): NOTIFY_AT_MM1,
+    ("tcp", "close"): CLOSE, ("tcp", "server_sends"): SERVER_SENDS, ("tcp", "timers"): TIMERS,
 }
+#: Keys that were renamed: the old name gets a message naming the new one.
+_RENAMED = {("tcp", "fin"): 'tcp.fin was replaced by tcp.close = "client" | "server" | "none" '
+                            '(fin = true is close = "client")'}
 _RANGES = {
     ("ike", "retransmissions"): (0, 8),
     ("tcp", "data_segments"): (0, 8),
+    ("tcp", "server_segments"): (0, 8),
     ("tcp", "window"): (1, 8),
     ("tcp", "syn_retries"): (0, 8),
     ("tcp", "data_retries"): (0, 8),
@@ -272,6 +305,8 @@ def _section(where: str, raw: Any, cls: type) -> Any:
     names = [f.name for f in fields(cls)]
     kwargs = {}
     for key, value in raw.items():
+        if (where, key) in _RENAMED:
+            raise ScenarioError(f"[{where}]: unknown key {key!r}: {_RENAMED[where, key]}")
         if key not in names:
             raise ScenarioError(f"[{where}]: unknown key {key!r}; allowed: {', '.join(names)}"
                                 f"{did_you_mean(key, names)}")

@@ -242,7 +242,7 @@ def test_expectations_validated():
     assert not r.as_expected and [v.property.id for v in r.unexpected] == ["H-1"]
     # Some entries: a property without one is expected to hold.
     r = check(dataclasses.replace(sc, expect={"H-1": "holds"}))
-    assert len(r.verdicts) == 13 and all(v.expected == "holds" for v in r.verdicts)
+    assert len(r.verdicts) == 15 and all(v.expected == "holds" for v in r.verdicts)
 
 
 def test_no_expect_table_means_no_expectation_unless_strict():
@@ -253,15 +253,15 @@ def test_no_expect_table_means_no_expectation_unless_strict():
         "H-1": "vacuous", "L-1": "vacuous", "L-6": "vacuous"}      # IKE cannot fail in qm3-race
     assert r.as_expected and r.unexpected == [] and r.undetermined == []
     violated = [v.property.id for v in r.verdicts if v.verdict == "violated"]
-    assert violated == ["S-14", "L-3"]
-    assert [p["expected"] for p in r.to_json()["properties"]] == [None] * 21
+    assert violated == ["S-14"]
+    assert [p["expected"] for p in r.to_json()["properties"]] == [None] * 23
     strict = check(sc, strict=True)
     assert all(v.expected == "holds" for v in strict.verdicts)
     # strict: a missing entry means holds, which a vacuous verdict does not meet either
-    assert [v.property.id for v in strict.unexpected] == ["H-1", "S-14", "L-1", "L-3", "L-6"]
+    assert [v.property.id for v in strict.unexpected] == ["H-1", "S-14", "L-1", "L-6"]
     # Undetermined without an expectation still counts as undetermined (exit 3, not 0).
     cut = check(sc, max_states=40, traces=False)
-    assert cut.truncated and cut.unexpected == [] and len(cut.undetermined) == 19
+    assert cut.truncated and cut.unexpected == [] and len(cut.undetermined) == 21
     assert {v.outcome for v in cut.undetermined} == {"undetermined"}
 
 
@@ -278,7 +278,7 @@ def test_progress_called_before_each_property():
     calls = []
     r = check_graph(g, traces=False, progress=lambda done, total, p: calls.append((done, total, p.id)))
     ids = [v.property.id for v in r.verdicts]
-    assert calls == [(i, 13, pid) for i, pid in enumerate(ids)]
+    assert calls == [(i, 15, pid) for i, pid in enumerate(ids)]
     assert ids[:3] == ["H-1", "S-1", "S-2"]
 
 

@@ -143,9 +143,17 @@ def test_a_require_inbound_server_never_answers_a_clear_syn():
 
 
 def test_nothing_allowed_after_the_end_of_a_finished_run():
+    """Figure 7 ends with the client's last data; the server then answers (its data segment)
+    and the client closes: after the FIN exchange nothing more can be sent."""
     w = fig("fig7")
     r = conform(graph("fig7-both-capable"), w + ["server>client ACK esp"])
     assert not r.accepted and r.prefix_len == len(w)
+    assert r.allowed_next == ("server>client DATA esp",)
+    close = ["server>client DATA esp", "client>server ACK esp", "client>server FIN esp",
+             "server>client ACK esp", "server>client FIN esp", "client>server ACK esp"]
+    assert conform(graph("fig7-both-capable"), w + close).accepted
+    r = conform(graph("fig7-both-capable"), w + close + ["server>client ACK esp"])
+    assert not r.accepted and r.prefix_len == len(w) + len(close)
     assert r.allowed_next == ()
 
 

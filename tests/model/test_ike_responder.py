@@ -66,5 +66,5 @@ def test_a_capable_no_nd_peer_explores_to_established_ike_without_connected():
 
     system = build_system(_non_nd())
     g = explore(system)
-    assert (g.n_states, g.n_edges) == (101, 158)
+    assert (g.n_states, g.n_edges) == (275, 496)
     assert not any("CONNECTED" in c.name for c in system.commands)

@@ -52,6 +52,8 @@ CAUGHT_BY = {
     "transport-mode-falls-back-to-clear": "S-10",
     "secure-server-never-completes-ike": "H-1",
     "initiator-ignores-mm1-notify": "ND-27",
+    "out-of-order-segments-discarded": "T-1",
+    "budgets-never-restarted": "T-1",
 }
 
 
