@@ -161,6 +161,8 @@ inbound = "boundary"             # boundary | secure | require | none
 [server]
 outbound = "request"
 inbound = "boundary"
+guaranteed_encryption = false    # the GE rule flag (ND-7)
+ale_require_encryption = false   # Windows' ALE layer for GE traffic (WFP-GE), needs the GE flag
 [ike]
 commit_bit = true
 retransmissions = 1
@@ -214,8 +216,8 @@ def test_default_view_is_plain_off_a_terminal_and_ends_with_the_summary(capsys):
     assert main(["check", "fig8-silent-peer"]) == 0
     lines = capsys.readouterr().out.splitlines()
     assert re.fullmatch(rf"# fig8-silent-peer: 1037 states, 3444 edges, depth 25, {SECONDS}", lines[0])
-    assert lines[1] == "property\tname\tkind\tengine\texpected\tverdict\toutcome\ttrace"
-    assert lines[2] == "H-1\tike_failure_never_blocks_tcp\tnever_action\texplicit\tholds\tholds\tok\t"
+    assert lines[1] == "property\tname\tkind\tengine\texpected\tverdict\toutcome\ttrace\tcause"
+    assert lines[2] == "H-1\tike_failure_never_blocks_tcp\tnever_action\texplicit\tholds\tholds\tok\t\t"
     assert len(lines) == 2 + 15 + 1 and lines[-1].startswith("1 scenario(s), all 15 verdicts as expected; ")
     assert not any("\x1b" in line or line != line.rstrip(" ") for line in lines)
 
@@ -310,3 +312,67 @@ def test_help_has_an_example(capsys):
     out = capsys.readouterr().out
     assert "examples:\n  ndcheck check fig7-both-capable -q" in out
     assert "-q, --quiet" in out and "--strict" in out
+
+
+# --------------------------------------------------------------------------------------------
+# The cause of an expected violation: table column, JSON, JUnit, mismatch lines, warning
+# --------------------------------------------------------------------------------------------
+
+CAUSED = GE.replace('S-7 = "holds"', 'S-7 = { verdict = "violated", cause = "spec", rules = ["ND-7", '
+                    '"ND-8"], note = "ND-8 sends the GE SYN in the clear." }')
+
+
+def test_the_cause_column_json_and_junit(tmp_path, capsys):
+    out, junit = tmp_path / "r.json", tmp_path / "j.xml"
+    assert main(["check", "guaranteed-encryption", "require-inbound-auth-failure", "--no-traces",
+                 "--json", str(out), "--junit", str(junit)]) == 0
+    captured = capsys.readouterr()
+    assert captured.err == ""                              # the catalog gives these causes
+    rows = {(r[0], r[1]): r for r in (line.split("\t") for line in captured.out.splitlines())
+            if len(r) == 9 and r[0] != "property"}
+    assert rows[("S-7", "ge_flow_never_sent_clear")][8] == "spec ND-7 ND-8"
+    assert rows[("W-8", "clear_fallback_completes")][8] == "policy ND-17 A-10"
+    assert rows[("S-1", "secure_flow_never_sends_clear")][8] == ""
+    docs = {d["scenario"]: {p["id"]: p for p in d["properties"]} for d in json.loads(out.read_text())}
+    s7 = docs["guaranteed-encryption"]["S-7"]
+    assert (s7["cause"], s7["rules"]) == ("spec", ["ND-7", "ND-8"])
+    assert s7["note"].startswith("ND-8 sends the first packet of a flow without an SA in the clear")
+    assert docs["require-inbound-auth-failure"]["W-1"]["cause"] == "policy"
+    # only added keys: a property not expected violated has exactly the keys it always had
+    assert set(docs["guaranteed-encryption"]["S-1"]) == {"id", "name", "kind", "verdict", "expected",
+                                                        "engine", "trace"}
+    cases = {c.get("name").split()[0]: c for c in ET.parse(junit).getroot().iter("testcase")}
+    assert cases["S-7"].find("system-out").text.startswith(
+        "expected violated: spec (ND-7, ND-8): ND-8 sends the first packet")
+    assert cases["S-1"].find("system-out") is None
+
+
+def test_a_missed_expected_violation_says_its_cause(tmp_path, capsys):
+    f = tmp_path / "ge.toml"
+    f.write_text(CAUSED + 'S-1 = { verdict = "violated", cause = "policy", rules = ["ND-13"], '
+                          'note = "There is no NAT here." }\n')
+    junit = tmp_path / "j.xml"
+    assert main(["check", "--file", str(f), "--no-traces", "--junit", str(junit)]) == 1
+    out = capsys.readouterr().out
+    assert ("ge-wrong: S-1 (explicit) is holds, expected violated (policy ND-13: There is no NAT "
+            "here.)") in out
+    assert main(["check", "--file", str(f), "--no-traces", "-q"]) == 1
+    assert "; S-1 holds, expected violated (policy ND-13)" in capsys.readouterr().out
+    case = next(c for c in ET.parse(junit).getroot().iter("testcase") if c.get("name").startswith("S-1"))
+    assert [el.tag for el in case] == ["failure", "system-out"]          # schema order
+    assert case.find("system-out").text == "expected violated: policy (ND-13): There is no NAT here."
+
+
+def test_a_user_file_without_a_cause_is_checked_with_a_warning(tmp_path, capsys):
+    f = tmp_path / "ge.toml"
+    f.write_text(GE.replace('S-7 = "holds"', 'S-7 = "violated"'))
+    out = tmp_path / "r.json"
+    assert main(["check", "--file", str(f), "-q", "--no-traces", "--json", str(out)]) == 0
+    err = capsys.readouterr().err.splitlines()
+    assert err == [(f'ndcheck: warning: {f}: expect.S-7 = "violated" gives no cause: add cause = "spec" '
+                    '(with rules and note) or "policy" (with note), README "Expectations"')]
+    s7 = next(p for p in json.loads(out.read_text())["properties"] if p["id"] == "S-7")
+    assert (s7["cause"], s7["rules"], s7["note"]) == (None, [], "")
+    f.write_text(CAUSED)
+    assert main(["check", "--file", str(f), "-q", "--no-traces"]) == 0
+    assert capsys.readouterr().err == ""

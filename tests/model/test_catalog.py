@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from ndcheck.engines.explicit import explore
 from ndcheck.model.compose import build_system
 from ndcheck.model.scenario import CATALOG
 from ndcheck.traces.trace import machine_instances, replay_step
+
+CATALOG_DIR = Path(__file__).resolve().parents[2] / "model" / "catalog"
 
 # (states, edges) per scenario.  A model change that moves one of these must say why in its
 # commit message.
@@ -24,11 +28,12 @@ PINNED = {
     "fig8-icmp-peer": (323, 865),
     "fig8-no-credential": (1037, 3444),
     "fig8-no-credential-lossy": (35249, 144820),
-    "fig8-silent-lossy": (36421, 182787),
+    "fig8-silent-lossy": (35081, 167043),
     "fig8-silent-peer": (1037, 3444),
     "ge-marking-after": (818, 1864),
     "ge-server-only": (688, 1682),
     "guaranteed-encryption": (1214, 2845),
+    "guaranteed-encryption-ale": (70, 117),
     "nat-boundary": (2827, 8634),
     "nd-client-transport-server": (136, 240),
     "no-proposal-peer": (445, 1392),
@@ -93,3 +98,32 @@ def test_networkx_graph_matches_the_explorer(graphs):
     assert nxg.number_of_nodes() == g.n_states
     assert nxg.number_of_edges() == g.n_edges
     assert all(d["action"] for _, _, d in nxg.edges(data=True))
+
+
+# Expected violations that are modelling artefacts: neither a finding about MS-IKEE nor a
+# consequence of the configuration, so they give no cause (DESIGN.md: an artefact is a bug in the
+# model).  Each line of the catalog file carries a "TODO ARTEFACT" comment; remove the entry here
+# once the model is fixed and the expectation changes.
+KNOWN_ARTEFACTS = {
+    # the server's GE flow never gets a GE SA because the model's server never starts IKE,
+    # although ND-12 obliges it (issue 12 item 2: IKE on both hosts, A-13)
+    ("ge-marking-after", "W-9"),
+    ("ge-server-only", "W-9"),
+}
+
+
+def test_every_expected_violation_in_the_catalog_says_its_cause():
+    """A catalog ``violated`` expectation is ``spec`` (rules and a note) or ``policy`` (a note);
+    the only exceptions are the known artefacts, each marked TODO ARTEFACT in its file."""
+    uncaused = {(name, key) for name, sc in CATALOG.items() for key in sc.uncaused()}
+    assert uncaused == KNOWN_ARTEFACTS, (
+        "give every expected violation a cause: PROPERTY = { verdict = \"violated\", cause = "
+        "\"spec\", rules = [...], note = \"...\" } or cause = \"policy\" with a note")
+    for name, key in sorted(KNOWN_ARTEFACTS):
+        text = (CATALOG_DIR / f"{name}.toml").read_text(encoding="utf-8")
+        line = next(ln for ln in text.splitlines() if ln.startswith(f"{key} = "))
+        assert "TODO ARTEFACT" in line, (name, line)
+    for name, sc in CATALOG.items():
+        for key, cause in sc.causes.items():
+            assert sc.expect[key] == "violated" and cause.note.endswith("."), (name, key)
+            assert cause.kind == "policy" or any(r.startswith("ND-") for r in cause.rules)

@@ -20,12 +20,8 @@ from tests import catalog_cache as _catalog_cache
 # (no-proposal, no-credential, qm-refused); W-7 also where only a premature IKE timer
 # (fig7-premature-timeouts) or the failed re-keying (sa-expiry-peer-gone) makes IKE fail.
 # A capable-no-nd peer completes IKE: H-1, L-1, L-6 vacuous; S-11, S-13 claim the absence of
-# NDSupported / SA.Boundary at the client (ND-4, ND-23); ND-28 (an MS-IKEE rule for the Windows
-# responder) does not apply to it.
-# T-1 (delivery) applies without TCP loss, premature timers or a rule that can block the flow;
-# T-2 (no silent death) also with SA expiry (deaths before the SAs expired).  Both are violated
-# only in nat-boundary (ND-13 sends clear what ND-18 drops, A-9).  L-4 holds without IKE loss
-# (back-off timers: the second SYN expiry waits for IKE); fig19-lossy keeps the race.
+# NDSupported / SA.Boundary at the client (ND-4, ND-23); L-4 violated as in nd-client-transport-server;
+# ND-28 (an MS-IKEE rule for the Windows responder) does not apply to it.
 _NO_IKE_FAILURE = {"H-1", "L-1", "L-6"}
 _NEVER_SECURE = {"S-1", "S-2"}
 PINNED = {
@@ -46,6 +42,9 @@ PINNED = {
     "ge-marking-after": (24, {"S-6", "S-7", "W-9"}, _NO_IKE_FAILURE),
     "ge-server-only": (24, {"S-7", "W-9"}, _NO_IKE_FAILURE),
     "guaranteed-encryption": (24, {"S-7"}, _NO_IKE_FAILURE),
+    # the ALE layer (WFP-GE) holds what ND-8 would send clear: S-7 holds; no clear phase (W-5), and
+    # the held SYN's last timer can expire before IKE completes (L-3, untimed: timer against IKE)
+    "guaranteed-encryption-ale": (24, {"L-3", "W-5"}, _NO_IKE_FAILURE),
     "nat-boundary": (23, {"S-1", "T-1", "T-2"}, _NO_IKE_FAILURE),
     "nd-client-transport-server": (22, {"S-14"}, _NO_IKE_FAILURE),
     "no-proposal-peer": (17, set(), _NEVER_SECURE),
@@ -159,6 +158,22 @@ def test_s7_guaranteed_encryption_trace():
     assert _actions(t) == ["client.tcp.send_syn [SYN ND-8/clear+acquire +client.ike.acquire@idle]"]
     assert t.steps[0].wire == ("client>server SYN clear", "client>server MM1")
     assert t.steps[0].changes["client.flow_ge"] == "1"
+
+
+def test_s7_holds_with_the_ale_layer_and_the_syn_leaves_over_esp():
+    """WFP-GE: with ale_require_encryption on both hosts the GE flow's SYN is held (not sent clear)
+    while IKE runs, and its retransmission leaves over ESP once the client has CONNECTED."""
+    r = _catalog_cache.result("guaranteed-encryption-ale")
+    assert r.verdict("S-7").verdict == "holds" and r.verdict("S-6").verdict == "holds"
+    assert shortest_trace("guaranteed-encryption-ale", "S-7") is None
+    w = shortest_trace("guaranteed-encryption-ale", "W-2")
+    assert _actions(w)[0] == "client.tcp.send_syn [SYN ND-8/ale-held+acquire +client.ike.acquire@idle]"
+    assert w.steps[0].wire == ("client>server MM1",)                 # the SYN is not on the wire
+    assert [s.action for s in w.steps if s.action.startswith("client.tcp.retransmit_syn")] == [
+        "client.tcp.retransmit_syn [SYN ND-14/esp]"]
+    assert not any(p.endswith(" clear") for s in w.steps for p in s.wire)
+    # without the layer the same policy sends the SYN in the clear (the spec finding)
+    assert shortest_trace("guaranteed-encryption", "S-7").steps[0].wire[0] == "client>server SYN clear"
 
 
 def test_s6_ge_marking_after_trace():
