@@ -337,8 +337,8 @@ def test_verdict_outcome():
 
 
 def test_an_expected_violation_carries_its_cause():
-    r = check("nat-boundary", ["S-1", "L-3", "S-2"], traces=False)
-    s1, l3, s2 = (r.verdict(p) for p in ("S-1", "L-3", "S-2"))
+    r = check("nat-boundary", ["S-1", "T-1", "S-2"], traces=False)
+    s1, l3, s2 = (r.verdict(p) for p in ("S-1", "T-1", "S-2"))
     assert s1.cause == CATALOG["nat-boundary"].causes["S-1"] and s1.cause.kind == "spec"
     assert s1.cause.rules == ("ND-13", "ND-19", "A-1", "A-9") and l3.cause.kind == "spec"
     assert s2.cause is None and s2.expected == "holds"
