@@ -178,7 +178,8 @@ class FlowStart:
 NEW_FLOW: tuple[FlowStart, ...] = (
     FlowStart("ND-17/new-flow", "ND-17", "server", "tcp", "listen",
               note="the passive opener has no flow entry while its TCP is in LISTEN: the arriving "
-                   "segment (the SYN) creates it"),
+                   "segment (the SYN) creates it.  LISTEN-AGAIN (the half-open connection dropped "
+                   "after its SYN-ACK budget) is no new flow: the entry stays (A-5)"),
 )
 
 
