@@ -1,6 +1,6 @@
 """Bounded z3 verdict = explicit verdict, for every safety property of the catalog scenarios.
 
-The test covers the scenarios under 1,500 states (16 of 28, 200 pairs); the whole matrix (353
+The test covers the scenarios under 500 states (10 of 28, 124 pairs); the whole matrix (353
 pairs, the seven large lossy / expiry scenarios included) is ``python bench/z3_agreement.py``,
 recorded in BENCHMARKS.md: with the model v2 TCP its certificates take minutes, too long for the
 test suite's budget.
@@ -40,13 +40,13 @@ def _compare(name: str, certificate: bool = True) -> list[tuple]:
     return rows
 
 
-SMALL = 1_500    # states: the scenarios this test covers (tests/model/test_catalog.py PINNED)
+SMALL = 500    # states: the scenarios this test covers (tests/model/test_catalog.py PINNED)
 
 
 @pytest.mark.slow
 def test_bounded_z3_equals_explicit_on_the_catalog():
     small = {n for n, (states, _) in PINNED.items() if states < SMALL}
-    assert len(small) == 16
+    assert len(small) == 10
     sizes = {n: len(build_system(CATALOG[n]).commands) for n in small}
     names = sorted(small, key=lambda n: -sizes[n])        # largest first: balances the workers
     with ProcessPoolExecutor(max_workers=2) as pool:
@@ -55,15 +55,15 @@ def test_bounded_z3_equals_explicit_on_the_catalog():
     assert not any(row[5] for row in rows), "a catalog scenario is truncated"
     differ = [row[:4] + (row[6],) for row in rows if row[2] != row[3]]
     assert not differ, differ
-    assert len(rows) == 200                       # every (scenario, applicable safety property)
+    assert len(rows) == 124                       # every (scenario, applicable safety property)
     violated = [row for row in rows if row[2] == "violated"]
-    assert len(violated) == 7 and all(row[4] for row in violated)   # each with its replayed trace
+    assert len(violated) == 3 and all(row[4] for row in violated)   # each with its replayed trace
     certified = [row for row in rows if row[2] == "holds"]
     assert all("checked closed" in row[6] for row in certified)
     # vacuous (trigger unreachable, decided by z3 as "never trigger"): H-1 and L-6 where IKE
     # cannot fail, S-1 and S-2 against the peers without IPsec
     vacuous = [row for row in rows if row[2] == "vacuous"]
-    assert len(vacuous) == 28 and all(row[6].startswith("no reachable state where ") for row in vacuous)
+    assert len(vacuous) == 16 and all(row[6].startswith("no reachable state where ") for row in vacuous)
     assert all("checked closed" in row[6] for row in vacuous)
 
 
