@@ -150,7 +150,9 @@ def build_system(sc: Scenario) -> System:
     """Compose the scenario's four machines, ND rules and network into a :class:`System`."""
     probe = bind_machines(sc, lambda host, msgs: TRUE)   # timeout guards are not needed yet
     net = Network(sc, alphabet(sc, probe))
-    bindings = bind_machines(sc, lambda host, msgs: net.none_of(msgs))
+    # Urgent steps' guards read no channel, so the probe's bindings describe them exactly.
+    inbox = Inbox(net, probe)
+    bindings = bind_machines(sc, lambda host, msgs: net.none_of(msgs), net.none_from, inbox.settled)
     comp = Composer(sc, net, bindings)
     limits = Limits(sc.bounds.max_states, sc.bounds.timeout, sc.bounds.max_memory,
                     sc.network.capacity)
@@ -205,12 +207,14 @@ def role_reader(sc: Scenario):
     return role_in
 
 
-def bind_machines(sc: Scenario, in_flight) -> dict[str, Binding]:
+def bind_machines(sc: Scenario, in_flight, in_flight_from=None, settled=None) -> dict[str, Binding]:
     """Every machine's binding (machine key -> :class:`Binding`), each held to its class
-    (:func:`check_binding`); ``in_flight(host, msgs)`` backs the timeout guards (:meth:`Ctx.quiet`)."""
+    (:func:`check_binding`); ``in_flight(host, msgs)``, ``in_flight_from(src, msgs)`` and
+    ``settled()`` back the timeout guards (:meth:`Ctx.quiet`,
+    :meth:`Ctx.none_from`, :meth:`Ctx.settled`)."""
     out: dict[str, Binding] = {}
     for h in HOSTS:
-        ctx = Ctx(h, sc, in_flight, role_reader(sc))
+        ctx = Ctx(h, sc, in_flight, in_flight_from, settled, role_reader(sc))
         for key in machine_keys(h, sc):
             mod = _module(key)
             out[key] = mod.bind(ctx)
@@ -255,6 +259,80 @@ def alphabet(sc: Scenario, bindings: dict[str, Binding]) -> dict[str, list[Key]]
     return out
 
 
+class Inbox:
+    """When the system has settled, for :meth:`Ctx.settled`: nothing a host could take now is on
+    its way -- every TCP segment counts (each TCP state takes, or an inbound filter drops, what
+    can reach it), an IKE message where one of the IKE machine's transitions from its current
+    control state receives it -- and no machine has an *urgent* step enabled (a class's
+    ``URGENT_EVENTS``: an application write or close that happens at once, such as TCP's
+    ``send_data`` and ``send_fin``).  A transition whose condition or variant guard folds to false
+    takes nothing and is never urgent."""
+
+    def __init__(self, net: Network, bindings: dict[str, Binding]):
+        self.net = net
+        self.bindings = bindings
+        self.takes: dict[tuple[str, str], list[str]] = {}
+        for h in HOSTS:
+            for key in self._keys(h):
+                cls = machine_class(_module(key))
+                b = bindings[key]
+                for st, t, ev in transitions(cls):
+                    if _false(b.guard_of(t)):
+                        continue
+                    msgs = self.takes.setdefault((key, st.id), [])
+                    for v in b.variants(ev, st.id):
+                        if v.recv and not _false(v.guard) and v.recv not in msgs:
+                            msgs.append(v.recv)
+        self._settled: Expr | None = None
+
+    def _keys(self, h: str) -> list[str]:
+        return [k for k in self.bindings if k.split(".")[0] == h]
+
+    def urgent(self) -> Expr:
+        """Some machine can take an urgent step (its class's ``URGENT_EVENTS``)."""
+        out = []
+        for h in HOSTS:
+            for key in self._keys(h):
+                cls = machine_class(_module(key))
+                b = self.bindings[key]
+                for ev in getattr(cls, "URGENT_EVENTS", ()):
+                    for st, t, _ in transitions(cls, ev):
+                        for v in b.variants(ev, st.id):
+                            out.append(and_(eq(F(key), state_index(cls, st.id)), b.guard_of(t),
+                                            v.guard))
+        return or_(*out)
+
+    def settled(self) -> Expr:
+        """The system has settled: no TCP segment can be delivered in either direction, no IKE
+        message that its receiver's IKE machine takes in its current control state, and no
+        urgent step is enabled."""
+        if self._settled is None:
+            parts = [not_(self.urgent())]
+            for h in HOSTS:
+                src = other(h)
+                parts.append(self.net.none_deliverable(
+                    src, sorted({k.msg for k in self.net.alphabet[src] if not is_ike(k.msg)})))
+                for k in self._keys(h):
+                    cls = machine_class(_module(k))
+                    for st in cls.states:
+                        msgs = [m for m in self.takes.get((k, st.id), []) if is_ike(m)]
+                        if msgs:
+                            parts.append(or_(not_(eq(F(k), state_index(cls, st.id))),
+                                             self.net.none_deliverable(src, msgs)))
+            self._settled = and_(*parts)
+        return self._settled
+
+
+def _false(e: Expr) -> bool:
+    return e.op == "const" and e.args[0] == 0
+
+
+def _alive(forks: list[Fork]) -> list[Fork]:
+    """The forks whose guard has not folded to false (the others could only make commands that
+    :meth:`Composer.commands` leaves out; dropping them early saves the later stages)."""
+    return [f for f in forks if not _false(f.guard)]
+
+
 class Composer:
     """The product of one scenario's machines, ND rules and network: fields and commands."""
 
@@ -271,6 +349,48 @@ class Composer:
                          for h in HOSTS for esp in (False, True)}
         self._marks = {(h, stage): marks(h, sc, stage) for h in HOSTS
                        for stage in (BEFORE_OUTBOUND, AFTER_OUTBOUND, ON_ACCEPT)}
+        self._live = self.live()
+
+    # -- static pruning -----------------------------------------------------------------------
+    def live(self) -> set[tuple[str, str, str, int]]:
+        """The variants that may ever fire, as ``(machine key, event, source, variant index)``:
+        a least fixpoint from the initial control states over transitions whose condition and
+        variant guard do not fold to false and whose received message some live variant of the
+        peer sends.  Driven events are live when their driver exists (``acquire``: the outbound
+        filter; ``sa_expire``: ``ike.sa_expiry``).  A variant outside it cannot fire in any run,
+        so leaving out its commands changes no behaviour (a scenario's knobs turn whole parts of
+        a machine off: the close with ``tcp.close = "none"``, the server's data with
+        ``tcp.server_segments = 0`` ...)."""
+        drivers = {"acquire": True, "sa_expire": self.sc.ike.sa_expiry}
+        states = {key: {next(s.id for s in cls.states if s.initial)}
+                  for key, cls in self.machines.items()}
+        sent: set[tuple[str, str]] = set()
+        live: set[tuple[str, str, str, int]] = set()
+        changed = True
+        while changed:
+            changed = False
+            for key, cls in self.machines.items():
+                h = key.split(".")[0]
+                b = self.bindings[key]
+                driven = getattr(cls, "DRIVEN_EVENTS", ())
+                for st, t, ev in transitions(cls):
+                    if st.id not in states[key] or _false(b.guard_of(t)) \
+                            or (ev in driven and not drivers.get(ev, True)):
+                        continue
+                    for i, v in enumerate(b.variants(ev, st.id)):
+                        if (key, ev, st.id, i) in live or _false(v.guard) \
+                                or (v.recv and (other(h), v.recv) not in sent):
+                            continue
+                        live.add((key, ev, st.id, i))
+                        states[key].add(t.target.id)
+                        sent.update((h, m) for m in v.send)
+                        changed = True
+        return live
+
+    def variants(self, key: str, ev: str, st: str) -> list[Variant]:
+        """The live variants of ``ev`` from ``st`` (:meth:`live`)."""
+        return [v for i, v in enumerate(self.bindings[key].variants(ev, st))
+                if (key, ev, st, i) in self._live]
 
     # -- fields -------------------------------------------------------------------------------
     def fields(self) -> list[Field]:
@@ -283,7 +403,7 @@ class Composer:
             out.append(Field(key, 0, len(states) - 1, init, "control",
                              tuple(s.name for s in states), doc=f"{cls.__name__} control state"))
         for h in HOSTS:
-            ctx = Ctx(h, sc, lambda host, msgs: TRUE, role_reader(sc))
+            ctx = Ctx(h, sc, lambda host, msgs: TRUE, role_in=role_reader(sc))
             for key in machine_keys(h, sc):
                 out.extend(_module(key).fields(ctx))
             for name, doc in HOST_FIELDS:
@@ -321,14 +441,14 @@ class Composer:
         cls = self.machines[key]
         driven = getattr(cls, "DRIVEN_EVENTS", ())   # composed into the step that raises them
         return [c for st, t, ev in transitions(cls) if ev not in driven
-                for v in self.bindings[key].variants(ev, st.id)
+                for v in self.variants(key, ev, st.id)
                 for c in self.transition(h, key, st, t, ev, v)]
 
     def transition(self, h: str, key: str, st, t, ev: str, v: Variant) -> list[Command]:
         """One variant of one machine transition: enable, receive, step, send (and acquire)."""
         label = f"{key}.{ev}" + (f"@{st.id}" if len(self._sources[key][ev]) > 1 else "") + (
             f"[{v.label}]" if v.label else "")
-        forks = [self.enable(key, st, t, v).add(rules=v.rules, events=((key, ev, st.id),))]
+        forks = _alive([self.enable(key, st, t, v).add(rules=v.rules, events=((key, ev, st.id),))])
         forks = self.receive(h, forks, v.recv)
         forks = self.step(key, forks, t, v)
         for msg in v.send:
@@ -362,7 +482,7 @@ class Composer:
                     if br.row.action == "accept":
                         out.append(a.cond(br.guard).set(br.updates).set(self._marks[h, ON_ACCEPT])
                                    .add(name=f" <{k.label()} {br.row.id}>", rules=(br.row.id,)))
-        return out
+        return _alive(out)
 
     def step(self, key: str, forks: list[Fork], t, v: Variant) -> list[Fork]:
         """The machine ``key`` takes transition ``t`` and makes the variant's data updates."""
@@ -384,13 +504,16 @@ class Composer:
                 continue
             f = f.set(self._marks[h, BEFORE_OUTBOUND])
             for br in self._outbound[h]:
-                a = f.cond(br.guard).set(br.updates).add(name=f" [{msg} {br.row.id}", rules=(br.row.id,))
+                a = f.cond(br.guard)
+                if _false(a.guard):   # a row this step can never take: no fork (a speed-up)
+                    continue
+                a = a.set(br.updates).add(name=f" [{msg} {br.row.id}", rules=(br.row.id,))
                 if br.row.action == "held":
                     a = a.add(held=(Key(h, msg, "").packet(br.row.id),))
                 else:
                     k = Key(h, msg, br.row.action)
                     a = a.set(net.produce(k)).add(wire=(k.packet(br.row.id),))
-                for a2 in self.acquire(h, a) if br.row.acquire or br.row.trigger else [a]:
+                for a2 in _alive(self.acquire(h, a)) if br.row.acquire or br.row.trigger else [a]:
                     out.append(a2.set(self._marks[h, AFTER_OUTBOUND]).add(name="]"))
         return out
 
@@ -431,7 +554,7 @@ class Composer:
         enable, step, send."""
         out = []
         for st, t, _ in transitions(self.machines[key], event):
-            for v in self.bindings[key].variants(event, st.id):
+            for v in self.variants(key, event, st.id):
                 fs = self.step(key, [self.enable(key, st, t, v, fork)], t, v)
                 for msg in v.send:
                     fs = self.send(h, fs, msg)

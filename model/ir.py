@@ -129,7 +129,8 @@ def max_(a: Expr | int, b: Expr | int) -> Expr:
 
 def _junction(op: str, xs: tuple[Expr | bool, ...], unit: Expr, zero: Expr) -> Expr:
     """``xs`` joined by ``op`` ("and"/"or"; ``unit`` its neutral constant, ``zero`` its absorbing
-    one): constants fold, nested ``op`` nodes are flattened and repeated operands dropped."""
+    one): constants fold, nested ``op`` nodes are flattened and repeated operands dropped; a
+    conjunction pinning one field to two constants is false."""
     out: list[Expr] = []
     for x in xs:
         x = _c(x)
@@ -143,9 +144,25 @@ def _junction(op: str, xs: tuple[Expr | bool, ...], unit: Expr, zero: Expr) -> E
                 out.append(p)
     if not out:
         return unit
+    if op == "and" and _contradicts(out):
+        return zero
     if len(out) == 1:
         return out[0]
     return Expr(op, tuple(out))
+
+
+def _contradicts(conjuncts: list[Expr]) -> bool:
+    """Two conjuncts pin one field to different constants (``x == 1 and x == 3``)."""
+    pinned: dict[str, int] = {}
+    for p in conjuncts:
+        if p.op != "eq":
+            continue
+        a, b = p.args
+        if a.op == "const":
+            a, b = b, a
+        if a.op == "field" and b.op == "const" and pinned.setdefault(a.args[0], b.args[0]) != b.args[0]:
+            return True
+    return False
 
 
 def and_(*xs: Expr | bool) -> Expr:
@@ -198,6 +215,8 @@ _REBUILD = {
 
 def substitute(e: Expr, env: Mapping[str, Expr]) -> Expr:
     """Replace field references by expressions (sequential composition), folding constants."""
+    if not env:
+        return e
     if e.op == "field":
         return env.get(e.args[0], e)
     if e.op == "const":

@@ -36,6 +36,7 @@ from dataclasses import dataclass
 
 from .compose import build_system
 from .ir import C, Command, Expr, F, System, and_, conjuncts, eq, fields_of, sub
+from .machines import tcp_segments
 from .machines.base import state_index
 from .machines.ike_initiator import IkeInitiator
 from .messages import HOSTS, qm1, short
@@ -384,6 +385,32 @@ def _ignores_mm1_notify(sc: Scenario) -> Scenario:
     return dataclasses.replace(sc, ike=dataclasses.replace(sc.ike, notify_at_mm1="ignore"))
 
 
+def _ooo_discarded(system: System) -> System:
+    """T16 / RFC 9293 SHLD-31: a data segment beyond ``rcv_nxt`` within the window is held; the
+    fault discards it (the duplicate ACK still goes out), so the sender must send it again --
+    the shortcut of the first TCP model."""
+    held = {f for h in HOSTS for f in tcp_segments.held_fields(system.scenario, h)}
+    return _rewritten(system, lambda c: _drop_sets(c, held))
+
+
+def _drop_sets(c: Command, names: set[str]) -> Command:
+    """``c`` without its updates that set one of the fields ``names`` to 1."""
+    for name, e in c.updates:
+        if name in names and e == C(1):
+            c = _drop_update(c, name)
+    return c
+
+
+def _budget_not_restarted(c: Command) -> Command:
+    # T10 / RFC 6298 §5: a new acknowledgement restarts the retransmission budget of the next
+    # oldest segment; the fault keeps counting, one budget for the whole connection (the
+    # shortcut of the first TCP model).
+    for h in HOSTS:
+        if _does(c, f"{h}.tcp", "recv_ack"):
+            c = _drop_update(c, f"{h}.data_retx")
+    return c
+
+
 MUTANTS: tuple[Mutant, ...] = (
     Mutant("outbound-ignores-secure", "the ND outbound filter sends clear (ND-8) without testing "
            "flow.Secure, so a secured flow can downgrade", ("ND-8", "ND-10"),
@@ -455,6 +482,13 @@ MUTANTS: tuple[Mutant, ...] = (
     Mutant("initiator-ignores-mm1-notify", "the IKE initiator ignores a NOTIFY answering its MM #1 "
            "and retransmits MM #1 until its budget runs out", ("ND-27", "ND-29"),
            ("no-proposal-peer",), _as_if(_ignores_mm1_notify)),
+    Mutant("out-of-order-segments-discarded", "the TCP receiver discards a segment that overtook "
+           "its predecessor instead of holding it within the window (it still sends the "
+           "duplicate ACK)", ("T16", "RFC 9293 SHLD-31"), ("fig8-silent-peer",),
+           lambda sc: _ooo_discarded(build_system(sc))),
+    Mutant("budgets-never-restarted", "a new acknowledgement does not restart the data "
+           "retransmission budget: one budget for the whole connection", ("T10", "RFC 6298"),
+           ("fig7-both-capable",), _ir(_budget_not_restarted)),
 )
 
 _BY_NAME = {m.name: m for m in MUTANTS}

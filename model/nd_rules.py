@@ -8,6 +8,13 @@ Beside the tables, also as data: what a *new flow* is (:data:`NEW_FLOW`, ND-17) 
 marks with where the composition applies them (:data:`MARKS`: ND-7 before or after the outbound
 decision, A-7; ND-20 on an accepted packet), read through :func:`new_flow_states` and
 :func:`marks`.
+
+The ND tables also hold the rows of a Windows policy layer outside MS-IKEE, the ALE "require
+IPsec encryption" filters of a guaranteed-encryption policy (WFP-GE; knob
+``ale_require_encryption``, predicate ``ale``): with it a row that would send the flow's packet
+in the clear holds it instead (``ND-8/ale-held+acquire`` ...), and a clear packet arriving for
+the flow is dropped (``ND-17/ale-drop-new``, ``ND-18/ale-drop``).  :func:`outbound_table` and
+:func:`inbound_table` give a host only the rows its policy can take.
 """
 
 from __future__ import annotations
@@ -38,22 +45,42 @@ def _w(**kw: bool) -> tuple[tuple[str, bool], ...]:
 
 # ---- Outbound (§3.7.4.1), ND rule ----------------------------------------------------------
 OUTBOUND_ND: tuple[Row, ...] = (
-    Row("ND-8/clear+acquire", "ND-8", _w(sa=False, secure=False, acquire=False), "clear",
+    Row("ND-8/clear+acquire", "ND-8", _w(sa=False, secure=False, acquire=False, ale=False), "clear",
         acquire=True, note="no SA, Secure=0, first packet: send clear, trigger IKE, Acquire:=1"),
-    Row("ND-8/clear", "ND-8", _w(sa=False, secure=False, acquire=True), "clear",
+    Row("ND-8/clear", "ND-8", _w(sa=False, secure=False, acquire=True, ale=False), "clear",
         note="no SA, Secure=0, Acquire=1: send clear, no new IKE"),
     Row("ND-10/held", "ND-10", _w(sa=False, secure=True), "held", trigger=True,
         note="no SA, Secure=1: hold/drop the packet, trigger IKE"),
-    Row("ND-12/clear+acquire", "ND-12", _w(sa=True, ge_match=False, secure=False, acquire=False),
+    Row("ND-12/clear+acquire", "ND-12", _w(sa=True, ge_match=False, secure=False, acquire=False, ale=False),
         "clear", acquire=True, note="GE mismatch treated as no SA (ND-8)"),
-    Row("ND-12/clear", "ND-12", _w(sa=True, ge_match=False, secure=False, acquire=True), "clear",
+    Row("ND-12/clear", "ND-12", _w(sa=True, ge_match=False, secure=False, acquire=True, ale=False), "clear",
         note="GE mismatch, Acquire gating assumed (A-8)"),
     Row("ND-12/held", "ND-12", _w(sa=True, ge_match=False, secure=True), "held", trigger=True,
         note="GE mismatch with Secure=1 (ND-10)"),
-    Row("ND-13/clear", "ND-13", _w(sa=True, ge_match=True, nat_boundary=True), "clear",
+    Row("ND-13/clear", "ND-13", _w(sa=True, ge_match=True, nat_boundary=True, ale=False), "clear",
         note="UDP-ESP SA toward a boundary peer: clear, Secure untouched (A-9)"),
     Row("ND-14/esp", "ND-14", _w(sa=True, ge_match=True, nat_boundary=False), "esp",
         set_secure=True, note="matching SA: encapsulate, Secure:=1"),
+    # The ALE layer of a guaranteed-encryption policy (WFP-GE; knob ale_require_encryption): the
+    # ALE_AUTH_CONNECT filter with FWPM_CONTEXT_ALE_SET_CONNECTION_REQUIRE_IPSEC_ENCRYPTION marks
+    # the flow's connection as requiring encryption, so each row above that would send a packet
+    # of the flow in the clear holds it instead (closing S-7, A-8).  The ND rule's IKE trigger
+    # and Acquire:=1 stay as they were (ND-8, ND-12); a held packet is not sent, TCP retransmits
+    # it, and it leaves over ESP once an SA exists (ND-14).  Choice X-2 (README): hold, as
+    # ND-10 does, rather than refuse the connection.
+    Row("ND-8/ale-held+acquire", "ND-8", _w(sa=False, secure=False, acquire=False, ale=True), "held",
+        acquire=True, note="ALE requires encryption (WFP-GE): the first packet of the flow is held, "
+                           "not sent clear; IKE triggered, Acquire:=1"),
+    Row("ND-8/ale-held", "ND-8", _w(sa=False, secure=False, acquire=True, ale=True), "held",
+        note="ALE requires encryption (WFP-GE): held while the negotiation runs (or after it failed)"),
+    Row("ND-12/ale-held+acquire", "ND-12", _w(sa=True, ge_match=False, secure=False, acquire=False,
+                                              ale=True), "held", acquire=True,
+        note="ALE requires encryption (WFP-GE): GE mismatch, held instead of sent clear; IKE triggered"),
+    Row("ND-12/ale-held", "ND-12", _w(sa=True, ge_match=False, secure=False, acquire=True, ale=True),
+        "held", note="ALE requires encryption (WFP-GE): GE mismatch with Acquire=1, held"),
+    Row("ND-13/ale-held", "ND-13", _w(sa=True, ge_match=True, nat_boundary=True, ale=True), "held",
+        note="ALE requires encryption (WFP-GE): ND-13 would send clear over the UDP-ESP boundary SA; "
+             "held, and nothing to negotiate (the flow is blocked)"),
 )
 
 # ---- Outbound, non-ND rule (ND-15: RFC 4301 PROTECT / BYPASS) --------------------------------
@@ -68,20 +95,29 @@ OUTBOUND_NONE: tuple[Row, ...] = (
 
 # ---- Inbound (§3.7.4.2) --------------------------------------------------------------------
 INBOUND_ND: tuple[Row, ...] = (
-    Row("ND-17/accept-new", "ND-17", _w(esp=False, new=True, accept_clear_new=True), "accept",
+    Row("ND-17/accept-new", "ND-17", _w(esp=False, new=True, accept_clear_new=True, ale=False), "accept",
         note="clear first packet matching an inbound ND boundary rule"),
-    Row("ND-17/drop-new", "ND-17", _w(esp=False, new=True, accept_clear_new=False), "drop",
+    Row("ND-17/drop-new", "ND-17", _w(esp=False, new=True, accept_clear_new=False, ale=False), "drop",
         note="clear first packet at an ND_SECURE server (ALE INBOUND_INITIATE_SECURE, A-10)"),
-    Row("ND-18/accept", "ND-18", _w(esp=False, new=False, secure=False), "accept",
+    Row("ND-18/accept", "ND-18", _w(esp=False, new=False, secure=False, ale=False), "accept",
         note="clear packet of an existing flow with Secure=0"),
-    Row("ND-18/drop", "ND-18", _w(esp=False, new=False, secure=True, grace=False), "drop",
+    Row("ND-18/drop", "ND-18", _w(esp=False, new=False, secure=True, grace=False, ale=False), "drop",
         note="clear packet of a secured flow: silent discard"),
-    Row("A-14/accept-grace", "ND-18", _w(esp=False, new=False, secure=True, grace=True), "accept",
-        note="ndAllowClearTimeoutSeconds variant: clear still accepted during the SA's grace window"),
+    Row("A-14/accept-grace", "ND-18", _w(esp=False, new=False, secure=True, grace=True, ale=False),
+        "accept", note="ndAllowClearTimeoutSeconds variant: clear still accepted during the SA's grace window"),
     Row("ND-19/accept", "ND-19", _w(esp=True, sa_in=True), "accept", set_secure=True,
         note="ESP decapsulated: Secure:=1"),
     Row("ND-19/drop-no-sa", "ND-19", _w(esp=True, sa_in=False), "drop",
         note="ESP without an inbound SA cannot be decapsulated (RFC 4301 §5.2)"),
+    # The ALE layer of a guaranteed-encryption policy (WFP-GE; knob ale_require_encryption): the
+    # ALE_AUTH_RECV_ACCEPT filter (INBOUND_INITIATE_SECURE with REQUIRE_IPSEC_ENCRYPTION) admits
+    # the flow's connection only encrypted, and the connection's clear packets are dropped after
+    # it too, whatever Secure and an A-14 grace say.  ESP is accepted as above: every SA of the
+    # model is an encryption SA (S-8).
+    Row("ND-17/ale-drop-new", "ND-17", _w(esp=False, new=True, ale=True), "drop",
+        note="ALE requires encryption (WFP-GE): a clear first packet is refused, boundary or not"),
+    Row("ND-18/ale-drop", "ND-18", _w(esp=False, new=False, ale=True), "drop",
+        note="ALE requires encryption (WFP-GE): a clear packet of the flow is dropped, Secure or not"),
 )
 INBOUND_REQUIRE: tuple[Row, ...] = (
     Row("ND-15/drop-clear", "ND-15", _w(esp=False), "drop", note="transport mode: clear dropped"),
@@ -97,13 +133,23 @@ ALL_ROWS: tuple[Row, ...] = (OUTBOUND_ND + OUTBOUND_REQUIRE + OUTBOUND_NONE + IN
                              + INBOUND_REQUIRE + INBOUND_NONE)
 
 
+def _for_policy(rows: tuple[Row, ...], p: Policy) -> tuple[Row, ...]:
+    """The rows a host with policy ``p`` can take: the ALE rows with ``ale_require_encryption``,
+    the rows they replace without it (a row that does not test ``ale`` either way)."""
+    return tuple(r for r in rows if dict(r.when).get("ale", p.ale_require_encryption)
+                 == p.ale_require_encryption)
+
+
 def outbound_table(p: Policy) -> tuple[Row, ...]:
-    return {"request": OUTBOUND_ND, "require": OUTBOUND_REQUIRE, "none": OUTBOUND_NONE}[p.outbound]
+    """The outbound rows of a host with policy ``p`` (ND-8..ND-15, and the ALE rows of WFP-GE)."""
+    return _for_policy({"request": OUTBOUND_ND, "require": OUTBOUND_REQUIRE,
+                        "none": OUTBOUND_NONE}[p.outbound], p)
 
 
 def inbound_table(p: Policy) -> tuple[Row, ...]:
-    return {"boundary": INBOUND_ND, "secure": INBOUND_ND, "require": INBOUND_REQUIRE,
-            "none": INBOUND_NONE}[p.inbound]
+    """The inbound rows of a host with policy ``p`` (ND-15..ND-19, and the ALE rows of WFP-GE)."""
+    return _for_policy({"boundary": INBOUND_ND, "secure": INBOUND_ND, "require": INBOUND_REQUIRE,
+                        "none": INBOUND_NONE}[p.inbound], p)
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,7 +178,8 @@ class FlowStart:
 NEW_FLOW: tuple[FlowStart, ...] = (
     FlowStart("ND-17/new-flow", "ND-17", "server", "tcp", "listen",
               note="the passive opener has no flow entry while its TCP is in LISTEN: the arriving "
-                   "segment (the SYN) creates it"),
+                   "segment (the SYN) creates it.  LISTEN-AGAIN (the half-open connection dropped "
+                   "after its SYN-ACK budget) is no new flow: the entry stays (A-5)"),
 )
 
 
@@ -203,7 +250,10 @@ def marks(host: str, sc: Scenario, stage: str) -> dict[str, Expr]:
 
 
 def _preds_out(host: str, sc: Scenario) -> dict[str, Expr]:
+    p: Policy = getattr(sc, host)
     return {
+        # WFP-GE: the host's ALE layer requires encryption for the flow (a policy constant)
+        "ale": C(p.ale_require_encryption),
         "sa": eq(_h(host, "sa_out"), 1),
         "ge_match": eq(_h(host, "sa_ge"), _h(host, "flow_ge")),
         "nat_boundary": and_(sc.network.nat, eq(_h(host, "sa_boundary"), 1)),
@@ -224,6 +274,8 @@ def _preds_in(host: str, sc: Scenario, esp: bool, new_flow: Expr) -> dict[str, E
         # A-14 (policy knob allow_clear_timeout): the inbound SA's clear-acceptance window is open.
         "grace": and_(p.allow_clear_timeout, eq(_h(host, "sa_in"), 1),
                       eq(_h(host, "grace_over"), 0)),
+        # WFP-GE: the host's ALE layer requires encryption for the flow (a policy constant)
+        "ale": C(p.ale_require_encryption),
     }
 
 

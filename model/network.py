@@ -16,7 +16,7 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from .ir import FALSE, Command, Expr, F, Field, Packet, System, add, and_, eq, ite, lt, sub
+from .ir import FALSE, Command, Expr, F, Field, Packet, System, add, and_, eq, ite, lt, ne, sub
 from .messages import HOSTS, is_ike, other, short, wire_name
 from .scenario import Scenario
 
@@ -114,6 +114,18 @@ class Network:
     def none_of(self, msgs) -> Expr:
         """No copy of any of the messages ``msgs`` (any protection, either direction) in flight."""
         return self.none_in_flight([k for src in HOSTS for k in self.alphabet[src] if k.msg in msgs])
+
+    def none_from(self, src: str, msgs) -> Expr:
+        """No copy of any of ``msgs`` (any protection) sent by ``src`` is in flight."""
+        return self.none_in_flight([k for k in self.alphabet[src] if k.msg in msgs])
+
+    def none_deliverable(self, src: str, msgs) -> Expr:
+        """No copy of any of ``msgs`` sent by ``src`` can be delivered next: none in flight
+        (multiset), or none at the head of the queue (FIFO: the rest waits behind it)."""
+        keys = [k for k in self.alphabet[src] if k.msg in msgs]
+        if not self.fifo:
+            return self.none_in_flight(keys)
+        return and_(*[ne(F(self.slot(src, 0)), self.code(k)) for k in keys])
 
     def none_in_flight(self, keys: list[Key]) -> Expr:
         if self.fifo:

@@ -29,11 +29,37 @@ GE_MARKING = ("before", "after")
 NOTIFY_AT_MM1 = ("fail", "ignore")
 MM_IN_PROGRESS = ("counts", "ignored")
 LOSS = ("ike", "tcp")
+#: Which end closes the connection first (``tcp.close``); the other closes after the FIN.
+CLOSE = ("client", "server", "none")
+#: When the server sends its data (``tcp.server_sends``).
+SERVER_SENDS = ("after-request", "established")
+#: When a TCP retransmission timer may fire (``tcp.timers``; ``tcp.premature_timeouts`` overrides).
+TIMERS = ("backoff", "quiet")
 VERDICTS = ("holds", "violated", "vacuous", "undetermined")
+#: Why a property is expected ``violated`` (DESIGN.md "Modelling decisions"): ``spec``, a finding
+#: about MS-IKEE (the rules it rests on, and one sentence saying what MS-IKEE allows); ``policy``,
+#: the scenario's configuration makes it so (one sentence).  A modelling artefact is neither.
+CAUSES = ("spec", "policy")
+#: The digest's rule ids (ND-1..ND-30) and ambiguity ids (A-1..A-23), what ``rules`` may cite.
+RULE_IDS = tuple(f"ND-{i}" for i in range(1, 31))
+AMBIGUITY_IDS = tuple(f"A-{i}" for i in range(1, 24))
+_EXPECT_KEYS = ("verdict", "cause", "rules", "note")
 
 
 class ScenarioError(ValueError):
     """Bad scenario input; the message is one line naming the problem and what is allowed."""
+
+
+@dataclass(frozen=True, slots=True)
+class Cause:
+    """Why a property is expected ``violated``: ``kind`` is ``spec`` (a finding about MS-IKEE:
+    ``rules`` names the digest rules it rests on, ``note`` says in one sentence what MS-IKEE
+    allows) or ``policy`` (the configuration makes it so: ``note``, one sentence; ``rules``
+    optional)."""
+
+    kind: str                      # one of CAUSES
+    note: str
+    rules: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,12 +73,18 @@ class Policy:
     ``none`` = no IPsec.  ``guaranteed_encryption`` is the GE rule flag (ND-7).
     ``allow_clear_timeout`` models Windows' ``ndAllowClearTimeoutSeconds`` (A-14): once an inbound
     SA exists, clear packets of a secured flow are still accepted until a grace timer expires.
+    ``ale_require_encryption`` adds the Windows ALE filters of a guaranteed-encryption policy
+    (WFP-GE: ``FWPM_CONTEXT_ALE_SET_CONNECTION_REQUIRE_IPSEC_ENCRYPTION`` at ALE_AUTH_CONNECT and
+    ALE_AUTH_RECV_ACCEPT), a layer outside MS-IKEE: the host never sends a packet of the flow in
+    the clear (the ND rows that would are held, ``nd_rules``) and drops every clear packet of it
+    it receives.  It needs ``guaranteed_encryption`` and an IPsec rule in both directions.
     """
 
     outbound: str = "request"
     inbound: str = "boundary"
     guaranteed_encryption: bool = False
     allow_clear_timeout: bool = False  # A-14: ndAllowClearTimeoutSeconds grace after an SA exists
+    ale_require_encryption: bool = False  # WFP-GE: the ALE layer blocks the GE flow's clear packets
 
     @property
     def boundary(self) -> bool:
@@ -107,12 +139,34 @@ class IkeKnobs:
 
 @dataclass(frozen=True, slots=True)
 class TcpKnobs:
+    """TCP knobs (digest §8, timers-failures T1..T16; README "Modelling choices").
+
+    ``data_segments`` the client sends, ``server_segments`` the server answers with: once it has
+    received the client's data in order (``server_sends = "after-request"``, a request/response
+    exchange) or at any time once ESTABLISHED (``"established"``).  ``window``: segments in flight
+    per direction (the receiver holds out-of-order segments within it).  Budgets, each restarted
+    when the peer acknowledges new data: ``syn_retries`` (Windows MaxSynRetransmissions, T1/T2:
+    2), ``synack_retries`` (TcpMaxConnectResponseRetransmissions: 2), ``data_retries``
+    (TcpMaxDataRetransmissions, T10: 5; retransmissions of the oldest unacknowledged segment or
+    FIN, then abort with RST).  ``close``: which end closes first (after its data is acknowledged
+    and the peer's received); the other closes once the FIN has arrived and its own data is
+    acknowledged.  ``timers``: a retransmission timer fires once neither its segment nor an answer
+    that would stop it is in flight (``quiet``); with ``backoff`` (default) only the first
+    expiry of a segment's timer may come while other packets are on their way (figure 19's SYN
+    retransmission crossing MM #4): after a timeout the RTO has doubled (RFC 6298 §5.5), so the
+    next expiry waits until nothing either host could take is in flight.
+    ``premature_timeouts``: any timer may fire at any time.
+    """
+
     data_segments: int = 2
+    server_segments: int = 1
+    server_sends: str = "after-request"
     window: int = 2
     syn_retries: int = 2
-    data_retries: int = 1
-    synack_retries: int = 0
-    fin: bool = False
+    synack_retries: int = 2
+    data_retries: int = 5
+    close: str = "client"
+    timers: str = "backoff"
     premature_timeouts: bool = False
 
 
@@ -147,7 +201,14 @@ class Scenario:
     network: NetworkKnobs = NetworkKnobs()
     bounds: Bounds = Bounds()
     expect: dict[str, str] = field(default_factory=dict)
+    #: why an expected ``violated`` is expected, by the same key as in ``expect`` (a ``violated``
+    #: entry without one has no cause: allowed in a user file, refused in the catalog by a test)
+    causes: dict[str, Cause] = field(default_factory=dict)
     source: str = "<built-in>"
+
+    def uncaused(self) -> list[str]:
+        """The ``[expect]`` keys expected ``violated`` without a cause, in file order."""
+        return [k for k, v in self.expect.items() if v == "violated" and k not in self.causes]
 
     @property
     def peer_nd(self) -> bool:
@@ -233,10 +294,15 @@ _ENUMS = {
     ("client", "inbound"): INBOUND, ("server", "inbound"): INBOUND,
     ("ike", "responder_install"): INSTALL, ("ike", "ge_marking"): GE_MARKING,
     ("ike", "notify_at_mm1"): NOTIFY_AT_MM1, ("ike", "mm_in_progress"): MM_IN_PROGRESS,
+    ("tcp", "close"): CLOSE, ("tcp", "server_sends"): SERVER_SENDS, ("tcp", "timers"): TIMERS,
 }
+#: Keys that were renamed: the old name gets a message naming the new one.
+_RENAMED = {("tcp", "fin"): 'tcp.fin was replaced by tcp.close = "client" | "server" | "none" '
+                            '(fin = true is close = "client")'}
 _RANGES = {
     ("ike", "retransmissions"): (0, 8),
     ("tcp", "data_segments"): (0, 8),
+    ("tcp", "server_segments"): (0, 8),
     ("tcp", "window"): (1, 8),
     ("tcp", "syn_retries"): (0, 8),
     ("tcp", "data_retries"): (0, 8),
@@ -291,6 +357,8 @@ def _section(where: str, raw: Any, cls: type) -> Any:
     names = [f.name for f in fields(cls)]
     kwargs = {}
     for key, value in raw.items():
+        if (where, key) in _RENAMED:
+            raise ScenarioError(f"[{where}]: unknown key {key!r}: {_RENAMED[where, key]}")
         if key not in names:
             raise ScenarioError(f"[{where}]: unknown key {key!r}; allowed: {', '.join(names)}"
                                 f"{did_you_mean(key, names)}")
@@ -325,17 +393,87 @@ def scenario_from_dict(raw: dict[str, Any], source: str = "<dict>") -> Scenario:
     expect = raw.get("expect", {})
     if not isinstance(expect, dict):
         raise ScenarioError(f"{source}: [expect]: expected a table of PROPERTY = \"holds\"|\"violated\"|\"vacuous\"")
-    for pid, verdict in expect.items():
-        if verdict not in VERDICTS:
-            raise ScenarioError(
-                f"{source}: expect.{pid}: unknown verdict {verdict!r}; allowed: {', '.join(VERDICTS)}"
-            )
+    verdicts: dict[str, str] = {}
+    causes: dict[str, Cause] = {}
+    for pid, value in expect.items():
+        verdicts[pid], cause = _expectation(source, pid, value)
+        if cause is not None:
+            causes[pid] = cause
     sc = Scenario(
         name=name, description=raw.get("description", ""), figure=raw.get("figure", ""),
-        peer=peer, expect=dict(expect), source=source, **parts,
+        peer=peer, expect=verdicts, causes=causes, source=source, **parts,
     )
     _check_consistency(sc, source)
     return sc
+
+
+def _expectation(source: str, pid: str, value: Any) -> tuple[str, Cause | None]:
+    """One ``[expect]`` entry: ``PROPERTY = "verdict"`` or ``PROPERTY = { verdict = "violated",
+    cause = "spec", rules = ["ND-8"], note = "..." }`` (cause, rules and note only with
+    ``violated``; ``spec`` needs rules and a note, ``policy`` a note)."""
+    where = f"{source}: expect.{pid}"
+    if isinstance(value, str):
+        if value not in VERDICTS:
+            raise ScenarioError(f"{where}: unknown verdict {value!r}; allowed: {', '.join(VERDICTS)}"
+                                f"{did_you_mean(value, VERDICTS)}")
+        return value, None
+    if not isinstance(value, dict):
+        raise ScenarioError(f"{where}: expected a verdict ({', '.join(VERDICTS)}) or a table "
+                            f"{{ verdict = \"violated\", cause = \"spec\"|\"policy\", rules = [...], "
+                            f"note = \"...\" }}, got {value!r}")
+    for key in value:
+        if key not in _EXPECT_KEYS:
+            raise ScenarioError(f"{where}: unknown key {key!r}; allowed: {', '.join(_EXPECT_KEYS)}"
+                                f"{did_you_mean(str(key), _EXPECT_KEYS)}")
+    if "verdict" not in value:
+        raise ScenarioError(f"{where}: missing verdict; write {pid} = {{ verdict = \"violated\", "
+                            f"cause = ..., note = ... }}")
+    verdict = value["verdict"]
+    if verdict not in VERDICTS:
+        raise ScenarioError(f"{where}.verdict: unknown verdict {verdict!r}; allowed: "
+                            f"{', '.join(VERDICTS)}{did_you_mean(str(verdict), VERDICTS)}")
+    given = [k for k in ("cause", "rules", "note") if k in value]
+    if verdict != "violated":
+        if given:
+            raise ScenarioError(f"{where}: {' and '.join(given)} only {'goes' if len(given) == 1 else 'go'} "
+                                f"with verdict = \"violated\" "
+                                f"(a cause says why a property is violated); got verdict = {verdict!r}")
+        return verdict, None
+    if "cause" not in value:
+        if given:
+            raise ScenarioError(f"{where}: {' and '.join(given)} {'needs' if len(given) == 1 else 'need'} "
+                                f"cause = \"spec\" (a finding about "
+                                f"MS-IKEE) or \"policy\" (the configuration makes it so)")
+        return verdict, None
+    kind = value["cause"]
+    if kind not in CAUSES:
+        raise ScenarioError(f"{where}.cause: unknown cause {kind!r}; allowed: spec (a finding about "
+                            f"MS-IKEE, with rules and note), policy (the configuration makes it so, "
+                            f"with note){did_you_mean(str(kind), CAUSES)}")
+    rules = _cause_rules(where, value.get("rules", []))
+    if kind == "spec" and not any(r in RULE_IDS for r in rules):
+        raise ScenarioError(f"{where}: cause = \"spec\" needs rules = [\"ND-n\", ...] naming the "
+                            f"MS-IKEE rules it rests on (ND-1..ND-30; A-1..A-23 may be added)")
+    note = value.get("note")
+    if note is None:
+        what = "what MS-IKEE allows" if kind == "spec" else "how the configuration makes it so"
+        raise ScenarioError(f"{where}: cause = \"{kind}\" needs note = \"...\" (one sentence: {what})")
+    if not isinstance(note, str) or not note.strip() or "\n" in note:
+        raise ScenarioError(f"{where}.note: expected one line of text (one sentence), got {note!r}")
+    return verdict, Cause(kind, note.strip(), rules)
+
+
+def _cause_rules(where: str, rules: Any) -> tuple[str, ...]:
+    if not isinstance(rules, list) or not all(isinstance(r, str) for r in rules):
+        raise ScenarioError(f"{where}.rules: expected a list of rule ids such as [\"ND-8\", \"ND-12\"], "
+                            f"got {rules!r}")
+    for r in rules:
+        if r not in RULE_IDS and r not in AMBIGUITY_IDS:
+            raise ScenarioError(f"{where}.rules: unknown rule id {r!r}; allowed: ND-1..ND-30 (rules), "
+                                f"A-1..A-23 (ambiguities){did_you_mean(r, RULE_IDS + AMBIGUITY_IDS)}")
+    if len(set(rules)) != len(rules):
+        raise ScenarioError(f"{where}.rules: rule ids repeat: {rules!r}")
+    return tuple(rules)
 
 
 def _check_consistency(sc: Scenario, source: str) -> None:
@@ -351,6 +489,18 @@ def _check_consistency(sc: Scenario, source: str) -> None:
             f"{source}: peer {sc.peer!r} cannot run IKE, so server.inbound = "
             f"{sc.server.inbound!r} could never accept the connection; use 'none' or 'boundary'"
         )
+    # WFP-GE: REQUIRE_IPSEC_ENCRYPTION rides on the guaranteed-encryption rule's traffic and is
+    # "only usable together with a transport-mode option": without IPsec both ways it would
+    # block the flow outright (nothing to encrypt with, or ESP it cannot decapsulate).
+    for h in ("client", "server"):
+        p = getattr(sc, h)
+        if p.ale_require_encryption and not p.guaranteed_encryption:
+            raise ScenarioError(f"{source}: {h}.ale_require_encryption needs {h}.guaranteed_encryption "
+                                f"= true (the ALE filter requires encryption for the GE rule's traffic)")
+        if p.ale_require_encryption and "none" in (p.outbound, p.inbound):
+            raise ScenarioError(f"{source}: {h}.ale_require_encryption needs an IPsec rule both ways "
+                                f"({h}.outbound = {p.outbound!r}, {h}.inbound = {p.inbound!r}); "
+                                f"use 'request' or 'require' and 'boundary', 'secure' or 'require'")
     # A peer without negotiation discovery (strongSwan, libreswan) has no ND rule: its policy is
     # plain RFC 4301 (ND-15), PROTECT (require) or BYPASS (none).
     if sc.peer not in ND_PEERS and ("request" in (sc.server.outbound,)

@@ -2,9 +2,11 @@
 
 ND-7 marks the flow GE, ND-9/ND-21 carry the GE bit into the responder's SA, ND-12 refuses a
 non-GE SA for a GE flow.  But ND-12 and ND-8 fall back to *cleartext* while Secure = 0, so the
-first packets of a GE flow leave in the clear (digest S-7; Windows closes this at the ALE layer,
-outside MS-IKEE, which the model does not include).  ``guaranteed-encryption`` shows it on the
-very first SYN, ``ge-server-only`` on the server's replies.  With ND-7 applied after the
+first packets of a GE flow leave in the clear (digest S-7).  ``guaranteed-encryption`` shows it
+on the very first SYN, ``ge-server-only`` on the server's replies.  Windows closes this outside
+MS-IKEE, at the ALE layer (WFP-GE), which the model has as the policy knob
+``ale_require_encryption`` (rows ``ND-8/ale-held...`` of ``nd_rules``): in
+``guaranteed-encryption-ale`` S-7 holds.  With ND-7 applied after the
 outbound decision (A-7, ``ge-marking-after``) a GE flow's first packet can even use a non-GE SA
 (S-6).  S-8 (GE SAs are encryption SAs) is not expressible: every SA of the model is an
 ESP encryption SA, there is no transform choice.
@@ -41,7 +43,8 @@ S7 = ge.never_action(
     trigger=lambda s: or_(*[flag(h, "flow_ge") for h in HOSTS]),
     antecedent="a host's flow is GE",
     applies=any_ge,
-    note="Expected violated in guaranteed-encryption: ND-8 sends the GE flow's first SYN clear.",
+    note="Expected violated in guaranteed-encryption: ND-8 sends the GE flow's first SYN clear; "
+         "holds in guaranteed-encryption-ale, where the ALE layer (WFP-GE) holds it instead.",
 )
 
 

@@ -38,7 +38,11 @@ OUTBOUND_HELD = frozenset(r.id for r in _OUTBOUND if r.action == "held")
 #: Every filter row that keeps a TCP segment from its receiver (H-1).
 BLOCKING = INBOUND_DROP | OUTBOUND_HELD
 
-CLIENT_CONNECTED = ("established", "fin_wait_1", "time_wait", "closed_done")
+#: TCP control states (python-statemachine ids, the same in TcpClient and TcpServer) in which a
+#: connection is synchronized (RFC 9293 §3.3.2: ESTABLISHED and later).
+SYNCHRONIZED = ("established", "fin_wait_1", "fin_wait_2", "close_wait", "last_ack", "time_wait")
+#: ... and in which the client has completed the handshake (a normal close included).
+CLIENT_CONNECTED = (*SYNCHRONIZED, "done")
 
 
 def scenario(system: System) -> Scenario:
@@ -132,12 +136,26 @@ def updates_field(cmd: Command, name: str) -> bool:
 
 
 def data_segments(system: System) -> int:
+    """The client's data segments (``tcp.data_segments``)."""
     return system.field("client.snd_una").hi
+
+
+def server_segments(system: System) -> int:
+    """The server's data segments (``tcp.server_segments``)."""
+    return system.field("server.snd_una").hi
 
 
 def all_acked(system: System) -> Expr:
     """Every data segment of the client has been acknowledged (the flow carried its data)."""
     return eq(F("client.snd_una"), data_segments(system))
+
+
+def all_delivered(system: System) -> Expr:
+    """Both ends have received all the peer's data in order and had all theirs acknowledged."""
+    return and_(eq(F("client.snd_una"), data_segments(system)),
+                eq(F("server.rcv_nxt"), data_segments(system)),
+                eq(F("server.snd_una"), server_segments(system)),
+                eq(F("client.rcv_nxt"), server_segments(system)))
 
 
 def connected(system: System) -> Expr:
@@ -241,8 +259,8 @@ def any_ge(system: System) -> bool:
 
 __all__ = [
     "ACCEPT_CLEAR", "ACCEPT_ESP", "BLOCKING", "ESP_UNDECIPHERABLE", "FALSE", "INBOUND_DROP",
-    "OUTBOUND_HELD", "TRUE", "after", "all_acked", "connected", "ctl", "flag", "has_event",
-    "ike_done", "ike_failed", "ike_machines", "in_state", "initiator", "negotiations",
-    "not_secure", "responder", "scenario", "sends_tcp", "step_host",
+    "OUTBOUND_HELD", "SYNCHRONIZED", "TRUE", "after", "all_acked", "all_delivered", "connected",
+    "ctl", "flag", "has_event", "ike_done", "ike_failed", "ike_machines", "in_state", "initiator",
+    "negotiations", "not_secure", "responder", "scenario", "sends_tcp", "step_host",
     "takes_rows", "updates_field",
 ]

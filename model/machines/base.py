@@ -176,13 +176,18 @@ def state_index(cls, state_id: str) -> int:
 
 class Ctx:
     """What a binding may ask about the scenario while the system is being composed; it reaches
-    the channels only through ``in_flight``."""
+    the channels only through ``in_flight`` (either direction), ``in_flight_from`` (one
+    direction) and ``settled`` (the host's inbox), all three given by the composition."""
 
     def __init__(self, host: str, scenario, in_flight: Callable[[str, Sequence[str]], Expr],
+                 in_flight_from: Callable[[str, Sequence[str]], Expr] | None = None,
+                 settled: Callable[[], Expr] | None = None,
                  role_in: Callable[[str, str, Sequence[str]], Expr] | None = None):
         self.host = host
         self.sc = scenario
         self._in_flight = in_flight
+        self._from = in_flight_from
+        self._settled = settled
         self._role_in = role_in
 
     def f(self, name: str) -> Expr:
@@ -210,6 +215,23 @@ class Ctx:
         if self.sc.tcp.premature_timeouts:
             return TRUE
         return self._in_flight(self.host, msgs)
+
+    def none_from(self, src: str, msgs: Sequence[str]) -> Expr:
+        """No copy of ``msgs`` (any protection) sent by host ``src`` is in flight.  Without a
+        one-direction view (a probe, a test) it asks both directions, which is stronger."""
+        if not msgs:
+            return TRUE
+        if self._from is None:
+            return self._in_flight(self.host, msgs)
+        return self._from(src, msgs)
+
+    def settled(self) -> Expr:
+        """The system has settled: nothing that a machine of either host could take now is on
+        its way (every TCP segment counts; an IKE message where its receiver's IKE machine takes
+        it in its current control state) and no urgent step (``URGENT_EVENTS``) is enabled."""
+        if self._settled is None:
+            return TRUE
+        return self._settled()
 
 
 def guard(name: str):

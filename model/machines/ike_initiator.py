@@ -40,6 +40,10 @@ class IkeInitiator(BoundMachine):
 
     #: Raised by SA expiry (composition), never on their own.
     DRIVEN_EVENTS = ("sa_expire",)
+    #: The IKE service takes a queued acquire within milliseconds, long before any retransmission
+    #: timer (seconds): while it can, the system is not settled (:meth:`Ctx.settled`), so a TCP
+    #: or IKE timer never fires in front of the MM #1 or QM #5 it is waiting for.
+    URGENT_EVENTS = ("acquire_mm", "acquire_qm", "drop_stale_acquire")
     #: States in which a negotiation runs: a trigger is coalesced (A-4).
     NEGOTIATING = ("mm1_sent", "mm3_sent", "mm5_sent", "qm1_sent", "qm3_sent")
 

@@ -27,7 +27,7 @@ class IkeResponder(BoundMachine):
     sends CONNECTED (ND-24, timers-failures C4-C9).
 
     The client's responder is a Windows ND host answering the server's own negotiation (A-13);
-    the failures are read symmetrically (choice X-2, README): no common proposal (its NOTIFY
+    the failures are read symmetrically (choice X-4, README): no common proposal (its NOTIFY
     answers the server's MM #1), no common credential (its NOTIFY answers the server's MM #5),
     selectors outside its policy (its NOTIFY answers the server's QM #5).
 

@@ -242,7 +242,7 @@ def test_expectations_validated():
     assert not r.as_expected and [v.property.id for v in r.unexpected] == ["H-1"]
     # Some entries: a property without one is expected to hold.
     r = check(dataclasses.replace(sc, expect={"H-1": "holds"}))
-    assert len(r.verdicts) == 13 and all(v.expected == "holds" for v in r.verdicts)
+    assert len(r.verdicts) == 15 and all(v.expected == "holds" for v in r.verdicts)
 
 
 def test_no_expect_table_means_no_expectation_unless_strict():
@@ -253,12 +253,12 @@ def test_no_expect_table_means_no_expectation_unless_strict():
         "H-1": "vacuous", "L-1": "vacuous", "L-6": "vacuous"}      # IKE cannot fail in qm3-race
     assert r.as_expected and r.unexpected == [] and r.undetermined == []
     violated = [v.property.id for v in r.verdicts if v.verdict == "violated"]
-    assert violated == ["S-14", "L-3"]
-    assert [p["expected"] for p in r.to_json()["properties"]] == [None] * 22   # with L-7
+    assert violated == ["S-14"]
+    assert [p["expected"] for p in r.to_json()["properties"]] == [None] * 23
     strict = check(sc, strict=True)
     assert all(v.expected == "holds" for v in strict.verdicts)
     # strict: a missing entry means holds, which a vacuous verdict does not meet either
-    assert [v.property.id for v in strict.unexpected] == ["H-1", "S-14", "L-1", "L-3", "L-6"]
+    assert [v.property.id for v in strict.unexpected] == ["H-1", "S-14", "L-1", "L-6"]
     # Undetermined without an expectation still counts as undetermined (exit 3, not 0).
     cut = check(sc, max_states=40, traces=False)
     # (only W-1 has its witness within 40 states: the server's own IKE steps interleave too)
@@ -279,7 +279,7 @@ def test_progress_called_before_each_property():
     calls = []
     r = check_graph(g, traces=False, progress=lambda done, total, p: calls.append((done, total, p.id)))
     ids = [v.property.id for v in r.verdicts]
-    assert calls == [(i, 13, pid) for i, pid in enumerate(ids)]
+    assert calls == [(i, 15, pid) for i, pid in enumerate(ids)]
     assert ids[:3] == ["H-1", "S-1", "S-2"]
 
 
@@ -335,3 +335,23 @@ def test_verdict_outcome():
              ("vacuous", None, "vacuous"), ("vacuous", "vacuous", "vacuous"),
              ("vacuous", "violated", "unexpected")]
     assert [Verdict(p, v, expected=e).outcome for v, e, _ in cases] == [o for _, _, o in cases]
+
+
+def test_an_expected_violation_carries_its_cause():
+    r = check("nat-boundary", ["S-1", "T-1", "S-2"], traces=False)
+    s1, l3, s2 = (r.verdict(p) for p in ("S-1", "T-1", "S-2"))
+    assert s1.cause == CATALOG["nat-boundary"].causes["S-1"] and s1.cause.kind == "spec"
+    assert s1.cause.rules == ("ND-13", "ND-19", "A-1", "A-9") and l3.cause.kind == "spec"
+    assert s2.cause is None and s2.expected == "holds"
+    by = {p["id"]: p for p in r.to_json()["properties"]}
+    assert (by["S-1"]["cause"], by["S-1"]["rules"], by["S-1"]["note"]) == (
+        "spec", ["ND-13", "ND-19", "A-1", "A-9"], s1.cause.note)
+    assert "cause" not in by["S-2"]
+    # the cause follows the [expect] key, written as a property name too
+    sc = CATALOG["nat-boundary"]
+    renamed = dataclasses.replace(sc, expect={"secure_flow_never_sends_clear": "violated"},
+                                  causes={"secure_flow_never_sends_clear": sc.causes["S-1"]})
+    assert check(renamed, ["S-1"], traces=False).verdict("S-1").cause == sc.causes["S-1"]
+    # the z3 engine's verdicts say it as well
+    both = check("guaranteed-encryption", ["S-7"], traces=False, engine="both")
+    assert {v.engine: v.cause.kind for v in both.verdicts} == {"explicit": "spec", "z3": "spec"}

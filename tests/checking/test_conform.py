@@ -156,9 +156,17 @@ def test_a_require_inbound_server_never_answers_a_clear_syn():
 
 
 def test_nothing_allowed_after_the_end_of_a_finished_run():
+    """Figure 7 ends with the client's last data; the server then answers (its data segment)
+    and the client closes: after the FIN exchange nothing more can be sent."""
     w = fig("fig7")
     r = conform(graph("fig7-both-capable"), w + ["server>client ACK esp"])
     assert not r.accepted and r.prefix_len == len(w)
+    assert r.allowed_next == ("server>client DATA esp",)
+    close = ["server>client DATA esp", "client>server ACK esp", "client>server FIN esp",
+             "server>client ACK esp", "server>client FIN esp", "client>server ACK esp"]
+    assert conform(graph("fig7-both-capable"), w + close).accepted
+    r = conform(graph("fig7-both-capable"), w + close + ["server>client ACK esp"])
+    assert not r.accepted and r.prefix_len == len(w) + len(close)
     assert r.allowed_next == ()
 
 
@@ -224,3 +232,176 @@ def test_wire_files_get_their_declared_verdicts(wire_file, scenario, verdict, pr
     r = conform(graph(scenario), t.packets)
     assert r.verdict == verdict, describe(r, t.lines, scenario)
     assert r.prefix_len == (len(t) if prefix is None else prefix), describe(r, t.lines, scenario)
+
+
+# --------------------------------------------------------------------------------------------
+# What a capture shows: '*' for a protected segment, INFO for an encrypted Informational
+# --------------------------------------------------------------------------------------------
+
+def _starred(w: list[str]) -> list[str]:
+    """ESP as a capture shows it: the segment's kind hidden."""
+    return [p.rsplit(" ", 2)[0] + " * esp" if p.endswith(" esp") else p for p in w]
+
+
+@pytest.mark.parametrize("name, scenario", [("fig7", "fig7-both-capable"), ("fig18", "fig18-boundary-server"),
+                                            ("fig19", "fig19-require-inbound"), ("non-nd-peer", "non-nd-peer")])
+def test_a_wildcard_stands_for_any_protected_segment(name, scenario):
+    w = _starred(fig(name))
+    assert any(" * esp" in p for p in w)
+    r = conform(graph(scenario), w)
+    assert r.accepted, describe(r, scenario=scenario)
+    # the witness says which segments they were
+    assert not any("*" in p for p in r.witness.wire)
+
+
+def test_a_wildcard_is_rejected_where_the_segment_would_be():
+    g = graph("fig7-both-capable")
+    for name, at in (("reject-esp-before-qm", 7), ("reject-esp-before-connected", 16)):
+        r = conform(g, _starred(fig(name)))
+        assert not r.accepted and r.prefix_len == at, name
+    # and a wildcard keeps its protection: '* clear' is a clear segment, never an ESP one
+    w = fig("fig7")[:2]
+    r = conform(g, w + ["server>client * clear"])
+    assert r.accepted and r.witness.wire[-1] == "server>client SYN-ACK clear"
+    assert conform(g, w + ["server>client * esp"]).prefix_len == 2
+
+
+@pytest.mark.parametrize("name, scenario", [("no-proposal", "no-proposal-peer"), ("qm-refused", "qm-refused-peer"),
+                                            ("fig8-no-credential", "fig8-no-credential")])
+def test_info_stands_for_a_notify(name, scenario):
+    w = [p.replace(" NOTIFY", " INFO") for p in fig(name)]
+    assert any(p.endswith(" INFO") for p in w)
+    r = conform(graph(scenario), w)
+    assert r.accepted, describe(r, scenario=scenario)
+    assert "server>client NOTIFY" in r.witness.wire
+
+
+def test_a_delete_the_model_never_sends_is_rejected_at_that_packet():
+    from ndcheck.checking.conform import never_sent
+
+    g = graph("fig7-both-capable")
+    w = fig("fig7") + ["server>client DELETE"]
+    r = conform(g, w)
+    assert not r.accepted and r.prefix_len == len(w) - 1 and r.rejected_packet == "server>client DELETE"
+    # a capable peer never sends a NOTIFY either, so INFO (NOTIFY or DELETE) is never sent here;
+    # a peer that fails authentication answers MM #5 with one
+    assert never_sent(g, "server>client DELETE") and never_sent(g, "server>client INFO")
+    assert not never_sent(graph("fig8-no-credential"), "server>client INFO")
+    # the client never answers IKE with ICMP (only a peer without IKE does); a clear RST it may
+    # send (an abort, RFC 9293)
+    assert not never_sent(g, "client>server * esp") and never_sent(g, "client>server ICMP")
+    assert not never_sent(g, "client>server RST clear")
+
+
+# --------------------------------------------------------------------------------------------
+# Where the capture was taken (at="client" | "server")
+# --------------------------------------------------------------------------------------------
+
+def test_a_vantage_point_must_be_known():
+    from ndcheck.checking.conform import ConformError
+
+    with pytest.raises(ConformError, match="unknown vantage point 'router'; allowed: wire, client, server"):
+        conform(graph("fig7-both-capable"), fig("fig7"), at="router")
+
+
+@pytest.mark.parametrize("name, scenario", [("fig7", "fig7-both-capable"), ("fig18", "fig18-boundary-server"),
+                                            ("fig19", "fig19-require-inbound"), ("fig8-silent", "fig8-silent-peer")])
+@pytest.mark.parametrize("at", ["client", "server"])
+def test_a_send_order_is_also_what_each_host_can_see(name, scenario, at):
+    """Without losses, every packet can reach its receiver right after it was sent."""
+    w = fig(name)
+    r = conform(graph(scenario), w, at=at)
+    assert r.accepted and r.at == at, describe(r, scenario=scenario)
+
+
+def test_at_a_host_a_packet_arrives_after_it_was_sent_and_at_most_once():
+    g = graph("fig7-both-capable")
+    r = conform(g, ["server>client MM2"], at="client")
+    assert r.prefix_len == 0 and r.allowed_next == ("client>server MM1", "client>server SYN clear")
+    r = conform(g, ["client>server SYN clear", "client>server MM1", "server>client MM2", "server>client MM2"],
+                at="client")
+    assert not r.accepted and r.prefix_len == 3
+    assert "server>client SYN-ACK clear" in r.allowed_next and "client>server MM3" in r.allowed_next
+
+
+def test_at_the_server_the_mm1_may_arrive_after_the_syns():
+    """Figure 19: on the wire the SYN and the MM #1 it triggers are one step; at the server the
+    MM #1 may still be on its way when the SYN retransmission arrives."""
+    g = graph("fig19-require-inbound")
+    two = ["client>server SYN clear", "client>server SYN clear", "client>server MM1", "server>client MM2"]
+    assert conform(g, two, at="server").accepted
+    r = conform(g, two)
+    assert not r.accepted and r.prefix_len == 1 and r.allowed_next == ("client>server MM1",)
+
+
+def test_at_the_client_an_ack_may_arrive_late():
+    """The server's clear ACK of DATA 1 reaches the client only after CONNECTED: at the client
+    that is an arrival order (the ACK left before the server installed its outbound SA at QM #7);
+    as a send order it is not, since after QM #7 the server sends the flow over ESP (ND-14)."""
+    w = fig("fig7")
+    i = w.index("server>client ACK clear")                   # the ACK of DATA 1
+    j = w.index("server>client CONNECTED")
+    seen = w[:i] + w[i + 1:j + 1] + [w[i]] + w[j + 1:]
+    g = graph("fig7-both-capable")
+    assert conform(g, seen, at="client").accepted
+    r = conform(g, seen)
+    assert not r.accepted and r.rejected_packet == "server>client ACK clear" and r.prefix_len == j
+
+
+def test_at_the_client_a_clear_ack_may_arrive_after_the_first_protected_one():
+    """The server sent its clear ACK before securing the flow; it reaches the client late."""
+    w = fig("fig7")
+    assert w[-2:] == ["client>server DATA esp", "server>client ACK esp"]
+    i = w.index("server>client ACK clear", 12)   # the ACK of clear DATA 2
+    late = w[:i] + w[i + 1:] + [w[i]]
+    g = graph("fig7-both-capable")
+    r = conform(g, late, at="client")
+    assert r.accepted, describe(r)
+    assert not conform(g, late).accepted      # as a send order it is a downgrade (S-1)
+
+
+@pytest.mark.parametrize("name, at, prefix", [("reject-clear-after-esp", "client", 18),
+                                              ("reject-esp-before-qm", "client", 7),
+                                              ("reject-esp-before-connected", "client", 16),
+                                              ("reject-synack-at-secure-server", "server", 2)])
+def test_what_a_host_itself_cannot_send_is_rejected_at_that_host_too(name, at, prefix):
+    scenario = "fig19-require-inbound" if "secure-server" in name else "fig7-both-capable"
+    r = conform(graph(scenario), fig(name), at=at)
+    assert not r.accepted and r.prefix_len == prefix, describe(r)
+
+
+def test_a_rejection_keeps_a_replayed_witness_of_the_prefix():
+    w = fig("reject-esp-before-qm")
+    r = conform(graph("fig7-both-capable"), w)
+    assert r.witness is None and r.prefix_witness is not None
+    from collections import Counter
+    assert Counter(r.prefix_witness.wire) >= Counter(w[:r.prefix_len])
+
+
+def test_a_host_capture_needs_multiset_channels():
+    from ndcheck.checking.conform import ConformError
+
+    with pytest.raises(ConformError, match=r"needs multiset channels; scenario fig7-fifo has FIFO channels"):
+        conform(graph("fig7-fifo"), fig("fig7"), at="client")
+
+
+def test_at_a_host_lost_packets_never_arrive_and_arrived_ones_are_not_lost():
+    g = graph("fig8-silent-lossy")
+    w = fig("fig8-silent")
+    r = conform(g, w, at="client")
+    assert r.accepted, describe(r)
+
+
+def test_describe_names_the_vantage_point_and_the_capture_locations():
+    w = fig("fig7")
+    r = conform(graph("fig7-both-capable"), w, at="client")
+    assert describe(r, scenario="fig7-both-capable").startswith(
+        "accepted: fig7-both-capable can show all 19 packets in this order at the client")
+    r = conform(graph("fig19-require-inbound"), w, at="client")
+    locs = [f"capture packet {i + 10}, +{i:.6f} s" for i in range(len(w))]
+    text = describe(r, scenario="fig19", locations=locs, notes=["a note"])
+    lines = text.splitlines()
+    assert lines[0] == ("rejected: packet 4 (capture packet 13, +3.000000 s) 'server>client SYN-ACK clear' is not "
+                        "a behaviour of fig19 at the client after the accepted prefix of 3 packets")
+    assert lines[1] == "  (a note)"
+    assert lines[3] == "    1  client>server MM1        capture packet 10, +0.000000 s"

@@ -119,7 +119,7 @@ def test_junit_vacuous_is_skipped_with_the_reason(tmp_path):
 def test_vacuous_verdict_in_the_table_and_json(tmp_path, capsys):
     out = tmp_path / "r.json"
     assert main(["check", "fig8-silent-peer", "--json", str(out), "--no-traces"]) == 0
-    rows = {r.split("\t")[0]: r.split("\t") for r in capsys.readouterr().out.splitlines()[2:15]}
+    rows = {r.split("\t")[0]: r.split("\t") for r in capsys.readouterr().out.splitlines()[2:17]}
     assert rows["S-1"][4:7] == ["vacuous", "vacuous", "vacuous"]      # expected, verdict, outcome
     props = {p["id"]: p for p in json.loads(out.read_text())["properties"]}
     assert (props["S-1"]["verdict"], props["S-1"]["expected"]) == ("vacuous", "vacuous")
@@ -145,7 +145,7 @@ def test_engine_both_runs_z3_and_the_engines_agree(tmp_path):
     for p in props:
         by.setdefault(p["id"], {})[p["engine"]] = p
     z3_ids = {i for i, d in by.items() if "z3" in d}
-    assert len(z3_ids) == 13
+    assert len(z3_ids) == 14
     assert all(by[i]["z3"]["verdict"] == by[i]["explicit"]["verdict"] for i in z3_ids)
     s14 = by["S-14"]
     assert s14["z3"]["verdict"] == "violated"
@@ -162,12 +162,15 @@ inbound = "boundary"             # boundary | secure | require | none
 [server]
 outbound = "request"
 inbound = "boundary"
+guaranteed_encryption = false    # the GE rule flag (ND-7)
+ale_require_encryption = false   # Windows' ALE layer for GE traffic (WFP-GE), needs the GE flag
 [ike]
 commit_bit = true
 retransmissions = 1
 mm_in_progress = "ignored"       # A-6: an MM this host answers does not count for ND-1 | counts
 [tcp]
-data_segments = 1
+data_segments = 2                # the client's; server_segments = 1 answers them
+close = "client"                 # client | server | none: who sends the first FIN
 [network]
 loss = ["ike"]                   # per protocol: ike, tcp
 """
@@ -177,14 +180,14 @@ SECONDS = r"\d+\.\d\ds"
 
 def test_quiet_line_and_summary_of_fig8_silent_peer(capsys):
     g = explore(build_system(CATALOG["fig8-silent-peer"]))
-    assert (g.n_states, g.n_edges) == (385, 874)
+    assert (g.n_states, g.n_edges) == (1037, 3444)
     assert main(["check", "fig8-silent-peer", "-q"]) == 0
     lines = capsys.readouterr().out.splitlines()
     assert len(lines) == 2
-    assert re.fullmatch(rf"fig8-silent-peer: 385 states, 874 edges, depth 19, {SECONDS}; "
-                        r"11 holds, 0 violated, 2 vacuous, 0 undetermined", lines[0]), lines[0]
-    assert re.fullmatch(rf"1 scenario\(s\), all 13 verdicts as expected; {SECONDS}, 385 states, "
-                        r"\d+ states/s, max depth 19", lines[1]), lines[1]
+    assert re.fullmatch(rf"fig8-silent-peer: 1037 states, 3444 edges, depth 25, {SECONDS}; "
+                        r"13 holds, 0 violated, 2 vacuous, 0 undetermined", lines[0]), lines[0]
+    assert re.fullmatch(rf"1 scenario\(s\), all 15 verdicts as expected; {SECONDS}, 1037 states, "
+                        r"\d+ states/s, max depth 25", lines[1]), lines[1]
 
 
 def test_quiet_spells_out_each_mismatch(tmp_path, capsys):
@@ -193,31 +196,31 @@ def test_quiet_spells_out_each_mismatch(tmp_path, capsys):
     assert main(["check", "--file", str(f), "qm3-race", "-q"]) == 1
     lines = capsys.readouterr().out.splitlines()
     assert len(lines) == 3
-    assert re.fullmatch(rf"ge-wrong: 2724 states, 6886 edges, depth 26, {SECONDS}; "
-                        r"20 holds, 2 violated, 3 vacuous, 0 undetermined; S-7 violated, expected holds",
+    assert re.fullmatch(rf"ge-wrong: 1178 states, 2891 edges, depth 27, {SECONDS}; "
+                        r"20 holds, 1 violated, 3 vacuous, 0 undetermined; S-7 violated, expected holds",
                         lines[0]), lines[0]
-    assert lines[1].startswith("qm3-race: 15720 states, 47032 edges, depth 27, ")
-    assert lines[1].endswith("; 17 holds, 2 violated, 3 vacuous, 0 undetermined")   # all expected
+    assert lines[1].startswith("qm3-race: 4161 states, 12048 edges, depth 36, ")
+    assert lines[1].endswith("; 19 holds, 1 violated, 3 vacuous, 0 undetermined")   # all expected
     assert re.fullmatch(rf"2 scenario\(s\), 47 verdicts, 1 unexpected, 0 undetermined \(exit 1\); "
-                        rf"{SECONDS}, 18444 states, \d+ states/s, max depth 27", lines[2]), lines[2]
+                        rf"{SECONDS}, 5339 states, \d+ states/s, max depth 36", lines[2]), lines[2]
 
 
 def test_quiet_truncated_counts_undetermined_and_exits_3(capsys):
     assert main(["check", "fig7-both-capable", "--max-states", "40", "--no-traces", "-q"]) == 3
     first, last = capsys.readouterr().out.splitlines()
-    assert first.startswith("fig7-both-capable: 40 states, 60 edges, depth 5, ")
+    assert first.startswith("fig7-both-capable: 40 states, 60 edges, depth 7, ")
     assert first.endswith(", TRUNCATED (max-states 40 reached); 1 holds, 0 violated, 0 vacuous, "
-                          "21 undetermined")
-    assert last.startswith("1 scenario(s), 22 verdicts, 0 unexpected, 21 undetermined (exit 3); ")
+                          "22 undetermined")
+    assert last.startswith("1 scenario(s), 23 verdicts, 0 unexpected, 22 undetermined (exit 3); ")
 
 
 def test_default_view_is_plain_off_a_terminal_and_ends_with_the_summary(capsys):
     assert main(["check", "fig8-silent-peer"]) == 0
     lines = capsys.readouterr().out.splitlines()
-    assert re.fullmatch(rf"# fig8-silent-peer: 385 states, 874 edges, depth 19, {SECONDS}", lines[0])
-    assert lines[1] == "property\tname\tkind\tengine\texpected\tverdict\toutcome\ttrace"
-    assert lines[2] == "H-1\tike_failure_never_blocks_tcp\tnever_action\texplicit\tholds\tholds\tok\t"
-    assert len(lines) == 2 + 13 + 1 and lines[-1].startswith("1 scenario(s), all 13 verdicts as expected; ")
+    assert re.fullmatch(rf"# fig8-silent-peer: 1037 states, 3444 edges, depth 25, {SECONDS}", lines[0])
+    assert lines[1] == "property\tname\tkind\tengine\texpected\tverdict\toutcome\ttrace\tcause"
+    assert lines[2] == "H-1\tike_failure_never_blocks_tcp\tnever_action\texplicit\tholds\tholds\tok\t\t"
+    assert len(lines) == 2 + 15 + 1 and lines[-1].startswith("1 scenario(s), all 15 verdicts as expected; ")
     assert not any("\x1b" in line or line != line.rstrip(" ") for line in lines)
 
 
@@ -255,7 +258,7 @@ def test_scenario_without_expect_reports_verdicts_and_exits_0(no_expect, tmp_pat
     junit = tmp_path / "j.xml"
     assert main(["check", "--file", no_expect, "-q", "--json", str(out), "--junit", str(junit)]) == 0
     line = capsys.readouterr().out.splitlines()[0]
-    assert line.startswith("my-boundary-server: 44642 states, 157835 edges, depth 34, ")
+    assert line.startswith("my-boundary-server: 16875 states, 53985 edges, depth 47, ")
     assert line.endswith("; 21 holds, 2 violated, 0 vacuous, 0 undetermined")   # no mismatch spelled out
     props = json.loads(out.read_text())["properties"]
     assert len(props) == 23 and all(p["expected"] is None for p in props)
@@ -300,8 +303,8 @@ def test_progress_names_each_property(monkeypatch):
     monkeypatch.setattr(check_cli, "counted_task", fake)
     assert main(["check", "fig8-silent-peer", "-q"]) == 0
     assert texts[0] == "fig8-silent-peer: checking"
-    assert texts[1] == (0, 13, "fig8-silent-peer: checking H-1 (1/13)")
-    assert len(texts) == 14 and texts[-1][0] == 12 and texts[-1][2].endswith("(13/13)")
+    assert texts[1] == (0, 15, "fig8-silent-peer: checking H-1 (1/15)")
+    assert len(texts) == 16 and texts[-1][0] == 14 and texts[-1][2].endswith("(15/15)")
 
 
 def test_help_has_an_example(capsys):
@@ -311,3 +314,67 @@ def test_help_has_an_example(capsys):
     out = capsys.readouterr().out
     assert "examples:\n  ndcheck check fig7-both-capable -q" in out
     assert "-q, --quiet" in out and "--strict" in out
+
+
+# --------------------------------------------------------------------------------------------
+# The cause of an expected violation: table column, JSON, JUnit, mismatch lines, warning
+# --------------------------------------------------------------------------------------------
+
+CAUSED = GE.replace('S-7 = "holds"', 'S-7 = { verdict = "violated", cause = "spec", rules = ["ND-7", '
+                    '"ND-8"], note = "ND-8 sends the GE SYN in the clear." }')
+
+
+def test_the_cause_column_json_and_junit(tmp_path, capsys):
+    out, junit = tmp_path / "r.json", tmp_path / "j.xml"
+    assert main(["check", "guaranteed-encryption", "require-inbound-auth-failure", "--no-traces",
+                 "--json", str(out), "--junit", str(junit)]) == 0
+    captured = capsys.readouterr()
+    assert captured.err == ""                              # the catalog gives these causes
+    rows = {(r[0], r[1]): r for r in (line.split("\t") for line in captured.out.splitlines())
+            if len(r) == 9 and r[0] != "property"}
+    assert rows[("S-7", "ge_flow_never_sent_clear")][8] == "spec ND-7 ND-8"
+    assert rows[("W-8", "clear_fallback_completes")][8] == "policy ND-17 A-10"
+    assert rows[("S-1", "secure_flow_never_sends_clear")][8] == ""
+    docs = {d["scenario"]: {p["id"]: p for p in d["properties"]} for d in json.loads(out.read_text())}
+    s7 = docs["guaranteed-encryption"]["S-7"]
+    assert (s7["cause"], s7["rules"]) == ("spec", ["ND-7", "ND-8"])
+    assert s7["note"].startswith("ND-8 sends the first packet of a flow without an SA in the clear")
+    assert docs["require-inbound-auth-failure"]["W-1"]["cause"] == "policy"
+    # only added keys: a property not expected violated has exactly the keys it always had
+    assert set(docs["guaranteed-encryption"]["S-1"]) == {"id", "name", "kind", "verdict", "expected",
+                                                        "engine", "trace"}
+    cases = {c.get("name").split()[0]: c for c in ET.parse(junit).getroot().iter("testcase")}
+    assert cases["S-7"].find("system-out").text.startswith(
+        "expected violated: spec (ND-7, ND-8): ND-8 sends the first packet")
+    assert cases["S-1"].find("system-out") is None
+
+
+def test_a_missed_expected_violation_says_its_cause(tmp_path, capsys):
+    f = tmp_path / "ge.toml"
+    f.write_text(CAUSED + 'S-1 = { verdict = "violated", cause = "policy", rules = ["ND-13"], '
+                          'note = "There is no NAT here." }\n')
+    junit = tmp_path / "j.xml"
+    assert main(["check", "--file", str(f), "--no-traces", "--junit", str(junit)]) == 1
+    out = capsys.readouterr().out
+    assert ("ge-wrong: S-1 (explicit) is holds, expected violated (policy ND-13: There is no NAT "
+            "here.)") in out
+    assert main(["check", "--file", str(f), "--no-traces", "-q"]) == 1
+    assert "; S-1 holds, expected violated (policy ND-13)" in capsys.readouterr().out
+    case = next(c for c in ET.parse(junit).getroot().iter("testcase") if c.get("name").startswith("S-1"))
+    assert [el.tag for el in case] == ["failure", "system-out"]          # schema order
+    assert case.find("system-out").text == "expected violated: policy (ND-13): There is no NAT here."
+
+
+def test_a_user_file_without_a_cause_is_checked_with_a_warning(tmp_path, capsys):
+    f = tmp_path / "ge.toml"
+    f.write_text(GE.replace('S-7 = "holds"', 'S-7 = "violated"'))
+    out = tmp_path / "r.json"
+    assert main(["check", "--file", str(f), "-q", "--no-traces", "--json", str(out)]) == 0
+    err = capsys.readouterr().err.splitlines()
+    assert err == [(f'ndcheck: warning: {f}: expect.S-7 = "violated" gives no cause: add cause = "spec" '
+                    '(with rules and note) or "policy" (with note), README "Expectations"')]
+    s7 = next(p for p in json.loads(out.read_text())["properties"] if p["id"] == "S-7")
+    assert (s7["cause"], s7["rules"], s7["note"]) == (None, [], "")
+    f.write_text(CAUSED)
+    assert main(["check", "--file", str(f), "-q", "--no-traces"]) == 0
+    assert capsys.readouterr().err == ""

@@ -1,4 +1,4 @@
-"""``ndcheck conform NAME WIRE_FILE``: exit 0 accepted, 1 rejected, 2 bad input, 3 undetermined."""
+"""``ndcheck conform NAME FILE``: exit 0 accepted, 1 rejected, 2 bad input, 3 undetermined."""
 
 from __future__ import annotations
 
@@ -60,7 +60,7 @@ def test_unknown_scenario_exits_2_listing_the_catalog(capsys):
 
 def test_missing_arguments_exit_2(capsys):
     code, _out, err = run(capsys, "conform", "fig7-both-capable")
-    assert code == 2 and "WIRE_FILE" in err
+    assert code == 2 and "FILE" in err
 
 
 def test_truncated_rejection_exits_3(capsys):
@@ -101,4 +101,4 @@ def test_name_and_file_together_or_neither_exit_2(capsys, tmp_path):
     for argv in (["conform", wire], ["conform", "--file", str(f)]):
         code, out, err = run(capsys, *argv)
         assert code == 2 and out == "" and err.count("\n") == 1, argv
-        assert "required" in err and "WIRE_FILE" in err, argv
+        assert "required" in err and "FILE" in err, argv

@@ -26,8 +26,11 @@ def test_plain_output_is_one_full_tab_separated_line_per_scenario(capsys):
         assert by_name[name][1:3] == [sc.figure, sc.description]  # never cut or padded
     assert by_name["fig19-require-inbound"][1] == "19"
     assert by_name["fig19-require-inbound"][2].startswith("§4.1 example 2: server ND_SECURE drops clear SYNs")
-    assert by_name["fig19-require-inbound"][3] == "H-1=vacuous, L-1=vacuous, L-4=violated, L-6=vacuous, L-7=vacuous"
-    assert by_name["fig19-lossy"][3] == "H-1=violated, L-1=violated, L-4=violated, W-8=violated"
+    assert by_name["fig19-require-inbound"][3] == "H-1=vacuous, L-1=vacuous, L-6=vacuous"
+    assert by_name["fig19-lossy"][3] == ("H-1=violated (policy), L-1=violated (policy), "
+                                         "L-4=violated (policy), W-8=violated (policy)")
+    assert by_name["guaranteed-encryption"][3].endswith("S-7=violated (spec)")
+    assert "violated" not in by_name["fig7-both-capable"][3]    # the headline scenario: no violation
     assert "…" not in "".join(lines)
 
 
@@ -38,7 +41,7 @@ def test_a_pipe_gets_full_lines():
     assert r.returncode == 0, r.stderr
     fig19 = [line for line in r.stdout.splitlines() if "fig19" in line]
     assert [line.split("\t")[0] for line in fig19] == ["fig19-lossy", "fig19-require-inbound"]
-    assert fig19[1].endswith("then connects over ESP\tH-1=vacuous, L-1=vacuous, L-4=violated, L-6=vacuous, L-7=vacuous")
+    assert fig19[1].endswith("then connects over ESP\tH-1=vacuous, L-1=vacuous, L-6=vacuous")
     assert max(len(line) for line in r.stdout.splitlines()) > 80  # not wrapped at 80 columns
     assert all(line == line.rstrip() for line in r.stdout.splitlines())  # not padded
 
@@ -62,13 +65,18 @@ def test_json_lists_every_scenario_with_its_full_expect_table(capsys, argv):
     assert main(argv) == 0
     doc = json.loads(capsys.readouterr().out)
     assert [d["name"] for d in doc] == sorted(CATALOG)
-    assert all(set(d) == {"name", "figure", "description", "expect"} for d in doc)
+    assert all(set(d) == {"name", "figure", "description", "expect", "causes"} for d in doc)
     fig19 = next(d for d in doc if d["name"] == "fig19-require-inbound")
     assert fig19["figure"] == "19"
-    assert fig19["expect"]["L-4"] == "violated" and fig19["expect"]["S-1"] == "holds"
+    assert fig19["expect"]["L-4"] == "holds" and fig19["expect"]["S-1"] == "holds"
     assert fig19["expect"] == CATALOG["fig19-require-inbound"].expect
     lossy = next(d for d in doc if d["name"] == "fig19-lossy")
     assert {k for k, v in lossy["expect"].items() if v == "violated"} == {"H-1", "L-1", "L-4", "W-8"}
+    assert set(lossy["causes"]) == {"H-1", "L-1", "L-4", "W-8"}
+    assert lossy["causes"]["W-8"] == {"cause": "policy", "rules": ["ND-17", "A-10"],
+                                      "note": CATALOG["fig19-lossy"].causes["W-8"].note}
+    ge = next(d for d in doc if d["name"] == "guaranteed-encryption")
+    assert ge["causes"]["S-7"]["cause"] == "spec" and ge["causes"]["S-7"]["rules"] == ["ND-7", "ND-8"]
 
 
 def test_json_to_a_file(tmp_path, capsys):

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from ndcheck.engines.explicit import explore
 from ndcheck.model.compose import build_system
 from ndcheck.model.scenario import CATALOG
 from ndcheck.traces.trace import machine_instances, replay_step
+from tests import catalog_cache as _catalog_cache
+
+CATALOG_DIR = Path(__file__).resolve().parents[2] / "model" / "catalog"
 
 # (states, edges) per scenario.  A model change that moves one of these must say why in its
 # commit message.  Both hosts negotiate (A-13): the server's own Main and Quick Mode cross the
@@ -15,34 +20,35 @@ from ndcheck.traces.trace import machine_instances, replay_step
 # fig7-lossy and fig7-premature-timeouts leave the server's negotiation out (the reduction
 # ike.server_initiator = false, said in each file), crossing-ike-loss keeps it under IKE loss.
 PINNED = {
-    "allow-clear-grace": (23108, 75736),
-    "crossing-ike-loss": (44642, 157835),
-    "fig18-boundary-server": (15522, 46963),
-    "fig19-lossy": (413, 855),
-    "fig19-require-inbound": (105, 171),
-    "fig7-both-capable": (50128, 168314),
-    "fig7-duplicates": (116244, 339396),
-    "fig7-fifo": (3572, 6661),
-    "fig7-lossy": (55043, 225469),
-    "fig7-premature-timeouts": (7650, 22361),
-    "fig8-icmp-peer": (81, 152),
-    "fig8-no-credential": (385, 874),
-    "fig8-no-credential-lossy": (14009, 44102),
-    "fig8-silent-lossy": (4649, 16853),
-    "fig8-silent-peer": (385, 874),
-    "ge-marking-after": (4266, 10609),
-    "ge-server-only": (4150, 10422),
-    "guaranteed-encryption": (2150, 5658),
-    "nat-boundary": (10086, 31458),
-    "nd-client-transport-server": (106, 169),
-    "no-proposal-peer": (193, 414),
-    "non-nd-peer": (233, 436),
-    "qm-refused-peer": (481, 1104),
-    "qm3-race": (15720, 47032),
-    "require-inbound-auth-failure": (57, 99),
-    "sa-expiry-peer-gone": (27671, 79655),
-    "sa-expiry-rekey": (41847, 121023),
-    "transport-mode": (69, 101),
+    "allow-clear-grace": (117148, 493977),
+    "crossing-ike-loss": (386968, 1632161),
+    "fig18-boundary-server": (70649, 270708),
+    "fig19-lossy": (476, 933),
+    "fig19-require-inbound": (141, 251),
+    "fig7-both-capable": (106770, 418278),
+    "fig7-duplicates": (497894, 1869996),
+    "fig7-fifo": (8464, 15975),
+    "fig7-lossy": (44293, 173455),
+    "fig7-premature-timeouts": (37210, 137533),
+    "fig8-icmp-peer": (369, 996),
+    "fig8-no-credential": (1185, 3958),
+    "fig8-no-credential-lossy": (36133, 148486),
+    "fig8-silent-lossy": (39027, 188509),
+    "fig8-silent-peer": (1185, 3958),
+    "ge-marking-after": (36106, 110163),
+    "ge-server-only": (34156, 106466),
+    "guaranteed-encryption": (20434, 66459),
+    "guaranteed-encryption-ale": (72, 120),
+    "nat-boundary": (44829, 177283),
+    "nd-client-transport-server": (140, 248),
+    "no-proposal-peer": (593, 1906),
+    "non-nd-peer": (843, 1996),
+    "qm-refused-peer": (1481, 4984),
+    "qm3-race": (80681, 303609),
+    "require-inbound-auth-failure": (36, 57),
+    "sa-expiry-peer-gone": (123903, 427723),
+    "sa-expiry-rekey": (266524, 944674),
+    "transport-mode": (117, 204),
 }
 
 REQUIRED = {"fig7-both-capable", "fig8-silent-peer", "fig8-no-credential", "fig18-boundary-server",
@@ -56,7 +62,7 @@ def test_catalog_has_the_required_scenarios_and_only_pinned_ones():
 
 @pytest.fixture(scope="module")
 def graphs():
-    return {name: explore(build_system(sc)) for name, sc in CATALOG.items()}
+    return {name: _catalog_cache.graph(name) for name in CATALOG}
 
 
 @pytest.mark.parametrize("name", sorted(PINNED))
@@ -99,3 +105,29 @@ def test_networkx_graph_matches_the_explorer(graphs):
     assert nxg.number_of_nodes() == g.n_states
     assert nxg.number_of_edges() == g.n_edges
     assert all(d["action"] for _, _, d in nxg.edges(data=True))
+
+
+# Expected violations that are modelling artefacts: neither a finding about MS-IKEE nor a
+# consequence of the configuration, so they give no cause (DESIGN.md: an artefact is a bug in the
+# model).  Each line of the catalog file carries a "TODO ARTEFACT" comment; remove the entry here
+# once the model is fixed and the expectation changes.
+KNOWN_ARTEFACTS: set[tuple[str, str]] = set()
+# (W-9 in ge-marking-after and ge-server-only was one until both hosts ran IKE: the server's own
+# GE Quick Mode now gives its GE flow a GE SA, and W-9 holds there.)
+
+
+def test_every_expected_violation_in_the_catalog_says_its_cause():
+    """A catalog ``violated`` expectation is ``spec`` (rules and a note) or ``policy`` (a note);
+    the only exceptions are the known artefacts, each marked TODO ARTEFACT in its file."""
+    uncaused = {(name, key) for name, sc in CATALOG.items() for key in sc.uncaused()}
+    assert uncaused == KNOWN_ARTEFACTS, (
+        "give every expected violation a cause: PROPERTY = { verdict = \"violated\", cause = "
+        "\"spec\", rules = [...], note = \"...\" } or cause = \"policy\" with a note")
+    for name, key in sorted(KNOWN_ARTEFACTS):
+        text = (CATALOG_DIR / f"{name}.toml").read_text(encoding="utf-8")
+        line = next(ln for ln in text.splitlines() if ln.startswith(f"{key} = "))
+        assert "TODO ARTEFACT" in line, (name, line)
+    for name, sc in CATALOG.items():
+        for key, cause in sc.causes.items():
+            assert sc.expect[key] == "violated" and cause.note.endswith("."), (name, key)
+            assert cause.kind == "policy" or any(r.startswith("ND-") for r in cause.rules)

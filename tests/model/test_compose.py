@@ -18,7 +18,7 @@ def test_unmatched_send_is_rejected_with_a_clear_message(monkeypatch):
 
     def bad_bind(ctx):
         b = original(ctx)
-        b.effects["recv_ack"] = b.effects["recv_ack"] + [V(recv="ACK", send=["URG"])]
+        b.effects["recv_ack@syn_received"] = b.effects["recv_ack@syn_received"] + [V(recv="ACK", send=["URG"])]
         return b
 
     monkeypatch.setattr(tcp_server, "bind", bad_bind)
@@ -31,7 +31,7 @@ def test_unmatched_receive_is_rejected_with_a_clear_message(monkeypatch):
 
     def bad_bind(ctx):
         b = original(ctx)
-        b.effects["recv_ack"] = b.effects["recv_ack"] + [V(recv="PING")]
+        b.effects["recv_ack@syn_received"] = b.effects["recv_ack@syn_received"] + [V(recv="PING")]
         return b
 
     monkeypatch.setattr(tcp_server, "bind", bad_bind)
@@ -194,11 +194,11 @@ def _patched_server_binding(monkeypatch, change):
 
 
 def test_a_misspelt_effects_key_is_a_model_error_listing_the_valid_keys(monkeypatch):
-    _patched_server_binding(monkeypatch, lambda b: b.effects.update(recv_akc=b.effects["recv_ack"]))
+    _patched_server_binding(monkeypatch, lambda b: b.effects.update(send_dada=b.effects["send_data"]))
     with pytest.raises(ModelError) as e:
         build_system(CATALOG["fig7-both-capable"])
     msg = str(e.value)
-    assert "TcpServer binding: effects key 'recv_akc'" in msg and "did you mean 'recv_ack'" in msg
+    assert "TcpServer binding: effects key 'send_dada'" in msg and "did you mean 'send_data'" in msg
     assert "valid keys: recv_syn, recv_syn@listen, recv_syn@syn_received," in msg
 
 
@@ -210,7 +210,7 @@ def test_a_misspelt_source_state_is_a_model_error(monkeypatch):
 
 
 def test_a_missing_effects_key_is_a_model_error_not_a_key_error(monkeypatch):
-    _patched_server_binding(monkeypatch, lambda b: b.effects.pop("recv_ack"))
+    _patched_server_binding(monkeypatch, lambda b: b.effects.pop("recv_ack@syn_received"))
     with pytest.raises(ModelError) as e:
         build_system(CATALOG["fig7-both-capable"])
     assert "TcpServer binding: no effects for recv_ack@syn_received (key 'recv_ack' or " \
@@ -264,3 +264,24 @@ def test_packet_equality_is_what_the_wire_shows():
     made = Packet("client", "server", "DATA", "clear", internal="DATA2", rule="ND-8/clear")
     assert made == Packet("client", "server", "DATA", "clear") and made.wire() == "client>server DATA clear"
     assert hash(made) == hash(Packet("client", "server", "DATA", "clear"))
+
+
+# ---- static pruning ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("scenario", ["fig7-both-capable", "fig7-fifo", "fig7-lossy", "ge-server-only"])
+def test_leaving_out_variants_that_cannot_fire_changes_no_behaviour(scenario, monkeypatch):
+    """Composer.live leaves out the variants a scenario's constants make impossible (the close
+    with tcp.close = "none", SA-EXPIRED without ike.sa_expiry ...): the explored graph is the
+    same with every variant composed."""
+    from ndcheck.engines.explicit import explore
+
+    pruned = build_system(CATALOG[scenario])
+    a = explore(pruned)
+    monkeypatch.setattr(compose.Composer, "variants",
+                        lambda self, key, ev, st: self.bindings[key].variants(ev, st))
+    full = build_system(CATALOG[scenario])
+    b = explore(full)
+    assert len(full.commands) > len(pruned.commands)
+    assert (a.n_states, a.n_edges) == (b.n_states, b.n_edges)
+    assert sorted(a.states) == sorted(b.states)

@@ -101,7 +101,7 @@ def test_a_duplicate_qm5_is_answered_as_a_duplicate():
 
 
 def test_the_client_responder_answers_a_failing_server_symmetrically():
-    """Choice X-2 (README): the failures of a peer kind hold both ways.  no-credential: the
+    """Choice X-4 (README): the failures of a peer kind hold both ways.  no-credential: the
     client's responder answers the server's MM #5 with a NOTIFY; qm-refused: its QM #5; a
     no-proposal server's MM #1 gets a NOTIFY at once.  The server's initiator then fails
     (ND-27)."""

@@ -53,6 +53,8 @@ CAUGHT_BY = {
     "secure-server-never-completes-ike": "H-1",
     "initiator-ignores-mm1-notify": "ND-27",
     "server-never-initiates": "W-9",   # also L-7 (vacuous: no concurrent acquires)
+    "out-of-order-segments-discarded": "T-1",
+    "budgets-never-restarted": "T-1",
 }
 
 

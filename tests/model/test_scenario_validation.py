@@ -30,6 +30,7 @@ from ndcheck.model.scenario import (
     INBOUND,
     OUTBOUND,
     PEER_KINDS,
+    Cause,
     Scenario,
     ScenarioError,
     get_scenario,
@@ -70,7 +71,13 @@ def to_toml(sc: Scenario) -> str:
         for f in dataclasses.fields(value):
             lines.append(f"{f.name} = {_toml_value(getattr(value, f.name))}")
     lines += ["", "[expect]"]
-    lines += [f"{_toml_value(k)} = {_toml_value(v)}" for k, v in sorted(sc.expect.items())]
+    for k, v in sorted(sc.expect.items()):
+        c = sc.causes.get(k)
+        if c is None:
+            lines.append(f"{_toml_value(k)} = {_toml_value(v)}")
+        else:
+            lines.append(f"{_toml_value(k)} = {{ verdict = {_toml_value(v)}, cause = {_toml_value(c.kind)}, "
+                         f"rules = {_toml_value(c.rules)}, note = {_toml_value(c.note)} }}")
     return "\n".join(lines) + "\n"
 
 
@@ -152,6 +159,54 @@ def test_a_minimal_scenario_takes_every_default():
 
 
 # --------------------------------------------------------------------------------------------
+# [expect]: a verdict, or a table that says why a violation is expected
+# --------------------------------------------------------------------------------------------
+
+def _expect(body: str) -> Scenario:
+    return load_scenario_text(f'name = "x"\n[expect]\n{body}\n', "<x>")
+
+
+def test_an_expected_violation_says_its_cause():
+    sc = _expect('S-1 = "holds"\n'
+                 'S-7 = { verdict = "violated", cause = "spec", rules = ["ND-8", "ND-12", "A-8"], '
+                 'note = "ND-8 sends the GE flow clear." }\n'
+                 'S-2 = { verdict = "violated", cause = "policy", note = " A-14 grace, by design. " }\n'
+                 'S-6 = "violated"\n'
+                 'S-3 = { verdict = "holds" }')
+    assert sc.expect == {"S-1": "holds", "S-7": "violated", "S-2": "violated", "S-6": "violated",
+                         "S-3": "holds"}
+    assert sc.causes == {"S-7": Cause("spec", "ND-8 sends the GE flow clear.", ("ND-8", "ND-12", "A-8")),
+                         "S-2": Cause("policy", "A-14 grace, by design.")}
+    assert sc.uncaused() == ["S-6"]          # allowed in a file; the catalog test refuses it
+    # the same table written as a TOML section
+    sc2 = _expect('[expect.S-7]\nverdict = "violated"\ncause = "policy"\nrules = ["A-14"]\nnote = "grace"')
+    assert sc2.causes["S-7"] == Cause("policy", "grace", ("A-14",)) and sc2.uncaused() == []
+
+
+@pytest.mark.parametrize("body, message", [
+    ('S-7 = { verdict = "violated", cause = "spec", note = "n" }', 'cause = "spec" needs rules'),
+    ('S-7 = { verdict = "violated", cause = "spec", rules = ["A-8"], note = "n" }', 'needs rules'),
+    ('S-7 = { verdict = "violated", cause = "spec", rules = ["ND-8"] }', 'cause = "spec" needs note'),
+    ('S-7 = { verdict = "violated", cause = "policy" }', 'cause = "policy" needs note'),
+    ('S-7 = { verdict = "violated", cause = "policy", note = "n", rules = ["ND-8", "ND-8"] }', 'repeat'),
+    ('S-7 = { verdict = "violated", cause = "policy", note = 7 }', "expected one line of text"),
+    ('S-7 = { verdict = "violated", cause = "spec ", rules = ["ND-8"], note = "n" }', "unknown cause"),
+    ('S-7 = { verdict = "holds", rules = ["ND-8"] }', 'rules only goes with verdict = "violated"'),
+    ('S-7 = { verdict = "vacuous", cause = "policy", note = "n" }', "only go with"),
+    ('S-7 = { verdict = "violated", rules = ["ND-8"] }', "rules needs cause"),
+    ('S-7 = ["violated"]', "expected a verdict"),
+    ('S-7 = { verdict = ["violated"] }', "unknown verdict"),
+    ('S-7 = { verdict = "violated", cause = "spec", rules = [8], note = "n" }', "expected a list of rule ids"),
+    ('S-7 = "violted"', "did you mean 'violated'?"),
+])
+def test_a_bad_expectation_is_one_line_naming_the_key(body, message):
+    with pytest.raises(ScenarioError) as info:
+        _expect(body)
+    msg = str(info.value)
+    assert "\n" not in msg and msg.startswith("<x>: expect.S-7") and message in msg, msg
+
+
+# --------------------------------------------------------------------------------------------
 # Bad files, at the library level
 # --------------------------------------------------------------------------------------------
 
@@ -223,7 +278,7 @@ def test_valid_policy_combinations_build_and_explore(combo):
 # --------------------------------------------------------------------------------------------
 
 _KEYS = st.sampled_from(["name", "description", "figure", "peer", "expect", "client", "server", "ike",
-                         "tcp", "network", "bounds", "outbound", "inbound", "guaranteed_encryption",
+                         "tcp", "network", "bounds", "outbound", "inbound", "guaranteed_encryption", "ale_require_encryption",
                          "commit_bit", "responder_install", "retransmissions", "ge_marking",
                          "data_segments", "window", "capacity", "loss", "duplicate", "reorder", "nat",
                          "max_states", "timeout", "max_memory", "S-1", "H-1", "colour"])

@@ -33,34 +33,35 @@ from tests import catalog_cache as _catalog_cache
 _NO_IKE_FAILURE = {"H-1", "L-1", "L-6"}
 _NEVER_SECURE = {"S-1", "S-2"}
 PINNED = {
-    "allow-clear-grace": (22, {"S-2"}, _NO_IKE_FAILURE),
+    "allow-clear-grace": (24, {"S-2"}, _NO_IKE_FAILURE),
     "crossing-ike-loss": (23, {"L-1", "L-6"}, set()),
-    "fig18-boundary-server": (22, set(), _NO_IKE_FAILURE),
+    "fig18-boundary-server": (24, set(), _NO_IKE_FAILURE),
     "fig19-lossy": (24, {"H-1", "L-1", "L-4", "W-8"}, set()),
-    "fig19-require-inbound": (23, {"L-4"}, _NO_IKE_FAILURE | {"L-7"}),
-    "fig7-both-capable": (22, {"L-3"}, _NO_IKE_FAILURE),
-    "fig7-duplicates": (22, set(), _NO_IKE_FAILURE),
-    "fig7-fifo": (22, set(), _NO_IKE_FAILURE),
+    "fig19-require-inbound": (23, set(), _NO_IKE_FAILURE | {"L-7"}),
+    "fig7-both-capable": (24, set(), _NO_IKE_FAILURE),
+    "fig7-duplicates": (24, set(), _NO_IKE_FAILURE),
+    "fig7-fifo": (24, set(), _NO_IKE_FAILURE),
     "fig7-lossy": (21, {"L-6"}, set()),
     "fig7-premature-timeouts": (20, {"L-6"}, set()),
-    "fig8-icmp-peer": (14, set(), _NEVER_SECURE),
-    "fig8-no-credential": (16, set(), _NEVER_SECURE),
+    "fig8-icmp-peer": (16, set(), _NEVER_SECURE),
+    "fig8-no-credential": (18, set(), _NEVER_SECURE),
     "fig8-no-credential-lossy": (14, set(), _NEVER_SECURE),
     "fig8-silent-lossy": (11, set(), _NEVER_SECURE),
-    "fig8-silent-peer": (13, set(), _NEVER_SECURE),
-    "ge-marking-after": (25, {"S-6", "S-7", "L-3"}, _NO_IKE_FAILURE),
-    "ge-server-only": (25, {"S-7", "L-3"}, _NO_IKE_FAILURE),
+    "fig8-silent-peer": (15, set(), _NEVER_SECURE),
+    "ge-marking-after": (25, {"L-3", "S-6", "S-7"}, _NO_IKE_FAILURE),
+    "ge-server-only": (25, {"L-3", "S-7"}, _NO_IKE_FAILURE),
     "guaranteed-encryption": (25, {"S-7"}, _NO_IKE_FAILURE),
-    "nat-boundary": (22, {"S-1", "L-3"}, _NO_IKE_FAILURE),
-    "nd-client-transport-server": (22, {"S-14", "L-4"}, _NO_IKE_FAILURE),
-    "no-proposal-peer": (15, set(), _NEVER_SECURE),
-    "non-nd-peer": (22, {"L-4"}, _NO_IKE_FAILURE),
-    "qm-refused-peer": (17, set(), _NEVER_SECURE),
-    "qm3-race": (22, {"S-14", "L-3"}, _NO_IKE_FAILURE),
+    "guaranteed-encryption-ale": (25, {"L-3", "W-5"}, _NO_IKE_FAILURE | {"L-7"}),
+    "nat-boundary": (24, {"S-1", "T-1", "T-2"}, _NO_IKE_FAILURE),
+    "nd-client-transport-server": (22, {"S-14"}, _NO_IKE_FAILURE),
+    "no-proposal-peer": (17, set(), _NEVER_SECURE),
+    "non-nd-peer": (22, set(), _NO_IKE_FAILURE),
+    "qm-refused-peer": (19, set(), _NEVER_SECURE),
+    "qm3-race": (24, {"S-14"}, _NO_IKE_FAILURE),
     "require-inbound-auth-failure": (16, {"H-1", "L-1", "W-1", "W-2", "W-8"}, _NEVER_SECURE),
-    "sa-expiry-peer-gone": (23, {"S-14", "L-3", "L-5", "W-11"}, set()),
-    "sa-expiry-rekey": (22, {"S-14", "L-3", "L-5"}, _NO_IKE_FAILURE),
-    "transport-mode": (13, {"L-4"}, set()),
+    "sa-expiry-peer-gone": (24, {"L-3", "L-5", "S-14", "W-11"}, set()),
+    "sa-expiry-rekey": (23, {"L-3", "L-5", "S-14"}, _NO_IKE_FAILURE),
+    "transport-mode": (13, set(), set()),
 }
 
 
@@ -168,6 +169,24 @@ def test_s7_guaranteed_encryption_trace():
     assert t.steps[0].changes["client.flow_ge"] == "1"
 
 
+def test_s7_holds_with_the_ale_layer_and_the_syn_leaves_over_esp():
+    """WFP-GE: with ale_require_encryption on both hosts the GE flow's SYN is held (not sent clear)
+    while IKE runs, and its retransmission leaves over ESP once the client has CONNECTED."""
+    r = _catalog_cache.result("guaranteed-encryption-ale")
+    assert r.verdict("S-7").verdict == "holds" and r.verdict("S-6").verdict == "holds"
+    assert shortest_trace("guaranteed-encryption-ale", "S-7") is None
+    w = shortest_trace("guaranteed-encryption-ale", "W-2")
+    # the SYN is held, not on the wire; the acquire is queued and the IKE service sends MM #1
+    assert _actions(w)[:2] == ["client.tcp.send_syn [SYN ND-8/ale-held+acquire +client.acquire]",
+                               "client.ike_i.acquire_mm@idle"]
+    assert [s.wire for s in w.steps[:2]] == [(), ("client>server MM1",)]
+    assert [s.action for s in w.steps if s.action.startswith("client.tcp.retransmit_syn")] == [
+        "client.tcp.retransmit_syn [SYN ND-14/esp]"]
+    assert not any(p.endswith(" clear") for s in w.steps for p in s.wire)
+    # without the layer the same policy sends the SYN in the clear (the spec finding)
+    assert shortest_trace("guaranteed-encryption", "S-7").steps[0].wire[0] == "client>server SYN clear"
+
+
 def test_s6_ge_marking_after_trace():
     """A-7: the server's first reply leaves over a non-GE SA and only then marks the flow GE."""
     t = shortest_trace("ge-marking-after", "S-6")
@@ -177,19 +196,69 @@ def test_s6_ge_marking_after_trace():
     assert t.steps[-1].changes == {**t.steps[-1].changes, "server.flow_ge": "1", "server.secure": "1"}
 
 
-def test_l4_fig19_lasso_ends_with_tcp_failed():
-    t = shortest_trace("fig19-require-inbound", "L-4")
-    assert t.kind == "lasso" and t.loop_start == len(t.steps) == 17
-    assert _actions(t)[:7] == [
+def test_l4_fig19_lossy_lasso_is_the_race_of_the_syn_budget_against_ike_loss():
+    """Digest L-4: connects iff IKE beats the SYN timeout.  With back-off timers the second SYN
+    expiry waits for IKE, so the race needs IKE loss: MM #1 lost twice, the SYN budget spent."""
+    t = shortest_trace("fig19-lossy", "L-4")
+    assert t.kind == "lasso" and t.loop_start == len(t.steps) == 11
+    assert _actions(t) == [
         "client.tcp.send_syn [SYN ND-8/clear+acquire +client.acquire +client.ike_i.acquire_mm@idle]",
         "server.nd.drop[SYN clear: ND-17/drop-new]",
         "client.tcp.retransmit_syn [SYN ND-8/clear]",
         "server.nd.drop[SYN clear: ND-17/drop-new]",
+        "net.lose[client>server MM1]",
         "client.tcp.retransmit_syn [SYN ND-8/clear]",
         "server.nd.drop[SYN clear: ND-17/drop-new]",
         "client.tcp.give_up",
+        "client.ike_i.retransmit@mm1_sent",
+        "net.lose[client>server MM1]",
+        "client.ike_i.give_up@mm1_sent",
     ]
-    assert t.steps[-1].action == "client.ike_i.recv_connected@qm3_sent"
+
+
+def _with_tcp(name, **knobs):
+    import dataclasses
+
+    sc = CATALOG[name]
+    return dataclasses.replace(sc, tcp=dataclasses.replace(sc.tcp, **knobs))
+
+
+def test_without_back_off_the_syn_budget_races_lossless_ike():
+    """``tcp.timers = "quiet"`` (every expiry once its segment and answers are out of the
+    network): the SYN budget can run out while IKE is on its way, as the first model said."""
+    r = ndcheck.check(_with_tcp("fig19-require-inbound", timers="quiet"))
+    assert r.verdict("L-4").verdict == "violated"
+    assert "client.tcp.give_up" in [s.action for s in r.verdict("L-4").trace.steps]
+
+
+def test_t2_nat_boundary_trace():
+    """ND-13 against ND-18 (A-9): the client is Secure from the server's ESP, its UDP-ESP SA
+    toward a boundary peer sends clear, the Secure server drops it; the client aborts."""
+    t = shortest_trace("nat-boundary", "T-2")
+    assert t.kind == "counterexample" and len(t.steps) == 19
+    assert _actions(t)[10:] == [
+        "server.tcp.recv_syn@listen <SYN clear ND-17/accept-new> [SYN-ACK ND-14/esp]",
+        "client.tcp.recv_syn_ack@syn_sent <SYN-ACK esp ND-19/accept> "
+        "[ACK ND-10/held +client.acquire]",
+        "client.tcp.send_data[DATA1] [DATA1 ND-10/held +client.acquire]",
+        "client.tcp.send_data[DATA2] [DATA2 ND-10/held +client.acquire]",
+        "client.tcp.retransmit_data@established[DATA1] [DATA1 ND-10/held +client.acquire]",
+        "client.ike_i.recv_connected@qm3_sent",
+        "client.tcp.retransmit_data@established[DATA1] [DATA1 ND-13/clear]",
+        "server.nd.drop[DATA1 clear: ND-18/drop]",
+        "client.tcp.abort@established [RST ND-13/clear]",
+    ]
+    assert t.steps[-1].wire == ("client>server RST clear",)
+
+
+def test_t1_fig7_needs_back_off_timers():
+    """Without back-off a timer may expire again and again while CONNECTED is on its way: the
+    client's ACK, held by ND-10 (A-1: Secure from the server's ESP, no outbound SA yet), never
+    leaves before the server's SYN-ACK budget is spent -- an artefact of the untimed model that
+    ``tcp.timers = "backoff"`` removes (figure 7 holds: T-1, T-2, L-3)."""
+    r = ndcheck.check(_with_tcp("fig7-both-capable", timers="quiet"))
+    assert {v.property.id for v in r.verdicts if v.verdict == "violated"} >= {"T-1", "T-2"}
+    assert ndcheck.check("fig7-both-capable").as_expected
 
 
 def test_witness_and_holding_property():

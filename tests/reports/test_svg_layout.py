@@ -65,7 +65,7 @@ TRACES = {
     "S-2 counterexample (held segments)": lambda: property_trace("allow-clear-grace", "S-2"),
     "L-6 counterexample (lossy)": lambda: property_trace("fig7-lossy", "L-6"),
     "L-5 lasso (SA expiry)": lambda: property_trace("sa-expiry-peer-gone", "L-5"),
-    "L-3 lasso (QM3 race)": lambda: property_trace("qm3-race", "L-3"),
+    "T-1 lasso (ND-13 against ND-18)": lambda: property_trace("nat-boundary", "T-1"),
     "deepest fig7-duplicates": lambda: deepest_trace("fig7-duplicates"),
     "deepest fig7-premature-timeouts": lambda: deepest_trace("fig7-premature-timeouts"),
 }

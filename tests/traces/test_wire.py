@@ -30,6 +30,38 @@ def test_every_message_of_the_vocabulary_parses():
             assert parse_packet(f"client>server {m} {prot}").wire() == f"client>server {m} {prot}"
 
 
+def test_what_a_capture_shows_parses_too():
+    """'*' (a TCP segment of unknown kind, as ESP shows it), DELETE and INFO (an encrypted
+    Informational exchange)."""
+    assert parse_packet("client>server * esp") == Packet("client", "server", "*", "esp")
+    assert parse_packet("server>client * clear").wire() == "server>client * clear"
+    assert parse_packet("server>client DELETE") == Packet("server", "client", "DELETE")
+    assert parse_packet("server>client INFO").protection is None
+    t = parse_wire("client>server * esp\nserver>client INFO\n")
+    assert parse_wire(format_wire(t.packets)).packets == t.packets
+
+
+@pytest.mark.parametrize("observed, sent, expected", [
+    ("client>server * esp", "client>server DATA esp", True),
+    ("client>server * esp", "client>server SYN esp", True),
+    ("client>server * esp", "client>server DATA clear", False),
+    ("client>server * esp", "server>client DATA esp", False),
+    ("client>server * esp", "client>server MM1", False),
+    ("client>server * clear", "client>server FIN clear", True),
+    ("server>client INFO", "server>client NOTIFY", True),
+    ("server>client INFO", "server>client DELETE", True),
+    ("server>client INFO", "server>client CONNECTED", False),
+    ("server>client INFO", "client>server NOTIFY", False),
+    ("server>client DELETE", "server>client NOTIFY", False),
+    ("client>server SYN clear", "client>server SYN clear", True),
+    ("client>server SYN clear", "client>server SYN esp", False),
+])
+def test_matches(observed, sent, expected):
+    from ndcheck.traces.wire import matches
+
+    assert matches(observed, sent) is expected
+
+
 def test_spaces_around_the_arrow_are_tolerated():
     assert parse_packet("client > server DATA esp") == Packet("client", "server", "DATA", "esp")
 
@@ -55,6 +87,9 @@ def test_format_round_trips():
     ("client server SYN clear", "c.txt:2: expected SENDER>RECEIVER MESSAGE [clear|esp]"),
     ("client>server", "c.txt:2: missing message after 'client>server'"),
     ("client>server SYN\x07 clear", "c.txt:2: control character"),
+    ("client>server *", "c.txt:2: '*' (a TCP segment of unknown kind) needs a protection: clear or esp"),
+    ("client>server INFO esp", "c.txt:2: IKE message INFO takes no protection (got 'esp')"),
+    ("client>server delete", "c.txt:2: unknown message 'delete' (did you mean 'DELETE'?)"),
 ])
 def test_bad_lines_name_file_line_problem_and_what_is_allowed(line, message):
     with pytest.raises(WireError) as e:

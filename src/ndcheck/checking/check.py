@@ -12,6 +12,7 @@ a scenario without one has no expectation unless ``strict``.
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import Callable, Iterable
 
@@ -23,7 +24,7 @@ from ..model.scenario import Scenario, ScenarioError, get_scenario
 from ..properties.base import Property
 from ..properties.catalog import PROPERTIES, get_property
 from ..traces.trace import Trace
-from .expectations import expectations
+from .expectations import causes, expectations
 from .explicit import decide
 from .results import CheckResult, Verdict
 from .symbolic import EngineUnavailable, check_safety, z3_engine
@@ -75,6 +76,7 @@ def check_graph(graph: Graph, properties: Iterable[Property | str] | None = None
     todo = applicable(system, props)
     skipped = tuple(p.id for p in (PROPERTIES if props is None else props) if p not in todo)
     expected = expectations(system, todo, strict=strict)
+    why = causes(system, todo)
     use_z3 = engine in ("z3", "both")
     if use_z3:
         z3_engine()   # EngineUnavailable before any work
@@ -85,10 +87,10 @@ def check_graph(graph: Graph, properties: Iterable[Property | str] | None = None
             progress(i, len(todo), p)
         if engine in ("explicit", "both") or not p.safety:
             v, tr, note = decide(q, p, traces)
-            verdicts.append(Verdict(p, v, "explicit", expected[p.id], tr, note or p.note))
+            verdicts.append(Verdict(p, v, "explicit", expected[p.id], tr, note or p.note, why[p.id]))
         if use_z3 and p.safety:
             r = check_safety(system, p, timeout=timeout)
-            verdicts.append(Verdict(p, r.verdict, "z3", expected[p.id], r.trace, r.note))
+            verdicts.append(Verdict(p, r.verdict, "z3", expected[p.id], r.trace, r.note, why[p.id]))
     if engine == "both":
         verdicts = _mark_disagreements(verdicts)
     return CheckResult(system.name, graph.n_states, graph.n_edges, graph.truncated,
@@ -104,8 +106,8 @@ def _mark_disagreements(verdicts: list[Verdict]) -> list[Verdict]:
     for v in verdicts:
         seen = by_id[v.property.id]
         if len(seen) == 2 and len(set(seen.values())) == 2 and "undetermined" not in seen.values():
-            v = Verdict(v.property, v.verdict, v.engine, v.expected, v.trace,
-                        f"engines disagree: explicit {seen['explicit']}, z3 {seen['z3']}")
+            v = dataclasses.replace(
+                v, note=f"engines disagree: explicit {seen['explicit']}, z3 {seen['z3']}")
         out.append(v)
     return out
 

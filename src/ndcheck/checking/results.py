@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from ..model.scenario import Cause
 from ..properties.base import Property
 from ..properties.catalog import get_property
 from ..traces.trace import Trace
@@ -30,6 +31,7 @@ class Verdict:
     expected: str | None = None
     trace: Trace | None = None
     note: str = ""
+    cause: Cause | None = None   # why ``expected == "violated"`` (spec or policy), if the scenario says
 
     @property
     def as_expected(self) -> bool:
@@ -90,13 +92,24 @@ class CheckResult:
         return out
 
     def to_json(self) -> dict:
-        """The ``check --json`` object of DESIGN.md."""
+        """The ``check --json`` object of DESIGN.md; a property expected ``violated`` also has
+        ``cause`` (``spec``, ``policy`` or null where the scenario gives none), ``rules`` and
+        ``note``."""
         return {
             "scenario": self.scenario, "states": self.states, "edges": self.edges,
             "truncated": self.truncated, "seconds": round(self.seconds, 3),
-            "properties": [{
-                "id": v.property.id, "name": v.property.name, "kind": v.property.kind,
-                "verdict": v.verdict, "expected": v.expected, "engine": v.engine,
-                "trace": v.trace.to_json() if isinstance(v.trace, Trace) else None,
-            } for v in self.verdicts],
+            "properties": [_property_json(v) for v in self.verdicts],
         }
+
+
+def _property_json(v: Verdict) -> dict:
+    out = {
+        "id": v.property.id, "name": v.property.name, "kind": v.property.kind,
+        "verdict": v.verdict, "expected": v.expected, "engine": v.engine,
+        "trace": v.trace.to_json() if isinstance(v.trace, Trace) else None,
+    }
+    if v.expected == "violated":
+        c = v.cause
+        out.update(cause=c.kind if c else None, rules=list(c.rules) if c else [],
+                   note=c.note if c else "")
+    return out

@@ -9,7 +9,11 @@ unless ``--strict`` (a missing entry means ``holds``, as in a scenario with some
 
 Output: one table per scenario (``-q``: one line per scenario), rows coloured by outcome
 against the expectation (a terminal only), then a summary line: scenarios, verdicts, total
-time, states, states/s and the largest BFS depth.
+time, states, states/s and the largest BFS depth.  The table's ``cause`` column says why an
+expected ``violated`` is expected: ``spec ND-8 ND-12`` (a finding about MS-IKEE and the rules it
+rests on) or ``policy`` (the configuration makes it so); the JSON report adds ``cause``,
+``rules`` and ``note``.  A scenario expecting ``violated`` without a cause is checked all the
+same, with one warning line on stderr (the catalog gives every cause; a test enforces it).
 """
 
 from __future__ import annotations
@@ -82,6 +86,9 @@ def run(args) -> int:
         except EngineUnavailable as e:
             raise UsageError(str(e)) from None
     scenarios = select(args.names, args.file)
+    for sc in scenarios:
+        if sc.uncaused():
+            print(uncaused_warning(sc), file=sys.stderr)
     quiet_stdout = args.json == "-"
     results: list[CheckResult] = []
     depths: list[int] = []
@@ -150,7 +157,23 @@ def exit_code(results: list[CheckResult]) -> int:
 _STYLE = {"expected": "green", "unexpected": "bold red", "undetermined": "yellow", "vacuous": "blue"}
 _OUTCOME_TEXT = {"expected": "ok", "unexpected": "UNEXPECTED", "undetermined": "undetermined",
                  "vacuous": "vacuous"}
-_COLUMNS = ["property", "name", "kind", "engine", "expected", "verdict", "outcome", "trace"]
+_COLUMNS = ["property", "name", "kind", "engine", "expected", "verdict", "outcome", "trace", "cause"]
+
+
+def uncaused_warning(sc) -> str:
+    """One line: the scenario's ``violated`` expectations that give no cause."""
+    keys = ", ".join(f"expect.{k}" for k in sc.uncaused())
+    return (f"ndcheck: warning: {sc.source}: {keys} = \"violated\" gives no cause: add "
+            f"cause = \"spec\" (with rules and note) or \"policy\" (with note), README \"Expectations\"")
+
+
+def cause_text(v: Verdict) -> str:
+    """The ``cause`` cell: ``spec ND-8 ND-12``, ``policy`` (``policy A-14`` with rules), or ``""``."""
+    if v.expected != "violated":
+        return ""
+    if v.cause is None:
+        return "none given"
+    return " ".join((v.cause.kind, *v.cause.rules))
 
 
 def _head(r: CheckResult, depth: int) -> str:
@@ -160,7 +183,8 @@ def _head(r: CheckResult, depth: int) -> str:
 
 def _mismatch(v: Verdict) -> str:
     engine = "" if v.engine == "explicit" else f" [{v.engine}]"
-    return f"{v.property.id}{engine} {v.verdict}, expected {v.expected or '-'}"
+    why = f" ({cause_text(v)})" if v.cause is not None else ""
+    return f"{v.property.id}{engine} {v.verdict}, expected {v.expected or '-'}{why}"
 
 
 def quiet_line(r: CheckResult, depth: int) -> str:
@@ -211,7 +235,7 @@ def _print_result(r: CheckResult, depth: int) -> None:
         steps = len(v.trace.steps) if v.trace is not None and hasattr(v.trace, "steps") else None
         trace = "" if steps is None else f"{getattr(v.trace, 'kind', '')} {steps} steps"
         rows.append([v.property.id, v.property.name, v.property.kind, v.engine, v.expected or "-",
-                     v.verdict, _OUTCOME_TEXT[v.outcome], trace])
+                     v.verdict, _OUTCOME_TEXT[v.outcome], trace, cause_text(v)])
         styles.append([_STYLE[v.outcome]] * len(_COLUMNS))
     print_table(_head(r, depth), _COLUMNS, rows, styles)
 
@@ -225,4 +249,5 @@ def _print_mismatches(results: list[CheckResult]) -> None:
         for v in r.verdicts:
             if not v.as_expected:
                 print(f"{r.scenario}: {v.property.id} ({v.engine}) is {v.verdict}, expected {v.expected}"
+                      + (f" ({cause_text(v)}: {v.cause.note})" if v.cause is not None else "")
                       + (f" — {v.note}" if v.note.startswith("engines disagree") else ""))

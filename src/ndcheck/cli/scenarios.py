@@ -2,8 +2,10 @@
 
 On a terminal a table; on a pipe or a file one tab-separated line per scenario, never cut
 (``ndcheck scenarios | grep fig19``).  ``--json [OUT]`` (no OUT or '-': standard output) writes a
-list of ``{"name", "figure", "description", "expect"}`` with the full expect table (property id →
-verdict).
+list of ``{"name", "figure", "description", "expect", "causes"}`` with the full expect table
+(property id → verdict) and the cause of each expected violation (property id →
+``{"cause", "rules", "note"}``).  The table marks an expected violation with its cause:
+``S-7=violated (spec)``.
 """
 
 from __future__ import annotations
@@ -37,7 +39,9 @@ def register(sub) -> None:
 def catalog_json() -> list[dict]:
     """The catalog as JSON: name, figure, description and the full expect table, by name."""
     return [{"name": name, "figure": sc.figure, "description": sc.description,
-             "expect": dict(sc.expect)}
+             "expect": dict(sc.expect),
+             "causes": {k: {"cause": c.kind, "rules": list(c.rules), "note": c.note}
+                        for k, c in sc.causes.items()}}
             for name, sc in sorted(CATALOG.items())]
 
 
@@ -54,7 +58,8 @@ def run(args) -> int:
     for name in sorted(CATALOG):
         sc = CATALOG[name]
         unusual = [(k, v) for k, v in sorted(sc.expect.items()) if v != "holds"]
-        exp = ", ".join(f"{k}={v}" for k, v in unusual)
+        exp = ", ".join(f"{k}={v}" + (f" ({sc.causes[k].kind})" if k in sc.causes else "")
+                        for k, v in unusual)
         rows.append([name, sc.figure, sc.description, exp or "all hold"])
         verdicts = {v for _, v in unusual}
         worst = next((style for v, style in _STYLE.items() if v in verdicts), None)

@@ -6,7 +6,9 @@ the reason, so a CI dashboard separates "the model disagrees" from "the search w
 A ``vacuous`` verdict that is not a mismatch is ``skipped`` too, with why the property was never
 put to the test (``vacuous: no reachable state where IKE has failed for the flow and ...``).  A
 property without an expectation (a scenario with no ``[expect]`` entries) passes with its verdict
-in ``system-out``, unless undetermined or vacuous (skipped).
+in ``system-out``, unless undetermined or vacuous (skipped).  A property expected ``violated``
+says its cause in ``system-out`` (``expected violated: spec (ND-8, ND-12): <note>``), whether
+the case passes or fails.
 """
 
 from __future__ import annotations
@@ -40,20 +42,22 @@ def junit_xml(results: Iterable[CheckResult]) -> ET.Element:
             elif v.outcome == "vacuous":
                 s += 1
                 ET.SubElement(case, "skipped", message=f"vacuous: {v.property.vacuity}")
-            if v.expected is None:   # the verdict itself, after any <skipped> (schema order)
+            if v.outcome == "unexpected":
+                f += 1
+                el = ET.SubElement(case, "failure", message=msg, type=v.verdict)
+                trace = getattr(v.trace, "steps", None)
+                if trace:
+                    el.text = "\n".join(f"{st.index}. {st.action}" + (f"  [{'; '.join(st.wire)}]" if st.wire else "")
+                                        for st in trace)
+                elif v.verdict == "vacuous":
+                    el.text = f"vacuous: {v.property.vacuity}\n{v.property.claim}"
+                else:
+                    el.text = v.property.claim
+            # the verdict itself, or why it is expected, after <skipped>/<failure> (schema order)
+            if v.expected is None:
                 ET.SubElement(case, "system-out").text = msg
-            if v.outcome != "unexpected":
-                continue
-            f += 1
-            el = ET.SubElement(case, "failure", message=msg, type=v.verdict)
-            trace = getattr(v.trace, "steps", None)
-            if trace:
-                el.text = "\n".join(f"{st.index}. {st.action}" + (f"  [{'; '.join(st.wire)}]" if st.wire else "")
-                                    for st in trace)
-            elif v.verdict == "vacuous":
-                el.text = f"vacuous: {v.property.vacuity}\n{v.property.claim}"
-            else:
-                el.text = v.property.claim
+            elif v.expected == "violated":
+                ET.SubElement(case, "system-out").text = f"expected violated: {cause_line(v)}"
         suite.set("failures", str(f))
         suite.set("skipped", str(s))
         suite.set("errors", "0")
@@ -65,6 +69,14 @@ def junit_xml(results: Iterable[CheckResult]) -> ET.Element:
     root.set("skipped", str(skip))
     root.set("errors", "0")
     return root
+
+
+def cause_line(v) -> str:
+    """``spec (ND-8, ND-12): <note>``, ``policy: <note>``, or ``no cause given``."""
+    c = v.cause
+    if c is None:
+        return "no cause given"
+    return c.kind + (f" ({', '.join(c.rules)})" if c.rules else "") + f": {c.note}"
 
 
 def write_junit(results: Iterable[CheckResult], path: str) -> None:

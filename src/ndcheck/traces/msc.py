@@ -8,8 +8,8 @@ message, protection) is matched against the packets the step put on the wire; a 
 ends the oldest copy of it still in flight.  Packets never consumed are still in flight at the
 end of the trace.  The chart also collects the notes a reader needs: packets held by ND-10/ND-15,
 the IKE outcome ("IPsec Successful/Unsuccessful Negotiation", as in figures 7 and 8), the flows'
-Secure flag (ND-14, ND-19), TCP reaching ESTABLISHED or giving up, duplications, and the start of
-a lasso's cycle.  :func:`mark_of` names the step a reader should look at first (the violating
+Secure flag (ND-14, ND-19), TCP reaching ESTABLISHED, closing, giving up, aborting or being
+reset, duplications, and the start of a lasso's cycle.  :func:`mark_of` names the step a reader should look at first (the violating
 step of a counterexample, the start of a lasso's cycle, the last step of a witness); every
 renderer highlights it.
 
@@ -45,6 +45,18 @@ LANE_TITLES = {
 }
 
 FATES = ("delivered", "dropped", "lost", "ignored", "in flight")
+
+#: TCP control states a chart notes when a host enters them (the label shown).
+TCP_NOTES = {
+    "ESTABLISHED": "ESTABLISHED",
+    "FAILED": "TCP FAILED",                        # SYN budget spent (no RST)
+    "ABORTED": "TCP ABORTED (RST)",                # data/FIN budget spent, RST sent
+    "RESET": "TCP RESET",                          # RST received while synchronized
+    "LISTEN-AGAIN": "half-open connection dropped",
+    "TIME-WAIT": "TIME-WAIT",
+    "CLOSED-DONE": "TCP CLOSED",
+    "CLOSED": "TCP CLOSED",
+}
 
 
 def lane_of(host: str, ike: bool) -> str:
@@ -284,7 +296,6 @@ def _state_notes(system: System, i: int, pre, post, idx) -> list[Note]:
         if changed(f"{host}.secure") == "1":
             out.append(Note(i, (f"{host}.ike",), "Secure := 1", "secure"))
         tcp = changed(f"{host}.tcp")
-        if tcp in ("ESTABLISHED", "FAILED"):
-            text = "ESTABLISHED" if tcp == "ESTABLISHED" else "TCP FAILED"
-            out.append(Note(i, (f"{host}.tcp",), text, "tcp"))
+        if tcp in TCP_NOTES:
+            out.append(Note(i, (f"{host}.tcp",), TCP_NOTES[tcp], "tcp"))
     return out

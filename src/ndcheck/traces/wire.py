@@ -30,7 +30,8 @@ from pathlib import Path
 from ..model.ir import Packet
 from ..model.messages import HOSTS, IKE_MESSAGES, PROTECTIONS, TCP_WIRE
 
-__all__ = ["WireError", "WireTrace", "format_wire", "parse_packet", "parse_wire", "read_wire"]
+__all__ = ["CAPTURE_IKE", "INFO_MATCHES", "WILDCARD", "WireError", "WireTrace", "format_wire",
+           "matches", "parse_packet", "parse_wire", "read_wire"]
 
 
 class WireError(ValueError):
@@ -52,7 +53,15 @@ class WireTrace:
         return [p.wire() for p in self.packets]
 
 
-_ALLOWED_MESSAGES = ", ".join(IKE_MESSAGES + TCP_WIRE)
+#: IKE messages a capture can show beyond the model's alphabet: ``DELETE`` (an Informational
+#: exchange with a Delete payload) and ``INFO`` (an encrypted one: a NOTIFY or a DELETE).
+CAPTURE_IKE = tuple(m for m in ("DELETE", "INFO") if m not in IKE_MESSAGES)
+#: What ``INFO`` stands for.
+INFO_MATCHES = ("NOTIFY", "DELETE")
+#: A TCP segment of unknown kind (``client>server * esp``: what a capture shows of ESP).
+WILDCARD = "*"
+_IKE_WORDS = IKE_MESSAGES + CAPTURE_IKE
+_ALLOWED_MESSAGES = ", ".join(_IKE_WORDS + TCP_WIRE) + f", {WILDCARD} (a TCP segment of unknown kind)"
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 
 
@@ -87,20 +96,20 @@ def parse_packet(text: str, where: str = "<packet>") -> Packet:
     if len(parts) > 3:
         raise WireError(f"{where}: unexpected text {' '.join(parts[3:])!r} after the protection; "
                         f"one packet per line: SENDER>RECEIVER MESSAGE [clear|esp]")
-    if message in IKE_MESSAGES:
+    if message in _IKE_WORDS:
         if protection is not None:
             raise WireError(f"{where}: IKE message {message} takes no protection (got {protection!r}); "
                             f"only TCP segments ({', '.join(TCP_WIRE)}) say clear or esp")
         return Packet(sender, receiver, message, None)
-    if message in TCP_WIRE:
+    if message in TCP_WIRE or message == WILDCARD:
         if protection is None:
-            raise WireError(f"{where}: TCP segment {message} needs a protection: "
-                            f"{' or '.join(PROTECTIONS)}")
+            what = "'*' (a TCP segment of unknown kind)" if message == WILDCARD else f"TCP segment {message}"
+            raise WireError(f"{where}: {what} needs a protection: {' or '.join(PROTECTIONS)}")
         if protection not in PROTECTIONS:
             raise WireError(f"{where}: unknown protection {protection!r}{_suggest(protection, PROTECTIONS)} "
                             f"for {message}; allowed: {', '.join(PROTECTIONS)}")
         return Packet(sender, receiver, message, protection)
-    raise WireError(f"{where}: unknown message {message!r}{_suggest(message, IKE_MESSAGES + TCP_WIRE)}; "
+    raise WireError(f"{where}: unknown message {message!r}{_suggest(message, _IKE_WORDS + TCP_WIRE)}; "
                     f"messages are {_ALLOWED_MESSAGES}")
 
 
@@ -150,3 +159,30 @@ def read_wire(path: str | Path) -> WireTrace:
 def format_wire(packets) -> str:
     """The text form of packets (``Packet`` objects or wire strings), one per line."""
     return "".join((p if isinstance(p, str) else p.wire()) + "\n" for p in packets)
+
+
+def _split(packet: str) -> tuple[str, str, str]:
+    head, _, rest = packet.partition(" ")
+    message, _, protection = rest.partition(" ")
+    return head, message, protection
+
+
+def matches(observed: str, sent: str) -> bool:
+    """Whether the model's packet ``sent`` is one that the ``observed`` packet may stand for.
+
+    Both are wire strings.  A packet stands for itself; ``*`` for any TCP segment of the same
+    direction and protection; ``INFO`` for a ``NOTIFY`` or a ``DELETE`` of the same direction.
+    """
+    if observed == sent:
+        return True
+    if WILDCARD not in observed and "INFO" not in observed:
+        return False
+    head, message, protection = _split(observed)
+    s_head, s_message, s_protection = _split(sent)
+    if head != s_head:
+        return False
+    if message == WILDCARD:
+        return s_message in TCP_WIRE and s_protection == protection
+    if message == "INFO":
+        return s_message in INFO_MATCHES and not s_protection
+    return False

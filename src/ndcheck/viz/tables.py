@@ -9,7 +9,7 @@ not care.
 >>> from ndcheck.model.nd_rules import OUTBOUND_ND
 >>> t = decision_table(OUTBOUND_ND)
 >>> len(t), t.columns[:2]
-(8, ('row', 'rule'))
+(13, ('row', 'rule'))
 >>> t.rows[0][:2]
 ('ND-8/clear+acquire', 'ND-8')
 """
@@ -34,6 +34,7 @@ PREDICATES: dict[str, str] = {
     "accept_clear_new": "the inbound rule is ND boundary (A-10)",
     "sa_in": "an inbound QM SA exists",
     "grace": "the inbound SA's clear-grace window is open (ndAllowClearTimeoutSeconds, A-14)",
+    "ale": "the host's ALE layer requires encryption for the flow (WFP-GE, ale_require_encryption)",
 }
 
 
@@ -127,10 +128,10 @@ def decision_tables() -> dict[str, Table]:
     from ..model import nd_rules as nd
 
     spec = {
-        "OUTBOUND_ND": "Outbound, ND rule (§3.7.4.1; ND-8..ND-14)",
+        "OUTBOUND_ND": "Outbound, ND rule (§3.7.4.1; ND-8..ND-14; with the ALE layer of WFP-GE)",
         "OUTBOUND_REQUIRE": "Outbound, transport-mode PROTECT (ND-15)",
         "OUTBOUND_NONE": "Outbound, no IPsec rule: BYPASS (ND-15)",
-        "INBOUND_ND": "Inbound, ND rule (§3.7.4.2; ND-17..ND-19)",
+        "INBOUND_ND": "Inbound, ND rule (§3.7.4.2; ND-17..ND-19; with the ALE layer of WFP-GE)",
         "INBOUND_REQUIRE": "Inbound, transport mode (ND-15)",
         "INBOUND_NONE": "Inbound, no IPsec rule (ND-15)",
     }

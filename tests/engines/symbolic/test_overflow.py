@@ -16,7 +16,7 @@ def test_capacity_overflow_is_undetermined_in_both_engines():
     sc = dataclasses.replace(sc, name="qm3-race-capacity-1",
                              network=dataclasses.replace(sc.network, capacity=1))
     graph = explore(build_system(sc))
-    assert graph.truncated and graph.overflow_states == 52   # both hosts negotiate
+    assert graph.truncated and graph.overflow_states == 16
     explicit = {v.property.id: v.verdict for v in check_graph(graph, traces=False).verdicts
                 if v.property.safety}
     z3 = {r.property: r.verdict for r in check_safeties(graph.system)}
