@@ -416,7 +416,7 @@ MUTANTS: tuple[Mutant, ...] = (
            "flow.Secure, so a secured flow can downgrade", ("ND-8", "ND-10"),
            ("fig7-both-capable",), _ir(_outbound_ignores_secure)),
     Mutant("inbound-accepts-clear-after-secure", "the inbound filter accepts a clear packet of a "
-           "Secure flow (ND-18 without the Secure test)", ("ND-18",), ("fig7-both-capable",),
+           "Secure flow (ND-18 without the Secure test)", ("ND-18",), ("fig7-fifo",),
            _ir(_inbound_clear_after_secure)),
     Mutant("acquire-gate-ignored", "ND-8 triggers IKE for every clear packet, whatever the "
            "Acquire flag says, so a failed negotiation starts again", ("ND-8", "A-4"),
@@ -426,35 +426,35 @@ MUTANTS: tuple[Mutant, ...] = (
            _ir(_sa_before_qm2)),
     Mutant("initiator-ignores-commit-bit", "the initiator uses its outbound SA on QM #6 although "
            "the responder set the commit bit (no wait for CONNECTED)", ("ND-24", "A-2"),
-           ("fig7-both-capable",), _ir(_ignores_commit_bit)),
+           ("fig7-fifo",), _ir(_ignores_commit_bit)),
     Mutant("ge-flag-dropped", "QM #5's EXCHANGE_INFO never carries the GE flag (0x2), even for "
            "a GE flow", ("ND-9", "ND-21"), ("guaranteed-encryption",), _ir(_ge_flag_dropped)),
     Mutant("boundary-flag-inverted", "the initiator stores the negation of QM #6's ND_BOUNDARY "
-           "flag in SA.Boundary", ("ND-23",), ("fig7-both-capable",), _ir(_boundary_inverted)),
+           "flag in SA.Boundary", ("ND-23",), ("fig7-fifo",), _ir(_boundary_inverted)),
     Mutant("responder-retransmits", "the IKE responder re-sends its last message on a timer of "
            "its own", ("ND-28",), ("fig7-both-capable",),
            lambda sc: _responder_retransmits(build_system(sc))),
     Mutant("initiator-never-gives-up", "the IKE initiator never times out after its "
            "retransmission budget", ("ND-26",), ("fig8-silent-peer",), _ir(_never_gives_up)),
     Mutant("secure-never-set", "neither sending over an SA (ND-14) nor receiving ESP (ND-19) "
-           "sets flow.Secure", ("ND-14", "ND-19"), ("fig7-both-capable",), _ir(_secure_never_set)),
+           "sets flow.Secure", ("ND-14", "ND-19"), ("fig7-fifo",), _ir(_secure_never_set)),
     Mutant("esp-accepted-without-sa", "ESP is accepted although no inbound SA is installed",
            ("ND-19",), ("qm3-race",), _ir(_esp_without_sa)),
     Mutant("responder-outbound-sa-at-qm2", "the responder installs its outbound SA when it sends "
            "QM #6 instead of on QM #7", ("A-2", "ND-24"), ("fig7-both-capable",),
            _ir(_responder_outbound_at_qm2)),
     Mutant("initiator-no-inbound-sa", "on QM #6 the initiator installs only its outbound SA",
-           ("ND-23",), ("fig7-both-capable",), _ir(_initiator_no_inbound_sa)),
+           ("ND-23",), ("fig7-fifo",), _ir(_initiator_no_inbound_sa)),
     Mutant("acquire-reset-on-failure", "IKE failure clears flow.Acquire, so a failed flow "
            "negotiates again", ("A-5", "ND-8"), ("fig8-silent-peer",),
            _ir(_acquire_reset_on_failure)),
     Mutant("nd-vendor-id-ignored", "the initiator does not record NDSupported from MM #2's "
-           "vendor ID", ("ND-4",), ("fig7-both-capable",), _ir(_nd_vid_ignored)),
+           "vendor ID", ("ND-4",), ("fig7-fifo",), _ir(_nd_vid_ignored)),
     Mutant("ike-failure-blocks-tcp", "after IKE failed the outbound filter no longer sends the "
            "flow in the clear", ("ND-26", "ND-27"), ("fig8-silent-peer", "fig8-no-credential"),
            _ir(_failure_blocks_tcp)),
     Mutant("secure-without-sa", "a clear send (ND-8) sets flow.Secure although no SA exists",
-           ("ND-14",), ("fig7-both-capable",), _ir(_secure_without_sa)),
+           ("ND-14",), ("fig7-fifo",), _ir(_secure_without_sa)),
     Mutant("initiator-sa-ge-wrong", "the initiators record the opposite of the GE flag they sent "
            "in QM #5, so their SA.GE is wrong", ("ND-9", "ND-12"), ("guaranteed-encryption",),
            _ir(_initiator_sa_ge_wrong)),
@@ -467,7 +467,7 @@ MUTANTS: tuple[Mutant, ...] = (
            "SA.GE differs (ND-12 ignored)", ("ND-12", "ND-14"), ("ge-server-only",),
            _ir(_ge_mismatch_encapsulates)),
     Mutant("responder-ignores-boundary-flag", "the responder never sets SA.Boundary from QM #5's "
-           "ND_BOUNDARY flag", ("ND-21",), ("fig7-both-capable",), _ir(_responder_ignores_boundary)),
+           "ND_BOUNDARY flag", ("ND-21",), ("fig7-fifo",), _ir(_responder_ignores_boundary)),
     Mutant("secure-server-accepts-clear", "an ND_SECURE server accepts clear new flows (implemented "
            "as ND_BOUNDARY)", ("ND-17", "A-10"), ("fig19-require-inbound",), _as_if(_as_boundary)),
     Mutant("transport-mode-falls-back-to-clear", "a plain transport-mode (require) client falls "
@@ -478,7 +478,7 @@ MUTANTS: tuple[Mutant, ...] = (
            ("fig19-require-inbound",), _as_if(_never_accept_secure)),
     Mutant("server-never-initiates", "the server's outbound ND rule records Acquire but never "
            "starts the server's own negotiation", ("ND-8", "A-13"),
-           ("fig7-both-capable", "ge-server-only"), _as_if(_server_never_initiates)),
+           ("fig7-fifo", "ge-server-only"), _as_if(_server_never_initiates)),
     Mutant("initiator-ignores-mm1-notify", "the IKE initiator ignores a NOTIFY answering its MM #1 "
            "and retransmits MM #1 until its budget runs out", ("ND-27", "ND-29"),
            ("no-proposal-peer",), _as_if(_ignores_mm1_notify)),

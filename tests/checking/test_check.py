@@ -353,5 +353,5 @@ def test_an_expected_violation_carries_its_cause():
                                   causes={"secure_flow_never_sends_clear": sc.causes["S-1"]})
     assert check(renamed, ["S-1"], traces=False).verdict("S-1").cause == sc.causes["S-1"]
     # the z3 engine's verdicts say it as well
-    both = check("guaranteed-encryption", ["S-7"], traces=False, engine="both")
-    assert {v.engine: v.cause.kind for v in both.verdicts} == {"explicit": "spec", "z3": "spec"}
+    both = check("require-inbound-auth-failure", ["H-1"], traces=False, engine="both")
+    assert {v.engine: v.cause.kind for v in both.verdicts} == {"explicit": "policy", "z3": "policy"}

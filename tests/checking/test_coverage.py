@@ -96,8 +96,11 @@ def test_duplicates_with_the_server_closing_first_exercise_the_rest():
 
     from ndcheck import build_system, explore
 
+    # (the server's own negotiation, irrelevant to these TCP transitions, is left out to keep the
+    # variant at 23k states instead of 500k: ike.server_initiator = false)
     sc = CATALOG["fig7-duplicates"]
-    sc = dataclasses.replace(sc, tcp=dataclasses.replace(sc.tcp, close="server"))
+    sc = dataclasses.replace(sc, tcp=dataclasses.replace(sc.tcp, close="server"),
+                             ike=dataclasses.replace(sc.ike, server_initiator=False))
     tcp = {t for t in NOT_IN_CATALOG if t[0].endswith(".tcp")}
     assert tcp <= coverage(explore(build_system(sc))).transitions_exercised
 

@@ -1,9 +1,12 @@
 from __future__ import annotations
 
+import dataclasses
+import functools
 import itertools
 
 import pytest
 
+from ndcheck import CATALOG, build_system, explore
 from ndcheck.viz.interleavings import (
     bottom_components,
     count_paths,
@@ -11,11 +14,6 @@ from ndcheck.viz.interleavings import (
     graph_summary,
     wire_sequences,
 )
-
-import dataclasses
-import functools
-
-from ndcheck import CATALOG, build_system, explore
 
 # Enumerating every path is exponential: the scenarios (and a one-segment, one-way variant of
 # fig8-icmp-peer, the catalog entry having 369 states since the model v2 TCP) stay small.
