@@ -385,6 +385,19 @@ def _ignores_mm1_notify(sc: Scenario) -> Scenario:
     return dataclasses.replace(sc, ike=dataclasses.replace(sc.ike, notify_at_mm1="ignore"))
 
 
+def _server_never_answers(system: System) -> System:
+    """Digest §8 / issue 12: the server answers the request with data of its own
+    (``tcp.server_segments``); the fault's server never sends it -- the one-way TCP of the first
+    model -- so it never closes either (it waits for its own data to go out)."""
+
+    def rewrite(c: Command) -> Command | None:
+        if any(k == "server.tcp" and ev == "send_data" for k, ev, _ in c.events):
+            return None
+        return c
+
+    return _rewritten(system, rewrite)
+
+
 def _ooo_discarded(system: System) -> System:
     """T16 / RFC 9293 SHLD-31: a data segment beyond ``rcv_nxt`` within the window is held; the
     fault discards it (the duplicate ACK still goes out), so the sender must send it again --
@@ -482,6 +495,9 @@ MUTANTS: tuple[Mutant, ...] = (
     Mutant("initiator-ignores-mm1-notify", "the IKE initiator ignores a NOTIFY answering its MM #1 "
            "and retransmits MM #1 until its budget runs out", ("ND-27", "ND-29"),
            ("no-proposal-peer",), _as_if(_ignores_mm1_notify)),
+    Mutant("server-never-answers", "the server's TCP never sends its answer (the one-way "
+           "connection of the first model)", ("RFC 9293 §3.10.5",), ("fig7-fifo",),
+           lambda sc: _server_never_answers(build_system(sc))),
     Mutant("out-of-order-segments-discarded", "the TCP receiver discards a segment that overtook "
            "its predecessor instead of holding it within the window (it still sends the "
            "duplicate ACK)", ("T16", "RFC 9293 SHLD-31"), ("fig8-silent-peer",),

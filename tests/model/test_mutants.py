@@ -51,6 +51,7 @@ CAUGHT_BY = {
     "secure-server-never-completes-ike": "H-1",
     "initiator-ignores-mm1-notify": "ND-27",
     "server-never-initiates": "W-9",   # also L-7 (vacuous: no concurrent acquires)
+    "server-never-answers": "T-1",
     "out-of-order-segments-discarded": "T-1",
     "budgets-never-restarted": "T-1",
 }
