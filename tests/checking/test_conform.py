@@ -262,7 +262,7 @@ def test_a_wildcard_is_rejected_where_the_segment_would_be():
     # and a wildcard keeps its protection: '* clear' is a clear segment, never an ESP one
     w = fig("fig7")[:2]
     r = conform(g, w + ["server>client * clear"])
-    assert r.accepted and r.witness.wire[-1] == "server>client SYN-ACK clear"
+    assert r.accepted and "server>client SYN-ACK clear" in r.witness.wire[-2:]   # (+ its MM #1)
     assert conform(g, w + ["server>client * esp"]).prefix_len == 2
 
 
@@ -330,8 +330,13 @@ def test_at_the_server_the_mm1_may_arrive_after_the_syns():
     g = graph("fig19-require-inbound")
     two = ["client>server SYN clear", "client>server SYN clear", "client>server MM1", "server>client MM2"]
     assert conform(g, two, at="server").accepted
-    r = conform(g, two)
-    assert not r.accepted and r.prefix_len == 1 and r.allowed_next == ("client>server MM1",)
+    # As a send order: the acquire is queued to the IKE service, and only the first SYN expiry
+    # may come before the network settles, so one retransmission may leave before MM #1 (an
+    # untimed reading: the service takes the acquire in milliseconds, the RTO is 1-3 s; issue
+    # 14 gives it a clock), a second one may not -- the queued acquire is urgent.
+    assert conform(g, two).accepted
+    r = conform(g, ["client>server SYN clear"] * 3 + ["client>server MM1"])
+    assert not r.accepted and r.prefix_len == 2 and r.allowed_next == ("client>server MM1",)
 
 
 def test_at_the_client_an_ack_may_arrive_late():

@@ -48,10 +48,6 @@ NOT_IN_CATALOG = {
     # crossing negotiations and a second trigger (ND-10) in one run.
     ("client.ike_r", "recv_qm1", "mm2_sent"), ("client.ike_r", "recv_qm1", "mm4_sent"),
     ("server.ike_r", "recv_qm1", "mm2_sent"), ("server.ike_r", "recv_qm1", "mm4_sent"),
-    # A queued acquire at QM-DONE or FAILED needs Secure = 1 without a usable SA (ND-10/ND-12
-    # held), and the other role's SA must then arrive before the IKE service takes it.
-    ("client.ike_i", "drop_stale_acquire", "established"),
-    ("client.ike_i", "drop_stale_acquire", "failed"),
     # The server's GE renegotiation toward the client (ND-12 held at the server).
     ("client.ike_r", "recv_new_qm1", "established"),
     # A CONNECTED still in flight when the initiator gave up or its SAs expired.

@@ -69,7 +69,7 @@ def test_a_capable_no_nd_peer_explores_to_established_ike_without_connected():
 
     system = build_system(_non_nd())
     g = explore(system)
-    assert (g.n_states, g.n_edges) == (233, 436)
+    assert (g.n_states, g.n_edges) == (843, 1996)
     assert not any(p.wire() == "server>client CONNECTED" for c in system.commands for p in c.wire)
     assert any(c.name == "server.ike_i.recv_connected@established[ignored]" for c in system.commands)
 

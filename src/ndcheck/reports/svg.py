@@ -351,7 +351,7 @@ class _Arrow:
             cands += [(x0, top, x0 + w, top + h) for top in (self.y1 - h / 2, self.y1 - h - 3, self.y1 + 3)]
         cands += [self._beside(cx, w, h, above) for cx in far for above in (True, False)]
         cands += [self._beside(cx, w, h, above, k * (h + 2))
-                  for k in range(1, 7) for cx in near + far for above in (True, False)]
+                  for k in range(1, 16) for cx in near + far for above in (True, False)]
         self.label_box = space.place(cands)
 
     def place_fate(self, space: _Space) -> None:
