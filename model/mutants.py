@@ -22,8 +22,8 @@ expectation (``ndcheck mutants``; ``tests/model/test_mutants.py`` requires every
 
 >>> m = get_mutant("outbound-ignores-secure")
 >>> m.scenarios
-('fig7-both-capable',)
->>> system = m.system("fig7-both-capable")
+('fig7-lossy',)
+>>> system = m.system("fig7-lossy")
 >>> system.mutant
 'outbound-ignores-secure'
 """
@@ -427,15 +427,15 @@ def _budget_not_restarted(c: Command) -> Command:
 MUTANTS: tuple[Mutant, ...] = (
     Mutant("outbound-ignores-secure", "the ND outbound filter sends clear (ND-8) without testing "
            "flow.Secure, so a secured flow can downgrade", ("ND-8", "ND-10"),
-           ("fig7-both-capable",), _ir(_outbound_ignores_secure)),
+           ("fig7-lossy",), _ir(_outbound_ignores_secure)),
     Mutant("inbound-accepts-clear-after-secure", "the inbound filter accepts a clear packet of a "
-           "Secure flow (ND-18 without the Secure test)", ("ND-18",), ("fig7-fifo",),
+           "Secure flow (ND-18 without the Secure test)", ("ND-18",), ("fig7-lossy",),
            _ir(_inbound_clear_after_secure)),
     Mutant("acquire-gate-ignored", "ND-8 triggers IKE for every clear packet, whatever the "
            "Acquire flag says, so a failed negotiation starts again", ("ND-8", "A-4"),
            ("fig8-silent-peer",), _ir(_acquire_gate_ignored)),
     Mutant("sa-installed-before-qm2", "the initiator installs its QM SAs when it sends QM #5 "
-           "instead of on receiving QM #6", ("ND-23", "ND-24"), ("fig7-both-capable",),
+           "instead of on receiving QM #6", ("ND-23", "ND-24"), ("fig7-lossy",),
            _ir(_sa_before_qm2)),
     Mutant("initiator-ignores-commit-bit", "the initiator uses its outbound SA on QM #6 although "
            "the responder set the commit bit (no wait for CONNECTED)", ("ND-24", "A-2"),
@@ -445,7 +445,7 @@ MUTANTS: tuple[Mutant, ...] = (
     Mutant("boundary-flag-inverted", "the initiator stores the negation of QM #6's ND_BOUNDARY "
            "flag in SA.Boundary", ("ND-23",), ("fig7-fifo",), _ir(_boundary_inverted)),
     Mutant("responder-retransmits", "the IKE responder re-sends its last message on a timer of "
-           "its own", ("ND-28",), ("fig7-both-capable",),
+           "its own", ("ND-28",), ("fig19-require-inbound",),
            lambda sc: _responder_retransmits(build_system(sc))),
     Mutant("initiator-never-gives-up", "the IKE initiator never times out after its "
            "retransmission budget", ("ND-26",), ("fig8-silent-peer",), _ir(_never_gives_up)),
@@ -454,7 +454,7 @@ MUTANTS: tuple[Mutant, ...] = (
     Mutant("esp-accepted-without-sa", "ESP is accepted although no inbound SA is installed",
            ("ND-19",), ("qm3-race",), _ir(_esp_without_sa)),
     Mutant("responder-outbound-sa-at-qm2", "the responder installs its outbound SA when it sends "
-           "QM #6 instead of on QM #7", ("A-2", "ND-24"), ("fig7-both-capable",),
+           "QM #6 instead of on QM #7", ("A-2", "ND-24"), ("fig7-lossy",),
            _ir(_responder_outbound_at_qm2)),
     Mutant("initiator-no-inbound-sa", "on QM #6 the initiator installs only its outbound SA",
            ("ND-23",), ("fig7-fifo",), _ir(_initiator_no_inbound_sa)),

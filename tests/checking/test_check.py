@@ -217,7 +217,7 @@ def test_refutation_survives_truncation():
 
 
 def test_compile_predicate_agrees_with_evaluate():
-    system = build_system(CATALOG["qm3-race"])
+    system = build_system(CATALOG["fig7-fifo"])
     g = explore(system)
     from ndcheck.properties.catalog import PROPERTIES
     exprs = [p.state(system) for p in PROPERTIES if p.state and p.applies(system)]
