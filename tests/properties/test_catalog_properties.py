@@ -7,7 +7,7 @@ import re
 import pytest
 
 from ndcheck import CATALOG, build_system, explore
-from ndcheck.model.ir import TRUE, evaluate
+from ndcheck.model.ir import TRUE
 from ndcheck.model.machines.base import state_ids
 from ndcheck.properties.base import KINDS
 from ndcheck.properties.catalog import NOT_MODELLED, PROPERTIES, UnknownProperty, get_property

@@ -39,7 +39,7 @@ PINNED = {
     "fig19-lossy": (24, {"H-1", "L-1", "L-4", "W-8"}, set()),
     "fig19-require-inbound": (23, set(), _NO_IKE_FAILURE | {"L-7"}),
     "fig7-both-capable": (24, set(), _NO_IKE_FAILURE),
-    "fig7-duplicates": (24, set(), _NO_IKE_FAILURE),
+    "fig7-duplicates": (23, set(), _NO_IKE_FAILURE),
     "fig7-fifo": (24, set(), _NO_IKE_FAILURE),
     "fig7-lossy": (21, {"L-6"}, set()),
     "fig7-premature-timeouts": (20, {"L-6"}, set()),
@@ -238,8 +238,7 @@ def test_t2_nat_boundary_trace():
     assert t.kind == "counterexample" and len(t.steps) == 19
     assert _actions(t)[10:] == [
         "server.tcp.recv_syn@listen <SYN clear ND-17/accept-new> [SYN-ACK ND-14/esp]",
-        "client.tcp.recv_syn_ack@syn_sent <SYN-ACK esp ND-19/accept> "
-        "[ACK ND-10/held +client.acquire]",
+        "client.tcp.recv_syn_ack@syn_sent <SYN-ACK esp ND-19/accept> [ACK ND-10/held +client.acquire]",
         "client.tcp.send_data[DATA1] [DATA1 ND-10/held +client.acquire]",
         "client.tcp.send_data[DATA2] [DATA2 ND-10/held +client.acquire]",
         "client.tcp.retransmit_data@established[DATA1] [DATA1 ND-10/held +client.acquire]",

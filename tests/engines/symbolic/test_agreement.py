@@ -21,7 +21,6 @@ import pytest
 from ndcheck import CATALOG, build_system, explore
 from ndcheck.checking.check import check_graph
 from ndcheck.checking.symbolic import check_safeties
-
 from tests.model.test_catalog import PINNED
 
 

@@ -39,6 +39,7 @@ def test_lemma_proof_reports_the_lemmas_it_used():
     assert used and {u.strip() for u in used} <= set(r.lemmas)
 
 
+@pytest.mark.slow
 def test_lifted_budgets_are_proved_by_plain_spacer():
     """With symbolic budgets the explored graph says nothing about the reachable states, so no
     lemmas are mined: Spacer proves it alone, for every budget.  (On require-inbound-auth-failure:
