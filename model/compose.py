@@ -1,6 +1,8 @@
 """Composition: machines + ND packet rules + network -> the System IR, as a pipeline of named stages.
 
-:func:`build_system` binds the four machines (a probe pass learns the message alphabet, the real
+:func:`build_system` binds the machines -- each host's TCP end and, since both hosts run IKE in
+both roles (DESIGN.md, A-13), its IKE initiator ``{host}.ike_i`` and responder ``{host}.ike_r``
+where they exist (:func:`machine_keys`) -- (a probe pass learns the message alphabet, the real
 pass lets timeout guards read the channels), lays out the network, then asks one
 :class:`Composer` for the fields and the guarded commands.  Every machine transition (and each
 of its binding variants) goes through the composer's stages, each a function of its own:
@@ -11,8 +13,9 @@ of its binding variants) goes through the composer's stages, each a function of 
 * :meth:`~Composer.step` -- the machine moves and updates its data;
 * :meth:`~Composer.send` -- a sent TCP segment passes the sender's outbound filter
   (ND-6..ND-15), one fork per decision-table row;
-* :meth:`~Composer.acquire` -- a row that triggers IKE composes with the initiator's ``acquire``
-  (coalesced while a negotiation runs, A-4).
+* :meth:`~Composer.acquire` -- a row that triggers IKE queues an acquire to the host's IKE
+  service (coalesced while one is pending or a negotiation runs, A-4); the initiator takes it in
+  the same step or a later one (timers-failures Q1-Q3).
 
 Stages compose sequentially by substitution (:class:`Fork`), so a later stage sees the updates
 of an earlier one.  Unmatched send/receive events are rejected at build time.
@@ -25,13 +28,31 @@ from dataclasses import dataclass
 from dataclasses import field as dataclass_field
 from types import ModuleType
 
-from .ir import TRUE, C, Command, Expr, F, Field, Limits, Packet, System, and_, eq, not_, or_, substitute
+from .ir import (
+    FALSE,
+    TRUE,
+    C,
+    Command,
+    Expr,
+    F,
+    Field,
+    Limits,
+    Packet,
+    System,
+    and_,
+    eq,
+    ite,
+    not_,
+    or_,
+    substitute,
+)
 from .machines import ike_initiator, ike_responder, tcp_client, tcp_server
 from .machines.base import (
     Binding,
     BoundMachine,
     Ctx,
     ModelError,
+    V,
     Variant,
     check_binding,
     event_sources,
@@ -52,17 +73,22 @@ from .nd_rules import (
 from .network import Key, Network
 from .scenario import Scenario
 
-# host -> machine key suffix -> module
+# host -> machine key suffix -> module (the machines a host can have; :func:`machine_keys` says
+# which of them a scenario composes)
 MACHINES: dict[str, dict[str, ModuleType]] = {
-    "client": {"tcp": tcp_client, "ike": ike_initiator},
-    "server": {"tcp": tcp_server, "ike": ike_responder},
+    "client": {"tcp": tcp_client, "ike_i": ike_initiator, "ike_r": ike_responder},
+    "server": {"tcp": tcp_server, "ike_i": ike_initiator, "ike_r": ike_responder},
 }
 
 HOST_FIELDS = (
-    ("sa_in", "SAD: inbound QM SA installed"),
-    ("sa_out", "SAD: outbound QM SA installed (usable)"),
+    ("mm_sa", "MMSAD: an MM SA with the peer exists (either IKE role negotiated it, D3)"),
+    ("mm_nd", "MMSAD: Negotiation Discovery Supported (ND-2, ND-4)"),
+    ("acq_pending", "IKE service: an acquire is queued, not yet taken (timers-failures Q1-Q3)"),
+    ("sa_in", "SAD: an inbound QM SA is installed (every one is kept, D10)"),
+    ("sa_out", "SAD: an outbound QM SA is installed (usable; the newest replaces the older, D4)"),
     ("sa_boundary", "SAD: SA.Boundary (peer's inbound rule is boundary, ND-21/23)"),
-    ("sa_ge", "SAD: SA.GE (encryption SA usable by GE flows, ND-21)"),
+    ("sa_ge", "SAD: SA.GE of the outbound SA (encryption SA usable by GE flows, ND-12, ND-21)"),
+    ("sa_in_ge", "SAD: some installed inbound SA has SA.GE (ND-20)"),
     ("secure", "flow table: Secure (ND-14, ND-19)"),
     ("acquire", "flow table: Acquire (ND-8)"),
     ("flow_ge", "flow table: GE (ND-7, ND-20)"),
@@ -146,9 +172,17 @@ def machine_class(mod: ModuleType) -> type:
     raise ModelError(f"{mod.__name__} defines no machine class")
 
 
-def machine_keys(h: str) -> list[str]:
-    """The machine keys of host ``h`` (``client.tcp``, ``client.ike``), in composition order."""
-    return [f"{h}.{m}" for m in MACHINES[h]]
+def machine_keys(h: str, sc: Scenario) -> list[str]:
+    """The machine keys of host ``h`` in scenario ``sc``, in composition order: its TCP end
+    (``client.tcp``), its IKE initiator (``client.ike_i``) when it can initiate
+    (:meth:`Scenario.initiates`: an outbound rule that triggers IKE and an IKE stack), its IKE
+    responder (``client.ike_r``) when the peer can."""
+    keys = [f"{h}.tcp"]
+    if sc.initiates(h):
+        keys.append(f"{h}.ike_i")
+    if sc.initiates(other(h)):
+        keys.append(f"{h}.ike_r")
+    return keys
 
 
 # machine key -> module
@@ -159,6 +193,20 @@ def _module(key: str) -> ModuleType:
     return _MODULES[key]
 
 
+def role_reader(sc: Scenario):
+    """``role_in(host, role, state_ids)`` for :meth:`Ctx.role_in`: the host's machine ``role`` is
+    in one of the states (false if the scenario gives the host no such machine)."""
+
+    def role_in(host: str, role: str, state_ids) -> Expr:
+        key = f"{host}.{role}"
+        if key not in machine_keys(host, sc):
+            return FALSE
+        cls = machine_class(_module(key))
+        return or_(*[eq(F(key), state_index(cls, s)) for s in state_ids])
+
+    return role_in
+
+
 def bind_machines(sc: Scenario, in_flight, in_flight_from=None, settled=None) -> dict[str, Binding]:
     """Every machine's binding (machine key -> :class:`Binding`), each held to its class
     (:func:`check_binding`); ``in_flight(host, msgs)``, ``in_flight_from(src, msgs)`` and
@@ -166,8 +214,8 @@ def bind_machines(sc: Scenario, in_flight, in_flight_from=None, settled=None) ->
     :meth:`Ctx.none_from`, :meth:`Ctx.settled`)."""
     out: dict[str, Binding] = {}
     for h in HOSTS:
-        ctx = Ctx(h, sc, in_flight, in_flight_from, settled)
-        for key in machine_keys(h):
+        ctx = Ctx(h, sc, in_flight, in_flight_from, settled, role_reader(sc))
+        for key in machine_keys(h, sc):
             mod = _module(key)
             out[key] = mod.bind(ctx)
             check_binding(machine_class(mod), out[key])
@@ -181,7 +229,7 @@ def alphabet(sc: Scenario, bindings: dict[str, Binding]) -> dict[str, list[Key]]
     sends: dict[str, list[str]] = {h: [] for h in HOSTS}
     recvs: dict[str, list[str]] = {h: [] for h in HOSTS}
     for h in HOSTS:
-        for key in machine_keys(h):
+        for key in machine_keys(h, sc):
             for variants in bindings[key].effects.values():
                 for v in variants:
                     for msg in v.send:
@@ -225,7 +273,7 @@ class Inbox:
         self.bindings = bindings
         self.takes: dict[tuple[str, str], list[str]] = {}
         for h in HOSTS:
-            for key in machine_keys(h):
+            for key in self._keys(h):
                 cls = machine_class(_module(key))
                 b = bindings[key]
                 for st, t, ev in transitions(cls):
@@ -237,11 +285,14 @@ class Inbox:
                             msgs.append(v.recv)
         self._settled: Expr | None = None
 
+    def _keys(self, h: str) -> list[str]:
+        return [k for k in self.bindings if k.split(".")[0] == h]
+
     def urgent(self) -> Expr:
         """Some machine can take an urgent step (its class's ``URGENT_EVENTS``)."""
         out = []
         for h in HOSTS:
-            for key in machine_keys(h):
+            for key in self._keys(h):
                 cls = machine_class(_module(key))
                 b = self.bindings[key]
                 for ev in getattr(cls, "URGENT_EVENTS", ()):
@@ -261,7 +312,7 @@ class Inbox:
                 src = other(h)
                 parts.append(self.net.none_deliverable(
                     src, sorted({k.msg for k in self.net.alphabet[src] if not is_ike(k.msg)})))
-                for k in machine_keys(h):
+                for k in self._keys(h):
                     cls = machine_class(_module(k))
                     for st in cls.states:
                         msgs = [m for m in self.takes.get((k, st.id), []) if is_ike(m)]
@@ -290,7 +341,7 @@ class Composer:
         self.net = net
         self.bindings = bindings
         self.machines: dict[str, type] = {key: machine_class(_module(key))
-                                          for h in HOSTS for key in machine_keys(h)}
+                                          for h in HOSTS for key in machine_keys(h, sc)}
         # What every step consults, computed once: event sources, filter rows, marks.
         self._sources = {key: event_sources(cls) for key, cls in self.machines.items()}
         self._outbound = {h: outbound_branches(h, sc) for h in HOSTS}
@@ -352,8 +403,8 @@ class Composer:
             out.append(Field(key, 0, len(states) - 1, init, "control",
                              tuple(s.name for s in states), doc=f"{cls.__name__} control state"))
         for h in HOSTS:
-            ctx = Ctx(h, sc, lambda host, msgs: TRUE)
-            for key in machine_keys(h):
+            ctx = Ctx(h, sc, lambda host, msgs: TRUE, role_in=role_reader(sc))
+            for key in machine_keys(h, sc):
                 out.extend(_module(key).fields(ctx))
             for name, doc in HOST_FIELDS:
                 out.append(Field(f"{h}.{name}", 0, 1, 0, "bool", doc=doc))
@@ -371,7 +422,7 @@ class Composer:
         commands whose guard folds to false are left out, names must be unique."""
         cmds: list[Command] = []
         for h in HOSTS:
-            for key in machine_keys(h):
+            for key in machine_keys(h, self.sc):
                 cmds.extend(self.machine_commands(h, key))
             cmds.extend(self.drops(h))
         cmds.extend(self.net.fault_commands())
@@ -467,19 +518,36 @@ class Composer:
         return out
 
     def acquire(self, h: str, fork: Fork) -> list[Fork]:
-        """An ND trigger (ND-8, ND-10, ND-12, ND-15 acquire) raises ``acquire`` on ``h``'s IKE
-        initiator: one fork per acquire transition (ND-1/ND-11 MM #1, or QM #5 per ND-9 over an
-        existing MM SA), plus one where a negotiation already runs and the trigger is coalesced
-        (A-4).  The server has no initiator: the digest's figures show no server-initiated
-        negotiation for a flow the client opened (A-6/A-13), so its trigger only records Acquire.
-        """
-        key = f"{h}.ike"
-        cls = self.machines[key]
-        if "acquire" not in getattr(cls, "DRIVEN_EVENTS", ()):
+        """An ND trigger (ND-8, ND-10, ND-12, ND-15 acquire) queues an acquire to ``h``'s IKE
+        service (timers-failures Q1-Q3): ``acq_pending := 1``, unless one is already pending or
+        the initiator is negotiating, where the trigger is coalesced (A-4).  The service takes a
+        queued acquire in a later step -- the initiator's own ``acquire_mm`` / ``acquire_qm``
+        (ND-1/ND-11 MM #1, or QM #5 per ND-9 over an MM SA), or ``drop_stale_acquire`` -- so other
+        packets of the host may leave in between.  The flow's first trigger (ND-8 with
+        Acquire := 1) may also be taken in this very step when it starts Main Mode: the
+        triggering packet and MM #1 leave together, in either order (timers-failures Q3:
+        figures 18/19 draw MM #1 first; later takes add no state, only that order).  A host
+        without an initiator (no IKE stack, or no outbound rule that triggers IKE) records
+        Acquire only."""
+        key = f"{h}.ike_i"
+        if key not in self.machines:
             return [fork]
-        running = and_(*[not_(eq(F(key), state_index(cls, s))) for s in self._sources[key]["acquire"]])
-        return self.drive(h, key, "acquire", fork) + [
-            fork.cond(running).add(name=f" +{key}.acquire:coalesced", rules=("A-4",))]
+        cls = self.machines[key]
+        running = or_(*[eq(F(key), state_index(cls, s)) for s in cls.NEGOTIATING])
+        busy = or_(running, eq(F(f"{h}.acq_pending"), 1))
+        # Queued unless coalesced: one fork, acq_pending := 1 when neither is the case.
+        out = [fork.set({f"{h}.acq_pending": ite(busy, F(f"{h}.acq_pending"), C(1))})
+               .add(name=f" +{h}.acquire", rules=("A-4",))]
+        if self._first_packet(h, fork):
+            # Q3: MM #1 of the flow's first negotiation leaves with its trigger, in either order.
+            queued = fork.cond(not_(busy)).set({f"{h}.acq_pending": C(1)}).add(name=f" +{h}.acquire")
+            out.extend(f for f in self.drive(h, key, "acquire_mm", queued)
+                       if (key, "acquire_mm", "idle") in f.events)
+        return out
+
+    def _first_packet(self, h: str, fork: Fork) -> bool:
+        """The fork sends ``h``'s flow's first trigger: an ND-8 row with Acquire := 1."""
+        return any(r == "ND-8/clear+acquire" for r in fork.rules)
 
     def drive(self, h: str, key: str, event: str, fork: Fork) -> list[Fork]:
         """Forks of ``fork`` composed with each transition of ``key`` on the driven ``event``:
@@ -512,18 +580,32 @@ class Composer:
         return out
 
     def expiry(self) -> list[Command]:
-        """SA lifetime expiry (knob ``ike.sa_expiry``): once both ends completed Quick Mode, their
-        QM SAs can be deleted together (one expiry per run).  Flow flags stay (A-5), so a secured
-        flow is held by ND-10 until IKE re-keys -- or forever if the peer can no longer negotiate
-        (L-5)."""
+        """SA lifetime expiry (knob ``ike.sa_expiry``): once some Quick Mode has completed at both
+        ends, every QM SA of both hosts can be deleted together (one expiry per run), between
+        negotiations (no IKE machine in the middle of one: lifetimes of an hour against
+        negotiations of seconds, timers-failures L11); each IKE machine in QM-DONE takes its
+        ``sa_expire`` (with ``ike.peer_drops_ipsec`` the server's responder fails whatever its
+        state, and its initiator takes no more acquires).  Flow flags stay (A-5), so a secured flow is held by ND-10 until IKE
+        re-keys -- or forever if the peer can no longer negotiate (L-5)."""
         if not self.sc.ike.sa_expiry:
             return []
-        start = Fork(eq(F("sad.expired"), 0), {"sad.expired": C(1)}, rules=("A-5",))
-        out = []
-        for f1 in self.drive("client", "client.ike", "sa_expire", start):
-            for f2 in self.drive("server", "server.ike", "sa_expire", f1):
-                out.append(f2.command("sad.expire", "local", ("fault",)))
-        return out
+        sas = {f"{h}.{f}": C(0) for h in HOSTS for f in ("sa_in", "sa_out")}
+        quiet = and_(*[not_(eq(F(k), state_index(cls, s))) for k, cls in self.machines.items()
+                       for s in getattr(cls, "NEGOTIATING", ())])
+        start = Fork(and_(eq(F("sad.expired"), 0), quiet), {"sad.expired": C(1), **sas}, rules=("A-5",))
+        pairs = [and_(eq(F(f"{h}.ike_i"), state_index(self.machines[f"{h}.ike_i"], "established")),
+                      eq(F(f"{other(h)}.ike_r"), state_index(self.machines[f"{other(h)}.ike_r"], "established")))
+                 for h in HOSTS if f"{h}.ike_i" in self.machines and f"{other(h)}.ike_r" in self.machines]
+        forks = [start.cond(or_(*pairs))]
+        for k, cls in self.machines.items():
+            if "sa_expire" not in getattr(cls, "DRIVEN_EVENTS", ()):
+                continue
+            h = k.split(".")[0]
+            # Every machine with an enabled sa_expire takes it; the others are untouched.
+            enabled = or_(*[self.enable(k, st, t, V()).guard for st, t, _ in transitions(cls, "sa_expire")])
+            forks = ([g for f in forks for g in self.drive(h, k, "sa_expire", f)]
+                     + [f.cond(not_(enabled)) for f in forks])
+        return [f.command("sad.expire", "local", ("fault",)) for f in forks]
 
     def grace(self) -> list[Command]:
         """A-14: the allow-clear grace timer of a host's inbound SA may expire at any time."""

@@ -22,8 +22,8 @@ expectation (``ndcheck mutants``; ``tests/model/test_mutants.py`` requires every
 
 >>> m = get_mutant("outbound-ignores-secure")
 >>> m.scenarios
-('fig7-both-capable',)
->>> system = m.system("fig7-both-capable")
+('fig7-lossy',)
+>>> system = m.system("fig7-lossy")
 >>> system.mutant
 'outbound-ignores-secure'
 """
@@ -207,11 +207,11 @@ _acquire_gate_ignored = _forget_test("acquire", "ND-8/clear+acquire", "ND-12/cle
 
 # The initiator installs its SAs on receiving QM #6 (QM2); the fault installs them when it
 # sends QM #5 (on MM #6).
-_sa_before_qm2 = _also_sets("client.ike", "recv_mm6", client__sa_in=C(1), client__sa_out=C(1))
+_sa_before_qm2 = _also_sets("client.ike_i", "recv_mm6", client__sa_in=C(1), client__sa_out=C(1))
 
 # ND-24 / RFC 2408 §3.1: with the commit bit the initiator waits for CONNECTED before using
 # its outbound SA; the fault uses it as soon as QM2 arrives.
-_ignores_commit_bit = _also_sets("client.ike", "recv_qm2", client__sa_out=C(1))
+_ignores_commit_bit = _also_sets("client.ike_i", "recv_qm2", client__sa_out=C(1))
 
 
 # QM #5 as the client sends it, with and without the GE flag (ND-9), and the channel fields
@@ -233,7 +233,7 @@ def _ge_flag_dropped(c: Command) -> Command | None:
 
 def _boundary_inverted(c: Command) -> Command:
     # ND-23: SA.Boundary := the ND_BOUNDARY flag of QM #6; the fault stores its negation.
-    if not _does(c, "client.ike", "recv_qm2"):
+    if not _does(c, "client.ike_i", "recv_qm2"):
         return c
     ups = dict(c.updates)
     b = ups.get("client.sa_boundary")
@@ -251,7 +251,7 @@ def _responder_retransmits(system: System) -> System:
     extra: dict[str, Command] = {}
     for c in system.commands:
         ups = dict(c.updates)
-        if c.kind != "deliver" or "server.ike" not in ups or ups["server.ike"].op != "const":
+        if c.kind != "deliver" or "server.ike_r" not in ups or ups["server.ike_r"].op != "const":
             continue
         answers = tuple(p for p in c.wire if p.sender == "server" and p.protection is None)
         # the answers' channel fields (multiset channels) -> the message ids they hold
@@ -260,10 +260,10 @@ def _responder_retransmits(system: System) -> System:
         if not sent:
             continue
         msg = ",".join(sorted(short(entry_of[k]) for k in sent))
-        name = f"server.ike.retransmit[{msg}]@{ups['server.ike'].args[0]}"
+        name = f"server.ike_r.retransmit[{msg}]@{ups['server.ike_r'].args[0]}"
         # Like a real timer, it fires once the previous copy has left the network.
         quiet = and_(*[eq(F(k), C(0)) for k in sorted(sent)])
-        extra.setdefault(name, Command(name, and_(eq(F("server.ike"), ups["server.ike"]), quiet),
+        extra.setdefault(name, Command(name, and_(eq(F("server.ike_r"), ups["server.ike_r"]), quiet),
                                        tuple(sorted(sent.items())), answers,
                                        (), ("ND-28",), "send", ("server",)))
     if not extra:
@@ -273,7 +273,7 @@ def _responder_retransmits(system: System) -> System:
 
 def _never_gives_up(c: Command) -> Command | None:
     # Figure 8 / RFC 2408 §5.1: the initiator gives up after its retransmission budget.
-    return None if _does(c, "client.ike", "give_up") else c
+    return None if _does(c, "client.ike_i", "give_up") else c
 
 
 # ND-14 (send over an SA) and ND-19 (ESP received) set Secure; the fault never does.
@@ -284,18 +284,18 @@ _esp_without_sa = _forget_test("sa_in", "ND-19/accept")
 
 # A-2: the responder installs its outbound SA on QM #7 (QM3); the fault installs it with its
 # inbound SA when it sends QM #6.
-_responder_outbound_at_qm2 = _also_sets("server.ike", "recv_qm1", server__sa_out=C(1))
+_responder_outbound_at_qm2 = _also_sets("server.ike_r", "recv_qm1", server__sa_out=C(1))
 
 # §7.3: on QM #6 the initiator installs inbound and outbound SAs; the fault forgets inbound.
-_initiator_no_inbound_sa = _also_sets("client.ike", "recv_qm2", client__sa_in=C(0))
+_initiator_no_inbound_sa = _also_sets("client.ike_i", "recv_qm2", client__sa_in=C(0))
 
 # A-5: no rule clears Acquire; the fault clears it when IKE gives up, so the flow retries.
-_acquire_reset_on_failure = _also_sets("client.ike", "give_up", client__acquire=C(0))
+_acquire_reset_on_failure = _also_sets("client.ike_i", "give_up", client__acquire=C(0))
 
 
 def _nd_vid_ignored(c: Command) -> Command:
     # ND-4: the initiator records NDSupported from MM #2's vendor ID; the fault does not.
-    if not _does(c, "client.ike", "recv_mm2"):
+    if not _does(c, "client.ike_i", "recv_mm2"):
         return c
     return _drop_update(c, "client.mm_nd")
 
@@ -306,7 +306,7 @@ def _failure_blocks_tcp(c: Command) -> Command:
     if not _client_clear_send(c):
         return c
     failed = C(state_index(IkeInitiator, "failed"))
-    return _add_conjunct(c, Expr("not", (Expr("eq", (F("client.ike"), failed)),)))
+    return _add_conjunct(c, Expr("not", (Expr("eq", (F("client.ike_i"), failed)),)))
 
 
 def _secure_without_sa(c: Command) -> Command:
@@ -316,24 +316,29 @@ def _secure_without_sa(c: Command) -> Command:
 
 
 def _initiator_sa_ge_wrong(c: Command) -> Command:
-    # ND-9 / §3.5: the initiator's SA.GE comes from the GE flag of the QM #5 it sent; the fault
-    # records the opposite flag, so a GE flow never finds a matching GE SA.
-    if not _does(c, "client.ike", "recv_mm6") and not _does(c, "client.ike", "acquire"):
-        return c
-    ups = dict(c.updates)
-    if "client.qm_ge" not in ups:
-        return c
-    return _set(c, client__qm_ge=Expr("sub", (C(1), ups["client.qm_ge"])))
+    # ND-9 / §3.5: an initiator's SA.GE comes from the GE flag of the QM #5 it sent; the fault
+    # records the opposite flag (at both hosts' initiators), so a GE flow never finds a
+    # matching GE SA.
+    for h in HOSTS:
+        key = f"{h}.ike_i"
+        if not _does(c, key, "recv_mm6") and not _does(c, key, "acquire_qm"):
+            continue
+        ups = dict(c.updates)
+        if f"{h}.qm_ge" in ups:
+            c = _set(c, **{f"{h}__qm_ge": Expr("sub", (C(1), ups[f"{h}.qm_ge"]))})
+    return c
 
 
 # ND-7: a packet matching a GE rule sets flow.GE; the fault never marks the flow.
 _flow_ge_never_set = _never_sets("flow_ge")
 
 
-def _no_rekey(c: Command) -> Command | None:
-    # L-5 / ND-10: a Secure flow whose SAs expired triggers a new Quick Mode; the fault's
-    # initiator never re-keys (the acquire from SA-EXPIRED is gone).
-    return None if ("client.ike", "acquire", "expired") in c.events else c
+def _no_rekey(c: Command) -> Command:
+    # L-5 / ND-10: a Secure flow whose SAs expired triggers a new Quick Mode; the fault's IKE
+    # services (both hosts') start no negotiation once the SAs have expired.
+    if not any(e in ("acquire_mm", "acquire_qm") and k.endswith(".ike_i") for k, e, _ in c.events):
+        return c
+    return _add_conjunct(c, eq(F("sad.expired"), C(0)))
 
 
 # ND-12: an SA whose SA.GE differs from flow.GE is treated as no SA; the fault encapsulates
@@ -344,7 +349,7 @@ _ge_mismatch_encapsulates = _forget_test("sa_ge", "ND-14/esp")
 
 def _responder_ignores_boundary(c: Command) -> Command:
     # ND-21: the responder sets SA.Boundary from QM #5's ND_BOUNDARY flag; the fault never does.
-    if not _does(c, "server.ike", "recv_qm1") or "server.sa_boundary" not in dict(c.updates):
+    if not _does(c, "server.ike_r", "recv_qm1") or "server.sa_boundary" not in dict(c.updates):
         return c
     return _set(c, server__sa_boundary=C(0))
 
@@ -367,11 +372,30 @@ def _never_accept_secure(sc: Scenario) -> Scenario:
                                server=dataclasses.replace(sc.server, outbound="none", inbound="require"))
 
 
+def _server_never_initiates(sc: Scenario) -> Scenario:
+    # A-13 / ND-8: the server's outbound ND rule triggers its own negotiation; the fault's
+    # server only records Acquire (the model before both hosts negotiated).
+    return dataclasses.replace(sc, ike=dataclasses.replace(sc.ike, server_initiator=False))
+
+
 def _ignores_mm1_notify(sc: Scenario) -> Scenario:
     # ND-27 / ND-29: a NOTIFY answering MM #1 (NO-PROPOSAL-CHOSEN) ends the negotiation (the
     # model's choice, ike.notify_at_mm1 = "fail"); the fault's initiator ignores it and keeps
     # retransmitting MM #1 until its budget runs out, as libreswan does (N2/N8).
     return dataclasses.replace(sc, ike=dataclasses.replace(sc.ike, notify_at_mm1="ignore"))
+
+
+def _server_never_answers(system: System) -> System:
+    """Digest §8 / issue 12: the server answers the request with data of its own
+    (``tcp.server_segments``); the fault's server never sends it -- the one-way TCP of the first
+    model -- so it never closes either (it waits for its own data to go out)."""
+
+    def rewrite(c: Command) -> Command | None:
+        if any(k == "server.tcp" and ev == "send_data" for k, ev, _ in c.events):
+            return None
+        return c
+
+    return _rewritten(system, rewrite)
 
 
 def _ooo_discarded(system: System) -> System:
@@ -403,60 +427,60 @@ def _budget_not_restarted(c: Command) -> Command:
 MUTANTS: tuple[Mutant, ...] = (
     Mutant("outbound-ignores-secure", "the ND outbound filter sends clear (ND-8) without testing "
            "flow.Secure, so a secured flow can downgrade", ("ND-8", "ND-10"),
-           ("fig7-both-capable",), _ir(_outbound_ignores_secure)),
+           ("fig7-lossy",), _ir(_outbound_ignores_secure)),
     Mutant("inbound-accepts-clear-after-secure", "the inbound filter accepts a clear packet of a "
-           "Secure flow (ND-18 without the Secure test)", ("ND-18",), ("fig7-both-capable",),
+           "Secure flow (ND-18 without the Secure test)", ("ND-18",), ("fig7-lossy",),
            _ir(_inbound_clear_after_secure)),
     Mutant("acquire-gate-ignored", "ND-8 triggers IKE for every clear packet, whatever the "
            "Acquire flag says, so a failed negotiation starts again", ("ND-8", "A-4"),
            ("fig8-silent-peer",), _ir(_acquire_gate_ignored)),
     Mutant("sa-installed-before-qm2", "the initiator installs its QM SAs when it sends QM #5 "
-           "instead of on receiving QM #6", ("ND-23", "ND-24"), ("fig7-both-capable",),
+           "instead of on receiving QM #6", ("ND-23", "ND-24"), ("fig7-lossy",),
            _ir(_sa_before_qm2)),
     Mutant("initiator-ignores-commit-bit", "the initiator uses its outbound SA on QM #6 although "
            "the responder set the commit bit (no wait for CONNECTED)", ("ND-24", "A-2"),
-           ("fig7-both-capable",), _ir(_ignores_commit_bit)),
+           ("fig7-fifo",), _ir(_ignores_commit_bit)),
     Mutant("ge-flag-dropped", "QM #5's EXCHANGE_INFO never carries the GE flag (0x2), even for "
            "a GE flow", ("ND-9", "ND-21"), ("guaranteed-encryption",), _ir(_ge_flag_dropped)),
     Mutant("boundary-flag-inverted", "the initiator stores the negation of QM #6's ND_BOUNDARY "
-           "flag in SA.Boundary", ("ND-23",), ("fig7-both-capable",), _ir(_boundary_inverted)),
+           "flag in SA.Boundary", ("ND-23",), ("fig7-fifo",), _ir(_boundary_inverted)),
     Mutant("responder-retransmits", "the IKE responder re-sends its last message on a timer of "
-           "its own", ("ND-28",), ("fig7-both-capable",),
+           "its own", ("ND-28",), ("fig19-require-inbound",),
            lambda sc: _responder_retransmits(build_system(sc))),
     Mutant("initiator-never-gives-up", "the IKE initiator never times out after its "
            "retransmission budget", ("ND-26",), ("fig8-silent-peer",), _ir(_never_gives_up)),
     Mutant("secure-never-set", "neither sending over an SA (ND-14) nor receiving ESP (ND-19) "
-           "sets flow.Secure", ("ND-14", "ND-19"), ("fig7-both-capable",), _ir(_secure_never_set)),
+           "sets flow.Secure", ("ND-14", "ND-19"), ("fig7-fifo",), _ir(_secure_never_set)),
     Mutant("esp-accepted-without-sa", "ESP is accepted although no inbound SA is installed",
            ("ND-19",), ("qm3-race",), _ir(_esp_without_sa)),
     Mutant("responder-outbound-sa-at-qm2", "the responder installs its outbound SA when it sends "
-           "QM #6 instead of on QM #7", ("A-2", "ND-24"), ("fig7-both-capable",),
+           "QM #6 instead of on QM #7", ("A-2", "ND-24"), ("fig7-lossy",),
            _ir(_responder_outbound_at_qm2)),
     Mutant("initiator-no-inbound-sa", "on QM #6 the initiator installs only its outbound SA",
-           ("ND-23",), ("fig7-both-capable",), _ir(_initiator_no_inbound_sa)),
+           ("ND-23",), ("fig7-fifo",), _ir(_initiator_no_inbound_sa)),
     Mutant("acquire-reset-on-failure", "IKE failure clears flow.Acquire, so a failed flow "
            "negotiates again", ("A-5", "ND-8"), ("fig8-silent-peer",),
            _ir(_acquire_reset_on_failure)),
     Mutant("nd-vendor-id-ignored", "the initiator does not record NDSupported from MM #2's "
-           "vendor ID", ("ND-4",), ("fig7-both-capable",), _ir(_nd_vid_ignored)),
+           "vendor ID", ("ND-4",), ("fig7-fifo",), _ir(_nd_vid_ignored)),
     Mutant("ike-failure-blocks-tcp", "after IKE failed the outbound filter no longer sends the "
            "flow in the clear", ("ND-26", "ND-27"), ("fig8-silent-peer", "fig8-no-credential"),
            _ir(_failure_blocks_tcp)),
     Mutant("secure-without-sa", "a clear send (ND-8) sets flow.Secure although no SA exists",
-           ("ND-14",), ("fig7-both-capable",), _ir(_secure_without_sa)),
-    Mutant("initiator-sa-ge-wrong", "the initiator records the opposite of the GE flag it sent "
-           "in QM #5, so its SA.GE is wrong", ("ND-9", "ND-12"), ("guaranteed-encryption",),
+           ("ND-14",), ("fig7-fifo",), _ir(_secure_without_sa)),
+    Mutant("initiator-sa-ge-wrong", "the initiators record the opposite of the GE flag they sent "
+           "in QM #5, so their SA.GE is wrong", ("ND-9", "ND-12"), ("guaranteed-encryption",),
            _ir(_initiator_sa_ge_wrong)),
     Mutant("ge-flow-never-marked", "a packet matching a GE rule never sets flow.GE", ("ND-7",),
            ("guaranteed-encryption",), _ir(_flow_ge_never_set)),
-    Mutant("no-rekey-after-expiry", "after its SAs expire the initiator never starts a new Quick "
-           "Mode, so the Secure flow stays blocked (ND-10)", ("ND-10", "A-5"), ("sa-expiry-rekey",),
+    Mutant("no-rekey-after-expiry", "after the SAs expire no IKE service starts a new "
+           "negotiation, so the Secure flow stays blocked (ND-10)", ("ND-10", "A-5"), ("sa-expiry-rekey",),
            _ir(_no_rekey)),
     Mutant("ge-mismatch-encapsulates", "a packet of a GE flow is encapsulated with an SA whose "
            "SA.GE differs (ND-12 ignored)", ("ND-12", "ND-14"), ("ge-server-only",),
            _ir(_ge_mismatch_encapsulates)),
     Mutant("responder-ignores-boundary-flag", "the responder never sets SA.Boundary from QM #5's "
-           "ND_BOUNDARY flag", ("ND-21",), ("fig7-both-capable",), _ir(_responder_ignores_boundary)),
+           "ND_BOUNDARY flag", ("ND-21",), ("fig7-fifo",), _ir(_responder_ignores_boundary)),
     Mutant("secure-server-accepts-clear", "an ND_SECURE server accepts clear new flows (implemented "
            "as ND_BOUNDARY)", ("ND-17", "A-10"), ("fig19-require-inbound",), _as_if(_as_boundary)),
     Mutant("transport-mode-falls-back-to-clear", "a plain transport-mode (require) client falls "
@@ -465,9 +489,15 @@ MUTANTS: tuple[Mutant, ...] = (
     Mutant("secure-server-never-completes-ike", "the ND_SECURE server's IKE always fails authentication "
            "and its filter drops clear packets like plain transport mode", ("ND-17", "ND-19"),
            ("fig19-require-inbound",), _as_if(_never_accept_secure)),
+    Mutant("server-never-initiates", "the server's outbound ND rule records Acquire but never "
+           "starts the server's own negotiation", ("ND-8", "A-13"),
+           ("fig7-fifo", "ge-server-only"), _as_if(_server_never_initiates)),
     Mutant("initiator-ignores-mm1-notify", "the IKE initiator ignores a NOTIFY answering its MM #1 "
            "and retransmits MM #1 until its budget runs out", ("ND-27", "ND-29"),
            ("no-proposal-peer",), _as_if(_ignores_mm1_notify)),
+    Mutant("server-never-answers", "the server's TCP never sends its answer (the one-way "
+           "connection of the first model)", ("RFC 9293 §3.10.5",), ("fig7-fifo",),
+           lambda sc: _server_never_answers(build_system(sc))),
     Mutant("out-of-order-segments-discarded", "the TCP receiver discards a segment that overtook "
            "its predecessor instead of holding it within the window (it still sends the "
            "duplicate ACK)", ("T16", "RFC 9293 SHLD-31"), ("fig8-silent-peer",),

@@ -215,7 +215,7 @@ MARKS: tuple[Mark, ...] = (
     Mark("ND-7/after", "ND-7", AFTER_OUTBOUND, _w(ge_rule=True, ge_marking_before=False), "flow_ge",
          note="ND-7 as placed in the text, after the case analysis: the first QM #5 lacks the GE "
               "flag (A-7, ike.ge_marking = after)"),
-    Mark("ND-20/sa-ge", "ND-20", ON_ACCEPT, _w(sa_in=True, sa_ge=True), "flow_ge",
+    Mark("ND-20/sa-ge", "ND-20", ON_ACCEPT, _w(sa_in=True, sa_in_ge=True), "flow_ge",
          note="an accepted packet of a flow whose inbound SA has SA.GE sets flow.GE"),
 )
 
@@ -230,7 +230,7 @@ def _preds_mark(host: str, sc: Scenario) -> dict[str, Expr]:
         "ge_rule": C(p.guaranteed_encryption),
         "ge_marking_before": C(sc.ike.ge_marking == "before"),
         "sa_in": eq(_h(host, "sa_in"), 1),
-        "sa_ge": eq(_h(host, "sa_ge"), 1),
+        "sa_in_ge": eq(_h(host, "sa_in_ge"), 1),
     }
 
 

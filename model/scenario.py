@@ -14,6 +14,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from .messages import other
 from .suggest import did_you_mean
 
 OUTBOUND = ("request", "require", "none")
@@ -26,6 +27,7 @@ ND_PEERS = ("capable", "silent", "no-credential", "icmp", "no-proposal", "qm-ref
 INSTALL = ("qm2", "qm3")
 GE_MARKING = ("before", "after")
 NOTIFY_AT_MM1 = ("fail", "ignore")
+MM_IN_PROGRESS = ("counts", "ignored")
 LOSS = ("ike", "tcp")
 #: Which end closes the connection first (``tcp.close``); the other closes after the FIN.
 CLOSE = ("client", "server", "none")
@@ -106,6 +108,22 @@ class IkeKnobs:
     it and keeps retransmitting, N2/N8; strongSwan treats MM error notifies as errors, N8).
     ``fail`` (default): the negotiation ends (FAILED), like the NOTIFY at MM #5; ``ignore``: the
     notify is dropped and MM #1 is retransmitted until the budget runs out.
+
+    ``mm_in_progress`` (A-6, timers-failures D7): ND-1 starts a Main Mode only if the MMSAD holds
+    no MM SA for the destination; whether a Main Mode this host is *answering* (its responder
+    between MM #1 and MM #5) counts is unspecified.  ``ignored`` (default, the literal reading:
+    ND-1 asks for an MM SA, and MS-AIPS counts MM SAs and negotiations in progress apart, D6):
+    the host starts a second, crossing Main Mode (A-13); ``counts``: the MMSAD entry exists from
+    MM #1 on (it is indexed by both cookies, MS-IKEE §3.1.1), so the IKE service keeps the
+    acquire queued until that Main Mode completes, then sends QM #5 over it (or MM #1 if it
+    failed) -- and forever if the peer abandons that Main Mode, since the responder keeps no
+    timer in the model.
+
+    ``server_initiator`` (A-13): the server's outbound rule triggers its own negotiation toward
+    the client (default).  ``false`` is a *reduction*, not a reading of the specification: the
+    server's triggers only record Acquire (the model before both hosts negotiated), for
+    scenarios whose point lies elsewhere (loss, early timers), where the product of two
+    negotiations exceeds the catalog's time budget; each such scenario says so.
     """
 
     commit_bit: bool = True          # RFC 2408 §3.1; ND-24
@@ -115,6 +133,8 @@ class IkeKnobs:
     sa_expiry: bool = False          # the QM SAs may expire once after both ends completed (L-5, A-5)
     peer_drops_ipsec: bool = False   # ... and the server can no longer negotiate afterwards (L-5)
     notify_at_mm1: str = "fail"      # a plaintext NOTIFY answering MM #1 ends (or not) the MM (N2/N8)
+    mm_in_progress: str = "ignored"  # A-6: an MM this host is answering does not count for ND-1
+    server_initiator: bool = True    # A-13: the server's triggers reach its own IKE initiator
 
 
 @dataclass(frozen=True, slots=True)
@@ -204,6 +224,38 @@ class Scenario:
         ignores the commit bit (C9), so the initiator uses its SA right after QM #7 (choice X-1, README)."""
         return self.ike.commit_bit and self.peer_nd
 
+    # -- IKE roles (both hosts run IKE in both roles, DESIGN.md) ------------------------------
+    def nd_host(self, host: str) -> bool:
+        """``host``'s IKE stack does negotiation discovery (a Windows host): the client always,
+        the server iff its peer kind is an ND one (:attr:`peer_nd`)."""
+        return host == "client" or self.peer_nd
+
+    def has_ike(self, host: str) -> bool:
+        """``host`` runs an IKE stack: the client always; a ``silent`` or ``icmp`` server none."""
+        return host == "client" or self.peer not in ("silent", "icmp")
+
+    def initiates(self, host: str) -> bool:
+        """``host`` has an IKE initiator: its outbound rule can trigger IKE (ND ``request``: ND-8,
+        ND-10, ND-12; transport-mode ``require``: ND-15) and it runs an IKE stack (for the
+        server, unless the reduction ``ike.server_initiator = false`` is in force)."""
+        return (getattr(self, host).outbound in ("request", "require") and self.has_ike(host)
+                and (host == "client" or self.ike.server_initiator))
+
+    def answers_icmp(self, host: str) -> bool:
+        """``host`` answers MM #1 with ICMP port unreachable (no IKE listener, N2)."""
+        return host == "server" and self.peer == "icmp"
+
+    def sets_commit(self, host: str) -> bool:
+        """``host``'s responder sets the commit bit in QM #6 and sends CONNECTED after QM #7
+        (ND-24; a Windows responder with ``ike.commit_bit``, timers-failures C7)."""
+        return self.ike.commit_bit and self.nd_host(host)
+
+    def waits_connected(self, host: str) -> bool:
+        """``host``'s initiator waits for CONNECTED before using its outbound SA: the peer's
+        responder set the commit bit and ``host`` honours it (a Windows initiator, C10); a
+        ``capable-no-nd`` initiator ignores it (C9)."""
+        return self.sets_commit(other(host)) and self.nd_host(host)
+
     def with_bounds(self, max_states: int | None = None, timeout: float | None = None,
                     max_memory: int | None = None) -> Scenario:
         b = self.bounds
@@ -241,7 +293,7 @@ _ENUMS = {
     ("client", "outbound"): OUTBOUND, ("server", "outbound"): OUTBOUND,
     ("client", "inbound"): INBOUND, ("server", "inbound"): INBOUND,
     ("ike", "responder_install"): INSTALL, ("ike", "ge_marking"): GE_MARKING,
-    ("ike", "notify_at_mm1"): NOTIFY_AT_MM1,
+    ("ike", "notify_at_mm1"): NOTIFY_AT_MM1, ("ike", "mm_in_progress"): MM_IN_PROGRESS,
     ("tcp", "close"): CLOSE, ("tcp", "server_sends"): SERVER_SENDS, ("tcp", "timers"): TIMERS,
 }
 #: Keys that were renamed: the old name gets a message naming the new one.

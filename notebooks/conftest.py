@@ -2,7 +2,8 @@
 
 nbmake (``--nbmake`` in pyproject.toml) runs each ``*.ipynb`` here top to bottom in a fresh
 ``python3`` kernel of the interpreter running pytest, with this directory as working directory;
-a cell that raises fails the item.
+a cell that raises fails the item.  ``05_proofs`` (z3 Spacer proofs, about two minutes since both
+hosts run IKE) is also marked ``slow``: deselected by default, run with ``-m slow``.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from pathlib import Path
 import pytest
 
 HERE = Path(__file__).parent
+SLOW = {"05_proofs.ipynb"}
 
 
 def pytest_collection_modifyitems(config, items):
@@ -19,3 +21,5 @@ def pytest_collection_modifyitems(config, items):
         path = Path(str(getattr(item, "path", getattr(item, "fspath", ""))))
         if path.suffix == ".ipynb" and HERE in path.parents:
             item.add_marker(pytest.mark.notebook)
+            if path.name in SLOW:
+                item.add_marker(pytest.mark.slow)

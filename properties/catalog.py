@@ -32,8 +32,6 @@ PROPERTIES: tuple[Property, ...] = tuple(sorted(_ALL, key=_order))
 NOT_MODELLED: dict[str, str] = {
     "S-8": "every SA of the model is an ESP encryption SA: there is no transform choice that "
            "could make a GE SA integrity-only",
-    "L-7": "the server never initiates its own IKE negotiation (A-6/A-13: a server-side ND "
-           "trigger only records Acquire), so two concurrent acquires cannot occur",
 }
 
 _BY_KEY: dict[str, Property] = {}

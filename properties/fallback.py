@@ -7,11 +7,15 @@ packet while Secure = 0); it is broken by a server whose inbound policy does not
 flows (ND_SECURE, figure 19, A-10): there IKE failure — authentication failure
 (``require-inbound-auth-failure``) or IKE loss (``fig19-lossy``) — leaves the clear SYNs dropped
 until TCP gives up.  That is a policy choice, not a rule bug, and these properties record it.
+With both hosts negotiating (A-13) "IKE failed" means some negotiation failed, at either end and
+in either role; the other one may still secure the flow (``crossing-ike-loss``: L-6).
 """
 
 from __future__ import annotations
 
 from ..model.ir import Command, System, and_, not_, or_
+from ..model.messages import HOSTS
+from ..model.nd_rules import OUTBOUND_ND
 from .base import Concern
 from .predicates import (
     BLOCKING,
@@ -22,13 +26,14 @@ from .predicates import (
     connected,
     data_segments,
     flag,
-    has_event,
     ike_can_fail,
     ike_failed,
     in_state,
+    initiator,
     initiator_can_fail,
     not_secure,
     scenario,
+    step_host,
     takes_rows,
     tcp_reliable,
     updates_field,
@@ -88,46 +93,70 @@ L2 = fallback.eventually(
 )
 
 
+def _initiating(system: System) -> list[str]:
+    """The hosts that have an IKE initiator (the client; the server too where it negotiates)."""
+    return [h for h in HOSTS if initiator(h) in system.machines]
+
+
+def _failed_clear_at(system: System, h: str):
+    """``h``'s initiator has failed with the flow's Acquire = 1 and Secure = 0."""
+    return and_(in_state(system, initiator(h), "failed"), flag(h, "acquire"), flag(h, "secure", 0))
+
+
 def _l6_trigger(system: System):
-    return and_(in_state(system, "client.ike", "failed"), flag("client", "acquire"),
-                flag("client", "secure", 0))
+    return or_(*[_failed_clear_at(system, h) for h in _initiating(system)])
 
 
 def _l6_actions(system: System, c: Command) -> bool:
-    return updates_field(c, "client.ike") or updates_field(c, "client.secure")
+    return any(updates_field(c, initiator(h)) or updates_field(c, f"{h}.secure")
+               for h in _initiating(system))
 
 
 def _l6_pre(system: System, c: Command):
-    failed = in_state(system, "client.ike", "failed")
-    return and_(failed, flag("client", "acquire"), flag("client", "secure", 0),
-                or_(not_(after(c, failed)), after(c, flag("client", "secure"))))
+    parts = []
+    for h in _initiating(system):
+        failed = in_state(system, initiator(h), "failed")
+        parts.append(and_(_failed_clear_at(system, h),
+                          or_(not_(after(c, failed)), after(c, flag(h, "secure")))))
+    return or_(*parts)
 
 
 L6 = fallback.never_action(
     "L-6", "failed_flow_never_retries",
-    claim="After IKE failed for a flow (Acquire = 1, Secure = 0), the flow never starts IKE again "
-          "and never becomes secure.",
+    claim="After a host's IKE initiator failed for a flow (Acquire = 1, Secure = 0), that host "
+          "never starts IKE again for the flow and never marks it secure.",
     rules=("ND-8", "A-5"),
     actions=_l6_actions, pre=_l6_pre, applies=client_nd,
-    trigger=_l6_trigger, antecedent="the client's IKE has failed with Acquire = 1 and Secure = 0",
+    trigger=_l6_trigger,
+    antecedent="a host's IKE initiator has failed with Acquire = 1 and Secure = 0",
     note="The digest lists L-6 as liveness ('stays clear forever'); its content is a safety "
-         "claim, checked here as 'no step leaves that situation'.",
+         "claim, checked here as 'no step leaves that situation', at each host that initiates.",
 )
+
+#: The outbound rows that trigger IKE (ND-8/ND-12 with Acquire := 1, ND-10/ND-12 held).
+_TRIGGERS = frozenset(r.id for r in OUTBOUND_ND if r.acquire or r.trigger)
+
+
+def _s5_actions(s: System, c: Command) -> bool:
+    h = step_host(c)
+    return h is not None and getattr(scenario(s), h).outbound == "request" and takes_rows(c, _TRIGGERS)
+
 
 S5 = fallback.never_action(
     "S-5", "acquire_at_most_once_while_clear",
-    claim="While a flow is not secure, IKE is triggered for it at most once (the Acquire flag "
-          "gates ND-8 and ND-12).",
+    claim="While a host's flow is not secure, its ND rule triggers IKE for it at most once (the "
+          "Acquire flag gates ND-8 and ND-12).",
     rules=("ND-8", "ND-12", "A-4", "A-8"),
-    actions=lambda s, c: has_event(c, "client.ike", "acquire"),
+    actions=_s5_actions,
     # Secure at the moment of the trigger: a step that first accepts ESP (ND-19) and then
     # holds its answer (ND-10) re-triggers legitimately.
-    pre=lambda s, c: and_(after(c, flag("client", "secure", 0)), flag("client", "acquire")),
+    pre=lambda s, c: and_(after(c, flag(step_host(c), "secure", 0)), flag(step_host(c), "acquire")),
     # "at most once": the claim is about a flow that has already triggered IKE while clear
-    trigger=lambda s: and_(flag("client", "acquire"), flag("client", "secure", 0)),
-    antecedent="the client's flow has triggered IKE (Acquire = 1) and is not Secure",
+    trigger=lambda s: or_(*[and_(flag(h, "acquire"), flag(h, "secure", 0)) for h in HOSTS
+                            if getattr(scenario(s), h).outbound == "request"]),
+    antecedent="a host's flow has triggered IKE (Acquire = 1) and is not Secure",
     applies=client_nd,
-    note="ND-10 (Secure = 1, no SA) re-triggers on every packet by design; the initiator "
+    note="ND-10 (Secure = 1, no SA) re-triggers on every packet by design; the IKE service "
          "coalesces those (A-4), so no acquire storm reaches the wire.",
 )
 
@@ -139,9 +168,9 @@ def _ike_may_fail(s: System) -> bool:
 
 W7 = fallback.sometimes(
     "W-7", "ike_can_fail",
-    claim="Some run ends the IKE negotiation in failure (non-vacuity of H-1, L-1, L-6).",
+    claim="Some run ends an IKE negotiation in failure (non-vacuity of H-1, L-1, L-6).",
     rules=("ND-26", "ND-27"),
-    state=lambda s: in_state(s, "client.ike", "failed"),
+    state=lambda s: or_(*[in_state(s, initiator(h), "failed") for h in HOSTS]),
     # Also where only a premature IKE timer or a failed re-keying makes IKE fail.
     applies=lambda s: client_nd(s) and initiator_can_fail(s),
 )

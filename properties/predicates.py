@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from ..model.ir import FALSE, TRUE, Command, Expr, F, System, and_, eq, lt, or_, substitute
 from ..model.machines.base import state_ids, state_index
-from ..model.messages import HOSTS
+from ..model.messages import HOSTS, other
 from ..model.nd_rules import (
     INBOUND_ND,
     INBOUND_NONE,
@@ -59,8 +59,33 @@ def has_state(system: System, key: str, state_id: str) -> bool:
 
 
 def in_state(system: System, key: str, *ids: str) -> Expr:
-    """``key`` is in one of the given control states (unknown ids are ignored)."""
+    """``key`` is in one of the given control states (unknown ids are ignored; false for a
+    machine the scenario does not compose, such as the server's initiator against a silent
+    peer)."""
+    if key not in system.machines:
+        return FALSE
     return or_(*[eq(F(key), ctl(system, key, s)) for s in ids if has_state(system, key, s)])
+
+
+def initiator(host: str) -> str:
+    """The machine key of ``host``'s IKE initiator."""
+    return f"{host}.ike_i"
+
+
+def responder(host: str) -> str:
+    """The machine key of ``host``'s IKE responder."""
+    return f"{host}.ike_r"
+
+
+def ike_machines(system: System) -> list[str]:
+    """The IKE machines the scenario composes (initiators and responders of both hosts)."""
+    return [k for h in HOSTS for k in (initiator(h), responder(h)) if k in system.machines]
+
+
+def negotiations(system: System) -> list[tuple[str, str]]:
+    """The (initiator host, responder host) pairs that can negotiate: the client's and, where
+    the server initiates too (A-13), the server's."""
+    return [(h, other(h)) for h in HOSTS if initiator(h) in system.machines]
 
 
 def flag(host: str, name: str, value: int = 1) -> Expr:
@@ -139,14 +164,16 @@ def connected(system: System) -> Expr:
 
 
 def ike_failed(system: System) -> Expr:
-    """The flow's IKE negotiation has failed at either end (figure 8, ND-26/27)."""
-    return or_(in_state(system, "client.ike", "failed"), in_state(system, "server.ike", "failed"))
+    """An IKE negotiation for the flow has failed, at either end and in either role (figure 8,
+    ND-26/27)."""
+    return or_(*[in_state(system, k, "failed") for k in ike_machines(system)])
 
 
 def ike_done(system: System) -> Expr:
-    """Both ends completed Quick Mode."""
-    return and_(in_state(system, "client.ike", "established"),
-                in_state(system, "server.ike", "established"))
+    """Some Quick Mode has completed at both ends (its initiator and its responder)."""
+    return or_(*[and_(in_state(system, initiator(i), "established"),
+                      in_state(system, responder(r), "established"))
+                 for i, r in negotiations(system)])
 
 
 def more_to_send(system: System) -> Expr:
@@ -232,7 +259,8 @@ def any_ge(system: System) -> bool:
 
 __all__ = [
     "ACCEPT_CLEAR", "ACCEPT_ESP", "BLOCKING", "ESP_UNDECIPHERABLE", "FALSE", "INBOUND_DROP",
-    "OUTBOUND_HELD", "SYNCHRONIZED", "TRUE", "after", "all_acked", "all_delivered", "connected", "ctl", "flag", "has_event",
-    "ike_done", "ike_failed", "in_state", "not_secure", "scenario", "sends_tcp", "step_host",
+    "OUTBOUND_HELD", "SYNCHRONIZED", "TRUE", "after", "all_acked", "all_delivered", "connected",
+    "ctl", "flag", "has_event", "ike_done", "ike_failed", "ike_machines", "in_state", "initiator",
+    "negotiations", "not_secure", "responder", "scenario", "sends_tcp", "step_host",
     "takes_rows", "updates_field",
 ]

@@ -16,6 +16,7 @@ of its state id in ``cls.states`` (:func:`state_ids`, :func:`state_index`).
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from types import MappingProxyType
@@ -155,12 +156,18 @@ def check_binding(cls, b: Binding) -> None:
 
 def state_ids(cls) -> list[str]:
     """The control state ids of a machine class, in the order of their field values."""
-    return [s.id for s in cls.states]
+    return list(_state_ids(cls))
+
+
+@functools.cache
+def _state_ids(cls) -> tuple[str, ...]:
+    # A class's states are fixed when it is created; iterating ``cls.states`` is slow.
+    return tuple(s.id for s in cls.states)
 
 
 def state_index(cls, state_id: str) -> int:
     """The value of ``cls``'s control field in state ``state_id`` (python-statemachine id)."""
-    ids = state_ids(cls)
+    ids = _state_ids(cls)
     try:
         return ids.index(state_id)
     except ValueError:
@@ -174,12 +181,14 @@ class Ctx:
 
     def __init__(self, host: str, scenario, in_flight: Callable[[str, Sequence[str]], Expr],
                  in_flight_from: Callable[[str, Sequence[str]], Expr] | None = None,
-                 settled: Callable[[], Expr] | None = None):
+                 settled: Callable[[], Expr] | None = None,
+                 role_in: Callable[[str, str, Sequence[str]], Expr] | None = None):
         self.host = host
         self.sc = scenario
         self._in_flight = in_flight
         self._from = in_flight_from
         self._settled = settled
+        self._role_in = role_in
 
     def f(self, name: str) -> Expr:
         """A field of this host (``snd_una`` -> ``client.snd_una``)."""
@@ -187,6 +196,14 @@ class Ctx:
 
     def n(self, name: str) -> str:
         return f"{self.host}.{name}"
+
+    def role_in(self, role: str, *state_ids: str) -> Expr:
+        """True when this host's machine ``role`` (``ike_r`` -> ``client.ike_r``) is in one of the
+        control states ``state_ids``; false when the host has no such machine.  The two IKE roles
+        of a host share its MMSAD (A-6 asks whether the responder is answering a Main Mode)."""
+        if self._role_in is None:
+            raise ModelError("this Ctx cannot read other machines' control states")
+        return self._role_in(self.host, role, state_ids)
 
     def quiet(self, *msgs: str) -> Expr:
         """True when none of ``msgs`` (any protection, either direction) is in flight.

@@ -1,31 +1,51 @@
-"""The IKEv1 initiator (client): Main Mode #1..#6, Quick Mode QM1..QM3, CONNECTED, retransmission."""
+"""The IKEv1 initiator of a host: takes queued acquires, Main Mode #1..#6, Quick Mode QM1..QM3, CONNECTED."""
 
 from __future__ import annotations
 
+import dataclasses
+
 from statemachine import State
 
-from ..ir import TRUE, Field, P, add, eq, lt
+from ..ir import FALSE, TRUE, F, Field, P, add, and_, eq, lt, max_, not_
 from ..messages import other, qm1, qm1_bits
 from .base import Binding, BoundMachine, Ctx, V
 
 
 class IkeInitiator(BoundMachine):
-    """IKE initiator for the flow's acquire (digest §7.2–7.5).
+    """IKE initiator of one host (digest §7.2–7.5); both hosts have one (DESIGN.md, A-13).
 
-    ``acquire`` is raised by the ND outbound filter (ND-8, ND-10, ND-12); while a negotiation is
-    in progress further acquires are coalesced (A-4).  The initiator retransmits its last message
-    within a budget (RFC 2408 §5.1), then fails (figure 8, "IPsec Unsuccessful Negotiation").
-    With the commit bit (ND-24, RFC 2408 §3.1) it waits for CONNECTED before using the SA
-    outbound, unless the peer does no negotiation discovery (``capable-no-nd``: no ND vendor ID
-    in MM #2, so NDSupported stays 0, ND-4; no EXCHANGE_INFO in QM #6, ND-23; no commit bit,
-    timers-failures C9, so the SA is used right after QM #7, choice X-1, README).  A NOTIFY answering MM #1
-    (``no-proposal`` peer, ND-29), MM #5 (``no-credential``) or QM #5 (``qm-refused``) ends the negotiation in FAILED (ND-27); the plaintext NOTIFY at
-    MM #1 is ignored instead with ``ike.notify_at_mm1 = "ignore"`` (undocumented for Windows,
-    timers-failures N2/N8): MM #1 is then retransmitted until the budget runs out.
+    The ND outbound filter does not run the initiator: a trigger (ND-8, ND-10, ND-12, ND-15)
+    queues an acquire to the host's IKE service (``acq_pending``, timers-failures Q1–Q3; coalesced
+    while one is pending or a negotiation runs, A-4), and ``acquire`` is the service taking it, in
+    the same step as the trigger or in any later one (Q3: MM #1 may leave before or after the
+    packet that triggered it): ``acquire_mm`` or ``acquire_qm``.  With no MM SA for the peer it starts Main Mode (ND-1/ND-11: MM #1
+    with the ND vendor ID); over an existing MM SA -- one this host negotiated as initiator or as
+    responder (timers-failures D3) -- it starts Quick Mode at #5 (ND-9).  Whether a Main Mode this
+    host is still *answering* counts as an MM SA is A-6 (``ike.mm_in_progress``): ``counts`` keeps
+    the acquire queued until that Main Mode ends.  A *stale* acquire, one whose flow has found a
+    usable outbound SA by the time the service takes it (installed by this host's responder role,
+    say), is dropped (``drop_stale_acquire``).
+
+    The initiator retransmits its last message within a budget (RFC 2408 §5.1), then fails
+    (figure 8, "IPsec Unsuccessful Negotiation").  When the peer's responder set the commit bit
+    and this host honours it (ND-24, RFC 2408 §3.1; a Windows initiator) it uses the new outbound
+    SA only after CONNECTED; a host without negotiation discovery (``capable-no-nd``) ignores the
+    commit bit and reads CONNECTED only to drop it (timers-failures C4, C9), as any initiator does
+    with a CONNECTED it no longer waits for.  A NOTIFY answering MM #1 (``no-proposal``,
+    ND-29), MM #5 (``no-credential``) or QM #5 (``qm-refused``) ends the negotiation in FAILED
+    (ND-27); the plaintext NOTIFY at MM #1 is ignored instead with ``ike.notify_at_mm1 = "ignore"``
+    (timers-failures N2/N8).  Main Mode completes into the host's MMSAD (``mm_sa``, ``mm_nd``),
+    shared with the host's responder.
     """
 
-    #: Events raised by another component (the ND outbound filter; SA expiry), never on their own.
-    DRIVEN_EVENTS = ("acquire", "sa_expire")
+    #: Raised by SA expiry (composition), never on their own.
+    DRIVEN_EVENTS = ("sa_expire",)
+    #: The IKE service takes a queued acquire within milliseconds, long before any retransmission
+    #: timer (seconds): while it can, the system is not settled (:meth:`Ctx.settled`), so a TCP
+    #: or IKE timer never fires in front of the MM #1 or QM #5 it is waiting for.
+    URGENT_EVENTS = ("acquire_mm", "acquire_qm", "drop_stale_acquire")
+    #: States in which a negotiation runs: a trigger is coalesced (A-4).
+    NEGOTIATING = ("mm1_sent", "mm3_sent", "mm5_sent", "qm1_sent", "qm3_sent")
 
     idle = State("IDLE", initial=True)
     mm1_sent = State("MM1-SENT")
@@ -37,14 +57,18 @@ class IkeInitiator(BoundMachine):
     failed = State("FAILED")
     expired = State("SA-EXPIRED")
 
-    acquire = (idle.to(mm1_sent) | failed.to(mm1_sent) | established.to(qm1_sent)
-               | expired.to(qm1_sent))
+    acquire_mm = idle.to(mm1_sent, cond="no_mm_sa") | failed.to(mm1_sent, cond="no_mm_sa")
+    acquire_qm = (idle.to(qm1_sent, cond="over_mm") | failed.to(qm1_sent, cond="over_mm")
+                  | established.to(qm1_sent, cond="over_mm") | expired.to(qm1_sent, cond="over_mm"))
+    drop_stale_acquire = (idle.to.itself(cond="stale") | failed.to.itself(cond="stale")
+                          | established.to.itself(cond="stale") | expired.to.itself(cond="stale"))
     sa_expire = established.to(expired)
     recv_mm2 = mm1_sent.to(mm3_sent)
     recv_mm4 = mm3_sent.to(mm5_sent)
     recv_mm6 = mm5_sent.to(qm1_sent)
     recv_qm2 = qm1_sent.to(qm3_sent, cond="commit") | qm1_sent.to(established, unless="commit")
-    recv_connected = qm3_sent.to(established)
+    recv_connected = (qm3_sent.to(established) | established.to.itself() | failed.to.itself()
+                      | expired.to.itself())
     retransmit = (mm1_sent.to.itself(cond=["budget_left", "mm1_quiet"])
                   | mm3_sent.to.itself(cond=["budget_left", "mm3_quiet"])
                   | mm5_sent.to.itself(cond=["budget_left", "mm5_quiet"])
@@ -61,22 +85,26 @@ class IkeInitiator(BoundMachine):
                    | qm1_sent.to(failed) | qm3_sent.to(failed))
     recv_icmp = (mm1_sent.to.itself() | mm3_sent.to.itself() | mm5_sent.to.itself()
                  | qm1_sent.to.itself() | qm3_sent.to.itself() | failed.to.itself()
-                 | established.to.itself() | idle.to.itself())
+                 | established.to.itself() | idle.to.itself() | expired.to.itself())
 
 
 def qm1_variants(sc, host: str) -> list[str]:
-    """The QM #5 forms ``host``'s initiator can send (ND-9: bit 0x1 iff rule.Boundary, 0x2 iff flow.GE)."""
-    pol = getattr(sc, host)
-    b = int(pol.boundary)
-    return [qm1(b, 0), qm1(b, 1)] if pol.guaranteed_encryption else [qm1(b, 0)]
+    """The QM #5 forms ``host``'s initiator can send (ND-9: bit 0x1 iff rule.Boundary, 0x2 iff
+    flow.GE); a host without negotiation discovery sends no EXCHANGE_INFO (plain QM #5).  A flow
+    is GE by the host's own GE rule (ND-7) or by an inbound SA with SA.GE (ND-20), which the
+    peer's GE rule can give it: with a GE rule on either host both forms exist."""
+    if not sc.nd_host(host):
+        return [qm1(0, 0)]
+    b = int(getattr(sc, host).boundary)
+    ge = sc.client.guaranteed_encryption or sc.server.guaranteed_encryption
+    return [qm1(b, 0), qm1(b, 1)] if ge else [qm1(b, 0)]
 
 
 def fields(ctx: Ctx) -> list[Field]:
     return [
         Field(ctx.n("ike_retx"), 0, ctx.sc.ike.retransmissions, 0, "counter", unbounded_ok=True,
-              doc="retransmissions of the current IKE message"),
-        Field(ctx.n("mm_nd"), 0, 1, 0, "bool", doc="MMSAD Negotiation Discovery Supported (ND-4)"),
-        Field(ctx.n("qm_ge"), 0, 1, 0, "bool", doc="GE bit of the QM #5 last sent (ND-9)"),
+              doc="retransmissions of the initiator's current IKE message"),
+        Field(ctx.n("qm_ge"), 0, 1, 0, "bool", doc="GE bit of the QM #5 the initiator last sent (ND-9)"),
     ]
 
 
@@ -92,14 +120,38 @@ def _send_qm1(ctx: Ctx, recv: str | None = None, **extra) -> list:
     return out
 
 
+def usable_sa(ctx: Ctx):
+    """The flow has a usable outbound SA: the outbound filter would encapsulate (or, ND-13, send
+    clear) rather than trigger IKE -- an SA whose GE flag matches the flow's (ND-12) for an ND
+    rule, any SA for a transport-mode rule (ND-15)."""
+    sa = eq(ctx.f("sa_out"), 1)
+    if getattr(ctx.sc, ctx.host).outbound == "request":
+        return and_(sa, eq(ctx.f("sa_ge"), ctx.f("flow_ge")))
+    return sa
+
+
 def bind(ctx: Ctx) -> Binding:
+    sc = ctx.sc
+    h = ctx.host
     retx = ctx.f("ike_retx")
-    budget = ctx.sc.ike.retransmissions
+    budget = sc.ike.retransmissions
     q = ctx.quiet
-    qm1s = qm1_variants(ctx.sc, ctx.host)
+    qm1s = qm1_variants(sc, h)
+    pending = eq(ctx.f("acq_pending"), 1)
+    fresh = and_(pending, not_(usable_sa(ctx)))
+    # A-6: a Main Mode this host's responder is answering counts as an MM SA (ike.mm_in_progress).
+    answering = (ctx.role_in("ike_r", "mm2_sent", "mm4_sent")
+                 if sc.ike.mm_in_progress == "counts" else FALSE)
+    # L-5 (ike.peer_drops_ipsec): once the SAs expired the server no longer negotiates.
+    gone = eq(F("sad.expired"), 1) if sc.ike.peer_drops_ipsec and h == "server" else FALSE
     b = Binding(conds={
-        "commit": ctx.sc.commit_in_use,
-        "ignores_mm1_notify": ctx.sc.ike.notify_at_mm1 == "ignore",
+        # The MMSAD decides between Main Mode and Quick Mode (ND-1, ND-11); that an acquire is
+        # queued and still fresh is the variants' data guard (it may be queued in the same step).
+        "no_mm_sa": and_(eq(ctx.f("mm_sa"), 0), not_(answering), not_(gone)),
+        "over_mm": and_(eq(ctx.f("mm_sa"), 1), not_(gone)),
+        "stale": and_(pending, usable_sa(ctx)),
+        "commit": sc.waits_connected(h),
+        "ignores_mm1_notify": sc.ike.notify_at_mm1 == "ignore",
         "budget_left": lt(retx, P(budget, "ike.retransmissions")),
         "budget_spent": eq(retx, P(budget, "ike.retransmissions")),
         # The timer fires when neither the message nor its answer is in flight.
@@ -111,31 +163,46 @@ def bind(ctx: Ctx) -> Binding:
     })
     e = b.effects
     reset = {ctx.n("ike_retx"): 0}
-    # ND-1 / ND-11: no MM SA yet -> MM #1 carrying the ND vendor ID.
-    e["acquire@idle"] = [V(send=["MM1"], updates=reset, rules=("ND-1",))]
-    e["acquire@failed"] = [V(send=["MM1"], updates=reset, rules=("ND-1",))]
-    # MM SA exists (QM-DONE after a GE mismatch, ND-12, or after SA expiry): a new QM at #5.
-    e["acquire@established"] = _send_qm1(ctx, **reset)
-    e["acquire@expired"] = _send_qm1(ctx, **reset)
-    e["sa_expire"] = [V(updates={ctx.n("sa_in"): 0, ctx.n("sa_out"): 0})]
-    # ND-4: NDSupported from the ND vendor ID of MM #2; a capable-no-nd peer sends none, so
-    # NDSupported stays 0 (the model keeps no other use of it: the digest's §3.5 leaves its IKEv1
-    # use open, and ND-9 sends EXCHANGE_INFO regardless, choice X-1, README).
-    nd = {ctx.n("mm_nd"): 1} if ctx.sc.peer_nd else {}
-    e["recv_mm2"] = [V(recv="MM2", send=["MM3"], updates={**reset, **nd}, rules=("ND-4",))]
+    take = {**reset, ctx.n("acq_pending"): 0}
+    # ND-1 / ND-11: no MM SA yet -> MM #1 carrying the ND vendor ID (a Windows host).
+    e["acquire_mm"] = [V(guard=fresh, send=["MM1"], updates=take,
+                         rules=("ND-1",) if sc.nd_host(h) else ())]
+    # An MM SA exists (negotiated by either role, D3; QM-DONE after a GE mismatch, ND-12, or
+    # after SA expiry): a new Quick Mode at #5 (ND-9, ND-11).
+    e["acquire_qm"] = [dataclasses.replace(v, guard=and_(fresh, v.guard)) for v in _send_qm1(ctx, **take)]
+    e["drop_stale_acquire"] = [V(updates={ctx.n("acq_pending"): 0}, label="stale")]
+    e["sa_expire"] = [V()]
+    # ND-4: NDSupported from the ND vendor ID of MM #2 (both hosts do negotiation discovery); a
+    # capable-no-nd peer sends none, so NDSupported stays 0 (the model keeps no other use of it:
+    # the digest's §3.5 leaves its IKEv1 use open, and ND-9 sends EXCHANGE_INFO regardless,
+    # choice X-1, README).
+    nd = sc.nd_host(h) and sc.nd_host(other(h))
+    e["recv_mm2"] = [V(recv="MM2", send=["MM3"], updates={**reset, **({ctx.n("mm_nd"): 1} if nd else {})},
+                       rules=("ND-4",) if nd else ())]
     e["recv_mm4"] = [V(recv="MM4", send=["MM5"], updates=reset, rules=("ND-5",))]
-    e["recv_mm6"] = _send_qm1(ctx, recv="MM6", **reset)
-    # QM #6 received (ND-23): SA.Boundary from the responder's EXCHANGE_INFO bit; the
-    # initiator installs inbound and outbound SAs (digest §7.3); with the commit bit the outbound
-    # SA is used only after CONNECTED (ND-24).
+    # MM #6 verified: the MM SA is in the host's MMSAD (either role may now start Quick Mode, D3).
+    e["recv_mm6"] = _send_qm1(ctx, recv="MM6", **reset, **{ctx.n("mm_sa"): 1})
+    # QM #6 received (ND-23): SA.Boundary from the responder's EXCHANGE_INFO bit; the initiator
+    # installs inbound and outbound SAs (digest §7.3), SA.GE from the QM #5 it sent (§3.5);
+    # waiting for CONNECTED (ND-24) it keeps using its previous outbound SA, if any: the new
+    # one is added only then, replacing it (D4/D10).  Every inbound SA is kept (D10).
     # A capable-no-nd peer sends no EXCHANGE_INFO in QM #6: SA.Boundary stays 0 (ND-23).
-    sb = int(getattr(ctx.sc, other(ctx.host)).boundary and ctx.sc.peer_nd)
-    commit = ctx.sc.commit_in_use
-    e["recv_qm2"] = [V(recv="QM2", send=["QM3"], updates={
-        **reset, ctx.n("sa_in"): 1, ctx.n("sa_out"): 0 if commit else 1,
-        ctx.n("sa_boundary"): sb, ctx.n("sa_ge"): ctx.f("qm_ge")}, rules=("ND-23", "ND-24"))]
-    e["recv_connected"] = [V(recv="CONNECTED", updates={**reset, ctx.n("sa_out"): 1},
-                             rules=("ND-24",))]
+    sb = int(getattr(sc, other(h)).boundary and nd)
+    qm_ge = ctx.f("qm_ge")
+    out = {ctx.n("sa_out"): 1, ctx.n("sa_ge"): qm_ge}
+    ups = {**reset, ctx.n("sa_in"): 1, ctx.n("sa_boundary"): sb}
+    if len(qm1_variants(sc, h)) > 1:   # SA.GE can be 1 (ND-20 reads the inbound SA's)
+        ups[ctx.n("sa_in_ge")] = max_(ctx.f("sa_in_ge"), qm_ge)
+    if not sc.waits_connected(h):
+        ups.update(out)
+    e["recv_qm2"] = [V(recv="QM2", send=["QM3"], updates=ups,
+                       rules=("ND-23", "ND-24") if nd else ("ND-24",))]
+    e["recv_connected@qm3_sent"] = [V(recv="CONNECTED", updates={**reset, **out},
+                                      rules=("ND-24",))]
+    # A CONNECTED the initiator does not wait for is read and dropped: a copy of one it has
+    # received, one for a Quick Mode it gave up, or, at a host without negotiation discovery
+    # that ignores the commit bit, the fourth QM message itself (C4, C9).
+    e["recv_connected"] = [V(recv="CONNECTED", label="ignored")]
     last = {"mm1_sent": ["MM1"], "mm3_sent": ["MM3"], "mm5_sent": ["MM5"], "qm3_sent": ["QM3"]}
     for src, msgs in last.items():
         e[f"retransmit@{src}"] = [V(send=msgs, updates={ctx.n("ike_retx"): add(retx, 1)})]
@@ -146,7 +213,7 @@ def bind(ctx: Ctx) -> Binding:
     e["recv_notify"] = [V(recv="NOTIFY", rules=("ND-27",))]
     # A plaintext NOTIFY answering MM #1 (NO-PROPOSAL-CHOSEN, ND-29): the end of the
     # negotiation, or dropped unread with ike.notify_at_mm1 = "ignore" (N2/N8).
-    ignore = ctx.sc.ike.notify_at_mm1 == "ignore"
+    ignore = sc.ike.notify_at_mm1 == "ignore"
     e["recv_notify@mm1_sent"] = [V(recv="NOTIFY", label="ignored" if ignore else "",
                                    rules=("ND-29",) if ignore else ("ND-27", "ND-29"))]
     e["recv_icmp"] = [V(recv="ICMP")]

@@ -1,32 +1,43 @@
-"""The IKEv1 responder (server): answers MM and QM, never retransmits (ND-28), per peer kind."""
+"""The IKEv1 responder of a host: answers MM and QM, never retransmits (ND-28), per peer kind."""
 
 from __future__ import annotations
 
 from statemachine import State
 
-from ..ir import Field
+from ..ir import FALSE, Field, eq, max_, not_
 from ..messages import other, qm1_bits
 from .base import Binding, BoundMachine, Ctx, V
 from .ike_initiator import qm1_variants
 
 
 class IkeResponder(BoundMachine):
-    """IKE responder (digest §7.4) for the seven peer kinds of the scenario.
+    """IKE responder of one host (digest §7.4); both hosts have one when the peer initiates.
 
-    ``capable``: completes MM and QM.  ``silent``: no IKE stack, MM #1 vanishes (figure 8, N1).
-    ``icmp``: answers MM #1 with ICMP port unreachable (N2, A-22).  ``no-credential``: answers
-    MM #1..#4, then fails authentication of MM #5 and sends a NOTIFY (N3, ND-27).
-    ``no-proposal``: accepts none of MM #1's proposals and answers every MM #1 with an
-    unprotected NOTIFY (NO-PROPOSAL-CHOSEN, ND-29, timers-failures N1/N2), keeping no state.
-    ``qm-refused``: completes Main Mode, then answers every QM #5 with a NOTIFY
-    (INVALID-ID-INFORMATION under the MM SA, N3) and installs no SA; it keeps its MM SA.
-    ``capable-no-nd``: a non-Windows IKEv1 stack (strongSwan, libreswan) that completes MM and QM
-    without negotiation discovery: it ignores the ND vendor ID of MM #1 (no NDSupported, ND-2) and
-    sends none in MM #2 (ND-3), ignores QM #5's EXCHANGE_INFO (no SA.Boundary / SA.GE, ND-21),
-    sends none in QM #6 (ND-22), and neither sets the commit bit nor sends CONNECTED (ND-24,
-    timers-failures C4-C9).
-    The responder has no retransmission timer (ND-28); it re-sends its last message only when
-    the initiator's message arrives again.
+    The server's responder answers the client as its peer kind says.  ``capable``: completes MM
+    and QM.  ``silent``: no IKE stack, MM #1 vanishes (figure 8, N1).  ``icmp``: answers MM #1
+    with ICMP port unreachable (N2, A-22).  ``no-credential``: answers MM #1..#4, then fails
+    authentication of MM #5 and sends a NOTIFY (N3, ND-27).  ``no-proposal``: accepts none of
+    MM #1's proposals and answers every MM #1 with an unprotected NOTIFY (NO-PROPOSAL-CHOSEN,
+    ND-29, timers-failures N1/N2), keeping no state.  ``qm-refused``: completes Main Mode, then
+    answers every QM #5 with a NOTIFY (INVALID-ID-INFORMATION under the MM SA, N3) and installs
+    no SA.  ``capable-no-nd``: a non-Windows IKEv1 stack (strongSwan, libreswan) that completes
+    MM and QM without negotiation discovery: it ignores the ND vendor ID of MM #1 (no
+    NDSupported, ND-2) and sends none in MM #2 (ND-3), ignores QM #5's EXCHANGE_INFO (no
+    SA.Boundary / SA.GE, ND-21), sends none in QM #6 (ND-22), and neither sets the commit bit nor
+    sends CONNECTED (ND-24, timers-failures C4-C9).
+
+    The client's responder is a Windows ND host answering the server's own negotiation (A-13);
+    the failures are read symmetrically (choice X-4, README): no common proposal (its NOTIFY
+    answers the server's MM #1), no common credential (its NOTIFY answers the server's MM #5),
+    selectors outside its policy (its NOTIFY answers the server's QM #5).
+
+    Over an MM SA its own host's initiator negotiated, the responder answers QM #5 from IDLE
+    (either peer may start Quick Mode over an MM SA, timers-failures D3; ND-11: only QM #5 then);
+    a QM #5 arriving before this host verified that MM SA waits in the network.  A copy of the
+    QM #5 it already answered (a duplicate, or a retransmission) is answered with QM #6 again and
+    changes nothing; a QM #5 whose GE flag differs from the one it answered starts a new Quick
+    Mode (ND-12's renegotiation).  The responder has no retransmission timer (ND-28): it re-sends
+    its last message only when the initiator's message arrives again.
     """
 
     idle = State("IDLE", initial=True)
@@ -44,41 +55,64 @@ class IkeResponder(BoundMachine):
     recv_mm3 = mm2_sent.to(mm4_sent) | mm4_sent.to.itself()
     recv_mm5 = mm4_sent.to(mm_done, cond="authenticates") | mm_done.to.itself()
     fail_auth = mm4_sent.to(failed, cond="no_credential") | failed.to.itself()
-    recv_qm1 = (mm_done.to(qm2_sent, unless="refuses_qm") | qm2_sent.to.itself()
-                | established.to(qm2_sent))
-    refuse_qm1 = mm_done.to.itself(cond="refuses_qm")
+    # QM #5 over this host's MM SA: its own Main Mode (MM-DONE), one its initiator negotiated
+    # (IDLE, D3), or one that replaced a Main Mode the peer abandoned half-way (MM2/MM4-SENT).
+    recv_qm1 = (mm_done.to(qm2_sent, unless="refuses_qm")
+                | idle.to(qm2_sent, cond="over_mm", unless="refuses_qm")
+                | mm2_sent.to(qm2_sent, cond="over_mm", unless="refuses_qm")
+                | mm4_sent.to(qm2_sent, cond="over_mm", unless="refuses_qm")
+                | qm2_sent.to.itself()
+                | established.to.itself())
+    recv_new_qm1 = established.to(qm2_sent)
+    refuse_qm1 = mm_done.to.itself(cond="refuses_qm") | idle.to.itself(cond=["over_mm", "refuses_qm"])
     recv_qm3 = qm2_sent.to(established) | established.to.itself(cond="commit")
-    sa_expire = established.to(mm_done, unless="ipsec_gone") | established.to(failed, cond="ipsec_gone")
+    sa_expire = (established.to(mm_done, unless="ipsec_gone") | established.to(failed, cond="ipsec_gone")
+                 | idle.to(failed, cond="ipsec_gone") | mm_done.to(failed, cond="ipsec_gone"))
     ignore_qm1 = failed.to.itself()
 
     #: Raised by SA expiry (composition), never on its own.
     DRIVEN_EVENTS = ("sa_expire",)
+    #: States in which a negotiation runs (answered, not finished).
+    NEGOTIATING = ("mm2_sent", "mm4_sent", "qm2_sent")
+
+
+def _ge_variants(sc, host: str) -> bool:
+    """The peer's initiator sends QM #5 with and without the GE flag (its flow may be GE)."""
+    return len(qm1_variants(sc, other(host))) > 1
 
 
 def fields(ctx: Ctx) -> list[Field]:
-    return [Field(ctx.n("mm_nd"), 0, 1, 0, "bool", doc="MMSAD Negotiation Discovery Supported (ND-2)")]
+    if not _ge_variants(ctx.sc, ctx.host):
+        return []
+    return [Field(ctx.n("r_qm_ge"), 0, 1, 0, "bool",
+                  doc="GE flag of the QM #5 the responder last answered (ND-21)")]
 
 
 def bind(ctx: Ctx) -> Binding:
-    peer = ctx.sc.peer
-    qm1s = qm1_variants(ctx.sc, other(ctx.host))  # the QM #5 forms the peer's initiator sends
-    commit = ctx.sc.commit_in_use
-    nd = ctx.sc.peer_nd
-    late = ctx.sc.ike.responder_install == "qm3"
+    sc = ctx.sc
+    h = ctx.host
+    peer = sc.peer
+    qm1s = qm1_variants(sc, other(h))  # the QM #5 forms the peer's initiator sends
+    commit = sc.sets_commit(h)
+    nd = sc.nd_host(h) and sc.nd_host(other(h))   # ND-2: both hosts do negotiation discovery
+    late = sc.ike.responder_install == "qm3"
+    ge = _ge_variants(sc, h)
+    silent = h == "server" and peer == "silent"
     b = Binding(conds={
         "answers": peer in ("capable", "no-credential", "qm-refused", "capable-no-nd"),
-        "silent": peer == "silent",
-        "icmp": peer == "icmp",
+        "silent": silent,
+        "icmp": sc.answers_icmp(h),
         "no_proposal": peer == "no-proposal",
         "authenticates": peer in ("capable", "qm-refused", "capable-no-nd"),
         "no_credential": peer == "no-credential",
         "refuses_qm": peer == "qm-refused",
+        "over_mm": eq(ctx.f("mm_sa"), 1),
         "commit": commit,
-        "ipsec_gone": ctx.sc.ike.peer_drops_ipsec,
+        "ipsec_gone": h == "server" and sc.ike.peer_drops_ipsec,
     })
     e = b.effects
     # ND-2: MM #1 carries the ND vendor ID (ND-1) -> NDSupported; ND-3: MM #2 carries ours.
-    # A capable-no-nd peer does neither: its MM #2 carries no ND vendor ID.
+    # A capable-no-nd host does neither.
     e["recv_mm1@idle"] = [V(recv="MM1", send=["MM2"], updates={ctx.n("mm_nd"): 1} if nd else {},
                             rules=("ND-2", "ND-3") if nd else ())]
     e["recv_mm1@mm2_sent"] = [V(recv="MM1", send=["MM2"], label="dup")]
@@ -89,37 +123,67 @@ def bind(ctx: Ctx) -> Binding:
     e["refuse_mm1"] = [V(recv="MM1", send=["NOTIFY"], rules=("ND-29",))]
     e["recv_mm3@mm2_sent"] = [V(recv="MM3", send=["MM4"], rules=("ND-5",))]
     e["recv_mm3@mm4_sent"] = [V(recv="MM3", send=["MM4"], label="dup")]
-    e["recv_mm5@mm4_sent"] = [V(recv="MM5", send=["MM6"], rules=("ND-5",))]
+    # MM #5 verified, MM #6 sent: the MM SA is in the host's MMSAD.
+    e["recv_mm5@mm4_sent"] = [V(recv="MM5", send=["MM6"], updates={ctx.n("mm_sa"): 1}, rules=("ND-5",))]
     e["recv_mm5@mm_done"] = [V(recv="MM5", send=["MM6"], label="dup")]
     e["fail_auth@mm4_sent"] = [V(recv="MM5", send=["NOTIFY"], rules=("ND-27", "ND-29"))]
     e["fail_auth@failed"] = [V(recv="MM5", send=["NOTIFY"], label="dup")]
-    # ND-21: SA.Boundary / SA.GE from the EXCHANGE_INFO bits of QM #5; ND-22: QM #6 carries
-    # ND_BOUNDARY iff our rule is Boundary (modelled by the initiator's ND-23 update).  The
-    # inbound SA is installed when QM #6 is sent (typical), or on QM #7 (A-2 knob).
-    def qm1_effects(dup: bool) -> list:
-        out = []
-        for m in qm1s:
-            bb, gg = qm1_bits(m)
-            # A capable-no-nd peer skips the unknown private notify: no SA.Boundary / SA.GE.
-            ups = {ctx.n("sa_boundary"): bb, ctx.n("sa_ge"): gg} if nd else {}
-            if not late:
-                ups[ctx.n("sa_in")] = 1
-            out.append(V(recv=m, send=["QM2"], updates=ups, label=m + (" dup" if dup else ""),
-                         rules=("ND-21", "ND-22") if nd else ()))
-        return out
-    e["recv_qm1@mm_done"] = qm1_effects(False)
-    e["recv_qm1@qm2_sent"] = qm1_effects(True)
-    e["recv_qm1@established"] = qm1_effects(False)
+
+    # ND-21: SA.Boundary / SA.GE from the EXCHANGE_INFO bits of QM #5 (a capable-no-nd host skips
+    # the unknown private notify); ND-22: QM #6 carries ND_BOUNDARY iff our rule is Boundary
+    # (modelled by the initiator's ND-23 update).  The inbound SA is installed when QM #6 is
+    # sent (typical), or on QM #7 (A-2 knob).
+    def answer(m: str, label: str = "", guard=None) -> V:
+        bb, gg = qm1_bits(m)
+        ups = {ctx.n("sa_boundary"): bb} if sc.nd_host(h) else {}
+        if not sc.nd_host(h):
+            gg = 0
+        if ge:
+            ups[ctx.n("r_qm_ge")] = gg
+        if not late:
+            ups.update(inbound(gg))
+        rules = ("ND-21", "ND-22") if sc.nd_host(h) else ()
+        return V(recv=m, send=["QM2"], updates=ups, label=m + label, rules=rules,
+                 **({"guard": guard} if guard is not None else {}))
+
+    def same(m: str):
+        return eq(ctx.f("r_qm_ge"), qm1_bits(m)[1])
+
+    def inbound(gg) -> dict:
+        """The inbound SA installed, kept beside any other (D10); ND-20 reads its SA.GE."""
+        return {ctx.n("sa_in"): 1, **({ctx.n("sa_in_ge"): max_(ctx.f("sa_in_ge"), gg)} if ge else {})}
+
+    # The SA.GE of the Quick Mode being answered: the flag of the QM #5 answered last.
+    this_ge = ctx.f("r_qm_ge") if ge else (qm1_bits(qm1s[0])[1] if sc.nd_host(h) else 0)
+
+    new = [answer(m) for m in qm1s]
+    for src in ("mm_done", "idle", "mm2_sent", "mm4_sent"):
+        e[f"recv_qm1@{src}"] = new
+    dup = [V(recv=m, send=["QM2"], label=m + " dup", **({"guard": same(m)} if ge else {}))
+           for m in qm1s]
+    e["recv_qm1@qm2_sent"] = [V(recv=m, send=["QM2"], label=m + " dup") for m in qm1s]
+    # A copy of the QM #5 answered last: QM #6 again, nothing installed anew (MS-IKEE §3.1.5:
+    # the responder re-sends in reaction to a duplicate).
+    e["recv_qm1@established"] = dup
+    # A QM #5 with the other GE flag: a new Quick Mode (the peer's flow found the SA's GE flag
+    # wrong, ND-12).
+    # (Without GE flags every QM #5 is the one answered: none starts a new Quick Mode.)
+    e["recv_new_qm1"] = [answer(m, " new", guard=not_(same(m)) if ge else FALSE) for m in qm1s]
     # QM #7: outbound SA (and inbound, if late) installed; CONNECTED when the commit bit is set.
+    # The new outbound SA replaces the previous one (kernel duplicate-SA deletion, D4/D10).
     e["recv_qm3@qm2_sent"] = [V(recv="QM3", send=["CONNECTED"] if commit else [],
-                                updates={ctx.n("sa_in"): 1, ctx.n("sa_out"): 1},
+                                updates={**inbound(this_ge), ctx.n("sa_out"): 1,
+                                         ctx.n("sa_ge"): this_ge},
                                 rules=("ND-24",))]
-    e["recv_qm3@established"] = [V(recv="QM3", send=["CONNECTED"], label="dup", rules=("ND-24",))]
-    # SA lifetime expiry (L-5): the SAs are deleted; a capable responder is ready for a new QM,
-    # a responder that lost its IPsec capability fails every later negotiation silently.
-    e["sa_expire"] = [V(updates={ctx.n("sa_in"): 0, ctx.n("sa_out"): 0})]
+    e["recv_qm3@established"] = [V(recv="QM3", send=["CONNECTED"], label="dup",
+                                   rules=("ND-24",))]
+    # SA lifetime expiry (L-5): the SAs are deleted (by the composition's expiry step); a
+    # responder is ready for a new QM, one whose host lost its IPsec capability (whatever state
+    # it was in) fails every later negotiation silently.
+    e["sa_expire"] = [V()]
     e["ignore_qm1"] = [V(recv=m, label=m) for m in qm1s]
     # INVALID-ID-INFORMATION (N3), protected under the MM SA (ND-29's last-round-trip rule
     # extended to QM); no QM SA is installed, the MM SA stays (ND-27: TCP goes on in the clear).
     e["refuse_qm1"] = [V(recv=m, send=["NOTIFY"], label=m, rules=("ND-27",)) for m in qm1s]
     return b
+

@@ -30,6 +30,10 @@ HERE = Path(__file__).resolve().parent
 WIRE_DIR = HERE.parent / "wire"
 
 ICOOKIE, RCOOKIE, MSGID = b"\x11" * 8, b"\x22" * 8, 0x0A0B0C0D
+#: (initiator cookie, responder cookie) and Quick Mode message id of the negotiation each host
+#: initiates; the client's are the ones a single negotiation uses.
+COOKIES = {"client": (ICOOKIE, RCOOKIE), "server": (b"\x33" * 8, b"\x44" * 8)}
+MSGIDS = {"client": MSGID, "server": 0x0E0F1011}
 NO_PROPOSAL_CHOSEN = 14
 
 
@@ -210,20 +214,29 @@ class WireCapture:
         return f
 
     def isakmp(self, sender: str, message: str) -> bytes:
-        """The ISAKMP bytes of ``message`` from ``sender`` in this negotiation."""
+        """The ISAKMP bytes of ``message`` from ``sender`` in this negotiation.  Both hosts may
+        initiate (A-13): a Main Mode has the cookies of the host that sent its MM #1, a Quick Mode
+        the message id of the host that sent its QM #5 (crossing negotiations stay apart)."""
+        receiver = "server" if sender == "client" else "client"
         if message.startswith("MM") and message == "MM1":
             self.initiator = self.initiator or sender
-        rc = bytes(8) if message == "MM1" else RCOOKIE
+        odd = message in ("MM1", "MM3", "MM5", "QM1", "QM3")
+        owner = sender if odd else receiver            # the negotiation's initiator
+        ic, rc_done = COOKIES[owner]
+        rc = bytes(8) if message == "MM1" else rc_done
         body = message.lower().encode() + b"-body"
         if message.startswith("MM"):
-            return header(ICOOKIE, rc, 2, flags=1 if message in ("MM5", "MM6") else 0, body=body)
+            return header(ic, rc, 2, flags=1 if message in ("MM5", "MM6") else 0, body=body)
         if message.startswith("QM") or message == "CONNECTED":
-            return header(ICOOKIE, RCOOKIE, 32, flags=1, msgid=MSGID, next_payload=8, body=body)
+            return header(ic, rc_done, 32, flags=1, msgid=MSGIDS[owner], next_payload=8, body=body)
         if message in ("NOTIFY", "DELETE", "INFO"):
+            # a refusal answers the peer's negotiation
+            ic, rc_done = COOKIES[receiver if message == "NOTIFY" else self.initiator or sender]
+            rc = bytes(8) if message == "NOTIFY" and not self.mm5_seen else rc_done
             if self.encrypted_info or message == "INFO":
-                return header(ICOOKIE, rc, 5, flags=1, msgid=0x0BAD0BAD, next_payload=8, body=body)
+                return header(ic, rc, 5, flags=1, msgid=0x0BAD0BAD, next_payload=8, body=body)
             payload = notify_payload() if message == "NOTIFY" else delete_payload()
-            return header(ICOOKIE, rc if message == "NOTIFY" else RCOOKIE, 5, msgid=0,
+            return header(ic, rc if message == "NOTIFY" else rc_done, 5, msgid=0,
                           next_payload=11 if message == "NOTIFY" else 12, body=payload)
         raise ValueError(message)
 

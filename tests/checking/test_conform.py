@@ -44,17 +44,29 @@ def test_the_two_packets_of_one_step_may_appear_in_either_order():
 
 
 def test_a_capture_may_stop_between_the_two_packets_of_one_step():
-    r = conform(graph("fig7-both-capable"), ["client>server SYN clear"])
+    # MM #1 before its trigger: only the step that takes the acquire at once sends it (Q3)
+    r = conform(graph("fig7-both-capable"), ["client>server MM1"])
     assert r.accepted and r.prefix_len == 1
-    assert r.allowed_next == ("client>server MM1",)  # the rest of the step comes first
+    assert r.allowed_next == ("client>server SYN clear",)  # the rest of the step comes first
 
 
 def test_nothing_may_come_between_the_two_packets_of_one_step():
-    r = conform(graph("fig7-both-capable"), ["client>server SYN clear", "server>client SYN-ACK clear"])
+    r = conform(graph("fig7-both-capable"), ["client>server MM1", "server>client MM2"])
     assert not r.accepted
     assert r.prefix_len == 1
-    assert r.allowed_next == ("client>server MM1",)
-    assert r.rejected_packet == "server>client SYN-ACK clear"
+    assert r.allowed_next == ("client>server SYN clear",)
+    assert r.rejected_packet == "server>client MM2"
+
+
+def test_the_acquire_is_queued_so_other_packets_may_leave_before_mm1():
+    """Q1-Q3: the SYN queues the acquire to the IKE service; the SYN-ACK (and the server's own
+    MM #1, A-13) may leave before the client's MM #1."""
+    g = graph("fig7-both-capable")
+    r = conform(g, ["client>server SYN clear", "server>client SYN-ACK clear", "server>client MM1",
+                    "client>server MM1"])
+    assert r.accepted
+    r = conform(g, ["client>server SYN clear"])
+    assert r.allowed_next == ("client>server MM1", "server>client MM1", "server>client SYN-ACK clear")
 
 
 def test_packets_are_compared_as_packets_or_wire_strings():
@@ -101,7 +113,8 @@ def test_client_esp_before_connected_is_rejected_with_the_commit_bit():
     assert w[15] == "client>server QM3" and w[16] == "server>client CONNECTED"
     r = conform(graph("fig7-both-capable"), w[:16] + ["client>server DATA esp"])
     assert not r.accepted and r.prefix_len == 16
-    assert r.allowed_next == ("client>server DATA clear", "server>client CONNECTED")
+    # (or the server's own QM #5 over the MM SA its responder completed, A-13, D3)
+    assert r.allowed_next == ("client>server DATA clear", "server>client CONNECTED", "server>client QM1")
 
 
 def test_without_the_commit_bit_the_client_may_send_esp_right_after_qm3():
@@ -249,7 +262,7 @@ def test_a_wildcard_is_rejected_where_the_segment_would_be():
     # and a wildcard keeps its protection: '* clear' is a clear segment, never an ESP one
     w = fig("fig7")[:2]
     r = conform(g, w + ["server>client * clear"])
-    assert r.accepted and r.witness.wire[-1] == "server>client SYN-ACK clear"
+    assert r.accepted and "server>client SYN-ACK clear" in r.witness.wire[-2:]   # (+ its MM #1)
     assert conform(g, w + ["server>client * esp"]).prefix_len == 2
 
 
@@ -317,8 +330,13 @@ def test_at_the_server_the_mm1_may_arrive_after_the_syns():
     g = graph("fig19-require-inbound")
     two = ["client>server SYN clear", "client>server SYN clear", "client>server MM1", "server>client MM2"]
     assert conform(g, two, at="server").accepted
-    r = conform(g, two)
-    assert not r.accepted and r.prefix_len == 1 and r.allowed_next == ("client>server MM1",)
+    # As a send order: the acquire is queued to the IKE service, and only the first SYN expiry
+    # may come before the network settles, so one retransmission may leave before MM #1 (an
+    # untimed reading: the service takes the acquire in milliseconds, the RTO is 1-3 s; issue
+    # 14 gives it a clock), a second one may not -- the queued acquire is urgent.
+    assert conform(g, two).accepted
+    r = conform(g, ["client>server SYN clear"] * 3 + ["client>server MM1"])
+    assert not r.accepted and r.prefix_len == 2 and r.allowed_next == ("client>server MM1",)
 
 
 def test_at_the_client_an_ack_may_arrive_late():

@@ -52,20 +52,20 @@ def test_json_on_standard_output(capsys, graph, argv):
     doc = json.loads(out)  # standard output is the document only
     assert set(doc) == KEYS
     assert doc["scenario"] == NAME
-    assert (doc["states"], doc["edges"]) == (graph.n_states, graph.n_edges) == (1037, 3444)
+    assert (doc["states"], doc["edges"]) == (graph.n_states, graph.n_edges) == (1185, 3958)
     assert doc["depth"] == bfs_depth(graph) == graph.depth == 25
     assert doc["truncated"] is False and doc["reason"] == ""
     assert isinstance(doc["seconds"], float) and doc["seconds"] >= 0
-    assert err.startswith(f"{NAME}: 1037 states, 3444 edges")
+    assert err.startswith(f"{NAME}: 1185 states, 3958 edges")
 
 
 def test_json_to_a_file_keeps_the_summary_line(capsys, tmp_path, graph):
     path = tmp_path / "x.json"
     assert main(["explore", NAME, "--json", str(path)]) == 0
     out = capsys.readouterr().out
-    assert out.startswith(f"{NAME}: 1037 states, 3444 edges, ") and f"wrote {path}" in out
+    assert out.startswith(f"{NAME}: 1185 states, 3958 edges, ") and f"wrote {path}" in out
     doc = json.loads(path.read_text(encoding="utf-8"))
-    assert doc["states"] == 1037 and doc["depth"] == bfs_depth(graph)
+    assert doc["states"] == 1185 and doc["depth"] == bfs_depth(graph)
 
 
 def test_json_of_a_truncated_exploration(capsys):
@@ -90,12 +90,12 @@ def test_graphml_export_from_the_command_line(capsys, tmp_path, graph):
     out = capsys.readouterr().out
     assert f"wrote {gml}" in out and f"wrote {dot}" in out
     back = nx.read_graphml(str(gml))
-    assert back.number_of_nodes() == 1037 and back.number_of_edges() == 3444
+    assert back.number_of_nodes() == 1185 and back.number_of_edges() == 3958
     i = graph.system.index["server.tcp"]
     est = graph.system.fields[i].labels.index("ESTABLISHED")
     assert (sum(1 for _, d in back.nodes(data=True) if d["server.tcp"] == "ESTABLISHED")
             == sum(1 for s in graph.states if s[i] == est))
-    assert dot.read_text(encoding="utf-8").count(" -> ") == 3444
+    assert dot.read_text(encoding="utf-8").count(" -> ") == 3958
 
 
 @pytest.mark.parametrize("command", ["explore", "export-promela"])

@@ -26,7 +26,7 @@ def test_plain_output_is_one_full_tab_separated_line_per_scenario(capsys):
         assert by_name[name][1:3] == [sc.figure, sc.description]  # never cut or padded
     assert by_name["fig19-require-inbound"][1] == "19"
     assert by_name["fig19-require-inbound"][2].startswith("§4.1 example 2: server ND_SECURE drops clear SYNs")
-    assert by_name["fig19-require-inbound"][3] == "H-1=vacuous, L-1=vacuous, L-6=vacuous"
+    assert by_name["fig19-require-inbound"][3] == "H-1=vacuous, L-1=vacuous, L-6=vacuous, L-7=vacuous"
     assert by_name["fig19-lossy"][3] == ("H-1=violated (policy), L-1=violated (policy), "
                                          "L-4=violated (policy), W-8=violated (policy)")
     assert by_name["guaranteed-encryption"][3].endswith("S-7=violated (spec)")
@@ -41,7 +41,7 @@ def test_a_pipe_gets_full_lines():
     assert r.returncode == 0, r.stderr
     fig19 = [line for line in r.stdout.splitlines() if "fig19" in line]
     assert [line.split("\t")[0] for line in fig19] == ["fig19-lossy", "fig19-require-inbound"]
-    assert fig19[1].endswith("then connects over ESP\tH-1=vacuous, L-1=vacuous, L-6=vacuous")
+    assert fig19[1].endswith("then connects over ESP\tH-1=vacuous, L-1=vacuous, L-6=vacuous, L-7=vacuous")
     assert max(len(line) for line in r.stdout.splitlines()) > 80  # not wrapped at 80 columns
     assert all(line == line.rstrip() for line in r.stdout.splitlines())  # not padded
 

@@ -348,6 +348,10 @@ def test_wire_traces_of_random_paths_are_accepted(name, conform_graphs):
         r = conform(g, packets)
         assert r.accepted, (packets, r.prefix_len, r.allowed_next)
         assert r.prefix_len == len(packets)
-        assert r.witness is not None and r.witness.wire == packets
+        # the witness replays the packets; a path that stopped after the first packet of a
+        # two-packet step (the SYN with or without its MM #1, Q3) may be witnessed by the other
+        # variant, whose second packet then ends the witness
+        assert r.witness is not None and r.witness.wire[:len(packets)] == packets
+        assert len(r.witness.wire) - len(packets) <= 1
         checked += 1
     assert checked >= 20

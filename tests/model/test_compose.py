@@ -6,6 +6,7 @@ import pytest
 
 from ndcheck.model import compose
 from ndcheck.model.compose import ModelError, build_system
+from ndcheck.model.ir import C, F, eq, ite, or_
 from ndcheck.model.machines import tcp_server
 from ndcheck.model.machines.base import V
 from ndcheck.model.nd_rules import ALL_ROWS
@@ -74,14 +75,38 @@ def _read_fields(e):
     return fields_of(e)
 
 
-def test_server_trigger_does_not_start_ike():
-    """A-13: the server records Acquire but never initiates a negotiation."""
+def test_both_hosts_have_an_initiator_and_a_responder():
+    """DESIGN: both hosts run IKE in both roles; the server's outbound ND rule starts its own
+    negotiation (ND-8, A-13) through its IKE service, never inside the TCP step."""
     system = build_system(CATALOG["fig7-both-capable"])
-    for c in system.commands:
-        if c.tags and c.tags[0] == "server":
-            assert not any(p.message.startswith("MM1") for p in c.wire)
-    assert "IkeResponder" == system.machines["server.ike"].__name__
-    assert compose.MACHINES["server"]["ike"].IkeResponder is system.machines["server.ike"]
+    assert [k for k in system.machines] == ["client.tcp", "client.ike_i", "client.ike_r",
+                                            "server.tcp", "server.ike_i", "server.ike_r"]
+    assert system.machines["server.ike_i"] is compose.MACHINES["server"]["ike_i"].IkeInitiator
+    assert system.machines["client.ike_r"] is compose.MACHINES["client"]["ike_r"].IkeResponder
+    # The server's MM #1 leaves from its initiator's own step (the queued acquire), not with the
+    # SYN-ACK that triggered it; only the client's very first trigger may take MM #1 at once (Q3).
+    mm1 = [c for c in system.commands if any(p.wire() == "server>client MM1" for p in c.wire)]
+    assert {c.name for c in mm1} >= {"server.ike_i.acquire_mm@idle", "server.ike_i.acquire_mm@failed"}
+    assert all(c.name.startswith(("server.ike_i.", "server.tcp.")) for c in mm1)
+    # Host-shared IKE state: the MMSAD and the acquire queue are host fields, one per host.
+    for h in ("client", "server"):
+        for f in ("mm_sa", "mm_nd", "acq_pending"):
+            assert f"{h}.{f}" in system.index
+
+
+@pytest.mark.parametrize("scenario, server_roles", [
+    ("fig8-silent-peer", ["server.tcp", "server.ike_r"]),          # no IKE stack: no initiator
+    ("fig8-icmp-peer", ["server.tcp", "server.ike_r"]),
+    ("no-proposal-peer", ["server.tcp", "server.ike_r"]),          # outbound none: no trigger
+    ("require-inbound-auth-failure", ["server.tcp", "server.ike_i", "server.ike_r"]),
+    ("non-nd-peer", ["server.tcp", "server.ike_i", "server.ike_r"]),  # ND-15 require triggers
+    ("fig7-lossy", ["server.tcp", "server.ike_r"]),                # ike.server_initiator = false
+])
+def test_the_server_initiates_where_its_rule_triggers_ike_and_it_runs_ike(scenario, server_roles):
+    system = build_system(CATALOG[scenario])
+    assert [k for k in system.machines if k.startswith("server.")] == server_roles
+    # The client answers as responder exactly where the server initiates.
+    assert ("client.ike_r" in system.machines) == ("server.ike_i" in system.machines)
 
 
 # ---- the pipeline: forks and stages ------------------------------------------------------------
@@ -113,25 +138,45 @@ def test_the_stages_are_functions_citing_their_rules():
 
 
 def test_acquire_forks_name_the_branch_they_compose():
-    """ND-8 with Acquire = 0 composes with every acquire transition of the initiator (MM #1 from
-    IDLE/FAILED, QM #5 over an MM SA, or after SA expiry where SAs can expire) and with the
-    coalesced trigger (A-4)."""
+    """ND-8 with Acquire = 0 queues an acquire to the client's IKE service (coalesced while one is
+    pending or a negotiation runs, A-4); as the flow's first trigger it may also be taken at once,
+    MM #1 leaving in the same step (either order on the wire, timers-failures Q3)."""
     system = build_system(CATALOG["fig7-both-capable"])
     names = [c.name for c in system.commands if c.name.startswith("client.tcp.send_syn [SYN ND-8/")]
-    assert names == ["client.tcp.send_syn [SYN ND-8/clear+acquire +client.ike.acquire@idle]",
-                     "client.tcp.send_syn [SYN ND-8/clear+acquire +client.ike.acquire@established[QM1/B]]",
-                     "client.tcp.send_syn [SYN ND-8/clear+acquire +client.ike.acquire@failed]",
-                     "client.tcp.send_syn [SYN ND-8/clear+acquire +client.ike.acquire:coalesced]",
+    assert names == ["client.tcp.send_syn [SYN ND-8/clear+acquire +client.acquire]",
+                     "client.tcp.send_syn [SYN ND-8/clear+acquire +client.acquire +client.ike_i.acquire_mm@idle]",
                      "client.tcp.send_syn [SYN ND-8/clear]"]
-    # SA-EXPIRED is a control state only where SAs expire (ike.sa_expiry): elsewhere the
-    # composer leaves out the forks that could never fire (Composer.live).
-    expiring = build_system(CATALOG["sa-expiry-rekey"])
-    assert "client.tcp.send_syn [SYN ND-8/clear+acquire +client.ike.acquire@expired[QM1/B]]" in \
-        [c.name for c in expiring.commands]
-    first = next(c for c in system.commands if c.name == names[0])
-    assert [p.wire() for p in first.wire] == ["client>server SYN clear", "client>server MM1"]
-    assert first.events == (("client.tcp", "send_syn", "closed"), ("client.ike", "acquire", "idle"))
-    assert first.rules == ("ND-8/clear+acquire", "ND-1")
+    queued, at_once = (next(c for c in system.commands if c.name == n) for n in names[:2])
+    assert [p.wire() for p in queued.wire] == ["client>server SYN clear"]
+    assert dict(queued.updates)["client.acq_pending"] == ite(
+        or_(*[eq(F("client.ike_i"), i) for i in (1, 2, 3, 4, 5)], eq(F("client.acq_pending"), 1)),
+        F("client.acq_pending"), C(1))
+    assert queued.rules == ("ND-8/clear+acquire", "A-4")
+    assert [p.wire() for p in at_once.wire] == ["client>server SYN clear", "client>server MM1"]
+    assert at_once.events == (("client.tcp", "send_syn", "closed"), ("client.ike_i", "acquire_mm", "idle"))
+    assert at_once.rules == ("ND-8/clear+acquire", "ND-1")
+    assert dict(at_once.updates)["client.acq_pending"] == C(0)
+
+
+def test_a_queued_acquire_is_taken_later_or_dropped_when_stale():
+    """Q1-Q3: the IKE service takes the acquire in a step of its own -- MM #1 with no MM SA
+    (ND-1/ND-11), QM #5 over an MM SA either role negotiated (D3) -- or drops it when the flow
+    has found a usable outbound SA by then (choice X-3, README)."""
+    system = build_system(CATALOG["fig7-both-capable"])
+    ix = system.index
+    s = list(system.init)
+    s[ix["server.acq_pending"]] = 1
+    take = {c.name: c for c in system.commands if c.name.startswith("server.ike_i.")}
+    assert system.step(take["server.ike_i.acquire_mm@idle"], s)[ix["server.ike_i"]] == 1   # MM1-SENT
+    assert system.step(take["server.ike_i.acquire_qm@idle[QM1/B]"], s) is None
+    s[ix["server.mm_sa"]] = 1            # e.g. its responder completed the client's Main Mode
+    assert system.step(take["server.ike_i.acquire_mm@idle"], s) is None
+    nxt = system.step(take["server.ike_i.acquire_qm@idle[QM1/B]"], s)
+    assert nxt[ix["server.ike_i"]] == 4 and nxt[ix["server.acq_pending"]] == 0   # QM1-SENT
+    s[ix["server.sa_out"]] = 1           # its responder installed an outbound SA meanwhile
+    assert system.step(take["server.ike_i.acquire_qm@idle[QM1/B]"], s) is None
+    nxt = system.step(take["server.ike_i.drop_stale_acquire@idle[stale]"], s)
+    assert nxt[ix["server.ike_i"]] == 0 and nxt[ix["server.acq_pending"]] == 0
 
 
 # ---- each transition declared once: bindings are held to their class ------------------------------

@@ -48,8 +48,8 @@ def _final(system, witness, name: str) -> str:
 
 def test_figure_7_two_capable_peers():
     system, w = _accepts("fig7-both-capable", "fig7.txt")
-    assert _final(system, w, "client.ike") == "QM-DONE"      # IPsec Successful Negotiation
-    assert _final(system, w, "server.ike") == "QM-DONE"
+    assert _final(system, w, "client.ike_i") == "QM-DONE"    # IPsec Successful Negotiation
+    assert _final(system, w, "server.ike_r") == "QM-DONE"
     assert _final(system, w, "client.secure") == "1"         # secure DATA n (ND-14)
     assert _final(system, w, "server.secure") == "1"         # secure DATA ACK n
     assert [p for p in w.wire if p.endswith(" esp")] == ["client>server DATA esp", "server>client ACK esp"]
@@ -66,8 +66,8 @@ def test_figure_8_silent_peer():
 def test_figure_8_no_credential_peer():
     system, w = _accepts("fig8-no-credential", "fig8-no-credential.txt")
     assert "server>client NOTIFY" in w.wire
-    assert _final(system, w, "server.ike") == "FAILED"       # authentication failed (N3)
-    assert any(s.action.startswith("server.ike.fail_auth") for s in w.steps)
+    assert _final(system, w, "server.ike_r") == "FAILED"     # authentication failed (N3)
+    assert any(s.action.startswith("server.ike_r.fail_auth") for s in w.steps)
     assert _final(system, w, "client.secure") == "0"
     assert w.wire[-2:] == ["client>server DATA clear", "server>client ACK clear"]  # TCP unaffected (ND-27)
 
@@ -84,8 +84,8 @@ def test_no_proposal_peer_refuses_mm1():
     system, w = _accepts("no-proposal-peer", "no-proposal.txt")
     assert w.wire.count("client>server MM1") == 1            # no retransmission after the NOTIFY
     assert not any(p.startswith("server>client MM") for p in w.wire)
-    assert any(s.action.startswith("server.ike.refuse_mm1") for s in w.steps)
-    assert _final(system, w, "server.ike") == "IDLE"         # the responder keeps no state
+    assert any(s.action.startswith("server.ike_r.refuse_mm1") for s in w.steps)
+    assert _final(system, w, "server.ike_r") == "IDLE"       # the responder keeps no state
     assert _final(system, w, "client.secure") == "0"
     # The NOTIFY ended the negotiation: no MM #1 can follow it (ike.notify_at_mm1 = "fail").
     _no_more("no-proposal-peer", "no-proposal.txt", "client>server MM1")
@@ -95,7 +95,7 @@ def test_qm_refused_peer_refuses_qm1():
     """N3: Main Mode completes, QM #5 is answered by a NOTIFY; no SA, TCP stays clear (ND-27)."""
     system, w = _accepts("qm-refused-peer", "qm-refused.txt")
     assert w.wire.index("server>client MM6") < w.wire.index("server>client NOTIFY")
-    assert _final(system, w, "server.ike") == "MM-DONE"      # MM SA kept, no QM SA
+    assert _final(system, w, "server.ike_r") == "MM-DONE"    # MM SA kept, no QM SA
     _no_more("qm-refused-peer", "qm-refused.txt", "client>server QM1")   # the QM ended
     assert all(_final(system, w, f"{h}.sa_{d}") == "0" for h in ("client", "server") for d in ("in", "out"))
     assert w.wire[-2:] == ["client>server DATA clear", "server>client ACK clear"]
@@ -111,8 +111,8 @@ def test_non_nd_peer_ignores_nd_and_the_commit_bit():
     assert _final(system, w, "server.mm_nd") == "0"          # the peer keeps no NDSupported
     assert _final(system, w, "client.sa_boundary") == "0"    # no EXCHANGE_INFO in QM #6 (ND-23)
     assert _final(system, w, "server.sa_boundary") == "0"    # QM #5's EXCHANGE_INFO ignored
-    assert _final(system, w, "client.ike") == "QM-DONE"
-    assert _final(system, w, "server.ike") == "QM-DONE"
+    assert _final(system, w, "client.ike_i") == "QM-DONE"
+    assert _final(system, w, "server.ike_r") == "QM-DONE"
     assert _final(system, w, "client.tcp") == "ESTABLISHED"
 
 
@@ -148,3 +148,22 @@ def test_figure_19_require_inbound_server():
 def test_figures_do_not_fit_the_other_scenarios(scenario, wire_file):
     graph = explore(build_system(CATALOG[scenario]))
     assert not conform(graph, read_wire(WIRE_DIR / wire_file).packets).accepted
+
+
+def test_crossing_negotiations_both_hosts_initiate():
+    """A-13: the SYN-ACK leaves between the SYN and the client's MM #1 (the acquire is queued to
+    the IKE service, Q1-Q3) and triggers the server's own Main Mode; both Main Modes and both
+    Quick Modes complete and each host sends ESP over the newest outbound SA (D4/D10)."""
+    system, w = _accepts("fig7-both-capable", "crossing.txt")
+    assert w.wire[:4] == ["client>server SYN clear", "server>client SYN-ACK clear",
+                          "client>server MM1", "server>client MM1"]
+    for key in ("client.ike_r", "server.ike_r"):
+        assert _final(system, w, key) == "QM-DONE"            # QM #7 received: both SAs
+    for key in ("client.ike_i", "server.ike_i"):               # CONNECTED sent, maybe not read
+        assert _final(system, w, key) in ("QM3-SENT", "QM-DONE")
+    assert all(_final(system, w, f"{h}.sa_{d}") == "1" for h in ("client", "server") for d in ("in", "out"))
+    # Where the server does not negotiate, its MM #1 is not a behaviour.
+    _no_more("fig7-lossy", "fig7.txt", "server>client MM1")
+    assert not conform(explore(build_system(CATALOG["fig8-silent-peer"])),
+                       ["client>server SYN clear", "server>client SYN-ACK clear",
+                        "server>client MM1"]).accepted

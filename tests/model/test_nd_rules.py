@@ -62,10 +62,12 @@ def test_no_ge_rule_no_nd7_mark():
 
 
 def test_nd20_marks_an_accepted_packet_of_a_flow_with_a_ge_sa():
+    """ND-20 reads the inbound SA's SA.GE (``sa_in_ge``: some inbound SA has it, every one being
+    kept, D10), not the outbound SA's (``sa_ge``, which ND-12 compares)."""
     sc = CATALOG["fig7-both-capable"]
     f = F("server.flow_ge")
     assert marks("server", sc, ON_ACCEPT) == {"server.flow_ge": ite(
-        or_(eq(f, 1), and_(eq(F("server.sa_in"), 1), eq(F("server.sa_ge"), 1))), 1, 0)}
+        or_(eq(f, 1), and_(eq(F("server.sa_in"), 1), eq(F("server.sa_in_ge"), 1))), 1, 0)}
     system = build_system(sc)
     accepts = {r.id for r in nd_rules.ALL_ROWS if r.action == "accept"}
     for c in system.commands:

@@ -60,7 +60,7 @@ def test_channel_reader_reads_both_layouts_as_channel_entries():
     for name in ("fig7-both-capable", "fig7-fifo"):
         system = build_system(CATALOG[name])
         send_syn = next(c for c in system.commands
-                        if c.name == "client.tcp.send_syn [SYN ND-8/clear+acquire +client.ike.acquire@idle]")
+                        if c.name == "client.tcp.send_syn [SYN ND-8/clear+acquire +client.acquire +client.ike_i.acquire_mm@idle]")
         s = system.step(send_syn, system.init)
         assert channel_reader(system)(s) == {Key("client", "SYN", "clear"): 1, Key("client", "MM1", ""): 1}
         assert [Key.of(p) for p in send_syn.wire] == list(channel_reader(system)(s))

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import dataclasses
 import re
 
 import pytest
 
 from ndcheck import CATALOG, build_system, explore
-from ndcheck.model.ir import TRUE, evaluate
+from ndcheck.model.ir import TRUE
 from ndcheck.model.machines.base import state_ids
 from ndcheck.properties.base import KINDS
 from ndcheck.properties.catalog import NOT_MODELLED, PROPERTIES, UnknownProperty, get_property
@@ -69,9 +68,11 @@ def test_never_action_firings_are_guard_and_pre():
     s1 = get_property("S-1")
     firings = s1.firings(system)
     assert firings, "S-1 selects the clear sends of nat-boundary"
+    from ndcheck.engines.pyexpr import compile_predicate
+
     states = list(explore(system).states)
     live = {system.commands[i].name for i, cond in firings
-            if any(evaluate(cond, system.getter(st)) for st in states)}
+            if any(map(compile_predicate(system, cond), states))}
     # Only ND-13 sends clear once Secure: ND-8/ND-12 test Secure = 0, which contradicts the pre.
     assert live and all("ND-13/clear" in n for n in live), sorted(live)[:3]
     assert s1.bad(system).op == "or"
@@ -93,7 +94,7 @@ def test_applies_excludes_meaningless_properties():
 
 #: Properties whose claim has an antecedent ("once X", "after X", "whenever X", "a GE flow"), with
 #: it as their trigger; every other property has none (S-3, S-4, S-11 ...: no antecedent).
-TRIGGERED = {"H-1", "S-1", "S-2", "S-5", "S-6", "S-7", "S-13", "L-1", "L-3", "L-5", "L-6"}
+TRIGGERED = {"H-1", "S-1", "S-2", "S-5", "S-6", "S-7", "S-13", "L-1", "L-3", "L-5", "L-6", "L-7"}
 
 
 def test_properties_with_an_antecedent_have_a_trigger():
@@ -115,21 +116,36 @@ def test_trigger_and_antecedent_go_together():
 
 
 def test_h2_reads_the_qm_role_from_the_ike_control_state():
-    """H-2 (DESIGN.md): ESP only once the host's own QM role is complete — initiator QM-DONE
-    (QM #6, and CONNECTED with the commit bit), responder QM-DONE, or QM2-SENT with the early
-    install of its inbound SA (``ike.responder_install = "qm2"``)."""
-    from ndcheck.properties.upgrade import qm_role_done
+    """H-2 (DESIGN.md) for each role of each host: an outbound SA is installed only by the step
+    that brings one of the host's IKE machines to QM-DONE (initiator: QM #6, and CONNECTED with
+    the commit bit; responder: QM #7); an inbound SA by the initiator's QM #6 (QM3-SENT or
+    QM-DONE) or the responder's QM #6 sent (QM2-SENT, ``ike.responder_install = "qm2"``) or
+    QM #7 (``"qm3"``)."""
+    from ndcheck.properties.upgrade import OUT_DONE, _in_done
 
-    def states(name, host, **ike):
-        sc = CATALOG[name]
-        if ike:
-            sc = dataclasses.replace(sc, ike=dataclasses.replace(sc.ike, **ike))
-        s = build_system(sc)
-        ids = state_ids(s.machines[f"{host}.ike"])
-        e = qm_role_done(s, host)
-        return {i for k, i in enumerate(ids) if evaluate(e, {f"{host}.ike": k}.__getitem__)}
+    def installs(name, field):
+        """{(role, state reached)} of the steps of ``name`` that may set ``field`` to 1."""
+        s = build_system(CATALOG[name])
+        out = set()
+        for c in s.commands:
+            ups = dict(c.updates)
+            for h in ("client", "server"):
+                v = ups.get(f"{h}.{field}")
+                if v is None or (v.op == "const" and v.args[0] == 0):
+                    continue
+                for key, _, src in c.events:
+                    if key.startswith(f"{h}.ike"):
+                        to = ups[key].args[0] if key in ups else state_ids(s.machines[key]).index(src)
+                        out.add((key.split(".")[1], state_ids(s.machines[key])[to]))
+        return s, out
 
-    assert states("fig7-both-capable", "client") == {"established"}
-    assert states("fig7-both-capable", "server") == {"established", "qm2_sent"}
-    assert states("qm3-race", "server") == {"established"}          # installs on QM #7
-    assert states("fig7-both-capable", "server", responder_install="qm3") == {"established"}
+    assert OUT_DONE == {"ike_i": ("established",), "ike_r": ("established",)}
+    s, out = installs("fig7-both-capable", "sa_out")
+    assert out == {("ike_i", "established"), ("ike_r", "established")}
+    s, inb = installs("fig7-both-capable", "sa_in")
+    assert inb == {("ike_i", "qm3_sent"), ("ike_r", "qm2_sent"), ("ike_r", "established")}
+    assert _in_done(s, "ike_r") == ("qm2_sent", "established")
+    assert _in_done(s, "ike_i") == ("qm3_sent", "established")
+    s, inb = installs("qm3-race", "sa_in")                   # commit bit off, installs on QM #7
+    assert inb == {("ike_i", "established"), ("ike_r", "established")}
+    assert _in_done(s, "ike_r") == ("established",)

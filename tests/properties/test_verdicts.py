@@ -21,17 +21,26 @@ from tests import catalog_cache as _catalog_cache
 # (fig7-premature-timeouts) or the failed re-keying (sa-expiry-peer-gone) makes IKE fail.
 # A capable-no-nd peer completes IKE: H-1, L-1, L-6 vacuous; S-11, S-13 claim the absence of
 # NDSupported / SA.Boundary at the client (ND-4, ND-23); L-4 violated as in nd-client-transport-server;
-# ND-28 (an MS-IKEE rule for the Windows responder) does not apply to it.
+# ND-28 (an MS-IKEE rule for the Windows responder) applies to it only through the client's
+# responder, which answers the peer's own negotiation.
+# Both hosts negotiate: L-7 (concurrent acquires converge) applies wherever both have an
+# outbound ND rule toward a capable peer and no IKE message is lost; it is vacuous in
+# fig19-require-inbound (the ND_SECURE server's first reply leaves over the client's SA).
+# The server's own GE Quick Mode makes W-9 hold in ge-server-only and ge-marking-after and
+# breaks L-3 there (ND-20 + ND-12/A-8, and D10 replacing a GE SA by a non-GE one); its queued
+# acquire taken after the expiry makes L-6 hold (not vacuous) in sa-expiry-peer-gone;
+# crossing-ike-loss shows L-1 and L-6 violated when one of two negotiations fails.
 _NO_IKE_FAILURE = {"H-1", "L-1", "L-6"}
 _NEVER_SECURE = {"S-1", "S-2"}
 PINNED = {
-    "allow-clear-grace": (23, {"S-2"}, _NO_IKE_FAILURE),
-    "fig18-boundary-server": (23, set(), _NO_IKE_FAILURE),
+    "allow-clear-grace": (24, {"S-2"}, _NO_IKE_FAILURE),
+    "crossing-ike-loss": (23, {"L-1", "L-6"}, set()),
+    "fig18-boundary-server": (24, set(), _NO_IKE_FAILURE),
     "fig19-lossy": (24, {"H-1", "L-1", "L-4", "W-8"}, set()),
-    "fig19-require-inbound": (22, set(), _NO_IKE_FAILURE),
-    "fig7-both-capable": (23, set(), _NO_IKE_FAILURE),
+    "fig19-require-inbound": (23, set(), _NO_IKE_FAILURE | {"L-7"}),
+    "fig7-both-capable": (24, set(), _NO_IKE_FAILURE),
     "fig7-duplicates": (23, set(), _NO_IKE_FAILURE),
-    "fig7-fifo": (23, set(), _NO_IKE_FAILURE),
+    "fig7-fifo": (24, set(), _NO_IKE_FAILURE),
     "fig7-lossy": (21, {"L-6"}, set()),
     "fig7-premature-timeouts": (20, {"L-6"}, set()),
     "fig8-icmp-peer": (16, set(), _NEVER_SECURE),
@@ -39,21 +48,19 @@ PINNED = {
     "fig8-no-credential-lossy": (14, set(), _NEVER_SECURE),
     "fig8-silent-lossy": (11, set(), _NEVER_SECURE),
     "fig8-silent-peer": (15, set(), _NEVER_SECURE),
-    "ge-marking-after": (24, {"S-6", "S-7", "W-9"}, _NO_IKE_FAILURE),
-    "ge-server-only": (24, {"S-7", "W-9"}, _NO_IKE_FAILURE),
-    "guaranteed-encryption": (24, {"S-7"}, _NO_IKE_FAILURE),
-    # the ALE layer (WFP-GE) holds what ND-8 would send clear: S-7 holds; no clear phase (W-5), and
-    # the held SYN's last timer can expire before IKE completes (L-3, untimed: timer against IKE)
-    "guaranteed-encryption-ale": (24, {"L-3", "W-5"}, _NO_IKE_FAILURE),
-    "nat-boundary": (23, {"S-1", "T-1", "T-2"}, _NO_IKE_FAILURE),
+    "ge-marking-after": (25, {"L-3", "S-6", "S-7"}, _NO_IKE_FAILURE),
+    "ge-server-only": (25, {"L-3", "S-7"}, _NO_IKE_FAILURE),
+    "guaranteed-encryption": (25, {"S-7"}, _NO_IKE_FAILURE),
+    "guaranteed-encryption-ale": (25, {"L-3", "W-5"}, _NO_IKE_FAILURE | {"L-7"}),
+    "nat-boundary": (24, {"S-1", "T-1", "T-2"}, _NO_IKE_FAILURE),
     "nd-client-transport-server": (22, {"S-14"}, _NO_IKE_FAILURE),
     "no-proposal-peer": (17, set(), _NEVER_SECURE),
-    "non-nd-peer": (21, set(), _NO_IKE_FAILURE),
+    "non-nd-peer": (22, set(), _NO_IKE_FAILURE),
     "qm-refused-peer": (19, set(), _NEVER_SECURE),
-    "qm3-race": (23, {"S-14"}, _NO_IKE_FAILURE),
+    "qm3-race": (24, {"S-14"}, _NO_IKE_FAILURE),
     "require-inbound-auth-failure": (16, {"H-1", "L-1", "W-1", "W-2", "W-8"}, _NEVER_SECURE),
-    "sa-expiry-peer-gone": (24, {"S-14", "L-3", "L-5", "W-11"}, {"L-6"}),
-    "sa-expiry-rekey": (23, {"S-14", "L-3", "L-5"}, _NO_IKE_FAILURE),
+    "sa-expiry-peer-gone": (24, {"L-3", "L-5", "S-14", "W-11"}, set()),
+    "sa-expiry-rekey": (23, {"L-3", "L-5", "S-14"}, _NO_IKE_FAILURE),
     "transport-mode": (13, set(), set()),
 }
 
@@ -97,12 +104,12 @@ def test_h1_require_inbound_auth_failure_trace():
     t = shortest_trace("require-inbound-auth-failure", "H-1")
     assert t.kind == "counterexample" and t.property == "H-1"
     assert _actions(t) == [
-        "client.tcp.send_syn [SYN ND-8/clear+acquire +client.ike.acquire@idle]",
-        "server.ike.recv_mm1@idle",
-        "client.ike.recv_mm2",
-        "server.ike.recv_mm3@mm2_sent",
-        "client.ike.recv_mm4",
-        "server.ike.fail_auth@mm4_sent",
+        "client.tcp.send_syn [SYN ND-8/clear+acquire +client.acquire +client.ike_i.acquire_mm@idle]",
+        "server.ike_r.recv_mm1@idle",
+        "client.ike_i.recv_mm2",
+        "server.ike_r.recv_mm3@mm2_sent",
+        "client.ike_i.recv_mm4",
+        "server.ike_r.fail_auth@mm4_sent",
         "server.nd.drop[SYN clear: ND-17/drop-new]",
     ]
     assert t.steps[5].wire == ("server>client NOTIFY",)
@@ -111,16 +118,18 @@ def test_h1_require_inbound_auth_failure_trace():
 def test_s14_qm3_race_trace():
     t = shortest_trace("qm3-race", "S-14")
     assert _actions(t) == [
-        "client.tcp.send_syn [SYN ND-8/clear+acquire +client.ike.acquire@idle]",
-        "server.tcp.recv_syn@listen <SYN clear ND-17/accept-new> [SYN-ACK ND-8/clear+acquire]",
-        "server.ike.recv_mm1@idle",
-        "client.ike.recv_mm2",
-        "server.ike.recv_mm3@mm2_sent",
-        "client.ike.recv_mm4",
-        "server.ike.recv_mm5@mm4_sent",
-        "client.ike.recv_mm6[QM1/B]",
-        "server.ike.recv_qm1@mm_done[QM1/B]",
-        "client.ike.recv_qm2",
+        "client.tcp.send_syn [SYN ND-8/clear+acquire +client.acquire +client.ike_i.acquire_mm@idle]",
+        # the SYN-ACK starts the server's own Main Mode at once (A-13, Q3): MM #1 leaves with it
+        ("server.tcp.recv_syn@listen <SYN clear ND-17/accept-new> [SYN-ACK ND-8/clear+acquire "
+         "+server.acquire +server.ike_i.acquire_mm@idle]"),
+        "server.ike_r.recv_mm1@idle",
+        "client.ike_i.recv_mm2",
+        "server.ike_r.recv_mm3@mm2_sent",
+        "client.ike_i.recv_mm4",
+        "server.ike_r.recv_mm5@mm4_sent",
+        "client.ike_i.recv_mm6[QM1/B]",
+        "server.ike_r.recv_qm1@mm_done[QM1/B]",
+        "client.ike_i.recv_qm2",
         "client.tcp.recv_syn_ack@syn_sent <SYN-ACK clear ND-18/accept> [ACK ND-14/esp]",
         "server.nd.drop[ACK esp: ND-19/drop-no-sa]",
     ]
@@ -135,18 +144,18 @@ def _index(name, field):
 def test_s1_nat_boundary_trace():
     t = shortest_trace("nat-boundary", "S-1")
     assert _actions(t) == [
-        "client.tcp.send_syn [SYN ND-8/clear+acquire +client.ike.acquire@idle]",
-        "server.ike.recv_mm1@idle",
-        "client.ike.recv_mm2",
-        "server.ike.recv_mm3@mm2_sent",
-        "client.ike.recv_mm4",
-        "server.ike.recv_mm5@mm4_sent",
-        "client.ike.recv_mm6[QM1]",
-        "server.ike.recv_qm1@mm_done[QM1]",
-        "client.ike.recv_qm2",
-        "server.ike.recv_qm3@qm2_sent",
+        "client.tcp.send_syn [SYN ND-8/clear+acquire +client.acquire +client.ike_i.acquire_mm@idle]",
+        "server.ike_r.recv_mm1@idle",
+        "client.ike_i.recv_mm2",
+        "server.ike_r.recv_mm3@mm2_sent",
+        "client.ike_i.recv_mm4",
+        "server.ike_r.recv_mm5@mm4_sent",
+        "client.ike_i.recv_mm6[QM1]",
+        "server.ike_r.recv_qm1@mm_done[QM1]",
+        "client.ike_i.recv_qm2",
+        "server.ike_r.recv_qm3@qm2_sent",
         "server.tcp.recv_syn@listen <SYN clear ND-17/accept-new> [SYN-ACK ND-14/esp]",
-        "client.ike.recv_connected",
+        "client.ike_i.recv_connected@qm3_sent",
         "client.tcp.recv_syn_ack@syn_sent <SYN-ACK esp ND-19/accept> [ACK ND-13/clear]",
     ]
     assert t.steps[-1].wire == ("client>server ACK clear",)
@@ -155,7 +164,7 @@ def test_s1_nat_boundary_trace():
 
 def test_s7_guaranteed_encryption_trace():
     t = shortest_trace("guaranteed-encryption", "S-7")
-    assert _actions(t) == ["client.tcp.send_syn [SYN ND-8/clear+acquire +client.ike.acquire@idle]"]
+    assert _actions(t) == ["client.tcp.send_syn [SYN ND-8/clear+acquire +client.acquire +client.ike_i.acquire_mm@idle]"]
     assert t.steps[0].wire == ("client>server SYN clear", "client>server MM1")
     assert t.steps[0].changes["client.flow_ge"] == "1"
 
@@ -167,8 +176,10 @@ def test_s7_holds_with_the_ale_layer_and_the_syn_leaves_over_esp():
     assert r.verdict("S-7").verdict == "holds" and r.verdict("S-6").verdict == "holds"
     assert shortest_trace("guaranteed-encryption-ale", "S-7") is None
     w = shortest_trace("guaranteed-encryption-ale", "W-2")
-    assert _actions(w)[0] == "client.tcp.send_syn [SYN ND-8/ale-held+acquire +client.ike.acquire@idle]"
-    assert w.steps[0].wire == ("client>server MM1",)                 # the SYN is not on the wire
+    # the SYN is held, not on the wire; the acquire is queued and the IKE service sends MM #1
+    assert _actions(w)[:2] == ["client.tcp.send_syn [SYN ND-8/ale-held+acquire +client.acquire]",
+                               "client.ike_i.acquire_mm@idle"]
+    assert [s.wire for s in w.steps[:2]] == [(), ("client>server MM1",)]
     assert [s.action for s in w.steps if s.action.startswith("client.tcp.retransmit_syn")] == [
         "client.tcp.retransmit_syn [SYN ND-14/esp]"]
     assert not any(p.endswith(" clear") for s in w.steps for p in s.wire)
@@ -191,7 +202,7 @@ def test_l4_fig19_lossy_lasso_is_the_race_of_the_syn_budget_against_ike_loss():
     t = shortest_trace("fig19-lossy", "L-4")
     assert t.kind == "lasso" and t.loop_start == len(t.steps) == 11
     assert _actions(t) == [
-        "client.tcp.send_syn [SYN ND-8/clear+acquire +client.ike.acquire@idle]",
+        "client.tcp.send_syn [SYN ND-8/clear+acquire +client.acquire +client.ike_i.acquire_mm@idle]",
         "server.nd.drop[SYN clear: ND-17/drop-new]",
         "client.tcp.retransmit_syn [SYN ND-8/clear]",
         "server.nd.drop[SYN clear: ND-17/drop-new]",
@@ -199,9 +210,9 @@ def test_l4_fig19_lossy_lasso_is_the_race_of_the_syn_budget_against_ike_loss():
         "client.tcp.retransmit_syn [SYN ND-8/clear]",
         "server.nd.drop[SYN clear: ND-17/drop-new]",
         "client.tcp.give_up",
-        "client.ike.retransmit@mm1_sent",
+        "client.ike_i.retransmit@mm1_sent",
         "net.lose[client>server MM1]",
-        "client.ike.give_up@mm1_sent",
+        "client.ike_i.give_up@mm1_sent",
     ]
 
 
@@ -227,12 +238,11 @@ def test_t2_nat_boundary_trace():
     assert t.kind == "counterexample" and len(t.steps) == 19
     assert _actions(t)[10:] == [
         "server.tcp.recv_syn@listen <SYN clear ND-17/accept-new> [SYN-ACK ND-14/esp]",
-        "client.tcp.recv_syn_ack@syn_sent <SYN-ACK esp ND-19/accept> "
-        "[ACK ND-10/held +client.ike.acquire:coalesced]",
-        "client.tcp.send_data[DATA1] [DATA1 ND-10/held +client.ike.acquire:coalesced]",
-        "client.tcp.send_data[DATA2] [DATA2 ND-10/held +client.ike.acquire:coalesced]",
-        "client.tcp.retransmit_data@established[DATA1] [DATA1 ND-10/held +client.ike.acquire:coalesced]",
-        "client.ike.recv_connected",
+        "client.tcp.recv_syn_ack@syn_sent <SYN-ACK esp ND-19/accept> [ACK ND-10/held +client.acquire]",
+        "client.tcp.send_data[DATA1] [DATA1 ND-10/held +client.acquire]",
+        "client.tcp.send_data[DATA2] [DATA2 ND-10/held +client.acquire]",
+        "client.tcp.retransmit_data@established[DATA1] [DATA1 ND-10/held +client.acquire]",
+        "client.ike_i.recv_connected@qm3_sent",
         "client.tcp.retransmit_data@established[DATA1] [DATA1 ND-13/clear]",
         "server.nd.drop[DATA1 clear: ND-18/drop]",
         "client.tcp.abort@established [RST ND-13/clear]",

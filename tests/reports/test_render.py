@@ -68,7 +68,7 @@ def test_chart_matches_each_packet_to_the_step_that_consumed_it():
             consumer = t.steps[m.ended - 1].action
             assert consumer.startswith(f"{m.receiver}.")
     connected = next(m for m in c.messages if m.message == "CONNECTED")
-    assert t.steps[connected.ended - 1].action == "client.ike.recv_connected"
+    assert t.steps[connected.ended - 1].action == "client.ike_i.recv_connected@qm3_sent"
     assert (connected.src_lane, connected.dst_lane) == ("server.ike", "client.ike")
     syn_esp = next(m for m in c.messages if m.wire == "client>server SYN esp")
     assert (syn_esp.src_lane, syn_esp.dst_lane, syn_esp.fate) == ("client.tcp", "server.tcp", "delivered")
@@ -94,7 +94,7 @@ def test_chart_marks_losses_duplicates_held_packets_and_failures():
     assert len(held) == 1 and held[0].step == len(t.steps)
     assert held[0].text.endswith("held (ND-10/held)")
 
-    system, t = state_trace("fig8-silent-peer", **{"client.ike": "FAILED"})
+    system, t = state_trace("fig8-silent-peer", **{"client.ike_i": "FAILED"})
     notes = [(n.kind, n.text) for n in chart(t, system).notes]
     assert ("failure", "IPsec Unsuccessful Negotiation") in notes
 
@@ -238,7 +238,7 @@ def test_svg_chart_has_lanes_styled_arrows_crosses_notes_and_legend():
 
 
 def test_svg_marks_failure_loss_and_held_packets():
-    system, t = state_trace("fig8-silent-peer", **{"client.ike": "FAILED"})
+    system, t = state_trace("fig8-silent-peer", **{"client.ike_i": "FAILED"})
     root = _svg(system, t)
     assert "IPsec Unsuccessful Negotiation" in _texts(root)
     assert _groups(root, "failure")

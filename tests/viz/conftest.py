@@ -1,15 +1,8 @@
 from __future__ import annotations
 
-import functools
-
 import pytest
 
-from ndcheck import CATALOG, build_system, explore
-
-
-@functools.cache
-def _graph(name: str):
-    return explore(build_system(CATALOG[name]))
+from tests.catalog_cache import graph as _graph
 
 
 @pytest.fixture

@@ -4,7 +4,7 @@ import pytest
 
 from ndcheck.viz.projection import draw_projection, project
 
-FIELDS = [("client.tcp", "client.ike"), ("server.tcp",), ("client.tcp", "server.tcp", "client.secure")]
+FIELDS = [("client.tcp", "client.ike_i"), ("server.tcp",), ("client.tcp", "server.tcp", "client.secure")]
 
 
 @pytest.mark.parametrize("name", ["fig7-both-capable", "fig8-silent-peer", "fig19-require-inbound"])
@@ -42,5 +42,5 @@ def test_draw_labels_axes(graph_of):
     g = graph_of("fig19-require-inbound")
     fig = draw_projection(project(g), g.system)
     ax = fig.axes[0]
-    assert ax.get_xlabel() == "client.tcp" and ax.get_ylabel() == "client.ike"
+    assert ax.get_xlabel() == "client.tcp" and ax.get_ylabel() == "client.ike_i"
     assert {t.get_text() for t in ax.get_xticklabels()} >= {"CLOSED", "SYN-SENT"}

@@ -7,7 +7,7 @@ from ndcheck.viz.sequence import draw_chart, show_trace, steps_table
 
 def test_chart_lanes_and_drop_marker(graph_of):
     g = graph_of("fig19-require-inbound")
-    t = trace_to_state(g, 2)  # the server's ND filter drops the clear SYN (ND-17)
+    t = trace_to_state(g, 3)  # the server's ND filter drops the clear SYN (ND-17)
     fig = draw_chart(t, g.system)
     ax = fig.axes[0]
     assert [x.get_text() for x in ax.get_xticklabels()] == list(LANE_TITLES.values())

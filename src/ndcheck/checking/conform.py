@@ -47,14 +47,18 @@ instances (:func:`~ndcheck.traces.trace.trace_from_commands`) before it is retur
 >>> r.accepted, r.prefix_len, "client>server MM1" in r.allowed_next
 (False, 1, True)
 
-On the wire, the SYN and the MM #1 it triggers come together (one step, ND-8/ND-1); at a
-require-inbound server the MM #1 may arrive after the SYN and its retransmission (both dropped,
-figure 19), and nothing can arrive before the client sent it:
+The client's IKE service takes the acquire queued by the SYN (ND-8) in a later step, so a first
+SYN retransmission (an early first expiry) may leave before MM #1; a second one waits until the
+network has settled, which a queued acquire or an MM #1 still on its way prevents (figure 19:
+the SYNs are dropped by the require-inbound server).  At the server the MM #1 may arrive after
+both SYNs; nothing can arrive before the client sent it:
 
 >>> g19 = explore(build_system(CATALOG["fig19-require-inbound"]))
->>> two = ["client>server SYN clear", "client>server SYN clear"]
+>>> two, three = ["client>server SYN clear"] * 2, ["client>server SYN clear"] * 3
 >>> conform(g19, two).accepted, conform(g19, two, at="server").accepted
-(False, True)
+(True, True)
+>>> conform(g19, three).accepted, conform(g19, three, at="server").accepted
+(False, False)
 >>> conform(g19, ["server>client MM2"], at="server").allowed_next
 ('client>server MM1', 'client>server SYN clear')
 """

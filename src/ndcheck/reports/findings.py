@@ -14,7 +14,7 @@ checks every catalog verdict anyway).
 
 >>> spec = [f for f in findings() if f.kind == "spec"]
 >>> (spec[0].scenario, spec[0].property.id, spec[0].command)
-('fig7-lossy', 'L-6', 'ndcheck trace fig7-lossy L-6')
+('crossing-ike-loss', 'L-6', 'ndcheck trace crossing-ike-loss L-6')
 """
 
 from __future__ import annotations

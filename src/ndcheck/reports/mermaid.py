@@ -15,7 +15,7 @@ coloured ``rect`` block whose note names the property and the step's full action
 >>> from ndcheck import CATALOG, build_system, explore
 >>> from ndcheck.traces.trace import trace_to_state
 >>> system = build_system(CATALOG["fig19-require-inbound"])
->>> text = render_mermaid(trace_to_state(explore(system), 2), system)
+>>> text = render_mermaid(trace_to_state(explore(system), 3), system)
 >>> print(text[text.index("sequenceDiagram"):])
 sequenceDiagram
     participant cT as client TCP

@@ -8,7 +8,7 @@ property and the kind of trace.
 >>> from ndcheck import CATALOG, build_system, explore
 >>> from ndcheck.traces.trace import trace_to_state
 >>> system = build_system(CATALOG["fig19-require-inbound"])
->>> doc = trace_document(trace_to_state(explore(system), 2))
+>>> doc = trace_document(trace_to_state(explore(system), 3))
 >>> doc["steps"][1]
 {'step': 2, 'action': 'server.nd.drop[SYN clear: ND-17/drop-new]', 'wire': None, 'changes': {'net.c2s.SYN.clear': '0'}}
 """

@@ -29,7 +29,7 @@ ignore, drawing the halo over the text), so the chart renders the same everywher
 >>> from ndcheck import CATALOG, build_system, explore
 >>> from ndcheck.traces.trace import trace_to_state
 >>> system = build_system(CATALOG["fig19-require-inbound"])
->>> svg = render_svg(trace_to_state(explore(system), 2), system)
+>>> svg = render_svg(trace_to_state(explore(system), 3), system)
 >>> ET.fromstring(svg).tag
 '{http://www.w3.org/2000/svg}svg'
 """
@@ -332,7 +332,7 @@ class _Arrow:
         far: list[float] = []
         if self.m.ike:
             # IKE: about the middle of the arrow
-            near = [self.x1 + f * dx for f in (0.5, 0.38, 0.62, 0.26, 0.74, 0.15, 0.85)]
+            near = [self.x1 + f * dx for f in (0.5, 0.38, 0.62, 0.26, 0.74, 0.15, 0.85, 0.08, 0.92)]
         else:
             # TCP: just past the sender's lane (where the segment starts), then further on (up
             # to the receiver's lane: a short stub's label may stand past the stub's end)
@@ -351,7 +351,7 @@ class _Arrow:
             cands += [(x0, top, x0 + w, top + h) for top in (self.y1 - h / 2, self.y1 - h - 3, self.y1 + 3)]
         cands += [self._beside(cx, w, h, above) for cx in far for above in (True, False)]
         cands += [self._beside(cx, w, h, above, k * (h + 2))
-                  for k in (1, 2) for cx in near + far for above in (True, False)]
+                  for k in range(1, 16) for cx in near + far for above in (True, False)]
         self.label_box = space.place(cands)
 
     def place_fate(self, space: _Space) -> None:
@@ -410,8 +410,9 @@ def _note(n: Note, space: _Space) -> str:
         w = text_width(n.text, 12, True) + 16
         cx = (LANE_X[n.lanes[0]] + LANE_X[n.lanes[-1]]) / 2
         # just below the row first; then a little lower, above the row, a little aside
-        places = sorted(((dy, sx) for dy in [*range(3, 44, 2), *range(-21, -34, -2)]
-                         for sx in range(-200, 201, 20)),
+        # (further off where both hosts' negotiations fill the IKE lanes, A-13)
+        places = sorted(((dy, sx) for dy in [*range(3, 70, 2), *range(-21, -56, -2)]
+                         for sx in range(-260, 261, 20)),
                         key=lambda p: (p[0] - 3 if p[0] > 0 else 12 - p[0]) + abs(p[1]) / 5)
         cands = [(cx + sx - w / 2, y + dy, cx + sx + w / 2, y + dy + 18) for dy, sx in places]
         x0, y0, x1, _ = space.place(cands)
@@ -442,7 +443,8 @@ def _note(n: Note, space: _Space) -> str:
                           for j, line in enumerate(lines)) + "</g>")
     # small tags (Secure flag, TCP milestones, duplicates): a dot on the lane, the text outside
     # the TCP lanes where no arrow runs (or, when it does not fit there, beside the dot)
-    color = {"secure": SECURE, "tcp": "#444", "dup": "#7b1fa2", "failure": "#c62828"}.get(n.kind, "#444")
+    color = {"secure": SECURE, "tcp": "#444", "dup": "#7b1fa2", "failure": "#c62828",
+             "success": "#2e7d32"}.get(n.kind, "#444")
     lane_x = LANE_X[n.lanes[0]]
     dot = f"<circle{_a(cx=lane_x, cy=f'{y:.1f}', r=3.5, fill=color)}/>"
     w, h = _size(n.text, 9.5)
@@ -544,7 +546,7 @@ def svg_from_chart(c: Chart) -> str:
     for a in arrows:
         a.occupy(space)
     for note in c.notes:   # the dots of the small tags
-        if note.kind in ("secure", "tcp", "dup") or (note.kind == "failure" and len(note.lanes) == 1):
+        if note.kind in ("secure", "tcp", "dup") or (note.kind in ("success", "failure") and len(note.lanes) == 1):
             space.boxes.append(_around(LANE_X[note.lanes[0]], _y(note.step), 5))
     drawn_notes = [note for note in c.notes if note.kind != "loop" or c.loop_start == n]
     big = [note for note in drawn_notes if note.kind in ("success", "failure", "loop", "held")

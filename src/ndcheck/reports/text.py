@@ -10,12 +10,12 @@ counterexample, the first step of a lasso's cycle, the last step of a witness.  
 >>> from ndcheck import CATALOG, build_system, explore
 >>> from ndcheck.traces.trace import trace_to_state
 >>> g = explore(build_system(CATALOG["fig19-require-inbound"]))
->>> print(render_text(trace_to_state(g, 2)))  # doctest: +NORMALIZE_WHITESPACE
+>>> print(render_text(trace_to_state(g, 3)))  # doctest: +NORMALIZE_WHITESPACE
 fig19-require-inbound: counterexample, 2 steps
-step  action                                                                 wire                     changes
-   1  client.tcp.send_syn [SYN ND-8/clear+acquire +client.ike.acquire@idle]  client>server SYN clear  client.tcp=SYN-SENT client.ike=MM1-SENT client.acquire=1
-                                                                             client>server MM1
-   2  server.nd.drop[SYN clear: ND-17/drop-new]                              -                        -  <- violating step
+step  action                                                                                      wire                     changes
+   1  client.tcp.send_syn [SYN ND-8/clear+acquire +client.acquire +client.ike_i.acquire_mm@idle]  client>server SYN clear  client.tcp=SYN-SENT client.ike_i=MM1-SENT client.acquire=1
+                                                                                                  client>server MM1
+   2  server.nd.drop[SYN clear: ND-17/drop-new]                                                   -                        -  <- violating step
 """
 
 from __future__ import annotations

@@ -17,7 +17,7 @@ renderer highlights it.
 >>> from ndcheck.traces.trace import trace_to_state
 >>> system = build_system(CATALOG["fig19-require-inbound"])
 >>> g = explore(system)
->>> t = trace_to_state(g, 2)   # SYN + MM #1, then the server's ND filter drops the SYN
+>>> t = trace_to_state(g, 3)   # SYN + MM #1 at once, then the server's ND filter drops the SYN
 >>> [(m.wire, m.sent, m.ended, m.fate, m.rule) for m in chart(t, system).messages]
 [('client>server SYN clear', 1, 2, 'dropped', 'ND-17/drop-new'), ('client>server MM1', 1, None, 'in flight', '')]
 """
@@ -28,13 +28,14 @@ from collections import Counter
 from dataclasses import dataclass
 
 from ..model.ir import System
-from ..model.messages import HOSTS, plain, wire_name
+from ..model.messages import HOSTS, other, plain, wire_name
 from ..model.network import Key, channel_reader
 from .trace import Trace
 
 __all__ = ["LANES", "LANE_TITLES", "Chart", "Mark", "Message", "Note", "chart", "lane_of", "mark_of"]
 
-#: The four lanes of figures 7/8, left to right.
+#: The four lanes of figures 7/8, left to right: each host's TCP and its IPsec/IKE (the host's
+#: initiator and responder share the lane, as the figures draw one IKE column per host).
 LANES = ("client.tcp", "client.ike", "server.ike", "server.tcp")
 LANE_TITLES = {
     "client.tcp": "client TCP",
@@ -273,13 +274,24 @@ def _state_notes(system: System, i: int, pre, post, idx) -> list[Note]:
             return None
         return system.fields[j].label(post[j])
 
-    ike = changed("client.ike")
-    if ike == "QM-DONE":
-        out.append(Note(i, ("client.ike", "server.ike"), "IPsec Successful Negotiation", "success"))
-    elif ike == "FAILED":
-        out.append(Note(i, ("client.ike", "server.ike"), "IPsec Unsuccessful Negotiation", "failure"))
-    if changed("server.ike") == "FAILED":
-        out.append(Note(i, ("server.ike",), "IKE failed (ND-27)", "failure"))
+    for host in HOSTS:
+        # The negotiation's outcome as its initiator sees it (figures 7 and 8); the server's
+        # own negotiation (A-13) says whose it is.
+        # the client's negotiation spans both IKE lanes as in figures 7/8; the server's own
+        # (A-13) is a short tag on its lane, beside the arrows of the two crossing negotiations
+        ike = changed(f"{host}.ike_i")
+        if host == "client":
+            lanes = (lane_of(host, True), lane_of(other(host), True))
+            texts = {"QM-DONE": "IPsec Successful Negotiation", "FAILED": "IPsec Unsuccessful Negotiation"}
+        else:
+            lanes = (lane_of(host, True),)
+            texts = {"QM-DONE": "own IKE done", "FAILED": "own IKE failed"}
+        if ike == "QM-DONE":
+            out.append(Note(i, lanes, texts[ike], "success"))
+        elif ike == "FAILED":
+            out.append(Note(i, lanes, texts[ike], "failure"))
+        if changed(f"{host}.ike_r") == "FAILED":
+            out.append(Note(i, (lane_of(host, True),), "IKE failed (ND-27)", "failure"))
     for host in HOSTS:
         if changed(f"{host}.secure") == "1":
             out.append(Note(i, (f"{host}.ike",), "Secure := 1", "secure"))

@@ -221,7 +221,7 @@ def draw_wire_counts(wc: WireCount, ax=None, title: str | None = None):
     return fig
 
 
-def bottom_components(graph, fields=("client.tcp", "client.ike", "server.tcp", "server.ike")):
+def bottom_components(graph, fields=("client.tcp", "client.ike_i", "server.tcp", "server.ike_r")):
     """Where fair runs end: the bottom strongly connected components of the graph.
 
     Under fairness (a run does not stay forever in a component it can leave) every run ends in a

@@ -10,7 +10,7 @@ counted on the node (``internal_edges``), not drawn.
 
 >>> from ndcheck import CATALOG, build_system, explore
 >>> g = explore(build_system(CATALOG["fig8-silent-peer"]))
->>> p = project(g, ("client.tcp", "client.ike"))
+>>> p = project(g, ("client.tcp", "client.ike_i"))
 >>> sum(d["size"] for _, d in p.nodes(data=True)) == g.n_states
 True
 """
@@ -26,7 +26,7 @@ KIND_COLORS = {"send": "#2b59a8", "deliver": "#1a9641", "local": "#555555", "dro
                "lose": "#e6550d", "dup": "#8856a7"}
 
 
-def project(graph, fields: Sequence[str] = ("client.tcp", "client.ike")):
+def project(graph, fields: Sequence[str] = ("client.tcp", "client.ike_i")):
     """The quotient of ``graph`` (an explored :class:`~ndcheck.Graph`) onto ``fields``.
 
     Returns a ``networkx.DiGraph`` whose nodes are tuples of field labels, with node attributes

@@ -1,19 +1,19 @@
 """z3 results for people: invariants split into readable conjuncts, CTIs as tables.
 
 :func:`ndcheck.prove` returns a :class:`~ndcheck.engines.symbolic.ProofResult`; Spacer's inductive
-invariant is a string over the model's field names in z3's syntax (``And(Not(client.ike == 4),
+invariant is a string over the model's field names in z3's syntax (``And(Not(client.ike_i == 4),
 ...)``), where a control field is compared with the *index* of a state.  This module parses that
 string (field names are known from the system, so nothing is guessed), renders each conjunct with
-state names (``client.ike ∉ {QM1-SENT}``), classifies it as a *domain* fact (one field within its
+state names (``client.ike_i ∉ {QM1-SENT}``), classifies it as a *domain* fact (one field within its
 declared range) or a *protocol* fact, and evaluates it on a state — so a notebook can show which
 conjuncts rule out a counterexample to induction (the strengthening k-induction lacked).
 
 >>> from ndcheck import CATALOG, build_system
 >>> system = build_system(CATALOG["transport-mode"])
->>> c = Conjunct.parse("Or(Not(client.ike == 5), Not(server.sa_in <= 0))", system)
+>>> c = Conjunct.parse("Or(Not(client.ike_i == 5), Not(server.sa_in <= 0))", system)
 >>> c.text
-'client.ike ≠ QM3-SENT ∨ server.sa_in = 1'
->>> c.holds({"client.ike": "QM3-SENT", "server.sa_in": "0"}), c.kind
+'client.ike_i ≠ QM3-SENT ∨ server.sa_in = 1'
+>>> c.holds({"client.ike_i": "QM3-SENT", "server.sa_in": "0"}), c.kind
 (False, 'protocol')
 >>> Conjunct.parse("Not(client.syn_retx <= -1)", system).kind
 'domain'

@@ -10,7 +10,7 @@ ipywidgets is not installed, and needs a live frontend only to be clicked.
 
 >>> from ndcheck import CATALOG, build_system, explore
 >>> st = Stepper(explore(build_system(CATALOG["fig8-silent-peer"])))
->>> st.step("client.tcp.send_syn") .startswith("client.tcp.send_syn")
+>>> st.step("ike_i.acquire_mm@idle").startswith("client.tcp.send_syn")
 True
 >>> len(st.trace().steps)
 1

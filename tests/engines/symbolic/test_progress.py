@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 
+import pytest
+
 from ndcheck.checking.symbolic import prove
 
 
@@ -35,6 +37,7 @@ def test_houdini_rounds_count_down_the_candidates():
     assert _index(messages, "houdini: mining") < _index(messages, "houdini round 1")
 
 
+@pytest.mark.slow
 def test_unseeded_spacer_reports_the_horn_clause_query():
     messages: list[str] = []
     r = prove("fig8-silent-peer", "S-3", engine="spacer", unbounded=True, seed=False,

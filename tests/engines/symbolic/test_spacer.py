@@ -21,6 +21,7 @@ def test_spacer_proves_unbounded_with_invariant_in_field_names(name, pid, verdic
     assert "." in r.invariant  # stated over the model's field names (client.secure, ...)
 
 
+@pytest.mark.slow
 def test_seeded_spacer_proves_what_the_lemmas_alone_do_not():
     """ge-marking-after S-14 is not implied by the Houdini lemmas; Spacer seeded with them proves
     it, and the invariant it reports is its own cover conjoined with the lemmas."""
@@ -38,6 +39,7 @@ def test_lemma_proof_reports_the_lemmas_it_used():
     assert used and {u.strip() for u in used} <= set(r.lemmas)
 
 
+@pytest.mark.slow
 def test_lifted_budgets_are_proved_by_plain_spacer():
     """With symbolic budgets the explored graph says nothing about the reachable states, so no
     lemmas are mined: Spacer proves it alone, for every budget.  (On require-inbound-auth-failure:
