@@ -23,6 +23,7 @@ of an earlier one.  Unmatched send/receive events are rejected at build time.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from dataclasses import field as dataclass_field
@@ -96,6 +97,10 @@ HOST_FIELDS = (
 
 Event = tuple[str, str, str]   # (machine key, event name, source state id)
 
+#: IKE messages the host's IKE service takes in any state (composition steps, not a role
+#: machine's): the DELETE (:meth:`Composer.deletes`).
+SERVICE_MESSAGES = ("DELETE",)
+
 
 @dataclass(frozen=True, slots=True)
 class Fork:
@@ -162,6 +167,12 @@ def build_system(sc: Scenario) -> System:
                     scenario=sc, rebuild=lambda values: build_system(sc.with_knobs(values)))
     _check_fields(system)
     return system
+
+
+def may_delete(sc: Scenario, h: str) -> bool:
+    """Host ``h`` may send a DELETE for the flow's QM SAs: the knob ``ike.delete`` lets it, and
+    the hosts can negotiate QM SAs at all (one of them initiates)."""
+    return sc.ike.deletes(h) and any(sc.initiates(x) for x in HOSTS)
 
 
 def machine_class(mod: ModuleType) -> type:
@@ -245,6 +256,10 @@ def alphabet(sc: Scenario, bindings: dict[str, Binding]) -> dict[str, list[Key]]
         unheard = [m for m in recvs[p] if m not in sends[h]]
         if unheard:
             raise ModelError(f"{p} receives {', '.join(unheard)} but no {h} machine event sends it")
+    for h in HOSTS:
+        # The DELETE is the IKE service's (composition: Composer.deletes), not a role machine's.
+        if may_delete(sc, h) and "DELETE" not in sends[h]:
+            sends[h].append("DELETE")
     out: dict[str, list[Key]] = {}
     for h in HOSTS:
         acts = {r.action for r in outbound_table(getattr(sc, h))}
@@ -311,7 +326,8 @@ class Inbox:
             for h in HOSTS:
                 src = other(h)
                 parts.append(self.net.none_deliverable(
-                    src, sorted({k.msg for k in self.net.alphabet[src] if not is_ike(k.msg)})))
+                    src, sorted({k.msg for k in self.net.alphabet[src]
+                                 if not is_ike(k.msg) or k.msg in SERVICE_MESSAGES})))
                 for k in self._keys(h):
                     cls = machine_class(_module(k))
                     for st in cls.states:
@@ -357,11 +373,11 @@ class Composer:
         a least fixpoint from the initial control states over transitions whose condition and
         variant guard do not fold to false and whose received message some live variant of the
         peer sends.  Driven events are live when their driver exists (``acquire``: the outbound
-        filter; ``sa_expire``: ``ike.sa_expiry``).  A variant outside it cannot fire in any run,
+        filter; ``sa_expire``: ``ike.sa_expiry`` or ``ike.delete``).  A variant outside it cannot fire in any run,
         so leaving out its commands changes no behaviour (a scenario's knobs turn whole parts of
         a machine off: the close with ``tcp.close = "none"``, the server's data with
         ``tcp.server_segments = 0`` ...)."""
-        drivers = {"acquire": True, "sa_expire": self.sc.ike.sa_expiry}
+        drivers = {"acquire": True, "sa_expire": self.sc.ike.sa_loss}
         states = {key: {next(s.id for s in cls.states if s.initial)}
                   for key, cls in self.machines.items()}
         sent: set[tuple[str, str]] = set()
@@ -414,6 +430,12 @@ class Composer:
         out.extend(self.net.fields)
         if sc.ike.sa_expiry:
             out.append(Field("sad.expired", 0, 1, 0, "bool", doc="the QM SAs have expired once (L-5)"))
+        if any(may_delete(sc, h) for h in HOSTS):
+            out.append(Field("sad.deleted", 0, 1, 0, "bool",
+                             doc="a host has deleted the QM SAs with a DELETE (once per run, L1)"))
+        if sc.ike.mm_expiry:
+            out.append(Field("sad.mm_expired", 0, 1, 0, "bool",
+                             doc="the MM SA has expired once (L4, L13)"))
         return out
 
     # -- commands -----------------------------------------------------------------------------
@@ -427,8 +449,11 @@ class Composer:
             cmds.extend(self.drops(h))
         cmds.extend(self.net.fault_commands())
         cmds.extend(self.expiry())
+        cmds.extend(self.mm_expiry())
+        cmds.extend(self.deletes())
         cmds.extend(self.grace())
-        cmds = [c for c in cmds if not (c.guard.op == "const" and c.guard.args[0] == 0)]
+        cmds = [self._after_delete(c) for c in cmds
+                if not (c.guard.op == "const" and c.guard.args[0] == 0)]
         names = set()
         for c in cmds:
             if c.name in names:
@@ -590,22 +615,89 @@ class Composer:
         if not self.sc.ike.sa_expiry:
             return []
         sas = {f"{h}.{f}": C(0) for h in HOSTS for f in ("sa_in", "sa_out")}
-        quiet = and_(*[not_(eq(F(k), state_index(cls, s))) for k, cls in self.machines.items()
-                       for s in getattr(cls, "NEGOTIATING", ())])
-        start = Fork(and_(eq(F("sad.expired"), 0), quiet), {"sad.expired": C(1), **sas}, rules=("A-5",))
+        start = Fork(and_(eq(F("sad.expired"), 0), self.between_negotiations()),
+                     {"sad.expired": C(1), **sas}, rules=("A-5",))
         pairs = [and_(eq(F(f"{h}.ike_i"), state_index(self.machines[f"{h}.ike_i"], "established")),
                       eq(F(f"{other(h)}.ike_r"), state_index(self.machines[f"{other(h)}.ike_r"], "established")))
                  for h in HOSTS if f"{h}.ike_i" in self.machines and f"{other(h)}.ike_r" in self.machines]
-        forks = [start.cond(or_(*pairs))]
+        forks = self.sas_gone(HOSTS, [start.cond(or_(*pairs))])
+        return [f.command("sad.expire", "local", ("fault",)) for f in forks]
+
+    def between_negotiations(self, hosts: Sequence[str] = HOSTS) -> Expr:
+        """No IKE machine of ``hosts`` is in the middle of a negotiation (its class's
+        ``NEGOTIATING`` states): lifetimes of hours and administrators' deletes against
+        negotiations of seconds (timers-failures L11, L13)."""
+        return and_(*[not_(eq(F(k), state_index(cls, s))) for k, cls in self.machines.items()
+                      if k.split(".")[0] in hosts for s in getattr(cls, "NEGOTIATING", ())])
+
+    def sas_gone(self, hosts: Sequence[str], forks: list[Fork]) -> list[Fork]:
+        """The QM SAs of ``hosts`` are gone: each of their IKE machines with an enabled
+        ``sa_expire`` takes it, the others are untouched."""
         for k, cls in self.machines.items():
-            if "sa_expire" not in getattr(cls, "DRIVEN_EVENTS", ()):
-                continue
             h = k.split(".")[0]
-            # Every machine with an enabled sa_expire takes it; the others are untouched.
+            if h not in hosts or "sa_expire" not in getattr(cls, "DRIVEN_EVENTS", ()):
+                continue
             enabled = or_(*[self.enable(k, st, t, V()).guard for st, t, _ in transitions(cls, "sa_expire")])
             forks = ([g for f in forks for g in self.drive(h, k, "sa_expire", f)]
                      + [f.cond(not_(enabled)) for f in forks])
-        return [f.command("sad.expire", "local", ("fault",)) for f in forks]
+        return forks
+
+    def mm_expiry(self) -> list[Command]:
+        """MM SA lifetime expiry (knob ``ike.mm_expiry``; timers-failures L11, L13: 480 min
+        against the QM SAs' 60): once the MM SA exists at both ends it may expire, once per run,
+        between negotiations; both MMSADs lose it (and NDSupported with it), the QM SAs stay (L4)
+        and keep protecting the flow.  A later negotiation starts with Main Mode (ND-1)."""
+        if not self.sc.ike.mm_expiry:
+            return []
+        g = and_(eq(F("sad.mm_expired"), 0), self.between_negotiations(),
+                 *[eq(F(f"{h}.mm_sa"), 1) for h in HOSTS])
+        ups = {"sad.mm_expired": C(1), **{f"{h}.{f}": C(0) for h in HOSTS for f in ("mm_sa", "mm_nd")}}
+        return [Command(name="sad.mm_expire", guard=g, updates=tuple(sorted(ups.items())),
+                        rules=("ND-1",), kind="local", tags=("fault",))]
+
+    def deletes(self) -> list[Command]:
+        """DELETE (knob ``ike.delete``; timers-failures L1, IKEE-M §3.8.4.1): a host that may
+        delete, holding an outbound QM SA and the MM SA that protects the Informational exchange,
+        deletes its QM SAs at once, once per run, and sends the DELETE; its IKE machines leave
+        QM-DONE (``sa_expire``).  It does so between negotiations of both hosts (an
+        administrator's or a policy change's time, not a negotiation's), so every QM SA the peer
+        holds or is about to install belongs to a Quick Mode the DELETE names; the peer removes
+        them all on receipt, and its IKE machines leave the Quick Mode (``sa_expire``).  A Quick
+        Mode that starts after the DELETE left starts after it arrived (:meth:`_after_delete`).
+        Flow flags stay (A-5): ND-10 holds a Secure flow and re-triggers IKE, and a Quick Mode
+        over the MM SA re-keys it (ND-11)."""
+        net = self.net
+        out: list[Command] = []
+        for h in HOSTS:
+            if not may_delete(self.sc, h):
+                continue
+            p = other(h)
+            k = self._delete_key(h)
+            g = and_(eq(F("sad.deleted"), 0), eq(F(f"{h}.sa_out"), 1), eq(F(f"{h}.mm_sa"), 1),
+                     self.between_negotiations())
+            ups = {"sad.deleted": C(1), f"{h}.sa_in": C(0), f"{h}.sa_out": C(0)}
+            forks = self.sas_gone((h,), [Fork(g, ups, rules=("A-5",))])
+            forks = [f.set(net.produce(k)).add(wire=(k.packet(),)) for f in forks]
+            out.extend(f.command(f"{h}.ike.delete", "send", (h,)) for f in forks)
+            take = Fork(net.has(k), net.consume(k), rules=("A-5",)).set(
+                {f"{p}.sa_in": C(0), f"{p}.sa_out": C(0)})
+            out.extend(f.command(f"{p}.ike.recv_delete", "deliver", (p, "DELETE"))
+                       for f in self.sas_gone((p,), [take]))
+        return out
+
+    def _delete_key(self, h: str) -> Key:
+        return next(k for k in self.net.alphabet[h] if k.msg == "DELETE")
+
+    def _after_delete(self, c: Command) -> Command:
+        """A step that starts a Quick Mode (a class's ``STARTS_QM`` events: sending or answering
+        a fresh QM #5) waits while a DELETE is in flight: the deleting host's IKE service sends
+        the Quick Mode that re-keys after the DELETE (one socket, one path), and the peer's
+        processes the DELETE before it.  SPIs tell a DELETE's SAs from newer ones; the model's
+        bit per direction cannot, so it keeps them apart in time."""
+        if any(may_delete(self.sc, h) for h in HOSTS) and \
+                any((ev, src) in _starts_qm(self.machines[key]) for key, ev, src in c.events):
+            return dataclasses.replace(c, guard=and_(c.guard, self.net.none_of(("DELETE",))))
+        return c
 
     def grace(self) -> list[Command]:
         """A-14: the allow-clear grace timer of a host's inbound SA may expire at any time."""
@@ -623,6 +715,16 @@ class Composer:
         """ND-17: a segment arriving at ``h`` starts a new flow (the rows of ``nd_rules.NEW_FLOW``:
         the server while its TCP is still in LISTEN; never at the client)."""
         return or_(*[eq(F(key), state_index(self.machines[key], st)) for key, st in new_flow_states(h)])
+
+
+def _starts_qm(cls) -> set[tuple[str, str]]:
+    """The (event, source) pairs of ``cls`` listed in its ``STARTS_QM`` (``event`` for every
+    source, ``event@source`` for one)."""
+    out = set()
+    for item in getattr(cls, "STARTS_QM", ()):
+        ev, _, src = item.partition("@")
+        out.update((e, s.id) for s, _, e in transitions(cls, ev) if not src or s.id == src)
+    return out
 
 
 def _kind(v: Variant) -> str:

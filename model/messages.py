@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 
 IKE_MESSAGES = ("MM1", "MM2", "MM3", "MM4", "MM5", "MM6", "QM1", "QM2", "QM3", "CONNECTED",
-                "NOTIFY", "ICMP")
+                "NOTIFY", "ICMP", "DELETE")
 TCP_WIRE = ("SYN", "SYN-ACK", "ACK", "DATA", "FIN", "RST")
 PROTECTIONS = ("clear", "esp")
 HOSTS = ("client", "server")

@@ -341,6 +341,16 @@ def _no_rekey(c: Command) -> Command:
     return _add_conjunct(c, eq(F("sad.expired"), C(0)))
 
 
+def _delete_ignored(c: Command) -> Command:
+    # L1 (IKEE-M §3.8.4.1): the peer of a DELETE removes the QM SAs it names; the fault's IKE
+    # service reads the DELETE and keeps them (and its IKE machines in QM-DONE).
+    if c.kind != "deliver" or "DELETE" not in c.tags:
+        return c
+    host = c.tags[0]
+    ups = tuple((k, v) for k, v in c.updates if not k.startswith(f"{host}."))
+    return dataclasses.replace(c, updates=ups, events=())
+
+
 # ND-12: an SA whose SA.GE differs from flow.GE is treated as no SA; the fault encapsulates
 # with it anyway (ND-14 without the GE comparison).
 # (ND-7 marking composes before the decision, so the comparison may read SA.GE only.)
@@ -476,6 +486,8 @@ MUTANTS: tuple[Mutant, ...] = (
     Mutant("no-rekey-after-expiry", "after the SAs expire no IKE service starts a new "
            "negotiation, so the Secure flow stays blocked (ND-10)", ("ND-10", "A-5"), ("sa-expiry-rekey",),
            _ir(_no_rekey)),
+    Mutant("delete-ignored", "the peer of a DELETE keeps the QM SAs it names (and its IKE "
+           "machines stay in QM-DONE)", ("L1", "A-5"), ("qm-delete-rekey",), _ir(_delete_ignored)),
     Mutant("ge-mismatch-encapsulates", "a packet of a GE flow is encapsulated with an SA whose "
            "SA.GE differs (ND-12 ignored)", ("ND-12", "ND-14"), ("ge-server-only",),
            _ir(_ge_mismatch_encapsulates)),

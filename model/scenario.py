@@ -28,6 +28,7 @@ INSTALL = ("qm2", "qm3")
 GE_MARKING = ("before", "after")
 NOTIFY_AT_MM1 = ("fail", "ignore")
 MM_IN_PROGRESS = ("counts", "ignored")
+DELETE_BY = ("none", "client", "server", "both")
 LOSS = ("ike", "tcp")
 #: Which end closes the connection first (``tcp.close``); the other closes after the FIN.
 CLOSE = ("client", "server", "none")
@@ -124,6 +125,18 @@ class IkeKnobs:
     server's triggers only record Acquire (the model before both hosts negotiated), for
     scenarios whose point lies elsewhere (loss, early timers), where the product of two
     negotiations exceeds the catalog's time budget; each such scenario says so.
+
+    ``delete`` (timers-failures L1, L6; IKEE-M §3.8.4.1): which host may delete the flow's QM
+    SAs with a DELETE, once per run, between its negotiations (a policy change or an
+    administrator's cleanup, at a time of its own): ``none`` (default), ``client``, ``server``
+    or ``both``.  The deleting host removes its QM SAs at once and sends the DELETE protected
+    under the MM SA, which stays (L1); the peer removes the QM SAs the DELETE names -- not one
+    installed after it was sent -- on receipt.  A-5 keeps the flow's flags, so ND-10 holds a
+    Secure flow until a new Quick Mode over the MM SA (ND-11) re-keys it.
+
+    ``mm_expiry`` (L11, L13: MM 480 min against QM 60 min): the MM SA (both ends' MMSAD entry)
+    may expire once, between negotiations, apart from the QM SAs, which stay (L4); a later
+    negotiation of either host starts with Main Mode again (ND-1).
     """
 
     commit_bit: bool = True          # RFC 2408 §3.1; ND-24
@@ -135,6 +148,17 @@ class IkeKnobs:
     notify_at_mm1: str = "fail"      # a plaintext NOTIFY answering MM #1 ends (or not) the MM (N2/N8)
     mm_in_progress: str = "ignored"  # A-6: an MM this host is answering does not count for ND-1
     server_initiator: bool = True    # A-13: the server's triggers reach its own IKE initiator
+    delete: str = "none"             # L1: which host may delete the QM SAs with a DELETE (once)
+    mm_expiry: bool = False          # L4, L13: the MM SA may expire once, apart from the QM SAs
+
+    def deletes(self, host: str) -> bool:
+        """``host`` may delete the flow's QM SAs with a DELETE (knob ``delete``)."""
+        return self.delete in (host, "both")
+
+    @property
+    def sa_loss(self) -> bool:
+        """The flow's QM SAs may vanish under it: lifetime expiry or a DELETE (L-5)."""
+        return self.sa_expiry or self.delete != "none"
 
 
 @dataclass(frozen=True, slots=True)
@@ -294,6 +318,7 @@ _ENUMS = {
     ("client", "inbound"): INBOUND, ("server", "inbound"): INBOUND,
     ("ike", "responder_install"): INSTALL, ("ike", "ge_marking"): GE_MARKING,
     ("ike", "notify_at_mm1"): NOTIFY_AT_MM1, ("ike", "mm_in_progress"): MM_IN_PROGRESS,
+    ("ike", "delete"): DELETE_BY,
     ("tcp", "close"): CLOSE, ("tcp", "server_sends"): SERVER_SENDS, ("tcp", "timers"): TIMERS,
 }
 #: Keys that were renamed: the old name gets a message naming the new one.
@@ -482,6 +507,9 @@ def _check_consistency(sc: Scenario, source: str) -> None:
     if sc.ike.peer_drops_ipsec and not sc.ike.sa_expiry:
         raise ScenarioError(f"{source}: ike.peer_drops_ipsec needs ike.sa_expiry = true "
                             "(the peer can only stop negotiating after its SAs expired)")
+    if sc.ike.peer_drops_ipsec and sc.ike.delete != "none":
+        raise ScenarioError(f"{source}: ike.peer_drops_ipsec cannot be combined with ike.delete "
+                            f"= {sc.ike.delete!r} (the peer stops negotiating after SA expiry only)")
     # A peer without an IKE stack (silent, ICMP) cannot enforce a require-inbound rule: it could
     # never accept the connection (L-2, ND-26); no-credential peers may (H-1's scenario).
     if sc.peer in ("silent", "icmp") and sc.server.inbound in ("secure", "require"):

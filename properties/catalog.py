@@ -1,7 +1,7 @@
 """The property catalog: every property in report order, lookup by id or name, and what is not modelled.
 
 Order: the two headline properties (H-1, H-2), the digest's safety properties S-1..S-14, its
-liveness properties L-1..L-7, the TCP properties T-1, T-2, rules checked as properties of their own (ND-27, ND-28), then the
+liveness properties L-1..L-7, the TCP properties T-1, T-2, the SA-deletion property D-1, rules checked as properties of their own (ND-27, ND-28), then the
 witnesses W-1.. (``sometimes``: each concern has at
 least one, so a property that holds is known not to hold vacuously).  Properties the model cannot
 express are listed in :data:`NOT_MODELLED` with the reason.
@@ -20,9 +20,9 @@ _ALL = (fallback.PROPERTIES + upgrade.PROPERTIES + downgrade.PROPERTIES + ge.PRO
 
 
 def _order(p: Property) -> tuple[int, int]:
-    m = re.fullmatch(r"(H|S|L|T|ND|W)-(\d+)", p.id)
+    m = re.fullmatch(r"(H|S|L|T|D|ND|W)-(\d+)", p.id)
     assert m, p.id
-    return (("H", "S", "L", "T", "ND", "W").index(m.group(1)), int(m.group(2)))
+    return (("H", "S", "L", "T", "D", "ND", "W").index(m.group(1)), int(m.group(2)))
 
 
 #: Every property, in report order.

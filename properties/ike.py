@@ -13,7 +13,7 @@ own negotiations (A-13), crossing negotiations still end with usable SAs at both
 
 from __future__ import annotations
 
-from ..model.ir import TRUE, Command, System, and_, implies, not_, or_
+from ..model.ir import TRUE, Command, F, System, and_, eq, implies, not_, or_
 from ..model.messages import HOSTS, qm1_bits
 from .base import Concern
 from .predicates import (
@@ -45,6 +45,13 @@ def _s11(s: System):
     for h in HOSTS:
         # The host has seen the peer's vendor ID: as initiator in MM #2, as responder in MM #1.
         seen = or_(in_state(s, initiator(h), *_MM2_SEEN), in_state(s, responder(h), *_MM1_SEEN))
+        if "sad.mm_expired" in s.index:
+            # Once the MM SA expired (ike.mm_expiry) its MMSAD entry, NDSupported with it, is
+            # gone: a Main Mode that completed before it no longer counts, a new one does.
+            done = or_(in_state(s, initiator(h), "established", "expired"),
+                       in_state(s, responder(h), "mm_done", "established"))
+            lapsed = and_(eq(F("sad.mm_expired"), 1), flag(h, "mm_sa", 0), done)
+            seen = and_(seen, not_(lapsed))
         untouched = and_(*[in_state(s, k, "idle") for k in (initiator(h), responder(h))
                            if k in s.machines])
         parts += [implies(seen, flag(h, "mm_nd")), implies(flag(h, "mm_nd"), not_(untouched))]
@@ -160,7 +167,7 @@ def _both_initiate(s: System) -> bool:
     sc = scenario(s)
     return (sc.client.outbound == sc.server.outbound == "request" and sc.peer == "capable"
             and "ike" not in sc.network.loss and not sc.tcp.premature_timeouts
-            and not sc.ike.sa_expiry and all(sc.initiates(h) for h in HOSTS))
+            and not sc.ike.sa_loss and all(sc.initiates(h) for h in HOSTS))
 
 
 #: The initiator's states once it has taken an acquire (every state but IDLE).

@@ -196,6 +196,12 @@ def has_sa(host: str) -> Expr:
 
 # -- scenario predicates (for ``applies``) ---------------------------------------------------
 
+def sa_lost(system: System) -> Expr:
+    """The flow's QM SAs have been lost once: they expired (``ike.sa_expiry``) or a host deleted
+    them with a DELETE (``ike.delete``); false in a scenario with neither."""
+    return or_(*[eq(F(f), 1) for f in ("sad.expired", "sad.deleted") if f in system.index])
+
+
 def nd_outbound(system: System) -> bool:
     """Some host has an outbound ND rule (request)."""
     sc = scenario(system)

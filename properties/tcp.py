@@ -11,7 +11,7 @@ expired).  Both apply only where the policy cannot legitimately block the flow
 
 from __future__ import annotations
 
-from ..model.ir import TRUE, Command, Expr, F, System, and_, eq
+from ..model.ir import TRUE, Command, Expr, F, System, and_, eq, not_
 from ..model.messages import HOSTS
 from .base import Concern
 from .predicates import (
@@ -19,6 +19,7 @@ from .predicates import (
     data_segments,
     has_event,
     in_state,
+    sa_lost,
     scenario,
 )
 
@@ -29,13 +30,13 @@ def policy_can_block(s: System) -> bool:
     """The configuration may legitimately stop the flow: a rule that requires protection (the
     server's inbound ND_SECURE or transport mode drops clear SYNs, ND-17/A-10, ND-15; a client
     inbound transport-mode rule; an outbound transport-mode rule holds segments until an SA
-    exists, ND-15), guaranteed encryption (ND-12 holds a GE flow without a GE SA), or SA expiry
-    (ND-10 holds a Secure flow until IKE re-keys, L-5)."""
+    exists, ND-15), guaranteed encryption (ND-12 holds a GE flow without a GE SA), or SA loss by
+    expiry or DELETE (ND-10 holds a Secure flow until IKE re-keys, L-5)."""
     sc = scenario(s)
     return (sc.server.inbound in ("secure", "require") or sc.client.inbound == "require"
             or "require" in (sc.client.outbound, sc.server.outbound)
             or sc.client.guaranteed_encryption or sc.server.guaranteed_encryption
-            or sc.ike.sa_expiry)
+            or sc.ike.sa_loss)
 
 
 def lossy(s: System) -> bool:
@@ -81,8 +82,9 @@ def _death(s: System, c: Command) -> bool:
 
 
 def _unexplained(s: System, c: Command) -> Expr:
-    """Within T-2's scenarios only SA expiry explains a death, once the SAs are gone (ND-10)."""
-    return eq(F("sad.expired"), 0) if "sad.expired" in s.index else TRUE
+    """Within T-2's scenarios only SA loss (expiry, DELETE) explains a death, once the SAs are
+    gone (ND-10)."""
+    return not_(sa_lost(s))
 
 
 T2 = tcp.never_action(
@@ -92,9 +94,10 @@ T2 = tcp.never_action(
           "the expiry of its SAs explains it.",
     rules=("ND-8", "ND-10", "ND-17", "ND-18", "ND-26", "ND-27"),
     actions=_death, pre=_unexplained,
-    applies=lambda s: not lossy(s) and not (policy_can_block(s) and not scenario(s).ike.sa_expiry),
+    applies=lambda s: not lossy(s) and not (policy_can_block(s) and not scenario(s).ike.sa_loss),
     note="Loss, premature timers and protection-requiring rules explain every death, so T-2 "
-         "does not apply there; with SA expiry it applies to the deaths before the SAs expired.",
+         "does not apply there; with SA loss (expiry, DELETE) it applies to the deaths before the "
+         "SAs were lost.",
 )
 
 W1 = tcp.sometimes(

@@ -132,8 +132,8 @@ S3 = upgrade.always(
     claim="A host's flow is Secure only if one of its QM SAs is installed.",
     rules=("ND-14", "ND-19"),
     state=lambda s: and_(*[implies(flag(h, "secure"), has_sa(h)) for h in HOSTS]),
-    applies=lambda s: client_nd(s) and not getattr(scenario(s).ike, "sa_expiry", False),
-    note="With SA expiry (L-5) the SAs vanish under a Secure flow by design; S-3 then does not "
+    applies=lambda s: client_nd(s) and not scenario(s).ike.sa_loss,
+    note="With SA loss (expiry or DELETE, L-5) the SAs vanish under a Secure flow by design; S-3 then does not "
          "apply and H-2 carries the step-wise claim.",
 )
 

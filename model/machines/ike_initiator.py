@@ -38,12 +38,15 @@ class IkeInitiator(BoundMachine):
     shared with the host's responder.
     """
 
-    #: Raised by SA expiry (composition), never on their own.
+    #: Raised by SA expiry and by a DELETE (composition), never on their own.
     DRIVEN_EVENTS = ("sa_expire",)
     #: The IKE service takes a queued acquire within milliseconds, long before any retransmission
     #: timer (seconds): while it can, the system is not settled (:meth:`Ctx.settled`), so a TCP
     #: or IKE timer never fires in front of the MM #1 or QM #5 it is waiting for.
     URGENT_EVENTS = ("acquire_mm", "acquire_qm", "drop_stale_acquire")
+    #: Steps that start a Quick Mode (QM #5 leaves): they wait for a DELETE in flight toward
+    #: this host (composition, ``ike.delete``).
+    STARTS_QM = ("acquire_qm", "recv_mm6")
     #: States in which a negotiation runs: a trigger is coalesced (A-4).
     NEGOTIATING = ("mm1_sent", "mm3_sent", "mm5_sent", "qm1_sent", "qm3_sent")
 
@@ -57,11 +60,15 @@ class IkeInitiator(BoundMachine):
     failed = State("FAILED")
     expired = State("SA-EXPIRED")
 
-    acquire_mm = idle.to(mm1_sent, cond="no_mm_sa") | failed.to(mm1_sent, cond="no_mm_sa")
+    acquire_mm = (idle.to(mm1_sent, cond="no_mm_sa") | failed.to(mm1_sent, cond="no_mm_sa")
+                  # After the MM SA expired (ike.mm_expiry): Main Mode again (ND-1).
+                  | established.to(mm1_sent, cond=["no_mm_sa", "mm_lapses"])
+                  | expired.to(mm1_sent, cond=["no_mm_sa", "mm_lapses"]))
     acquire_qm = (idle.to(qm1_sent, cond="over_mm") | failed.to(qm1_sent, cond="over_mm")
                   | established.to(qm1_sent, cond="over_mm") | expired.to(qm1_sent, cond="over_mm"))
     drop_stale_acquire = (idle.to.itself(cond="stale") | failed.to.itself(cond="stale")
                           | established.to.itself(cond="stale") | expired.to.itself(cond="stale"))
+    # The QM SAs are gone (expiry, a DELETE sent or received: both only between negotiations).
     sa_expire = established.to(expired)
     recv_mm2 = mm1_sent.to(mm3_sent)
     recv_mm4 = mm3_sent.to(mm5_sent)
@@ -149,6 +156,7 @@ def bind(ctx: Ctx) -> Binding:
         # queued and still fresh is the variants' data guard (it may be queued in the same step).
         "no_mm_sa": and_(eq(ctx.f("mm_sa"), 0), not_(answering), not_(gone)),
         "over_mm": and_(eq(ctx.f("mm_sa"), 1), not_(gone)),
+        "mm_lapses": sc.ike.mm_expiry,
         "stale": and_(pending, usable_sa(ctx)),
         "commit": sc.waits_connected(h),
         "ignores_mm1_notify": sc.ike.notify_at_mm1 == "ignore",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from statemachine import State
 
-from ..ir import FALSE, Field, eq, max_, not_
+from ..ir import FALSE, Field, and_, eq, max_, not_
 from ..messages import other, qm1_bits
 from .base import Binding, BoundMachine, Ctx, V
 from .ike_initiator import qm1_variants
@@ -48,7 +48,10 @@ class IkeResponder(BoundMachine):
     established = State("QM-DONE")
     failed = State("FAILED")
 
-    recv_mm1 = idle.to(mm2_sent, cond="answers") | mm2_sent.to.itself()
+    recv_mm1 = (idle.to(mm2_sent, cond="answers") | mm2_sent.to.itself()
+                # A new Main Mode after the MM SA expired (ike.mm_expiry, ND-1).
+                | mm_done.to(mm2_sent, cond=["answers", "mm_lapsed"])
+                | established.to(mm2_sent, cond=["answers", "mm_lapsed"]))
     ignore_mm1 = idle.to.itself(cond="silent")
     reject_mm1 = idle.to.itself(cond="icmp")
     refuse_mm1 = idle.to.itself(cond="no_proposal")
@@ -70,8 +73,12 @@ class IkeResponder(BoundMachine):
                  | idle.to(failed, cond="ipsec_gone") | mm_done.to(failed, cond="ipsec_gone"))
     ignore_qm1 = failed.to.itself()
 
-    #: Raised by SA expiry (composition), never on its own.
+    #: Raised by SA expiry and by a DELETE (composition), never on its own.
     DRIVEN_EVENTS = ("sa_expire",)
+    #: Steps that start a Quick Mode (a fresh QM #5 answered): they wait for a DELETE in flight
+    #: toward this host (composition, ``ike.delete``).
+    STARTS_QM = ("recv_qm1@mm_done", "recv_qm1@idle", "recv_qm1@mm2_sent", "recv_qm1@mm4_sent",
+                 "recv_new_qm1")
     #: States in which a negotiation runs (answered, not finished).
     NEGOTIATING = ("mm2_sent", "mm4_sent", "qm2_sent")
 
@@ -107,6 +114,7 @@ def bind(ctx: Ctx) -> Binding:
         "no_credential": peer == "no-credential",
         "refuses_qm": peer == "qm-refused",
         "over_mm": eq(ctx.f("mm_sa"), 1),
+        "mm_lapsed": and_(sc.ike.mm_expiry, eq(ctx.f("mm_sa"), 0)),
         "commit": commit,
         "ipsec_gone": h == "server" and sc.ike.peer_drops_ipsec,
     })
@@ -116,6 +124,9 @@ def bind(ctx: Ctx) -> Binding:
     e["recv_mm1@idle"] = [V(recv="MM1", send=["MM2"], updates={ctx.n("mm_nd"): 1} if nd else {},
                             rules=("ND-2", "ND-3") if nd else ())]
     e["recv_mm1@mm2_sent"] = [V(recv="MM1", send=["MM2"], label="dup")]
+    for src in ("mm_done", "established"):
+        e[f"recv_mm1@{src}"] = [V(recv="MM1", send=["MM2"], updates=dict(e["recv_mm1@idle"][0].updates),
+                                  label="new", rules=e["recv_mm1@idle"][0].rules)]
     e["ignore_mm1"] = [V(recv="MM1", rules=("ND-26",))]
     e["reject_mm1"] = [V(recv="MM1", send=["ICMP"])]
     # NO-PROPOSAL-CHOSEN, unprotected in the first MM round trip (ND-29); no state is kept, so

@@ -13,7 +13,8 @@ from tests import catalog_cache as _catalog_cache
 # Unreachable in every consistent scenario, with the reason.
 UNREACHABLE_TRANSITIONS = {
     # A failed initiator is triggered again only by ND-10/ND-12 (Acquire gates ND-8), which need
-    # Secure = 1 or an SA, so an SA, so an MM SA (MM SAs do not expire): it starts Quick Mode.
+    # Secure = 1 or an SA, so an SA, so an MM SA (which outlives a failure; only ike.mm_expiry
+    # with IKE loss, in no scenario, could remove it): it starts Quick Mode.
     ("client.ike_i", "acquire_mm", "failed"), ("server.ike_i", "acquire_mm", "failed"),
     # ICMP port unreachable only answers MM #1 (N2), from a server without an IKE listener; the
     # initiator leaves MM1-SENT only by giving up, whose timer waits until no ICMP is in flight.
@@ -55,6 +56,12 @@ NOT_IN_CATALOG = {
     ("server.ike_i", "recv_connected", "failed"),
     # The peer drops IPsec (L-5) while its responder has a Main Mode but no Quick Mode SA.
     ("server.ike_r", "sa_expire", "mm_done"),
+    # A new Main Mode after the MM SA expired (ike.mm_expiry) started by the server (whose own
+    # negotiation mm-expiry-rekey leaves out), or by a host whose QM SAs are still installed (a
+    # GE renegotiation, ND-12): tests/model/test_sa_loss.py explores both.
+    ("client.ike_i", "acquire_mm", "established"), ("server.ike_i", "acquire_mm", "established"),
+    ("server.ike_i", "acquire_mm", "expired"), ("client.ike_r", "recv_mm1", "established"),
+    ("client.ike_r", "recv_mm1", "mm_done"), ("server.ike_r", "recv_mm1", "established"),
     # Old duplicates reaching an end that has already seen the peer's FIN, or a SYN-ACK / SYN copy
     # arriving after the close began: they need the network to duplicate a segment while the
     # server closes first.  The catalog's duplication scenario (fig7-duplicates) closes from the

@@ -46,6 +46,8 @@ PINNED = {
     "require-inbound-auth-failure": (36, 57),
     "sa-expiry-peer-gone": (123903, 427723),
     "sa-expiry-rekey": (266524, 944674),
+    "qm-delete-rekey": (32307, 90532),
+    "mm-expiry-rekey": (51360, 141539),
     "transport-mode": (117, 204),
 }
 

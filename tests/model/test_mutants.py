@@ -44,6 +44,7 @@ CAUGHT_BY = {
     "initiator-sa-ge-wrong": "L-3",
     "ge-flow-never-marked": "W-9",
     "no-rekey-after-expiry": "W-11",
+    "delete-ignored": "D-1",
     "ge-mismatch-encapsulates": "S-6",
     "responder-ignores-boundary-flag": "S-13",
     "secure-server-accepts-clear": "S-9",

@@ -24,7 +24,7 @@ def test_every_digest_property_is_checked_or_explained():
 def test_ids_names_kinds_and_claims():
     seen = set()
     for p in PROPERTIES:
-        assert re.fullmatch(r"(H|S|L|T|ND|W)-\d+", p.id), p.id
+        assert re.fullmatch(r"(H|S|L|T|D|ND|W)-\d+", p.id), p.id
         assert re.fullmatch(r"[a-z][a-z0-9_]*", p.name), p.name
         assert p.kind in KINDS
         assert p.claim.endswith(".") and p.claim.count(". ") == 0, p.id
@@ -44,7 +44,7 @@ def test_ids_names_kinds_and_claims():
 
 def test_report_order_is_headline_safety_liveness_witness():
     prefixes = [p.id.split("-")[0] for p in PROPERTIES]
-    order = ["H", "S", "L", "T", "ND", "W"]
+    order = ["H", "S", "L", "T", "D", "ND", "W"]
     assert prefixes == sorted(prefixes, key=order.index)
     assert [p.id for p in PROPERTIES][:4] == ["H-1", "H-2", "S-1", "S-2"]
 

@@ -30,6 +30,9 @@ from tests import catalog_cache as _catalog_cache
 # breaks L-3 there (ND-20 + ND-12/A-8, and D10 replacing a GE SA by a non-GE one); its queued
 # acquire taken after the expiry makes L-6 hold (not vacuous) in sa-expiry-peer-gone;
 # crossing-ike-loss shows L-1 and L-6 violated when one of two negotiations fails.
+# A DELETE (qm-delete-rekey) and the MM SA's own expiry (mm-expiry-rekey) lose SAs as the QM
+# lifetime does: the same three violations as sa-expiry-rekey; W-12 (a re-key over a new Main
+# Mode) applies only where the MM SA can expire.
 _NO_IKE_FAILURE = {"H-1", "L-1", "L-6"}
 _NEVER_SECURE = {"S-1", "S-2"}
 PINNED = {
@@ -61,6 +64,8 @@ PINNED = {
     "require-inbound-auth-failure": (16, {"H-1", "L-1", "W-1", "W-2", "W-8"}, _NEVER_SECURE),
     "sa-expiry-peer-gone": (24, {"L-3", "L-5", "S-14", "W-11"}, set()),
     "sa-expiry-rekey": (23, {"L-3", "L-5", "S-14"}, _NO_IKE_FAILURE),
+    "qm-delete-rekey": (24, {"L-3", "L-5", "S-14"}, _NO_IKE_FAILURE),
+    "mm-expiry-rekey": (24, {"L-3", "L-5", "S-14"}, _NO_IKE_FAILURE),
     "transport-mode": (13, set(), set()),
 }
 
