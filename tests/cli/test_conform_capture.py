@@ -167,6 +167,20 @@ def test_a_delete_the_model_does_not_send_is_rejected_with_a_note(capsys, tmp_pa
     assert lines[1] == "  (no step of fig7-both-capable sends a packet like 'server>client DELETE')"
 
 
+@pytest.mark.parametrize("encrypted", [False, True])
+def test_a_delete_of_a_scenario_that_deletes_is_accepted(capsys, tmp_path, encrypted):
+    """qm-delete-rekey (ike.delete): the client's DELETE, readable or encrypted (an INFO that
+    stands for it), then the Quick Mode that re-keys over the MM SA (ND-11)."""
+    f = tmp_path / "qm-delete.pcapng"
+    f.write_bytes(wire_capture(read_wire_lines("qm-delete"), "pcapng", encrypted_info=encrypted))
+    code, out, _ = run(capsys, "conform", "qm-delete-rekey", str(f), "--json", "-")
+    doc = json.loads(out)
+    assert code == 0 and doc["verdict"] == "accepted"
+    seen = [p["wire"] for p in doc["packets"] if "DELETE" in p["wire"] or "INFO" in p["wire"]]
+    assert seen == ["client>server INFO" if encrypted else "client>server DELETE"]
+    assert "client>server DELETE" in doc["witness"]["wire"]
+
+
 def test_the_json_report(capsys, tmp_path):
     f = tmp_path / "c.pcapng"
     lines = read_wire_lines("reject-esp-before-qm")
