@@ -52,7 +52,7 @@ class Row:
     check: float | None = None
     visited_bps: float = 0.0
     graph_bps: float = 0.0
-    peak_mb: float = 0.0
+    peak_mb: float | None = None
     spin: dict = field(default_factory=dict)   # "full" / "por" -> SpinResult
     spin_error: str = ""
 
@@ -78,6 +78,9 @@ def visited_bytes(g) -> tuple[float, float]:
     return vis / n, retained / n
 
 
+TRACEMALLOC_MAX = 2_000
+
+
 def measure_ndcheck(sc: Scenario, with_check: bool) -> tuple[Row, object]:
     row = Row(sc.name)
     gc.collect()
@@ -100,13 +103,16 @@ def measure_ndcheck(sc: Scenario, with_check: bool) -> tuple[Row, object]:
             check_graph(g)
             row.check = time.perf_counter() - t
     row.visited_bps, row.graph_bps = visited_bytes(g)
-    # Python heap peak of a second exploration (tracemalloc slows allocation: separate run)
-    gc.collect()
-    tracemalloc.start()
-    g2 = explore(system)
-    row.peak_mb = tracemalloc.get_traced_memory()[1] / 2**20
-    tracemalloc.stop()
-    del g2
+    # Python heap peak of a second exploration (tracemalloc slows allocation: separate run;
+    # minutes on fig7-fifo's 8,464 states, so only for graphs up to TRACEMALLOC_MAX states:
+    # bench/peak_rss.py measures the others' resident memory)
+    if row.states <= TRACEMALLOC_MAX:
+        gc.collect()
+        tracemalloc.start()
+        g2 = explore(system)
+        row.peak_mb = tracemalloc.get_traced_memory()[1] / 2**20
+        tracemalloc.stop()
+        del g2
     return row, system
 
 
@@ -187,13 +193,14 @@ def report(rows: list[Row], scale: list[Row], args, total: dict, started: str, c
     w("")
     w("### Per scenario: sizes, times, memory\n")
     w("| scenario | states | edges | build s | compile s | explore s | states/s | "
-      "check s | verdicts s | visited B/state | graph B/state | heap peak MB |")
+      "check s | verdicts s | visited B/state | graph B/state | heap peak MB "
+      f"(tracemalloc, up to {TRACEMALLOC_MAX:,} states) |")
     w("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for r in rows:
         w(f"| {r.name}{' (truncated)' if r.truncated else ''} | {r.states:,} | {r.edges:,} | "
           f"{_f(r.build)} | {_f(r.compile)} | {_f(r.explore, 3)} | "
           f"{_rate(r.states, r.explore)} | {_f(r.check)} | {_f(r.to_verdicts)} | "
-          f"{r.visited_bps:.0f} | {r.graph_bps:.0f} | {r.peak_mb:.1f} |")
+          f"{r.visited_bps:.0f} | {r.graph_bps:.0f} | {_f(r.peak_mb, 1)} |")
     w("")
     if any(r.spin for r in rows):
         w("### Side by side with SPIN\n")
@@ -242,7 +249,7 @@ def report(rows: list[Row], scale: list[Row], args, total: dict, started: str, c
                 sp = f"{r.spin_error or '—'} | | | |"
             w(f"| {r.name}{' (truncated: ' + 'overflow)' if r.truncated else ''} | {r.states:,} | "
               f"{r.edges:,} | {r.explore:.3f} | {_rate(r.states, r.explore)} | {r.visited_bps:.0f} | "
-              f"{r.peak_mb:.1f} | {sp} |")
+              f"{_f(r.peak_mb, 1)} | {sp} |")
         w("")
     w(NOTES)
     return "\n".join(out) + "\n"
