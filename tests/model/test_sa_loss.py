@@ -5,12 +5,9 @@ from __future__ import annotations
 
 import dataclasses
 
-import pytest
-
 from ndcheck import CATALOG, build_system, explore
 from ndcheck.checking.coverage import coverage
 from ndcheck.model.ir import fields_of
-from ndcheck.model.scenario import ScenarioError, load_scenario_text
 
 
 def test_a_delete_is_sent_between_negotiations_and_removes_the_senders_sas():
@@ -63,24 +60,3 @@ def test_a_new_main_mode_after_the_mm_sa_expired_exercises_both_roles():
             ("client.ike_r", "recv_mm1", "mm_done"), ("server.ike_r", "recv_mm1", "established")} \
         <= coverage(g).transitions_exercised
 
-
-_BASE = """
-name = "x"
-peer = "capable"
-[client]
-outbound = "request"
-inbound = "boundary"
-[server]
-outbound = "request"
-inbound = "boundary"
-[ike]
-"""
-
-
-@pytest.mark.parametrize("ike, message", [
-    ('delete = "peer"', "ike.delete"),
-    ('sa_expiry = true\npeer_drops_ipsec = true\ndelete = "client"', "peer_drops_ipsec"),
-])
-def test_bad_sa_loss_knobs_are_named(ike, message):
-    with pytest.raises(ScenarioError, match=message):
-        load_scenario_text(_BASE + ike + "\n", "x.toml")
