@@ -11,7 +11,7 @@ expired).  Both apply only where the policy cannot legitimately block the flow
 
 from __future__ import annotations
 
-from ..model.ir import TRUE, Command, Expr, F, System, and_, eq, not_
+from ..model.ir import Command, Expr, F, System, and_, eq, not_
 from ..model.messages import HOSTS
 from .base import Concern
 from .predicates import (
