@@ -73,6 +73,7 @@ from .nd_rules import (
 )
 from .network import Key, Network
 from .scenario import Scenario
+from .timing import Timing
 
 # host -> machine key suffix -> module (the machines a host can have; :func:`machine_keys` says
 # which of them a scenario composes)
@@ -159,6 +160,13 @@ def build_system(sc: Scenario) -> System:
     inbox = Inbox(net, probe)
     bindings = bind_machines(sc, lambda host, msgs: net.none_of(msgs), net.none_from, inbox.settled)
     comp = Composer(sc, net, bindings)
+    if sc.time.timed:
+        # Timed (model/timing.py): timer conditions read clocks; the tick waits for what is urgent.
+        comp.timing = Timing(sc, bindings, comp.machines, {k: _module(k) for k in comp.machines},
+                             comp.variants)
+        for key, conds in comp.timing.timed_conds().items():
+            bindings[key].conds.update(conds)
+        comp.quiet = inbox.settled()
     limits = Limits(sc.bounds.max_states, sc.bounds.timeout, sc.bounds.max_memory,
                     sc.network.capacity)
     system = System(sc.name, comp.fields(), comp.commands(), comp.machines,
@@ -366,6 +374,8 @@ class Composer:
         self._marks = {(h, stage): marks(h, sc, stage) for h in HOSTS
                        for stage in (BEFORE_OUTBOUND, AFTER_OUTBOUND, ON_ACCEPT)}
         self._live = self.live()
+        self.timing: Timing | None = None   # set by build_system in a timed scenario
+        self.quiet: Expr = TRUE             # ... with the tick's urgency condition
 
     # -- static pruning -----------------------------------------------------------------------
     def live(self) -> set[tuple[str, str, str, int]]:
@@ -436,6 +446,8 @@ class Composer:
         if sc.ike.mm_expiry:
             out.append(Field("sad.mm_expired", 0, 1, 0, "bool",
                              doc="the MM SA has expired once (L4, L13)"))
+        if self.timing:
+            out.extend(self.timing.fields())
         return out
 
     # -- commands -----------------------------------------------------------------------------
@@ -454,6 +466,8 @@ class Composer:
         cmds.extend(self.grace())
         cmds = [self._after_delete(c) for c in cmds
                 if not (c.guard.op == "const" and c.guard.args[0] == 0)]
+        if self.timing:
+            cmds = [self.timing.restart(c) for c in cmds] + [self.timing.tick(self.quiet)]
         names = set()
         for c in cmds:
             if c.name in names:
@@ -705,6 +719,8 @@ class Composer:
         for h in HOSTS:
             if getattr(self.sc, h).allow_clear_timeout:
                 g = and_(eq(F(f"{h}.sa_in"), 1), eq(F(f"{h}.grace_over"), 0))
+                if self.timing:
+                    g = and_(g, self.timing.grace_guard(h))   # G2: 10 s after the SA
                 out.append(Command(name=f"{h}.sad.allow_clear_timeout", guard=g,
                                    updates=((f"{h}.grace_over", C(1)),), rules=("A-14",),
                                    kind="local", tags=(h,)))

@@ -36,6 +36,8 @@ CLOSE = ("client", "server", "none")
 SERVER_SENDS = ("after-request", "established")
 #: When a TCP retransmission timer may fire (``tcp.timers``; ``tcp.premature_timeouts`` overrides).
 TIMERS = ("backoff", "quiet")
+TIME_MODES = ("untimed", "timed")
+TCP_PRESETS = ("modern", "legacy")
 VERDICTS = ("holds", "violated", "vacuous", "undetermined")
 #: Why a property is expected ``violated`` (DESIGN.md "Modelling decisions"): ``spec``, a finding
 #: about MS-IKEE (the rules it rests on, and one sentence saying what MS-IKEE allows); ``policy``,
@@ -195,6 +197,67 @@ class TcpKnobs:
 
 
 @dataclass(frozen=True, slots=True)
+class TimeKnobs:
+    """Time (issue 14; DESIGN.md "Time"; values from timers-failures §1, §2, §7, §10).
+
+    ``mode = "untimed"`` (default): a timer fires once nothing it waits for is in flight
+    (:class:`TcpKnobs` ``timers``).  ``"timed"``: integer clocks, the digitization of the closed
+    timed automata the timers are (exact for reachability with integer constants): every running
+    timer has a clock counting ``unit_ms`` ticks, a ``tick`` step advances them all when no
+    other step is urgent, and a timeout fires when its clock reaches its deadline (rounded up
+    to whole units) and must fire before time passes it (:mod:`ndcheck.model.timing`).
+
+    TCP (``tcp_preset``): ``modern`` (Windows 10/11, Server 2022: InitialRto 1 s, T5-T9) or
+    ``legacy`` (Vista .. Server 2019: 3 s, T1/T2, T4); ``syn_rto_ms`` overrides the preset's
+    initial SYN RTO (0: the preset's), the RTO doubles per retransmission (RFC 6298 §5.5) up to
+    ``rto_cap_ms`` (60 s, T9), and the connect gives up ``connect_timeout_ms`` after the first
+    SYN (21 s in both presets, T1/T2/T7-T9: the last wait is what is left of it).  The SYN-ACK
+    uses the SYN's RTO, doubling, the last wait doubled too (T1).  Data and FIN: ``data_rto_ms``
+    (300 ms: MinRto of the Internet template, T4/T5, what a LAN round trip rounds up to),
+    doubling, the abort after one more doubled wait.
+
+    IKE (inference, R4/R5, §10: no Microsoft number exists, R14): the initiator retransmits
+    its last message ``ike_retransmit_ms`` after sending it, once more after as long again, then
+    every ``ike_backoff_ms`` (MM #1 at +1, +2, +5 s); a message unanswered ``ike_give_up_ms``
+    (60 s, R6/R11) after its first transmission fails the negotiation (with
+    ``ike.retransmissions`` the last wait is what is left of it).  The responder keeps no timer
+    (R1, ND-28).
+
+    ``allow_clear_ms``: ndAllowClearTimeoutSeconds (G2: 10 s), the A-14 grace after an inbound
+    SA is installed (G3), with ``client.allow_clear_timeout`` / ``server.allow_clear_timeout``.
+
+    The network delivers within a unit (a LAN: a packet in flight is taken, lost or dropped
+    before time passes; delay bounds per direction are not modelled yet).  SA lifetimes (60 min, 480 min),
+    DELETE and the IKE service taking an acquire stay untimed: hours against seconds, and no
+    latency is documented (Q1), so an acquire is taken before time passes.
+    """
+
+    mode: str = "untimed"
+    unit_ms: int = 100
+    tcp_preset: str = "modern"
+    syn_rto_ms: int = 0
+    connect_timeout_ms: int = 21000
+    rto_cap_ms: int = 60000
+    data_rto_ms: int = 300
+    ike_retransmit_ms: int = 1000
+    ike_backoff_ms: int = 3000
+    ike_give_up_ms: int = 60000
+    allow_clear_ms: int = 10000
+
+    @property
+    def timed(self) -> bool:
+        return self.mode == "timed"
+
+    def units(self, ms: int) -> int:
+        """``ms`` in whole units, rounded up (a timer never fires early)."""
+        return -(-ms // self.unit_ms)
+
+    @property
+    def syn_rto(self) -> int:
+        return self.syn_rto_ms or (1000 if self.tcp_preset == "modern" else 3000)
+
+
+@dataclass(frozen=True, slots=True)
 class NetworkKnobs:
     capacity: int = 3
     loss: tuple[str, ...] = ()
@@ -223,6 +286,7 @@ class Scenario:
     ike: IkeKnobs = IkeKnobs()
     tcp: TcpKnobs = TcpKnobs()
     network: NetworkKnobs = NetworkKnobs()
+    time: TimeKnobs = TimeKnobs()
     bounds: Bounds = Bounds()
     expect: dict[str, str] = field(default_factory=dict)
     #: why an expected ``violated`` is expected, by the same key as in ``expect`` (a ``violated``
@@ -311,7 +375,7 @@ class Scenario:
 
 _SECTIONS: dict[str, type] = {
     "client": Policy, "server": Policy, "ike": IkeKnobs, "tcp": TcpKnobs,
-    "network": NetworkKnobs, "bounds": Bounds,
+    "network": NetworkKnobs, "time": TimeKnobs, "bounds": Bounds,
 }
 _ENUMS = {
     ("client", "outbound"): OUTBOUND, ("server", "outbound"): OUTBOUND,
@@ -320,6 +384,7 @@ _ENUMS = {
     ("ike", "notify_at_mm1"): NOTIFY_AT_MM1, ("ike", "mm_in_progress"): MM_IN_PROGRESS,
     ("ike", "delete"): DELETE_BY,
     ("tcp", "close"): CLOSE, ("tcp", "server_sends"): SERVER_SENDS, ("tcp", "timers"): TIMERS,
+    ("time", "mode"): TIME_MODES, ("time", "tcp_preset"): TCP_PRESETS,
 }
 #: Keys that were renamed: the old name gets a message naming the new one.
 _RENAMED = {("tcp", "fin"): 'tcp.fin was replaced by tcp.close = "client" | "server" | "none" '
@@ -333,6 +398,16 @@ _RANGES = {
     ("tcp", "data_retries"): (0, 8),
     ("tcp", "synack_retries"): (0, 8),
     ("network", "capacity"): (1, 16),
+    ("time", "unit_ms"): (10, 10_000),
+    ("time", "syn_rto_ms"): (0, 60_000),
+    ("time", "connect_timeout_ms"): (1, 600_000),
+    ("time", "rto_cap_ms"): (1, 600_000),
+    ("time", "data_rto_ms"): (1, 60_000),
+    ("time", "ike_retransmit_ms"): (1, 60_000),
+    ("time", "ike_backoff_ms"): (1, 60_000),
+    ("time", "ike_give_up_ms"): (1, 600_000),
+    ("time", "allow_clear_ms"): (1, 600_000),
+
     ("network", "duplicate"): (0, 8),
     ("bounds", "max_states"): (1, 1_000_000_000),
     ("bounds", "timeout"): (0.001, 86_400),
@@ -504,6 +579,9 @@ def _cause_rules(where: str, rules: Any) -> tuple[str, ...]:
 def _check_consistency(sc: Scenario, source: str) -> None:
     if sc.network.capacity < 1:
         raise ScenarioError(f"{source}: network.capacity must be at least 1")
+    if sc.time.timed and sc.tcp.premature_timeouts:
+        raise ScenarioError(f"{source}: tcp.premature_timeouts is an untimed knob; with "
+                            f"time.mode = \"timed\" a timer fires at its deadline")
     if sc.ike.peer_drops_ipsec and not sc.ike.sa_expiry:
         raise ScenarioError(f"{source}: ike.peer_drops_ipsec needs ike.sa_expiry = true "
                             "(the peer can only stop negotiating after its SAs expired)")

@@ -6,8 +6,9 @@ import dataclasses
 
 from statemachine import State
 
-from ..ir import FALSE, TRUE, F, Field, P, add, and_, eq, lt, max_, not_
+from ..ir import FALSE, TRUE, Expr, F, Field, P, add, and_, eq, lt, max_, not_
 from ..messages import other, qm1, qm1_bits
+from ..timers import ike_waits, schedule, units
 from .base import Binding, BoundMachine, Ctx, V
 
 
@@ -44,6 +45,10 @@ class IkeInitiator(BoundMachine):
     #: timer (seconds): while it can, the system is not settled (:meth:`Ctx.settled`), so a TCP
     #: or IKE timer never fires in front of the MM #1 or QM #5 it is waiting for.
     URGENT_EVENTS = ("acquire_mm", "acquire_qm", "drop_stale_acquire")
+    #: Timed model: the conditions that wait for the retransmission clock, and the fields whose
+    #: change restarts it (:mod:`ndcheck.model.timing`; the responder keeps no timer, R1).
+    TIMER_CONDS = ("mm1_quiet", "mm3_quiet", "mm5_quiet", "qm1_quiet", "qm3_quiet")
+    TIMER_WATCH = ("ike_retx",)
     #: Steps that start a Quick Mode (QM #5 leaves): they wait for a DELETE in flight toward
     #: this host (composition, ``ike.delete``).
     STARTS_QM = ("acquire_qm", "recv_mm6")
@@ -105,6 +110,13 @@ def qm1_variants(sc, host: str) -> list[str]:
     b = int(getattr(sc, host).boundary)
     ge = sc.client.guaranteed_encryption or sc.server.guaranteed_encryption
     return [qm1(b, 0), qm1(b, 1)] if ge else [qm1(b, 0)]
+
+
+def deadlines(b: Binding, h: str, sc) -> dict[str, Expr]:
+    """Timed: every message's retransmission deadline by ``ike_retx``
+    (:func:`~ndcheck.model.timers.ike_waits`: +1, +2, +5 s, give up at 60 s)."""
+    d = schedule(F(f"{h}.ike_retx"), units(sc.time, ike_waits(sc.time, sc.ike.retransmissions)))
+    return {c: d for c in IkeInitiator.TIMER_CONDS}
 
 
 def fields(ctx: Ctx) -> list[Field]:

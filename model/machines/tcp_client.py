@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from statemachine import State
 
-from ..ir import Field, P, add, eq, lt
+from ..ir import Expr, F, Field, P, add, eq, lt
 from ..messages import ack
+from ..timers import schedule, syn_waits, units
 from .base import Binding, BoundMachine, Ctx, V
 from .tcp_segments import (
     ACKF,
+    DATA_TIMER_CONDS,
+    data_deadline,
     receive,
     receive_dup,
     restart,
@@ -55,6 +58,10 @@ class TcpClient(BoundMachine):
     #: Steps the application takes at once (a write, a close): a later retransmission timer
     #: waits for them (``tcp.timers = "backoff"``, :meth:`~ndcheck.model.machines.base.Ctx.settled`).
     URGENT_EVENTS = ("send_data", "send_fin")
+    #: Timed model (:mod:`ndcheck.model.timing`): the conditions that wait for the end's one
+    #: retransmission clock (RFC 6298), and the fields whose change restarts it.
+    TIMER_CONDS = ("syn_timer", *DATA_TIMER_CONDS)
+    TIMER_WATCH = ("syn_retx", "data_retx", "snd_una")
 
     # -- opening (§3.5) --------------------------------------------------------------------
     send_syn = closed.to(syn_sent)
@@ -91,6 +98,13 @@ class TcpClient(BoundMachine):
                 | time_wait.to(done))
     recv_stray = (done.to.itself() | failed.to.itself() | aborted.to.itself()
                   | reset.to.itself())
+
+
+def deadlines(b: Binding, h: str, sc) -> dict[str, Expr]:
+    """Timed: the SYN's deadline by ``syn_retx`` (:func:`~ndcheck.model.timers.syn_waits`), the
+    data and FIN timers' by ``data_retx``."""
+    syn = schedule(F(f"{h}.syn_retx"), units(sc.time, syn_waits(sc.time, sc.tcp.syn_retries)))
+    return {"syn_timer": syn, **{c: data_deadline(h, sc) for c in DATA_TIMER_CONDS}}
 
 
 def fields(ctx: Ctx) -> list[Field]:

@@ -22,8 +22,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..ir import TRUE, Expr, Field, P, add, and_, eq, ite, lt, max_, not_, or_
+from ..ir import TRUE, Expr, F, Field, P, add, and_, eq, ite, lt, max_, not_, or_
 from ..messages import ack, data, other
+from ..timers import doubling, schedule, units
 from .base import Ctx, V, Variant
 
 #: The acknowledgement of a FIN (cumulative: all data and the FIN).
@@ -211,6 +212,17 @@ def conds(ctx: Ctx, e: End, budget_name: str = "tcp.data_retries") -> dict[str, 
         "all_acked": eq(una, e.mine),
         "all_received": eq(ctx.f("rcv_nxt"), e.peer),
     }
+
+
+def data_deadline(h: str, sc) -> Expr:
+    """Timed (``time.mode = "timed"``): the data/FIN timer's deadline in units by ``data_retx``:
+    ``time.data_rto_ms`` doubling (RFC 6298 §5.5), the abort after one more doubled wait."""
+    tm = sc.time
+    return schedule(F(f"{h}.data_retx"), units(tm, doubling(tm, tm.data_rto_ms, sc.tcp.data_retries)))
+
+
+#: The timer conditions of both ends' data and FIN timers (one clock per end, RFC 6298).
+DATA_TIMER_CONDS = ("data_timer", "data_timer_cw", "fin_timer", "fin_timer_la")
 
 
 def fields(ctx: Ctx, e: End) -> list[Field]:

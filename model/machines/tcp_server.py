@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from statemachine import State
 
-from ..ir import TRUE, Field, P, add, eq, lt
+from ..ir import TRUE, Expr, F, Field, P, add, eq, lt
 from ..messages import ack, data
+from ..timers import doubling, schedule, units
 from .base import Binding, BoundMachine, Ctx, V
 from .tcp_segments import (
     ACKF,
+    DATA_TIMER_CONDS,
     answer_rst,
+    data_deadline,
     receive,
     receive_dup,
     restart,
@@ -55,6 +58,10 @@ class TcpServer(BoundMachine):
     #: Steps the application takes at once (a write, a close): a later retransmission timer
     #: waits for them (``tcp.timers = "backoff"``, :meth:`~ndcheck.model.machines.base.Ctx.settled`).
     URGENT_EVENTS = ("send_data", "send_fin")
+    #: Timed model: the conditions that wait for the end's retransmission clock, and the fields
+    #: whose change restarts it (:mod:`ndcheck.model.timing`).
+    TIMER_CONDS = ("synack_timer", *DATA_TIMER_CONDS)
+    TIMER_WATCH = ("synack_retx", "data_retx", "snd_una")
 
     # -- opening (§3.5) --------------------------------------------------------------------
     recv_syn = (listen.to(syn_received) | relisten.to(syn_received) | syn_received.to.itself()
@@ -95,6 +102,14 @@ class TcpServer(BoundMachine):
 
 
 SYNCHRONIZED = ("established", "fin_wait_1", "fin_wait_2", "close_wait", "last_ack", "time_wait")
+
+
+def deadlines(b: Binding, h: str, sc) -> dict[str, Expr]:
+    """Timed: the SYN-ACK's deadline by ``synack_retx`` (the SYN's initial RTO, doubling, the
+    half-open connection dropped after one more doubled wait, T1), data and FIN by ``data_retx``."""
+    tm = sc.time
+    synack = schedule(F(f"{h}.synack_retx"), units(tm, doubling(tm, tm.syn_rto, sc.tcp.synack_retries)))
+    return {"synack_timer": synack, **{c: data_deadline(h, sc) for c in DATA_TIMER_CONDS}}
 
 
 def fields(ctx: Ctx) -> list[Field]:

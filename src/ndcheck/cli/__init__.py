@@ -17,7 +17,7 @@ import re
 import sys
 
 SUBCOMMANDS = ("scenarios", "explore", "check", "trace", "conform", "prove", "mutants",
-               "export_promela", "findings")
+               "export_promela", "findings", "latency")
 
 
 class UsageError(ValueError):

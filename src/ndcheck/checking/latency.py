@@ -1,0 +1,330 @@
+"""Latency: the least and the greatest time from one event to another over all runs (UPPAAL's
+``inf``/``sup``), on the explored graph of a timed scenario (``time.mode = "timed"``).
+
+A query starts at every step that performs its *from* event and ends at the first later step
+that performs its *to* event (or enters a state where it holds).  Time is the number of ``tick``
+steps between (:data:`~ndcheck.model.timing.TICK`), times the scenario's unit.  ``min`` is a
+0-1 breadth-first search; ``max`` is a longest path over the part of the graph between the two
+events: the states reachable from a start without passing the end and from which the end is
+still reachable.  If that part has a cycle through a tick, time can pass there without bound
+and ``max`` is ``None`` with ``unbounded`` set; a query whose end is never reached after its
+start has ``min`` and ``max`` ``None``.  Runs that start and never reach the end (the
+connection fails) are not counted; ``always`` says whether every run from a start reaches the
+end.  Each extreme comes with its trace, replayed like any other.
+
+Built-in queries (issue 14): ``tcp-established`` (the client's SYN sent -> client ESTABLISHED),
+``first-protected`` (SYN sent -> the first ESP segment of the flow on the wire),
+``longest-stall`` (the longest interval in which data a host has sent is not yet delivered in
+order, while both ends are synchronized), ``ike-give-up`` (the client's MM #1 -> its initiator
+FAILED).
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+
+from ..model.ir import System
+from ..model.machines.base import state_index
+from ..model.timing import TICK
+from ..traces.trace import Trace, trace_from_commands
+
+__all__ = ["QUERIES", "Latency", "Query", "latency", "timed"]
+
+EdgePred = Callable[[int], bool]           # command index -> the step performs the event
+StatePred = Callable[[Sequence[int]], bool]   # state -> the event's condition holds
+
+
+@dataclass(frozen=True, slots=True)
+class Query:
+    """A latency query: ``start(system)`` and ``end(system)`` build the predicates."""
+
+    id: str
+    frm: str
+    to: str
+    start: Callable[[System], tuple[EdgePred | None, StatePred | None]]
+    end: Callable[[System], tuple[EdgePred | None, StatePred | None]]
+
+
+@dataclass(frozen=True, slots=True)
+class Latency:
+    id: str
+    frm: str
+    to: str
+    min: int | None               # ms
+    max: int | None               # ms (None: unreachable, or unbounded)
+    unbounded: bool
+    always: bool                  # every run from a start reaches the end
+    min_trace: Trace | None
+    max_trace: Trace | None
+
+    def to_json(self) -> dict:
+        return {"id": self.id, "from": self.frm, "to": self.to, "min": self.min, "max": self.max,
+                "unbounded": self.unbounded, "always": self.always,
+                "trace": self.max_trace.to_json() if self.max_trace else None,
+                "min_trace": self.min_trace.to_json() if self.min_trace else None}
+
+
+def timed(sc):
+    """The scenario as a timed one: an untimed scenario runs with its timer knobs (or the
+    defaults); ``tcp.premature_timeouts`` has no timed meaning (a timer fires at its deadline)."""
+    if sc.time.timed:
+        return sc
+    return replace(sc, time=replace(sc.time, mode="timed"),
+                   tcp=replace(sc.tcp, premature_timeouts=False))
+
+
+# -- predicates ----------------------------------------------------------------------------------
+
+def _event(key: str, ev: str) -> Callable[[System], tuple[EdgePred, None]]:
+    def build(system: System):
+        hits = {i for i, c in enumerate(system.commands) if any(k == key and e == ev for k, e, _ in c.events)}
+        return hits.__contains__, None
+    return build
+
+
+def _in_state(key: str, state_id: str) -> Callable[[System], tuple[None, StatePred]]:
+    def build(system: System):
+        if key not in system.index:
+            return None, lambda s: False
+        i, v = system.index[key], state_index(system.machines[key], state_id)
+        return None, lambda s: s[i] == v
+    return build
+
+
+def _esp_sent(system: System):
+    hits = {i for i, c in enumerate(system.commands)
+            if any(p.protection == "esp" for p in c.wire)}
+    return hits.__contains__, None
+
+
+SYNCHRONIZED = ("established", "fin_wait_1", "fin_wait_2", "close_wait", "last_ack", "time_wait")
+
+
+def _stalled(system: System) -> StatePred:
+    ix = system.index
+    ctl = {h: (ix[f"{h}.tcp"], {state_index(system.machines[f"{h}.tcp"], s) for s in SYNCHRONIZED})
+           for h in ("client", "server")}
+    pairs = [(ix[f"{h}.snd_nxt"], ix[f"{p}.rcv_nxt"]) for h, p in (("client", "server"), ("server", "client"))]
+
+    def stalled(s) -> bool:
+        return all(s[i] in ok for i, ok in ctl.values()) and any(s[a] > s[b] for a, b in pairs)
+    return stalled
+
+
+def _stall_start(system: System):
+    return None, _stalled(system)
+
+
+def _stall_end(system: System):
+    st = _stalled(system)
+    return None, lambda s: not st(s)
+
+
+QUERIES: dict[str, Query] = {q.id: q for q in (
+    Query("tcp-established", "client.tcp.send_syn", "client.tcp ESTABLISHED",
+          _event("client.tcp", "send_syn"), _in_state("client.tcp", "established")),
+    Query("first-protected", "client.tcp.send_syn", "first ESP segment on the wire",
+          _event("client.tcp", "send_syn"), _esp_sent),
+    Query("longest-stall", "data sent, not yet delivered in order", "delivered (or a TCP end left "
+          "the synchronized states)", _stall_start, _stall_end),
+    Query("ike-give-up", "client MM #1 (client.ike_i.acquire_mm)", "client.ike_i FAILED",
+          _event("client.ike_i", "acquire_mm"), _in_state("client.ike_i", "failed")),
+)}
+
+
+# -- the search ------------------------------------------------------------------------------
+
+def latency(graph, query: Query, unit_ms: int) -> Latency:
+    """Least and greatest time (ms) from ``query``'s start to its end over the runs of ``graph``
+    (an explored timed system)."""
+    system = graph.system
+    tick = next((i for i, c in enumerate(system.commands) if c.name == TICK), None)
+    if tick is None:
+        raise ValueError(f"{system.name} is not timed (no {TICK} step)")
+    n = graph.n_states
+    states = [graph.state(i) for i in range(n)]
+    s_edge, s_state = query.start(system)
+    e_edge, e_state = query.end(system)
+    succ: list[list[tuple[int, int]]] = [[] for _ in range(n)]
+    for u, a, v in zip(graph.src, graph.act, graph.dst):
+        succ[u].append((a, v))
+
+    def ends(a: int, v: int) -> bool:
+        return bool((e_edge and e_edge(a)) or (e_state and e_state(states[v])))
+
+    # Starts: (entry node, the step into it or None for the initial state).
+    starts: dict[int, int | None] = {}
+    if s_state and s_state(states[0]):
+        starts[0] = None
+    for u in range(n):
+        for a, v in succ[u]:
+            if v in starts:
+                continue
+            if (s_edge and s_edge(a)) or (s_state and s_state(states[v]) and not s_state(states[u])):
+                starts[v] = a
+    # Between the events: reachable from a start without passing an end.
+    region: set[int] = set()
+    dq = deque(s for s in starts if not (e_state and e_state(states[s])))
+    zero = [s for s in starts if e_state and e_state(states[s])]
+    region.update(dq)
+    while dq:
+        u = dq.popleft()
+        for a, v in succ[u]:
+            if not ends(a, v) and v not in region:
+                region.add(v)
+                dq.append(v)
+    # ... and from which the end is reachable (co-reachable inside the region).
+    pred: dict[int, list[int]] = {u: [] for u in region}
+    live: set[int] = set()
+    for u in region:
+        for a, v in succ[u]:
+            if ends(a, v):
+                live.add(u)
+            elif v in region:
+                pred[v].append(u)
+    dq = deque(live)
+    while dq:
+        v = dq.popleft()
+        for u in pred[v]:
+            if u not in live:
+                live.add(u)
+                dq.append(u)
+    # Every run from a start reaches the end: no state between is a dead end or leaves for a
+    # state that cannot reach it.
+    always = not any(not succ[u] or any(not ends(a, v) and v not in live for a, v in succ[u])
+                     for u in region)
+    if not live and not zero:
+        return Latency(query.id, query.frm, query.to, None, None, False, False, None, None)
+    lo, lo_path = _least(starts, zero, live, succ, ends, tick)
+    hi, hi_path, unbounded = _greatest(starts, zero, live, succ, ends, tick)
+
+    def trace(path):
+        if path is None:
+            return None
+        first, steps = path
+        a = starts[first]
+        prefix = [c for c, _ in graph.path_to(first)] if a is None else \
+            _prefix_to_edge(graph, first, a)
+        return trace_from_commands(system, prefix + steps, property=query.id, kind="witness")
+
+    return Latency(query.id, query.frm, query.to, lo * unit_ms,
+                   None if unbounded else hi * unit_ms, unbounded, always,
+                   trace(lo_path), None if unbounded else trace(hi_path))
+
+
+def _prefix_to_edge(graph, v: int, a: int) -> list[int]:
+    """A shortest path from the initial state that ends with step ``a`` into ``v``."""
+    best = None
+    for u, act, w in zip(graph.src, graph.act, graph.dst):
+        if w == v and act == a and (best is None or graph.depth[u] < graph.depth[best]):
+            best = u
+    return [c for c, _ in graph.path_to(best)] + [a]
+
+
+def _least(starts, zero, live, succ, ends, tick):
+    """0-1 BFS from the starts to the first end: (ticks, (start, steps))."""
+    if zero:
+        return 0, (zero[0], [])
+    dist = {s: 0 for s in starts if s in live}
+    parent: dict[int, tuple[int, int] | None] = {s: None for s in dist}
+    dq = deque(dist)
+    best: tuple[int, int, int] | None = None   # (ticks, node, step)
+    done = set()
+    while dq:
+        u = dq.popleft()
+        if u in done:
+            continue
+        done.add(u)
+        d = dist[u]
+        if best is not None and d >= best[0]:
+            continue
+        for a, v in succ[u]:
+            w = d + (a == tick)
+            if ends(a, v):
+                if best is None or w < best[0]:
+                    best = (w, u, a)
+            elif v in live and w < dist.get(v, 1 << 60):
+                dist[v] = w
+                parent[v] = (u, a)
+                (dq.append if a == tick else dq.appendleft)(v)
+    w, u, a = best
+    steps = [a]
+    while parent[u] is not None:
+        u, a = parent[u]
+        steps.append(a)
+    steps.reverse()
+    return w, (u, steps)
+
+
+def _greatest(starts, zero, live, succ, ends, tick):
+    """Longest path (ticks) from a start to an end inside ``live``; unbounded if a cycle there
+    passes a tick."""
+    import networkx as nx
+    g = nx.DiGraph()
+    g.add_nodes_from(live)
+    for u in live:
+        for a, v in succ[u]:
+            if v in live and not ends(a, v):
+                g.add_edge(u, v)
+    comp = {}
+    sccs = list(nx.strongly_connected_components(g))
+    for i, c in enumerate(sccs):
+        for u in c:
+            comp[u] = i
+    for u in live:
+        for a, v in succ[u]:
+            if a == tick and v in live and not ends(a, v) and comp[u] == comp[v]:
+                return None, None, True
+    # Longest path over the condensation, in reverse topological order.
+    cond = nx.condensation(g, sccs)
+    best: dict[int, tuple[int, int, int, int | None]] = {}   # comp -> (ticks, node, step, next)
+    for ci in reversed(list(nx.topological_sort(cond))):
+        top = None
+        for u in sccs[ci]:
+            for a, v in succ[u]:
+                if ends(a, v):
+                    cand = (int(a == tick), u, a, None)
+                elif v in live and comp[v] != ci:
+                    cand = (int(a == tick) + best[comp[v]][0], u, a, v)
+                else:
+                    continue
+                if top is None or cand[0] > top[0]:
+                    top = cand
+        best[ci] = top
+    first = max((s for s in starts if s in live), key=lambda s: best[comp[s]][0], default=None)
+    if first is None:
+        return 0, (zero[0], []), False
+    total = best[comp[first]][0]
+    steps: list[int] = []
+    u = first
+    while True:
+        _, node, a, nxt = best[comp[u]]
+        steps.extend(_inside(succ, sccs[comp[u]], u, node, tick))
+        steps.append(a)
+        if nxt is None:
+            break
+        u = nxt
+    return total, (first, steps), False
+
+
+def _inside(succ, scc, src: int, dst: int, tick) -> list[int]:
+    """Steps from ``src`` to ``dst`` inside one tick-free strongly connected component."""
+    if src == dst:
+        return []
+    parent = {src: None}
+    dq = deque([src])
+    while dq:
+        u = dq.popleft()
+        for a, v in succ[u]:
+            if v in scc and v not in parent and a != tick:
+                parent[v] = (u, a)
+                if v == dst:
+                    out = []
+                    while parent[v] is not None:
+                        v, a2 = parent[v]
+                        out.append(a2)
+                    return out[::-1]
+                dq.append(v)
+    raise AssertionError("no path inside a strongly connected component")
