@@ -1,0 +1,104 @@
+"""Discrete time (model/timing.py, model/timers.py; issue 14): clocks, deadlines, urgency."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import pytest
+
+from ndcheck.checking.latency import timed
+from ndcheck.engines.explicit import explore
+from ndcheck.engines.promela import run_spin, spin_available
+from ndcheck.model.compose import build_system
+from ndcheck.model.ir import evaluate
+from ndcheck.model.scenario import CATALOG, ScenarioError, TimeKnobs, scenario_from_dict
+from ndcheck.model.timers import ike_waits, syn_waits
+from ndcheck.model.timing import TICK
+
+
+def _timed(name: str, **knobs):
+    sc = timed(CATALOG[name])
+    return replace(sc, time=replace(sc.time, **knobs)) if knobs else sc
+
+
+@pytest.fixture(scope="module")
+def silent():
+    return explore(build_system(_timed("fig8-silent-peer")))
+
+
+def test_untimed_scenarios_have_no_clock_and_no_tick():
+    s = build_system(CATALOG["fig8-silent-peer"])
+    assert not any(f.name.endswith("_clk") for f in s.fields)
+    assert not any(c.name == TICK for c in s.commands)
+
+
+def test_one_clock_per_timer_and_one_tick():
+    s = build_system(_timed("allow-clear-grace"))
+    clocks = sorted(f.name for f in s.fields if f.name.endswith("_clk"))
+    # each TCP end, each IKE initiator; the responders keep none (R1); the server's A-14 grace
+    assert clocks == ["client.ike_i_clk", "client.tcp_clk", "server.grace_clk", "server.ike_i_clk",
+                      "server.tcp_clk"]
+    assert sum(c.name == TICK for c in s.commands) == 1
+
+
+# Windows' connect schedules (timers-failures T1, T2, T7, T9): modern 1 s doubling, failing at
+# 7 s with two retransmissions and 21 s with four; legacy 3 s doubling, 21 s with two.
+@pytest.mark.parametrize("preset,budget,total", [("modern", 2, 7000), ("modern", 4, 21000),
+                                                 ("legacy", 2, 21000)])
+def test_syn_schedule(preset, budget, total):
+    assert sum(syn_waits(TimeKnobs(tcp_preset=preset), budget)) == total
+
+
+def test_ike_schedule_retransmits_at_1_2_5_s_and_gives_up_at_60_s():
+    waits = ike_waits(TimeKnobs(), 3)
+    assert [sum(waits[:i + 1]) for i in range(4)] == [1000, 2000, 5000, 60000]
+
+
+def test_counts_equal_spin_and_pinned(silent):
+    assert (silent.n_states, silent.n_edges) == (1050, 1998)
+    if spin_available():
+        r = run_spin(silent.system, optimize="-O0", depth=silent.n_states + 10, hash_bits=20)
+        assert (r.states, r.transitions - 1) == (1050, 1998)
+
+
+def test_no_timelock_and_no_clock_past_its_deadline(silent):
+    """A state where some clock runs always has a successor (the timeout fires at its deadline,
+    or time passes), and no clock exceeds the largest deadline it is compared with."""
+    s = silent.system
+    clocks = [i for i, f in enumerate(s.fields) if f.name.endswith("_clk")]
+    has_succ = set(silent.src)
+    for sid in range(silent.n_states):
+        st = silent.state(sid)
+        if any(st[i] for i in clocks):
+            assert sid in has_succ, s.describe(st)
+        for i in clocks:
+            assert st[i] <= s.fields[i].hi
+
+
+def test_a_timeout_fires_exactly_at_its_deadline(silent):
+    """The silent peer's client initiator retransmits MM #1 at 1 s and 2 s (units of 100 ms)."""
+    s = silent.system
+    ix = s.index["client.ike_i_clk"]
+    fired = {silent.state(u)[ix] for u, a in zip(silent.src, silent.act)
+             if s.commands[a].name.startswith("client.ike_i.retransmit")}
+    assert fired == {10}
+
+
+def test_tick_is_disabled_while_a_packet_is_in_flight():
+    s = build_system(_timed("fig7-both-capable"))
+    tick = next(c for c in s.commands if c.name == TICK)
+    state = list(s.init)
+    state[s.index["client.tcp"]] = 1               # SYN-SENT, its timer running
+    state[s.index["net.c2s.SYN.clear"]] = 1
+    assert not evaluate(tick.guard, lambda n: state[s.index[n]])
+    state[s.index["net.c2s.SYN.clear"]] = 0
+    assert evaluate(tick.guard, lambda n: state[s.index[n]])
+
+
+def test_bad_time_knobs_are_one_line_errors():
+    with pytest.raises(ScenarioError, match=r"time.mode: unknown value 'fast'; allowed: untimed, timed"):
+        scenario_from_dict({"name": "x", "time": {"mode": "fast"}})
+    with pytest.raises(ScenarioError, match=r"time.unit_ms: 0 is out of range"):
+        scenario_from_dict({"name": "x", "time": {"unit_ms": 0}})
+    with pytest.raises(ScenarioError, match="premature_timeouts is an untimed knob"):
+        scenario_from_dict({"name": "x", "time": {"mode": "timed"}, "tcp": {"premature_timeouts": True}})
