@@ -166,7 +166,7 @@ def build_system(sc: Scenario) -> System:
                              comp.variants)
         for key, conds in comp.timing.timed_conds().items():
             bindings[key].conds.update(conds)
-        comp.quiet = inbox.settled()
+        comp.quiet = inbox.settled(due=True)
     limits = Limits(sc.bounds.max_states, sc.bounds.timeout, sc.bounds.max_memory,
                     sc.network.capacity)
     system = System(sc.name, comp.fields(), comp.commands(), comp.machines,
@@ -325,15 +325,17 @@ class Inbox:
                                             v.guard))
         return or_(*out)
 
-    def settled(self) -> Expr:
+    def settled(self, due: bool = False) -> Expr:
         """The system has settled: no TCP segment can be delivered in either direction, no IKE
         message that its receiver's IKE machine takes in its current control state, and no
-        urgent step is enabled."""
-        if self._settled is None:
+        urgent step is enabled.  ``due`` (the timed tick): only copies that reached the maximum
+        network delay count (:meth:`Network.none_due`; without delay the same)."""
+        if self._settled is None or due:
+            none = self.net.none_due if due else self.net.none_deliverable
             parts = [not_(self.urgent())]
             for h in HOSTS:
                 src = other(h)
-                parts.append(self.net.none_deliverable(
+                parts.append(none(
                     src, sorted({k.msg for k in self.net.alphabet[src]
                                  if not is_ike(k.msg) or k.msg in SERVICE_MESSAGES})))
                 for k in self._keys(h):
@@ -342,7 +344,9 @@ class Inbox:
                         msgs = [m for m in self.takes.get((k, st.id), []) if is_ike(m)]
                         if msgs:
                             parts.append(or_(not_(eq(F(k), state_index(cls, st.id))),
-                                             self.net.none_deliverable(src, msgs)))
+                                             none(src, msgs)))
+            if due:
+                return and_(*parts)
             self._settled = and_(*parts)
         return self._settled
 
@@ -467,7 +471,7 @@ class Composer:
         cmds = [self._after_delete(c) for c in cmds
                 if not (c.guard.op == "const" and c.guard.args[0] == 0)]
         if self.timing:
-            cmds = [self.timing.restart(c) for c in cmds] + [self.timing.tick(self.quiet)]
+            cmds = [self.timing.restart(c) for c in cmds] + [self.timing.tick(self.quiet, *self.net.aging())]
         names = set()
         for c in cmds:
             if c.name in names:
@@ -513,14 +517,17 @@ class Composer:
         out = []
         for f in forks:
             for k in [k for k in net.alphabet[other(h)] if k.msg == msg]:
-                a = f.cond(net.has(k)).set(net.consume(k))
-                if not k.prot:
-                    out.append(a)
-                    continue
-                for br in self._inbound[h, k.prot == "esp"]:
-                    if br.row.action == "accept":
-                        out.append(a.cond(br.guard).set(br.updates).set(self._marks[h, ON_ACCEPT])
-                                   .add(name=f" <{k.label()} {br.row.id}>", rules=(br.row.id,)))
+                for age, (g, take) in enumerate(net.takes(k), net.min_age):
+                    a = f.cond(g).set(take)
+                    if net.max_age:
+                        a = a.add(name=f" ~{age}")
+                    if not k.prot:
+                        out.append(a)
+                        continue
+                    for br in self._inbound[h, k.prot == "esp"]:
+                        if br.row.action == "accept":
+                            out.append(a.cond(br.guard).set(br.updates).set(self._marks[h, ON_ACCEPT])
+                                       .add(name=f" <{k.label()} {br.row.id}>", rules=(br.row.id,)))
         return _alive(out)
 
     def step(self, key: str, forks: list[Fork], t, v: Variant) -> list[Fork]:
@@ -613,9 +620,11 @@ class Composer:
             for br in self._inbound[h, k.prot == "esp"]:
                 if br.row.action != "drop":
                     continue
-                f = Fork().cond(net.has(k)).set(net.consume(k)).cond(br.guard).set(br.updates)
-                out.append(f.add(rules=(br.row.id,)).command(
-                    f"{h}.nd.drop[{k.label()}: {br.row.id}]", "drop", (h, k.msg)))
+                for age, (g, take) in enumerate(net.takes(k), net.min_age):
+                    f = Fork().cond(g).set(take).cond(br.guard).set(br.updates)
+                    out.append(f.add(rules=(br.row.id,)).command(
+                        f"{h}.nd.drop[{k.label()}: {br.row.id}]" + (f" ~{age}" if net.max_age else ""),
+                        "drop", (h, k.msg)))
         return out
 
     def expiry(self) -> list[Command]:
@@ -693,10 +702,11 @@ class Composer:
             forks = self.sas_gone((h,), [Fork(g, ups, rules=("A-5",))])
             forks = [f.set(net.produce(k)).add(wire=(k.packet(),)) for f in forks]
             out.extend(f.command(f"{h}.ike.delete", "send", (h,)) for f in forks)
-            take = Fork(net.has(k), net.consume(k), rules=("A-5",)).set(
-                {f"{p}.sa_in": C(0), f"{p}.sa_out": C(0)})
-            out.extend(f.command(f"{p}.ike.recv_delete", "deliver", (p, "DELETE"))
-                       for f in self.sas_gone((p,), [take]))
+            for age, (g, up) in enumerate(net.takes(k), net.min_age):
+                take = Fork(g, up, rules=("A-5",)).set({f"{p}.sa_in": C(0), f"{p}.sa_out": C(0)})
+                out.extend(f.command(f"{p}.ike.recv_delete" + (f" ~{age}" if net.max_age else ""),
+                                     "deliver", (p, "DELETE"))
+                           for f in self.sas_gone((p,), [take]))
         return out
 
     def _delete_key(self, h: str) -> Key:

@@ -8,6 +8,15 @@ commands (loss per protocol, duplication within a budget).  Sending into a full 
 bound overflow: the explorer marks the search truncated rather than silently dropping.
 The field names are made here only: :func:`channel_reader` reads a state's channel contents
 back as channel entries (:class:`Key`; :meth:`Key.of` is the entry a packet occupies).
+
+**Delay** (timed scenarios, ``time.delay_min_ms`` / ``time.delay_max_ms``): a multiset channel
+keeps one counter per entry *and age* -- the units since the copies were sent, ``k`` at age 0
+(the untimed name), ``k~1`` .. ``k~D`` -- so the digitized delay of every copy is exact.  A copy
+may be taken once its age reaches ``delay_min`` (rounded down) and must be taken (or lost)
+before it would pass ``delay_max`` (rounded up): the tick ages every copy (:meth:`Network.aging`)
+and waits while a copy the receiver can take is at the maximum age (:meth:`Network.none_due`).
+Taking a copy chooses its age (:meth:`Network.takes`).  Without delay (the default, and every
+untimed scenario) there is one counter per entry, as before.
 """
 
 from __future__ import annotations
@@ -16,7 +25,7 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from .ir import FALSE, Command, Expr, F, Field, Packet, System, add, and_, eq, ite, lt, ne, sub
+from .ir import FALSE, C, Command, Expr, F, Field, Packet, System, add, and_, eq, ite, lt, ne, or_, sub
 from .messages import HOSTS, is_ike, other, short, wire_name
 from .scenario import Scenario
 
@@ -59,6 +68,9 @@ class Network:
         self.cap = sc.network.capacity
         self.fifo = not sc.network.reorder
         self.alphabet = alphabet  # src host -> keys, in a fixed order
+        tm = sc.time
+        self.max_age = tm.units(tm.delay_max_ms) if tm.timed else 0
+        self.min_age = tm.delay_min_ms // tm.unit_ms if tm.timed else 0
         self.fields: list[Field] = []
         if self.fifo:
             for src in HOSTS:
@@ -72,9 +84,11 @@ class Network:
         else:
             for src in HOSTS:
                 for k in alphabet[src]:
-                    self.fields.append(Field(self.counter(k), 0, self.cap, 0, "counter",
-                                             unbounded_ok=True,
-                                             doc=f"copies of {k.label()} in flight {src}>{k.dst}"))
+                    for a in range(self.max_age + 1):
+                        self.fields.append(Field(self.aged(k, a), 0, self.cap, 0, "counter",
+                                                 unbounded_ok=True,
+                                                 doc=f"copies of {k.label()} in flight {src}>{k.dst}"
+                                                     + (f", sent {a} units ago" if a else "")))
         if sc.network.duplicate:
             self.fields.append(Field("net.dup_budget", 0, sc.network.duplicate,
                                      sc.network.duplicate, "counter",
@@ -85,6 +99,15 @@ class Network:
     def counter(k: Key) -> str:
         """The field counting the copies of ``k`` in flight (multiset channels)."""
         return f"net.{direction(k.src)}.{short(k.msg)}" + (f".{k.prot}" if k.prot else "")
+
+    @classmethod
+    def aged(cls, k: Key, age: int) -> str:
+        """The field counting the copies of ``k`` sent ``age`` units ago (delay; age 0 is
+        :meth:`counter`)."""
+        return cls.counter(k) + (f"~{age}" if age else "")
+
+    def _ages(self, k: Key, lo: int = 0) -> list[str]:
+        return [self.aged(k, a) for a in range(lo, self.max_age + 1)]
 
     def code(self, k: Key) -> int:
         return self.alphabet[k.src].index(k) + 1
@@ -99,9 +122,10 @@ class Network:
 
     # -- expressions ------------------------------------------------------------------------
     def has(self, k: Key) -> Expr:
+        """A copy of ``k`` can be taken now (FIFO: at the head; delay: old enough)."""
         if self.fifo:
             return eq(F(self.slot(k.src, 0)), self.code(k))
-        return lt(0, F(self.counter(k)))
+        return or_(*[lt(0, F(n)) for n in self._ages(k, self.min_age)])
 
     def count(self, k: Key) -> Expr:
         if self.fifo:
@@ -109,7 +133,10 @@ class Network:
             for i in range(self.cap):
                 acc = add(acc, ite(eq(F(self.slot(k.src, i)), self.code(k)), 1, 0))
             return acc
-        return F(self.counter(k))
+        acc = F(self.counter(k))
+        for n in self._ages(k, 1):
+            acc = add(acc, F(n))
+        return acc
 
     def none_of(self, msgs) -> Expr:
         """No copy of any of the messages ``msgs`` (any protection, either direction) in flight."""
@@ -130,12 +157,49 @@ class Network:
     def none_in_flight(self, keys: list[Key]) -> Expr:
         if self.fifo:
             return and_(*[eq(self.count(k), 0) for k in keys])
-        return and_(*[eq(F(self.counter(k)), 0) for k in keys])
+        return and_(*[eq(F(n), 0) for k in keys for n in self._ages(k)])
+
+    def none_due(self, src: str, msgs) -> Expr:
+        """No copy of ``msgs`` sent by ``src`` has reached the maximum delay (the tick waits for
+        those to be taken; without delay: none in flight at all)."""
+        keys = [k for k in self.alphabet[src] if k.msg in msgs]
+        if self.fifo or not self.max_age:
+            return self.none_deliverable(src, msgs)
+        return and_(*[eq(F(self.aged(k, self.max_age)), 0) for k in keys])
+
+    def aging(self) -> tuple[dict[str, Expr], Expr]:
+        """The tick's channel updates (every copy one unit older; copies at the maximum age stay
+        there: only a receiver that cannot take them leaves them) and whether any copy is still
+        younger than the maximum (time then passes for it)."""
+        ups: dict[str, Expr] = {}
+        young = []
+        if self.fifo or not self.max_age:
+            return ups, FALSE
+        for src in HOSTS:
+            for k in self.alphabet[src]:
+                names = self._ages(k)
+                ups[names[0]] = C(0)
+                for a in range(1, self.max_age):
+                    ups[names[a]] = F(names[a - 1])
+                ups[names[-1]] = add(F(names[-1]), F(names[-2]))
+                young.extend(lt(0, F(n)) for n in names[:-1])
+        return ups, or_(*young)
+
+    def takes(self, k: Key, lo: int | None = None) -> list[tuple[Expr, dict[str, Expr]]]:
+        """The ways to take one copy of ``k`` off the channel, as (guard, updates): the head for
+        FIFO; with delay, one per age from ``lo`` (default: the minimum delay) up."""
+        if self.fifo or not self.max_age:
+            return [(self.has(k), self.consume(k))]
+        lo = self.min_age if lo is None else lo
+        return [(lt(0, F(n)), {n: sub(F(n), 1)}) for n in self._ages(k, lo)]
 
     def consume(self, k: Key) -> dict[str, Expr]:
-        """Remove one copy of ``k`` (the head, for FIFO); guard with :meth:`has`."""
+        """Remove one copy of ``k`` (the head, for FIFO); guard with :meth:`has`.  With delay a
+        copy has an age to choose: use :meth:`takes`."""
         if self.fifo:
             return self._remove_at(k.src, 0)
+        if self.max_age:
+            raise ValueError("a delayed channel is taken from by age: Network.takes")
         return {self.counter(k): sub(F(self.counter(k)), 1)}
 
     def _remove_at(self, src: str, j: int) -> dict[str, Expr]:
@@ -172,9 +236,10 @@ class Network:
                             tags=("fault", k.msg)))
             else:
                 for k in lossy:
-                    cmds.append(Command(f"net.lose[{src}>{k.dst} {k.label()}]", self.has(k),
-                                        tuple(self.consume(k).items()), kind="lose",
-                                        tags=("fault", k.msg)))
+                    for i, (g, ups) in enumerate(self.takes(k, lo=0)):
+                        age = f" ~{i}" if self.max_age else ""
+                        cmds.append(Command(f"net.lose[{src}>{k.dst} {k.label()}{age}]", g,
+                                            tuple(ups.items()), kind="lose", tags=("fault", k.msg)))
             if self.sc.network.duplicate:
                 for k in keys:
                     up = self.produce(k)
@@ -197,6 +262,10 @@ def channel_reader(system: System) -> Callable[[Sequence[int]], Counter[Key]]:
         for k in keys:
             if Network.counter(k) in system.index:
                 counters.append((system.index[Network.counter(k)], k))
+            a = 1
+            while Network.aged(k, a) in system.index:   # a delayed channel's older copies
+                counters.append((system.index[Network.aged(k, a)], k))
+                a += 1
         codes = {i + 1: k for i, k in enumerate(keys)}   # Network.code
         i = 0
         while Network.slot(src, i) in system.index:

@@ -226,8 +226,10 @@ class TimeKnobs:
     ``allow_clear_ms``: ndAllowClearTimeoutSeconds (G2: 10 s), the A-14 grace after an inbound
     SA is installed (G3), with ``client.allow_clear_timeout`` / ``server.allow_clear_timeout``.
 
-    The network delivers within a unit (a LAN: a packet in flight is taken, lost or dropped
-    before time passes; delay bounds per direction are not modelled yet).  SA lifetimes (60 min, 480 min),
+    ``delay_min_ms`` / ``delay_max_ms``: the one-way network delay, both directions (default 0:
+    a LAN, a packet in flight is taken, lost or dropped before time passes); a copy may be taken
+    from ``delay_min_ms`` (rounded down to units) and must be by ``delay_max_ms`` (rounded up)
+    after it was sent (:mod:`ndcheck.model.network`).  SA lifetimes (60 min, 480 min),
     DELETE and the IKE service taking an acquire stay untimed: hours against seconds, and no
     latency is documented (Q1), so an acquire is taken before time passes.
     """
@@ -243,6 +245,8 @@ class TimeKnobs:
     ike_backoff_ms: int = 3000
     ike_give_up_ms: int = 60000
     allow_clear_ms: int = 10000
+    delay_min_ms: int = 0
+    delay_max_ms: int = 0
 
     @property
     def timed(self) -> bool:
@@ -407,6 +411,8 @@ _RANGES = {
     ("time", "ike_backoff_ms"): (1, 60_000),
     ("time", "ike_give_up_ms"): (1, 600_000),
     ("time", "allow_clear_ms"): (1, 600_000),
+    ("time", "delay_min_ms"): (0, 60_000),
+    ("time", "delay_max_ms"): (0, 60_000),
 
     ("network", "duplicate"): (0, 8),
     ("bounds", "max_states"): (1, 1_000_000_000),
@@ -579,7 +585,14 @@ def _cause_rules(where: str, rules: Any) -> tuple[str, ...]:
 def _check_consistency(sc: Scenario, source: str) -> None:
     if sc.network.capacity < 1:
         raise ScenarioError(f"{source}: network.capacity must be at least 1")
-    if sc.time.timed and sc.tcp.premature_timeouts:
+    tm = sc.time
+    if tm.delay_min_ms > tm.delay_max_ms:
+        raise ScenarioError(f"{source}: time.delay_min_ms ({tm.delay_min_ms}) exceeds "
+                            f"time.delay_max_ms ({tm.delay_max_ms})")
+    if tm.timed and not sc.network.reorder and tm.delay_max_ms:
+        raise ScenarioError(f"{source}: a network delay (time.delay_max_ms = {tm.delay_max_ms}) "
+                            f"needs multiset channels (network.reorder = true)")
+    if tm.timed and sc.tcp.premature_timeouts:
         raise ScenarioError(f"{source}: tcp.premature_timeouts is an untimed knob; with "
                             f"time.mode = \"timed\" a timer fires at its deadline")
     if sc.ike.peer_drops_ipsec and not sc.ike.sa_expiry:

@@ -23,7 +23,8 @@ for every engine at once, since clocks are plain fields and ``tick`` is a plain 
 * **Urgency.**  ``tick`` advances every running clock by one unit.  It is enabled only when
   some clock runs (time passes for something; with nothing running, waiting changes nothing),
   no running timer has reached its deadline (it must fire first), nothing that either host could
-  take is on its way (a delivery takes less than a unit: a LAN), and no urgent step
+  take has been on its way for the maximum delay (without ``time.delay_max_ms``, a LAN: for
+  any time at all; :meth:`~ndcheck.model.network.Network.none_due`), and no urgent step
   is enabled (an application write or close, the IKE service taking an acquire: the class's
   ``URGENT_EVENTS``).  Everything else happens between ticks, in any order.
 
@@ -147,12 +148,13 @@ class Timing:
         return Command(c.name, c.guard, tuple(sorted({**ups, **extra}.items())), c.wire, c.events,
                        c.rules, c.kind, c.tags, c.held)
 
-    def tick(self, quiet: Expr) -> Command:
-        """Time passes one unit: every running clock advances.  ``quiet``: nothing deliverable
-        must be taken first and no urgent step is enabled."""
+    def tick(self, quiet: Expr, aging: Mapping[str, Expr], young: Expr) -> Command:
+        """Time passes one unit: every running clock advances and every packet in flight ages
+        (``aging``, the network's updates; ``young``: some copy can still age).  ``quiet``:
+        nothing due must be taken first and no urgent step is enabled."""
         parts = [quiet]
-        ups: dict[str, Expr] = {}
-        anything = []
+        ups: dict[str, Expr] = dict(aging)
+        anything = [young]
         for t in self.timers:
             parts.extend(or_(not_(p), lt(F(t.clock), d)) for p, d in t.pending)
             ups[t.clock] = ite(t.running, add(F(t.clock), 1), 0)

@@ -33,7 +33,8 @@ def test_silent_peer(silent):
     # ND: the SYN leaves at once (ND-8) and IKE runs beside it; MM #1 at 0, 1, 2 s, given up at
     # 60 s (timers-failures R4, R6/R11); nothing is ever protected.
     assert _times(silent) == {"tcp-established": (0, 0), "first-protected": (None, None),
-                              "longest-stall": (0, 0), "ike-give-up": (60000, 60000)}
+                              "longest-stall": (0, 0), "ike-give-up": (60000, 60000),
+                              "ike-complete": (None, None)}
     assert silent["ike-give-up"].always
 
 
@@ -88,3 +89,18 @@ def test_cli_bad_query_and_truncation(capsys):
     assert main(["latency", "fig8-silent-peer", "--query", "ike-giveup"]) == 2
     assert "unknown query 'ike-giveup'; allowed:" in capsys.readouterr().err
     assert main(["latency", "fig8-silent-peer", "--max-states", "10"]) == 3
+
+
+@pytest.mark.parametrize("delay,connects", [(0, True), (100, True), (200, True), (300, True),
+                                            (400, False)])
+def test_figure_19_connects_iff_ike_completes_by_the_last_syn_retransmission(delay, connects):
+    """Issue 14, figure 19: the require-inbound server drops clear SYNs, so the client connects
+    iff its outbound SA is usable by its last SYN retransmission (3 s: 1 s RTO doubling, two
+    retransmissions).  IKE takes ten one-way delays (MM #1-#6, QM #5-#7, CONNECTED); with the
+    defaults (a LAN) the margin is the whole 3 s."""
+    sc = timed(CATALOG["fig19-require-inbound"])
+    sc = replace(sc, time=replace(sc.time, delay_min_ms=delay, delay_max_ms=delay))
+    r = _run(sc)
+    assert (r["ike-complete"].min, r["ike-complete"].max) == (10 * delay, 10 * delay)
+    last_syn = 1000 + 2000
+    assert (r["tcp-established"].max is not None) == connects == (r["ike-complete"].max <= last_syn)

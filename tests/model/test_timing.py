@@ -102,3 +102,25 @@ def test_bad_time_knobs_are_one_line_errors():
         scenario_from_dict({"name": "x", "time": {"unit_ms": 0}})
     with pytest.raises(ScenarioError, match="premature_timeouts is an untimed knob"):
         scenario_from_dict({"name": "x", "time": {"mode": "timed"}, "tcp": {"premature_timeouts": True}})
+
+
+def test_delay_ages_copies_and_keeps_untimed_names():
+    s = build_system(_timed("fig8-silent-peer", delay_min_ms=100, delay_max_ms=200))
+    names = {f.name for f in s.fields}
+    assert {"net.c2s.SYN.clear", "net.c2s.SYN.clear~1", "net.c2s.SYN.clear~2"} <= names
+    g = explore(s)
+    assert (g.n_states, g.n_edges) == (8215, 9792)
+    if spin_available():
+        r = run_spin(s, optimize="-O0", depth=g.n_states + 10, hash_bits=20)
+        assert (r.states, r.transitions - 1) == (8215, 9792)
+    # a copy is never taken before the minimum delay: every receive names an age of 1 or 2
+    recv = [s.commands[a].name for a in set(g.act) if ".recv_" in s.commands[a].name]
+    assert recv and all((" ~1" in n or " ~2" in n) for n in recv)
+
+
+def test_delay_needs_multiset_channels():
+    with pytest.raises(ScenarioError, match="needs multiset channels"):
+        scenario_from_dict({"name": "x", "time": {"mode": "timed", "delay_max_ms": 100},
+                            "network": {"reorder": False}})
+    with pytest.raises(ScenarioError, match="delay_min_ms \\(200\\) exceeds"):
+        scenario_from_dict({"name": "x", "time": {"delay_min_ms": 200, "delay_max_ms": 100}})

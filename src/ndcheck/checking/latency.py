@@ -16,7 +16,8 @@ Built-in queries (issue 14): ``tcp-established`` (the client's SYN sent -> clien
 ``first-protected`` (SYN sent -> the first ESP segment of the flow on the wire),
 ``longest-stall`` (the longest interval in which data a host has sent is not yet delivered in
 order, while both ends are synchronized), ``ike-give-up`` (the client's MM #1 -> its initiator
-FAILED).
+FAILED); and ``ike-complete`` (SYN sent -> the client's outbound SA usable: Quick Mode done,
+CONNECTED received where the commit bit is in use).
 """
 
 from __future__ import annotations
@@ -93,6 +94,13 @@ def _in_state(key: str, state_id: str) -> Callable[[System], tuple[None, StatePr
     return build
 
 
+def _flag(name: str) -> Callable[[System], tuple[None, StatePred]]:
+    def build(system: System):
+        i = system.index[name]
+        return None, lambda s: s[i] == 1
+    return build
+
+
 def _esp_sent(system: System):
     hits = {i for i, c in enumerate(system.commands)
             if any(p.protection == "esp" for p in c.wire)}
@@ -131,6 +139,8 @@ QUERIES: dict[str, Query] = {q.id: q for q in (
           "the synchronized states)", _stall_start, _stall_end),
     Query("ike-give-up", "client MM #1 (client.ike_i.acquire_mm)", "client.ike_i FAILED",
           _event("client.ike_i", "acquire_mm"), _in_state("client.ike_i", "failed")),
+    Query("ike-complete", "client.tcp.send_syn", "the client's outbound SA usable (client.sa_out)",
+          _event("client.tcp", "send_syn"), _flag("client.sa_out")),
 )}
 
 
@@ -215,12 +225,10 @@ def latency(graph, query: Query, unit_ms: int) -> Latency:
 
 
 def _prefix_to_edge(graph, v: int, a: int) -> list[int]:
-    """A shortest path from the initial state that ends with step ``a`` into ``v``."""
-    best = None
-    for u, act, w in zip(graph.src, graph.act, graph.dst):
-        if w == v and act == a and (best is None or graph.depth[u] < graph.depth[best]):
-            best = u
-    return [c for c, _ in graph.path_to(best)] + [a]
+    """A shortest path from the initial state that ends with step ``a`` into ``v`` (state ids
+    are numbered in breadth-first order, so the least source is a shallowest one)."""
+    u = min(u for u, act, w in zip(graph.src, graph.act, graph.dst) if w == v and act == a)
+    return [c for c, _ in graph.path_to(u)] + [a]
 
 
 def _least(starts, zero, live, succ, ends, tick):
