@@ -438,6 +438,9 @@ class Composer:
                 out.extend(_module(key).fields(ctx))
             for name, doc in HOST_FIELDS:
                 out.append(Field(f"{h}.{name}", 0, 1, 0, "bool", doc=doc))
+            if self.soft_host(h):
+                out.append(Field(f"{h}.soft_sa", 0, 1, 0, "bool",
+                                 doc="legacy soft SA: no IKE reply within the fallback time (§6.4)"))
             if getattr(sc, h).allow_clear_timeout:
                 out.append(Field(f"{h}.grace_over", 0, 1, 0, "bool",
                                  doc="A-14: the SA's allow-clear grace timer has expired"))
@@ -468,6 +471,7 @@ class Composer:
         cmds.extend(self.mm_expiry())
         cmds.extend(self.deletes())
         cmds.extend(self.grace())
+        cmds.extend(self.soft_sas())
         cmds = [self._after_delete(c) for c in cmds
                 if not (c.guard.op == "const" and c.guard.args[0] == 0)]
         if self.timing:
@@ -730,10 +734,33 @@ class Composer:
             if getattr(self.sc, h).allow_clear_timeout:
                 g = and_(eq(F(f"{h}.sa_in"), 1), eq(F(f"{h}.grace_over"), 0))
                 if self.timing:
-                    g = and_(g, self.timing.grace_guard(h))   # G2: 10 s after the SA
+                    g = and_(g, self.timing.expired(f"{h}.grace_clk"))   # G2: 10 s after the SA
                 out.append(Command(name=f"{h}.sad.allow_clear_timeout", guard=g,
                                    updates=((f"{h}.grace_over", C(1)),), rules=("A-14",),
                                    kind="local", tags=(h,)))
+        return out
+
+    def soft_host(self, h: str) -> bool:
+        """``h`` runs the pre-ND "Negotiate Security" policy with fallback to clear."""
+        return getattr(self.sc, h).outbound == "legacy" and f"{h}.ike_i" in self.machines
+
+    def soft_sas(self) -> list[Command]:
+        """The legacy soft SA (digest §6.4, SOFTSA): while the host's Main Mode has had no reply
+        (its initiator still in MM1-SENT), the fallback time after MM #1 creates an SA with
+        neither AH nor ESP, and the flow goes clear (``ND-15/legacy-soft-clear``).  Untimed: at
+        any time while no reply is on its way; timed: ``time.legacy_fallback_ms`` after MM #1."""
+        out = []
+        for h in HOSTS:
+            if not self.soft_host(h):
+                continue
+            key = f"{h}.ike_i"
+            g = and_(eq(F(f"{h}.soft_sa"), 0), eq(F(key), state_index(self.machines[key], "mm1_sent")))
+            if self.timing:
+                g = and_(g, self.timing.expired(f"{h}.soft_clk"))
+            else:
+                g = and_(g, self.net.none_from(other(h), ("MM2", "NOTIFY", "ICMP")))
+            out.append(Command(name=f"{h}.ike.soft_sa", guard=g, updates=((f"{h}.soft_sa", C(1)),),
+                               rules=("ND-15",), kind="local", tags=(h,)))
         return out
 
     # -- facts the ND rules need --------------------------------------------------------------

@@ -89,6 +89,15 @@ OUTBOUND_REQUIRE: tuple[Row, ...] = (
     Row("ND-15/held", "ND-15", _w(sa=False), "held", trigger=True,
         note="PROTECT without an SA: hold and acquire"),
 )
+# ---- Outbound, the pre-ND "Negotiate Security" action with fallback to clear (digest §6.4) -----
+# Not an ND rule: RFC 4301 processing (ND-15) with the legacy soft SA (SOFTSA, KB234580).
+OUTBOUND_LEGACY: tuple[Row, ...] = (
+    Row("ND-15/legacy-protect", "ND-15", _w(sa=True), "esp", note="Negotiate Security with an SA"),
+    Row("ND-15/legacy-soft-clear", "ND-15", _w(sa=False, soft=True), "clear",
+        note="no SA, a soft SA (no IKE reply within 3 s, SOFTSA): clear"),
+    Row("ND-15/legacy-held", "ND-15", _w(sa=False, soft=False), "held", trigger=True,
+        note="no SA, no soft SA: the packet waits for IKE (held; acquire)"),
+)
 OUTBOUND_NONE: tuple[Row, ...] = (
     Row("ND-15/bypass-out", "ND-15", (), "clear", note="no IPsec rule: BYPASS"),
 )
@@ -129,7 +138,7 @@ INBOUND_NONE: tuple[Row, ...] = (
     Row("ND-15/drop-esp", "ND-15", _w(esp=True), "drop", note="no IPsec: ESP undecipherable"),
 )
 
-ALL_ROWS: tuple[Row, ...] = (OUTBOUND_ND + OUTBOUND_REQUIRE + OUTBOUND_NONE + INBOUND_ND
+ALL_ROWS: tuple[Row, ...] = (OUTBOUND_ND + OUTBOUND_REQUIRE + OUTBOUND_NONE + OUTBOUND_LEGACY + INBOUND_ND
                              + INBOUND_REQUIRE + INBOUND_NONE)
 
 
@@ -143,7 +152,7 @@ def _for_policy(rows: tuple[Row, ...], p: Policy) -> tuple[Row, ...]:
 def outbound_table(p: Policy) -> tuple[Row, ...]:
     """The outbound rows of a host with policy ``p`` (ND-8..ND-15, and the ALE rows of WFP-GE)."""
     return _for_policy({"request": OUTBOUND_ND, "require": OUTBOUND_REQUIRE,
-                        "none": OUTBOUND_NONE}[p.outbound], p)
+                        "none": OUTBOUND_NONE, "legacy": OUTBOUND_LEGACY}[p.outbound], p)
 
 
 def inbound_table(p: Policy) -> tuple[Row, ...]:
@@ -259,6 +268,8 @@ def _preds_out(host: str, sc: Scenario) -> dict[str, Expr]:
         "nat_boundary": and_(sc.network.nat, eq(_h(host, "sa_boundary"), 1)),
         "secure": eq(_h(host, "secure"), 1),
         "acquire": eq(_h(host, "acquire"), 1),
+        # the legacy soft SA (digest §6.4): only an outbound "legacy" host has one
+        "soft": eq(_h(host, "soft_sa"), 1) if p.outbound == "legacy" else C(0),
     }
 
 

@@ -17,7 +17,7 @@ from typing import Any
 from .messages import other
 from .suggest import did_you_mean
 
-OUTBOUND = ("request", "require", "none")
+OUTBOUND = ("request", "require", "none", "legacy")
 INBOUND = ("boundary", "secure", "require", "none")
 PEER_KINDS = ("capable", "silent", "no-credential", "icmp", "no-proposal", "qm-refused",
               "capable-no-nd")
@@ -70,7 +70,11 @@ class Policy:
     """One host's IPsec policy (SPD flags, §3.7.1 / §6.1 of the digest).
 
     ``outbound``: ``request`` = ND rule (negotiate discovery, NEGOTIATE_DISCOVER), ``require`` =
-    plain transport-mode PROTECT (ND-15), ``none`` = BYPASS.  ``inbound``: ``boundary`` =
+    plain transport-mode PROTECT (ND-15), ``none`` = BYPASS, ``legacy`` = the pre-ND "Negotiate
+    Security" action with "Allow unsecured communication with non-IPsec-aware computer" (digest
+    §6.4, for comparison): packets wait for IKE (held, as ND-15 PROTECT holds them), and if the
+    peer has given no IKE reply ``time.legacy_fallback_ms`` (3 s, SOFTSA) after MM #1, a soft SA
+    lets the flow go clear; a peer that replies and then fails leaves the flow blocked.  ``inbound``: ``boundary`` =
     ND_BOUNDARY (clear new flows accepted, ND-17), ``secure`` = ND_SECURE (clear new flows
     dropped by the ALE accept layer, A-10, figure 19), ``require`` = plain transport mode,
     ``none`` = no IPsec.  ``guaranteed_encryption`` is the GE rule flag (ND-7).
@@ -223,6 +227,9 @@ class TimeKnobs:
     ``ike.retransmissions`` the last wait is what is left of it).  The responder keeps no timer
     (R1, ND-28).
 
+    ``legacy_fallback_ms``: the pre-ND soft-SA fallback of an ``outbound = "legacy"`` host
+    (SOFTSA: 3 s without an IKE reply; 500 ms with the Simple Policy Update, G5/G6).
+
     ``allow_clear_ms``: ndAllowClearTimeoutSeconds (G2: 10 s), the A-14 grace after an inbound
     SA is installed (G3), with ``client.allow_clear_timeout`` / ``server.allow_clear_timeout``.
 
@@ -245,6 +252,7 @@ class TimeKnobs:
     ike_backoff_ms: int = 3000
     ike_give_up_ms: int = 60000
     allow_clear_ms: int = 10000
+    legacy_fallback_ms: int = 3000
     delay_min_ms: int = 0
     delay_max_ms: int = 0
 
@@ -330,7 +338,7 @@ class Scenario:
         """``host`` has an IKE initiator: its outbound rule can trigger IKE (ND ``request``: ND-8,
         ND-10, ND-12; transport-mode ``require``: ND-15) and it runs an IKE stack (for the
         server, unless the reduction ``ike.server_initiator = false`` is in force)."""
-        return (getattr(self, host).outbound in ("request", "require") and self.has_ike(host)
+        return (getattr(self, host).outbound in ("request", "require", "legacy") and self.has_ike(host)
                 and (host == "client" or self.ike.server_initiator))
 
     def answers_icmp(self, host: str) -> bool:
@@ -411,6 +419,7 @@ _RANGES = {
     ("time", "ike_backoff_ms"): (1, 60_000),
     ("time", "ike_give_up_ms"): (1, 600_000),
     ("time", "allow_clear_ms"): (1, 600_000),
+    ("time", "legacy_fallback_ms"): (1, 600_000),
     ("time", "delay_min_ms"): (0, 60_000),
     ("time", "delay_max_ms"): (0, 60_000),
 

@@ -88,6 +88,14 @@ class Timing:
                                      f"{cls.__name__}'s retransmission clock (units of "
                                      f"{self.tm.unit_ms} ms)"))
         for h in HOSTS:
+            key = f"{h}.ike_i"
+            if getattr(sc, h).outbound == "legacy" and key in machines:
+                d = max(self.tm.units(self.tm.legacy_fallback_ms), 1)
+                running = and_(eq(F(key), state_index(machines[key], "mm1_sent")),
+                               eq(F(f"{h}.soft_sa"), 0))
+                self.timers.append(Timer(f"{h}.soft_clk", "", {"soft": C(d)}, (key,),
+                                         ((running, C(d)),), d,
+                                         "legacy soft-SA fallback clock (SOFTSA: 3 s without an IKE reply)"))
             if getattr(sc, h).allow_clear_timeout:
                 d = max(self.tm.units(self.tm.allow_clear_ms), 1)
                 running = and_(eq(F(f"{h}.sa_in"), 1), eq(F(f"{h}.grace_over"), 0))
@@ -124,9 +132,12 @@ class Timing:
                 out[t.key] = {c: not_(lt(F(t.clock), d)) for c, d in t.deadlines.items()}
         return out
 
-    def grace_guard(self, h: str) -> Expr:
-        t = next(t for t in self.timers if t.clock == f"{h}.grace_clk")
-        return not_(lt(F(t.clock), t.deadlines["grace"]))
+    def expired(self, clock: str) -> Expr:
+        """A clock that is not a machine's (``client.grace_clk``, ``client.soft_clk``) has
+        reached its deadline."""
+        t = next(t for t in self.timers if t.clock == clock)
+        (d,) = t.deadlines.values()
+        return not_(lt(F(t.clock), d))
 
     def fields(self) -> list[Field]:
         return [Field(t.clock, 0, t.cap, 0, "counter", doc=t.doc) for t in self.timers]

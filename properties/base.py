@@ -16,6 +16,11 @@ Kinds (DESIGN.md "Properties"):
 * ``eventually``: from every reachable state satisfying ``trigger`` (no trigger: from the
   initial state), every fair continuation reaches ``state`` (checked on bottom strongly
   connected components; see :mod:`ndcheck.engines.graph_queries` for the fairness assumption).
+* ``within`` (bounded response, timed scenarios only: ``time.mode = "timed"``): from every
+  reachable state satisfying ``trigger``, every run reaches ``state`` within ``bound(system)``
+  milliseconds of model time (``tick`` steps times the unit); a run that can no longer reach
+  it, or where time passes without bound first, violates it too
+  (:mod:`ndcheck.checking.latency`).
 
 **Triggers and vacuity.**  A property whose claim has an antecedent ("once X, never Y", "after X,
 eventually Y", "if IKE fails ...") names it as ``trigger``: an IR expression over the fields, a
@@ -42,7 +47,7 @@ from dataclasses import dataclass, field
 
 from ..model.ir import TRUE, Command, Expr, System, and_, not_, or_
 
-KINDS = ("always", "never_action", "sometimes", "eventually")
+KINDS = ("always", "never_action", "sometimes", "eventually", "within")
 
 
 def _always_applies(system: System) -> bool:
@@ -65,6 +70,7 @@ class Property:
     antecedent: str = ""         # the trigger in words: "IKE has failed for the flow and ..."
     applies: Callable[[System], bool] = field(default=_always_applies)
     pre: Callable[[System, Command], Expr] | None = None   # never_action only (see module doc)
+    bound: Callable[[System], int] | None = None   # within only: the deadline in ms
     note: str = ""               # why the model does (not) show what the digest suspects
 
     @property
@@ -150,6 +156,16 @@ class Concern:
         """Every fair run (from each state satisfying ``trigger``) reaches ``state``; vacuous if
         a trigger is given and no reachable state satisfies it (``antecedent``: in words)."""
         return Property(id, name, "eventually", claim, rules, self.title, state=state,
+                        **_triggered(id, trigger, antecedent), **options)
+
+
+    def within(self, id: str, name: str, *, claim: str, rules: tuple[str, ...],
+               trigger: StatePredicate, antecedent: str, state: StatePredicate,
+               bound: Callable[[System], int], **options) -> Property:
+        """From every state satisfying ``trigger``, every run reaches ``state`` within
+        ``bound(system)`` ms (timed scenarios; vacuous if no reachable state satisfies the
+        trigger)."""
+        return Property(id, name, "within", claim, rules, self.title, state=state, bound=bound,
                         **_triggered(id, trigger, antecedent), **options)
 
 

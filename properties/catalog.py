@@ -12,11 +12,12 @@ from __future__ import annotations
 import re
 
 from ..model.suggest import did_you_mean
-from . import downgrade, fallback, ge, ike, policy, rekey, tcp, upgrade
+from . import downgrade, fallback, ge, ike, policy, rekey, tcp, timing, upgrade
 from .base import Property
 
 _ALL = (fallback.PROPERTIES + upgrade.PROPERTIES + downgrade.PROPERTIES + ge.PROPERTIES
-        + policy.PROPERTIES + ike.PROPERTIES + rekey.PROPERTIES + tcp.PROPERTIES)
+        + policy.PROPERTIES + ike.PROPERTIES + rekey.PROPERTIES + tcp.PROPERTIES
+        + timing.PROPERTIES)
 
 
 def _order(p: Property) -> tuple[int, int]:

@@ -24,6 +24,7 @@ from .predicates import (
     ike_done,
     in_state,
     initiator,
+    negotiations,
     peer_ipsec,
     responder,
     scenario,
@@ -199,7 +200,8 @@ W3 = ike.sometimes(
     claim="Some run completes Main Mode and Quick Mode at both ends.",
     rules=("ND-5", "ND-24"),
     state=ike_done,
-    applies=peer_ipsec,
+    # ... where some host has an initiator (no-ipsec: neither host has a rule that triggers IKE)
+    applies=lambda s: peer_ipsec(s) and bool(negotiations(s)),
 )
 
 PROPERTIES = (S11, S12, L7, ND27, ND28, W3)

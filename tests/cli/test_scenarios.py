@@ -40,7 +40,8 @@ def test_a_pipe_gets_full_lines():
                        timeout=120, stdin=subprocess.DEVNULL, check=False)
     assert r.returncode == 0, r.stderr
     fig19 = [line for line in r.stdout.splitlines() if "fig19" in line]
-    assert [line.split("\t")[0] for line in fig19] == ["fig19-lossy", "fig19-require-inbound"]
+    assert [line.split("\t")[0] for line in fig19] == ["fig19-lossy", "fig19-require-inbound",
+                                                          "fig19-timed"]
     assert fig19[1].endswith("then connects over ESP\tH-1=vacuous, L-1=vacuous, L-6=vacuous, L-7=vacuous")
     assert max(len(line) for line in r.stdout.splitlines()) > 80  # not wrapped at 80 columns
     assert all(line == line.rstrip() for line in r.stdout.splitlines())  # not padded

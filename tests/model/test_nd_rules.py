@@ -204,3 +204,17 @@ def test_the_ale_layer_blocks_tcp_when_ike_fails():
     r = check(silent, ["H-1", "L-1", "S-7"])
     assert [r.verdict(p).verdict for p in ("H-1", "L-1", "S-7")] == ["violated", "violated", "holds"]
     assert r.verdict("H-1").trace.steps[-1].action == "client.tcp.retransmit_syn [SYN ND-8/ale-held]"
+
+
+def test_legacy_policy_waits_for_ike_and_protects_against_a_capable_peer():
+    """The pre-ND "Negotiate Security" action (digest §6.4): against a capable peer the SYN is
+    held until Quick Mode completes, then leaves over ESP; no soft SA (the peer replies)."""
+    sc = scenario_from_dict({"name": "legacy-capable", "client": {"outbound": "legacy"},
+                             "server": {"outbound": "none", "inbound": "boundary"},
+                             "tcp": {"data_segments": 1, "syn_retries": 2},
+                             "ike": {"server_initiator": False}, "time": {"mode": "timed"}})
+    g = explore(build_system(sc))
+    rules = {r for a in set(g.act) for r in g.system.commands[a].rules}
+    assert {"ND-15/legacy-held", "ND-15/legacy-protect"} <= rules
+    assert "ND-15/legacy-soft-clear" not in rules
+    assert not any(g.system.commands[a].name == "client.ike.soft_sa" for a in set(g.act))

@@ -46,7 +46,8 @@ def test_report_order_is_headline_safety_liveness_witness():
     prefixes = [p.id.split("-")[0] for p in PROPERTIES]
     order = ["H", "S", "L", "T", "D", "ND", "W"]
     assert prefixes == sorted(prefixes, key=order.index)
-    assert [p.id for p in PROPERTIES][:4] == ["H-1", "H-2", "S-1", "S-2"]
+    # the headline properties, H-3 being H-1 in time (timed scenarios)
+    assert [p.id for p in PROPERTIES][:5] == ["H-1", "H-2", "H-3", "S-1", "S-2"]
 
 
 def test_every_concern_has_a_witness():
@@ -94,7 +95,8 @@ def test_applies_excludes_meaningless_properties():
 
 #: Properties whose claim has an antecedent ("once X", "after X", "whenever X", "a GE flow"), with
 #: it as their trigger; every other property has none (S-3, S-4, S-11 ...: no antecedent).
-TRIGGERED = {"H-1", "S-1", "S-2", "S-5", "S-6", "S-7", "S-13", "L-1", "L-3", "L-5", "L-6", "L-7"}
+TRIGGERED = {"H-1", "S-1", "S-2", "S-5", "S-6", "S-7", "S-13", "L-1", "L-3", "L-5", "L-6", "L-7",
+             "H-3", "T-3"}
 
 
 def test_properties_with_an_antecedent_have_a_trigger():

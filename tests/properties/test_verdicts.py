@@ -67,6 +67,15 @@ PINNED = {
     "qm-delete-rekey": (24, {"L-3", "L-5", "S-14"}, _NO_IKE_FAILURE),
     "mm-expiry-rekey": (24, {"L-3", "L-5", "S-14"}, _NO_IKE_FAILURE),
     "transport-mode": (13, set(), set()),
+    # Timed: the figures keep their untimed verdicts and add H-3 and T-3 (within); the pre-ND
+    # policy violates H-3 by configuration (3 s soft SA, digest §6.4); no-ipsec has no SA.
+    # W-13 (time passes with a timer running) fails only in the lossless baseline without IPsec.
+    "no-ipsec": (10, {"W-13"}, {"S-13"}),
+    "legacy-fallback-silent-peer": (5, {"H-3"}, set()),
+    "fig7-timed": (27, set(), _NO_IKE_FAILURE),
+    "fig8-timed": (18, set(), _NEVER_SECURE),
+    "fig18-timed": (27, set(), _NO_IKE_FAILURE),
+    "fig19-timed": (25, set(), _NO_IKE_FAILURE | {"L-7"}),
 }
 
 

@@ -6,6 +6,9 @@
 * ``sometimes``: the first state satisfying the predicate is the (shortest) witness.
 * ``eventually``: under fairness, a lasso into a goal-free bottom SCC
   (:meth:`~ndcheck.engines.graph_queries.GraphQueries.lasso` says why that is the right notion).
+* ``within``: the greatest time from a trigger state to the goal
+  (:func:`~ndcheck.checking.latency.within`); the counterexample is a run that exceeds the
+  bound or can no longer meet it.
 
 Vacuity: a property with a ``trigger`` (its claim's antecedent) that is not violated and whose
 trigger no explored state satisfies is ``vacuous`` — on a complete graph, where "no explored
@@ -80,4 +83,10 @@ def _decide(q: GraphQueries, p: Property, traces: bool) -> tuple[str, Trace | No
         trace = trace_from_commands(system, list(lasso.commands), p.id, "lasso", lasso.loop_start) \
             if traces else None
         return "violated", trace, ""
+    if p.kind == "within":
+        if g.truncated:
+            return "undetermined", None, "graph truncated: response times unknown"
+        from .latency import within
+        assert p.state is not None and p.trigger is not None and p.bound is not None
+        return within(g, p, traces)
     raise ValueError(f"{p.id}: unknown property kind {p.kind!r}")

@@ -31,7 +31,7 @@ from ..model.machines.base import state_index
 from ..model.timing import TICK
 from ..traces.trace import Trace, trace_from_commands
 
-__all__ = ["QUERIES", "Latency", "Query", "latency", "timed"]
+__all__ = ["QUERIES", "Latency", "Query", "latency", "timed", "within"]
 
 EdgePred = Callable[[int], bool]           # command index -> the step performs the event
 StatePred = Callable[[Sequence[int]], bool]   # state -> the event's condition holds
@@ -59,6 +59,7 @@ class Latency:
     always: bool                  # every run from a start reaches the end
     min_trace: Trace | None
     max_trace: Trace | None
+    never_trace: Trace | None = None   # a run from a start that can no longer reach the end
 
     def to_json(self) -> dict:
         return {"id": self.id, "from": self.frm, "to": self.to, "min": self.min, "max": self.max,
@@ -144,11 +145,42 @@ QUERIES: dict[str, Query] = {q.id: q for q in (
 )}
 
 
+def within(graph, p, traces: bool = True) -> tuple[str, Trace | None, str]:
+    """The verdict of a ``within`` property (:mod:`ndcheck.properties.base`) on an explored timed
+    graph: ``violated`` with a trace when some run from a trigger state exceeds the bound before
+    the goal, lets time pass without bound, or can no longer reach the goal; else ``holds``
+    (``vacuous`` is decided by the caller from the trigger)."""
+    from ..engines.pyexpr import compile_predicate
+
+    system = graph.system
+    sc = system.scenario
+    if sc is None or not sc.time.timed:
+        return "undetermined", None, "a within property needs a timed scenario (time.mode)"
+    trig = compile_predicate(system, p.trigger(system))
+    goal = compile_predicate(system, p.state(system))
+    q = Query(p.id, p.antecedent, p.name, lambda s: (None, trig), lambda s: (None, goal))
+    r = latency(graph, q, sc.time.unit_ms, every=True)
+    bound = p.bound(system)
+
+    def cex(tr: Trace | None) -> Trace | None:
+        return replace(tr, kind="counterexample") if tr is not None and traces else None
+
+    if r.unbounded:
+        return "violated", None, f"time passes without bound before {p.name} (a cycle through a tick)"
+    if not r.always:
+        return "violated", cex(r.never_trace), \
+            f"a run from the trigger can no longer reach the goal (bound {bound} ms)"
+    if r.max is not None and r.max > bound:
+        return "violated", cex(r.max_trace), f"{r.max} ms > {bound} ms"
+    return "holds", None, "" if r.max is None else f"at most {r.max} ms (bound {bound} ms)"
+
+
 # -- the search ------------------------------------------------------------------------------
 
-def latency(graph, query: Query, unit_ms: int) -> Latency:
+def latency(graph, query: Query, unit_ms: int, every: bool = False) -> Latency:
     """Least and greatest time (ms) from ``query``'s start to its end over the runs of ``graph``
-    (an explored timed system)."""
+    (an explored timed system).  A start condition given as a state predicate starts where a
+    run enters it, or with ``every`` in each state where it holds (bounded response)."""
     system = graph.system
     tick = next((i for i, c in enumerate(system.commands) if c.name == TICK), None)
     if tick is None:
@@ -172,7 +204,8 @@ def latency(graph, query: Query, unit_ms: int) -> Latency:
         for a, v in succ[u]:
             if v in starts:
                 continue
-            if (s_edge and s_edge(a)) or (s_state and s_state(states[v]) and not s_state(states[u])):
+            if (s_edge and s_edge(a)) or (s_state and s_state(states[v])
+                                          and (every or not s_state(states[u]))):
                 starts[v] = a
     # Between the events: reachable from a start without passing an end.
     region: set[int] = set()
@@ -203,12 +236,9 @@ def latency(graph, query: Query, unit_ms: int) -> Latency:
                 dq.append(u)
     # Every run from a start reaches the end: no state between is a dead end or leaves for a
     # state that cannot reach it.
-    always = not any(not succ[u] or any(not ends(a, v) and v not in live for a, v in succ[u])
-                     for u in region)
-    if not live and not zero:
-        return Latency(query.id, query.frm, query.to, None, None, False, False, None, None)
-    lo, lo_path = _least(starts, zero, live, succ, ends, tick)
-    hi, hi_path, unbounded = _greatest(starts, zero, live, succ, ends, tick)
+    escapes = {u for u in region
+               if not succ[u] or any(not ends(a, v) and v not in live for a, v in succ[u])}
+    always = not escapes
 
     def trace(path):
         if path is None:
@@ -219,9 +249,36 @@ def latency(graph, query: Query, unit_ms: int) -> Latency:
             _prefix_to_edge(graph, first, a)
         return trace_from_commands(system, prefix + steps, property=query.id, kind="witness")
 
+    never = trace(_escape(starts, region, escapes, live, succ, ends)) if escapes else None
+    if not live and not zero:
+        return Latency(query.id, query.frm, query.to, None, None, False, False, None, None, never)
+    lo, lo_path = _least(starts, zero, live, succ, ends, tick)
+    hi, hi_path, unbounded = _greatest(starts, zero, live, succ, ends, tick)
     return Latency(query.id, query.frm, query.to, lo * unit_ms,
                    None if unbounded else hi * unit_ms, unbounded, always,
-                   trace(lo_path), None if unbounded else trace(hi_path))
+                   trace(lo_path), None if unbounded else trace(hi_path), never)
+
+
+def _escape(starts, region, escapes, live, succ, ends):
+    """A shortest run from a start to a state between the events from which the end can be
+    missed (a dead end, or a step to a state that cannot reach it), with that step."""
+    parent = {s: None for s in starts if s in region}
+    dq = deque(parent)
+    while dq:
+        u = dq.popleft()
+        if u in escapes:
+            tail = [] if not succ[u] else \
+                [next(a for a, v in succ[u] if not ends(a, v) and v not in live)]
+            steps = tail
+            while parent[u] is not None:
+                u, a = parent[u]
+                steps.insert(0, a)
+            return u, steps
+        for a, v in succ[u]:
+            if v in region and v not in parent and not ends(a, v):
+                parent[v] = (u, a)
+                dq.append(v)
+    raise AssertionError("an escaping state outside the region")
 
 
 def _prefix_to_edge(graph, v: int, a: int) -> list[int]:
