@@ -81,6 +81,10 @@ def prove(target: str | Scenario | System, property: str | Property, engine: str
     'vacuous'
     """
     system, prop = _system(target), _property(property)
+    if prop.kind == "within":
+        # the safety part of a bounded response: an observer clock (checking/deadline.py)
+        from .deadline import observed
+        system, prop = observed(system, prop)
     result = z3_engine().prove(system, prop, engine, progress=progress, **options)
     if result.verdict == "holds" and prop.trigger is not None:
         if progress is not None:

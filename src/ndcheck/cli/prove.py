@@ -49,8 +49,8 @@ def _lookup(prop: str):
     from ..properties.catalog import PROPERTIES
 
     p = lookup_property(prop)
-    if not p.safety:
-        safe = ", ".join(q.id for q in PROPERTIES if q.safety)
+    if not p.safety and p.kind != "within":
+        safe = ", ".join(q.id for q in PROPERTIES if q.safety or q.kind == "within")
         raise UsageError(f"property {p.id} ({p.name}) is {p.kind}; `ndcheck prove` decides safety "
                          f"properties: {safe} (use `ndcheck check` for {p.id})")
     return p
