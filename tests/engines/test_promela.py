@@ -96,7 +96,9 @@ def _spin_counts(name: str):
 SPIN_SCENARIOS = ("fig19-require-inbound", "fig8-icmp-peer", "fig8-no-credential", "fig7-fifo",
                   "guaranteed-encryption-ale", "nd-client-transport-server", "no-proposal-peer",
                   "non-nd-peer", "qm-refused-peer", "require-inbound-auth-failure", "transport-mode",
-                  "qm-delete-rekey")
+                  "qm-delete-rekey",
+                  # timed (clocks and the tick are plain fields and a plain command)
+                  "fig19-timed", "fig8-timed", "legacy-fallback-silent-peer", "no-ipsec")
 
 
 @needs_spin
