@@ -18,10 +18,10 @@ NOT_ALLOWED = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.For, ast
                ast.Try, ast.With, ast.Lambda)
 
 
-def test_the_five_notebooks_exist():
+def test_the_six_notebooks_exist():
     assert [p.name for p in NOTEBOOKS] == [
         "01_machines.ipynb", "02_interleavings.ipynb", "03_safety.ipynb", "04_liveness.ipynb",
-        "05_proofs.ipynb"]
+        "05_proofs.ipynb", "06_time.ipynb"]
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)

@@ -31,7 +31,8 @@ from ..model.machines.base import state_index
 from ..model.timing import TICK
 from ..traces.trace import Trace, trace_from_commands
 
-__all__ = ["QUERIES", "Latency", "Query", "latency", "timed", "within"]
+__all__ = ["QUERIES", "Latency", "Query", "SweepPoint", "latencies", "latency", "step_times",
+           "sweep", "timed", "within"]
 
 EdgePred = Callable[[int], bool]           # command index -> the step performs the event
 StatePred = Callable[[Sequence[int]], bool]   # state -> the event's condition holds
@@ -393,3 +394,56 @@ def _inside(succ, scc, src: int, dst: int, tick) -> list[int]:
                     return out[::-1]
                 dq.append(v)
     raise AssertionError("no path inside a strongly connected component")
+
+
+# -- conveniences for reports and notebooks --------------------------------------------------
+
+def latencies(sc, queries: Sequence[str] | None = None) -> tuple[object, list[Latency]]:
+    """Explore ``sc`` timed (:func:`timed`) and answer ``queries`` (default: all): the graph and
+    the results, in query order."""
+    from ..engines.explicit import explore
+    from ..model.compose import build_system
+
+    sc = timed(sc)
+    g = explore(build_system(sc))
+    if g.truncated:
+        raise ValueError(f"{sc.name}: exploration truncated ({g.reason}): latencies need every run")
+    return g, [latency(g, QUERIES[q], sc.time.unit_ms) for q in (queries or list(QUERIES))]
+
+
+def step_times(trace: Trace, unit_ms: int) -> list[int]:
+    """The model time (ms) at which each step of ``trace`` happens: the ticks before it."""
+    out, now = [], 0
+    for s in trace.steps:
+        if s.action == TICK:
+            now += unit_ms
+        out.append(now)
+    return out
+
+
+@dataclass(frozen=True, slots=True)
+class SweepPoint:
+    """One point of :func:`sweep`: the one-way delay, which protocols may lose packets, and the
+    query's least and greatest time (ms; None: never reached) and whether every run reaches it."""
+
+    delay_ms: int
+    loss: tuple[str, ...]
+    min: int | None
+    max: int | None
+    always: bool
+    states: int
+
+
+def sweep(sc, delays_ms: Sequence[int], losses: Sequence[Sequence[str]] = ((),),
+          query: str = "tcp-established") -> list[SweepPoint]:
+    """``query`` over a grid of fixed one-way delays (``time.delay_min_ms = delay_max_ms``) and
+    loss settings (``network.loss``), each point a scenario of its own, explored timed."""
+    out = []
+    base = timed(sc)
+    for loss in losses:
+        for d in delays_ms:
+            point = replace(base, network=replace(base.network, loss=tuple(sorted(loss))),
+                            time=replace(base.time, delay_min_ms=d, delay_max_ms=d))
+            g, (r,) = latencies(point, [query])
+            out.append(SweepPoint(d, tuple(sorted(loss)), r.min, r.max, r.always, g.n_states))
+    return out

@@ -4,7 +4,8 @@ One idea per module: :mod:`.machines` (a machine class drawn and tabulated), :mo
 (the ND decision tables), :mod:`.sequence` (sequence charts of traces), :mod:`.interleavings`
 (how many behaviours the product graph holds), :mod:`.projection` (the product graph projected
 onto a few fields), :mod:`.stepper` (walk the graph one action at a time), :mod:`.heatmap` (the
-verdict matrix), :mod:`.proofs` (z3 results in field names).  Nothing here decides anything
+verdict matrix), :mod:`.proofs` (z3 results in field names), :mod:`.timing` (latencies and
+runs on a time line).  Nothing here decides anything
 about the protocol: every verdict, trace and graph comes from the public API.
 
 May import every layer below it (model, properties, engines, traces, checking, reports); not
@@ -21,10 +22,11 @@ from .proofs import cti_table, invariant_table, proof_table
 from .sequence import draw_chart, show_trace, steps_table
 from .stepper import Stepper
 from .tables import Table, decision_table, decision_tables
+from .timing import draw_sweep, draw_timeline, latency_table
 
 __all__ = [
     "Stepper", "Table", "count_paths", "cti_table", "decision_table", "decision_tables", "diagram",
-    "draw_chart", "draw_heatmap", "draw_machine", "draw_projection", "graph_summary",
-    "invariant_table", "project", "proof_table", "show_trace", "steps_table", "transition_table",
+    "draw_chart", "draw_heatmap", "draw_machine", "draw_projection", "draw_sweep",
+    "draw_timeline", "graph_summary", "invariant_table", "latency_table", "project", "proof_table", "show_trace", "steps_table", "transition_table",
     "transitions", "verdict_matrix", "wire_sequences",
 ]
