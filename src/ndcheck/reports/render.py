@@ -49,7 +49,8 @@ def render_json(trace: Trace) -> str:
 def render(trace: Trace, system: System, fmt: str = "text") -> str:
     """Render ``trace`` (of ``system``) in one of :data:`FORMATS`."""
     if fmt == "text":
-        return render_text(trace)
+        sc = system.scenario
+        return render_text(trace, unit_ms=sc.time.unit_ms if sc is not None and sc.time.timed else None)
     if fmt == "json":
         return render_json(trace)
     if fmt == "mermaid":

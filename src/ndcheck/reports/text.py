@@ -6,6 +6,7 @@ inbound/outbound rule rows, triggered acquire), the packets it put on the wire (
 the wire column and the action already say what was sent and received.  The step to look at
 first ends in ``<- ...`` (:func:`ndcheck.traces.msc.mark_of`): the violating step of a
 counterexample, the first step of a lasso's cycle, the last step of a witness.  Nothing is cut.
+A trace of a timed scenario (``unit_ms``) has a ``ms`` column: the model time of each step.
 
 >>> from ndcheck import CATALOG, build_system, explore
 >>> from ndcheck.traces.trace import trace_to_state
@@ -20,6 +21,7 @@ step  action                                                                    
 
 from __future__ import annotations
 
+from ..model.timing import TICK
 from ..traces.msc import mark_of
 from ..traces.trace import Trace
 
@@ -31,11 +33,17 @@ def _changes(changes: dict[str, str], network: bool) -> str:
     return " ".join(items) if items else "-"
 
 
-def render_text(trace: Trace, *, network: bool = False, title: bool = True) -> str:
-    """The trace as an aligned text table (``network=True`` also lists channel counters)."""
+def render_text(trace: Trace, *, network: bool = False, title: bool = True,
+                unit_ms: int | None = None) -> str:
+    """The trace as an aligned text table (``network=True`` also lists channel counters;
+    ``unit_ms``: the step numbers carry the model time, ``12 @1500ms``)."""
     rows = []
+    now = 0
     for s in trace.steps:
-        rows.append((str(s.index), s.action, list(s.wire) or ["-"], _changes(s.changes, network)))
+        if s.action == TICK and unit_ms:
+            now += unit_ms
+        num = f"{s.index} @{now}ms" if unit_ms else str(s.index)
+        rows.append((num, s.action, list(s.wire) or ["-"], _changes(s.changes, network)))
     mark = mark_of(trace)
     w_step = max([4] + [len(r[0]) for r in rows])
     w_act = max([6] + [len(r[1]) for r in rows])
