@@ -268,8 +268,9 @@ def _preds_out(host: str, sc: Scenario) -> dict[str, Expr]:
         "nat_boundary": and_(sc.network.nat, eq(_h(host, "sa_boundary"), 1)),
         "secure": eq(_h(host, "secure"), 1),
         "acquire": eq(_h(host, "acquire"), 1),
-        # the legacy soft SA (digest §6.4): only an outbound "legacy" host has one
-        "soft": eq(_h(host, "soft_sa"), 1) if p.outbound == "legacy" else C(0),
+        # the legacy soft SA (digest §6.4): only an outbound "legacy" host with an IKE initiator
+        # has one (without, its packets stay held, as ND-15 PROTECT holds them without an SA)
+        "soft": eq(_h(host, "soft_sa"), 1) if p.outbound == "legacy" and sc.initiates(host) else C(0),
     }
 
 

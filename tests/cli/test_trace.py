@@ -60,7 +60,7 @@ def test_no_counterexample_exits_1(capsys):
 def test_unknown_property_exits_2_listing_the_ids(capsys):
     code, _out, err = run(capsys, "trace", "fig7-both-capable", "X-9")
     assert code == 2
-    assert err.startswith("ndcheck: error: unknown property 'X-9'; available: H-1, H-2, S-1")
+    assert err.startswith("ndcheck: error: unknown property 'X-9'; available: H-1, H-2, H-3, S-1")
     assert err.count("\n") == 1
 
 

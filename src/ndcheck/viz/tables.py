@@ -131,6 +131,7 @@ def decision_tables() -> dict[str, Table]:
         "OUTBOUND_ND": "Outbound, ND rule (§3.7.4.1; ND-8..ND-14; with the ALE layer of WFP-GE)",
         "OUTBOUND_REQUIRE": "Outbound, transport-mode PROTECT (ND-15)",
         "OUTBOUND_NONE": "Outbound, no IPsec rule: BYPASS (ND-15)",
+        "OUTBOUND_LEGACY": "Outbound, the pre-ND Negotiate Security action with fallback to clear (ND-15, digest §6.4)",
         "INBOUND_ND": "Inbound, ND rule (§3.7.4.2; ND-17..ND-19; with the ALE layer of WFP-GE)",
         "INBOUND_REQUIRE": "Inbound, transport mode (ND-15)",
         "INBOUND_NONE": "Inbound, no IPsec rule (ND-15)",
