@@ -467,48 +467,51 @@ def conform(model, packets: Sequence[Packet | str], *, property: str | None = No
     else:
         auto = _automaton(model, at)
     source = auto.source
-    parent: dict = {}
     starts = [(s, (), ()) for s in source.starts()]
-    for n in starts:
-        parent[(0, n)] = None
-    layers: list[list[Node]] = []
-    pos = 0
+    # Layer i is the nodes reachable after i packets, in first-visit order; backs[i] maps each
+    # to (1 if reached by packet i else 0, the node it came from, command) (None: a start).
+    # A layer is interned and its successor layer per packet cached: a long capture's layers
+    # repeat (the sliding window keeps the states few), so most packets cost one look-up.
+    layer_ids: dict[tuple, int] = {}
+    layer_of: list[tuple] = []
+    step_cache: dict[tuple[int, str], tuple[int, dict]] = {}
+
+    def intern(layer: tuple) -> int:
+        lid = layer_ids.get(layer)
+        if lid is None:
+            lid = layer_ids[layer] = len(layer_of)
+            layer_of.append(layer)
+        return lid
+
+    back0: dict = {n: None for n in starts}
+    lids: list[int] = []
+    backs: list[dict] = []
     stopped = False
     try:
-        layer = _closure(auto, 0, list(starts), parent)
-        layers.append(layer)
-        while pos < len(wire) and layer:
+        lids.append(intern(tuple(_closure(auto, list(starts), back0))))
+        backs.append(back0)
+        pos = 0
+        while pos < len(wire) and layer_of[lids[-1]]:
             want = wire[pos]
-            nxt: list[Node] = []
-            add = _adder(parent, pos, nxt)
-            for node in layer:
-                state, pending, arrived = node
-                if pending:
-                    for left in _take(pending, want):
-                        add((state, left, arrived), node, -1)
-                    continue
-                for letter, now in auto.arrivals(state, arrived):
-                    if _match(want, letter):
-                        add((state, (), now), node, -1)
-                for a, v, groups, need in auto.edges(state)[1]:
-                    if not auto.allows(state, arrived, need):
-                        continue
-                    for left in _take(groups, want):
-                        add((v, left, auto.after(arrived, need)), node, a)
+            hit = step_cache.get((lids[-1], want))
+            if hit is None:
+                nxt, back = _step(auto, layer_of[lids[-1]], want)
+                hit = step_cache[(lids[-1], want)] = (intern(tuple(_closure(auto, nxt, back))), back)
+            lids.append(hit[0])
+            backs.append(hit[1])
             pos += 1
-            layer = _closure(auto, pos, nxt, parent)
-            layers.append(layer)
     except _Truncated:
         stopped = True
-        layers.append([])
-    accepted = not stopped and bool(layer) and pos == len(wire)
+    layers = [layer_of[i] for i in lids] + ([()] if stopped else [])
+    layer = layers[-1]
+    accepted = not stopped and bool(layer) and len(lids) == len(wire) + 1
     prefix_len = len(wire) if accepted else len(layers) - 2  # the last layer is empty
     end_layer = layers[prefix_len]
     try:
         allowed = _allowed(auto, end_layer)
     except _Truncated:
         allowed = set()
-    start, path = _path(parent, (prefix_len, end_layer[0]))
+    start, path = _path(backs, prefix_len, end_layer[0])
     shown, note, shown_in = _witness(auto, start, path, property)
     truncated = bool(source.truncated) and not accepted
     reason = source.reason
@@ -631,19 +634,37 @@ def _concrete_witness(auto, vi: int, path, property) -> tuple[Trace | None, str,
     return trace_from_commands(concrete, cmds, property, "witness"), "", concrete
 
 
-def _adder(parent: dict, pos: int, nxt: list):
-    """``add(new, node, command)``: visit ``new`` at ``pos + 1`` from ``node`` (first visit only)."""
+def _step(auto: _Automaton, layer: tuple, want: str) -> tuple[list, dict]:
+    """The nodes one observed packet ``want`` leads to from ``layer`` (before their closure),
+    with their back pointers (first visit only)."""
+    nxt: list[Node] = []
+    back: dict = {}
+
     def add(new: Node, node: Node, a: int) -> None:
-        key = (pos + 1, new)
-        if key not in parent:
-            parent[key] = (pos, node, a)
+        if new not in back:
+            back[new] = (1, node, a)
             nxt.append(new)
-    return add
+
+    for node in layer:
+        state, pending, arrived = node
+        if pending:
+            for left in _take(pending, want):
+                add((state, left, arrived), node, -1)
+            continue
+        for letter, now in auto.arrivals(state, arrived):
+            if _match(want, letter):
+                add((state, (), now), node, -1)
+        for a, v, groups, need in auto.edges(state)[1]:
+            if not auto.allows(state, arrived, need):
+                continue
+            for left in _take(groups, want):
+                add((v, left, auto.after(arrived, need)), node, a)
+    return nxt, back
 
 
-def _closure(auto: _Automaton, pos: int, seeds: list, parent: dict) -> list:
+def _closure(auto: _Automaton, seeds: list, back: dict) -> list:
     """Epsilon closure (steps that show nothing, window shifts) of a layer; only nodes without
-    pending packets move."""
+    pending packets move.  ``back`` gets the pointers of the nodes added."""
     out = list(seeds)
     i = 0
     while i < len(out):
@@ -656,14 +677,12 @@ def _closure(auto: _Automaton, pos: int, seeds: list, parent: dict) -> list:
             if not auto.allows(state, arrived, need):
                 continue
             new = (v, (), auto.after(arrived, need))
-            key = (pos, new)
-            if key not in parent:
-                parent[key] = (pos, node, a)
+            if new not in back:
+                back[new] = (0, node, a)
                 out.append(new)
         for new, w in auto.shifts(node):
-            key = (pos, new)
-            if key not in parent:
-                parent[key] = (pos, node, SHIFT - w)
+            if new not in back:
+                back[new] = (0, node, SHIFT - w)
                 out.append(new)
     return out
 
@@ -681,17 +700,22 @@ def _allowed(auto: _Automaton, layer: list) -> set[str]:
     return out
 
 
-def _path(parent: dict, key) -> tuple[int, list[tuple[int, int]]]:
-    """The start's variant and (variant, command) along the parent pointers (a packet of a pending step, or an arrival,
-    adds none; a window shift is ``SHIFT - window``)."""
+def _path(backs: list[dict], pos: int, node: Node) -> tuple[int, list[tuple[int, int]]]:
+    """The start's variant and (variant, command) along the back pointers from ``node`` at
+    position ``pos`` (a packet of a pending step, or an arrival, adds none; a window shift is
+    ``SHIFT - window``)."""
     cmds: list[tuple[int, int]] = []
-    while parent[key] is not None:
-        pos, node, a = parent[key]
+    while True:
+        entry = backs[pos][node]
+        if entry is None:
+            break
+        crossed, prev, a = entry
         if a != -1:
-            cmds.append((node[0][0], a))
-        key = (pos, node)
+            cmds.append((prev[0][0], a))
+        pos -= crossed
+        node = prev
     cmds.reverse()
-    return key[1][0][0], cmds
+    return node[0][0], cmds
 
 
 def never_sent(graph, packet: str) -> bool:
