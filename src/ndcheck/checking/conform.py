@@ -29,14 +29,24 @@ taken in; it needs the scenario's multiset channels (``network.reorder = true``)
 channels the arrival order would be constrained too, which this reading does not do, so it
 refuses them (:class:`ConformError`).
 
-The check is a subset construction over the product graph read as an automaton whose letters are
+The check is a subset construction over the model read as an automaton whose letters are
 observed packets: positions advance on a packet, steps that show nothing at the vantage point
-are epsilon moves.  Each layer of the search is the set of nodes ``(state id, packets of the
+are epsilon moves.  Each layer of the search is the set of nodes ``(state, packets of the
 current step still to show, packets that have reached H and wait for H)`` reachable after
 consuming a prefix; the first empty layer gives the longest accepted prefix, and the packets the
 previous layer could show are what the model allowed next.  The witness path of an accepted
 trace (and of the accepted prefix of a rejected one) is replayed through the IR and the machine
 instances (:func:`~ndcheck.traces.trace.trace_from_commands`) before it is returned.
+
+**On demand.**  Given a scenario (or a system), the states are never explored as a whole: the
+search computes the successors of the states it reaches with the compiled successor function
+over packed states (:func:`~ndcheck.engines.codegen.compile_packed`), and each layer is interned
+with the layer each packet leads from it, so a long capture whose layers repeat costs a look-up
+per packet.  Given an explored graph, the same search reads its edges (a truncated graph makes a
+rejection undetermined).  ``strict=False`` raises the bounds that exist only to keep exploration
+finite to what the trace needs (:mod:`.lifting`) and follows a long stream through a sliding
+window of segment ids (:mod:`.segments`); the search then runs over several variant systems at
+once (a node's state is ``(variant, packed state)``).
 
 >>> from ndcheck import CATALOG, build_system, explore
 >>> g = explore(build_system(CATALOG["fig8-silent-peer"]))
@@ -61,6 +71,18 @@ both SYNs; nothing can arrive before the client sent it:
 (False, False)
 >>> conform(g19, ["server>client MM2"], at="server").allowed_next
 ('client>server MM1', 'client>server SYN clear')
+
+On demand from the scenario, with and without its bounds: figure 8's silent peer sends two data
+segments, a third is beyond them (``--strict``) or raised to (the default):
+
+>>> w = ["client>server MM1", "client>server SYN clear", "server>client SYN-ACK clear",
+...      "client>server ACK clear"] + ["client>server DATA clear", "server>client ACK clear"] * 3
+>>> r = conform(CATALOG["fig8-silent-peer"], w)
+>>> r.verdict, r.prefix_len, r.bound
+('rejected', 8, "packet 9 goes beyond tcp.data_segments = 2: it is the client's data segment 3")
+>>> r = conform(CATALOG["fig8-silent-peer"], w, strict=False)
+>>> r.verdict, r.lifted
+('accepted', ("tcp.data_segments 2 -> 3: the capture's client sends 3 data segments (2..3 built as they are)",))
 """
 
 from __future__ import annotations

@@ -236,6 +236,9 @@ def exceeded(sc: Scenario, packets: Sequence[str], k: int, retransmissions: Sequ
         knob = "tcp.data_segments" if sender == "client" else "tcp.server_segments"
         if nd.data_lo[sender] > host_n:
             return f"{where} {knob} = {host_n}: it is the {sender}'s data segment {nd.data_lo[sender]}"
+        if msg == "*" and nd.data_hi[sender] > host_n:
+            return (f"packet {k + 1} may go beyond {knob} = {host_n}: with its protected packets the "
+                    f"{sender} may have sent up to {nd.data_hi[sender]} data segments (ESP hides which)")
     if nd.copies > sc.network.capacity:
         return f"{where} network.capacity = {sc.network.capacity}: {nd.copies} copies of one packet"
     return ""
