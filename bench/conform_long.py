@@ -35,10 +35,10 @@ def run_cli(args: list[str]) -> tuple[float, str, int | None, int]:
     cmd = [sys.executable, "-m", "ndcheck.cli", *args]
     t0 = time.perf_counter()
     if timer:
-        p = subprocess.run([timer, "-f", "%M", *cmd], capture_output=True, text=True)
+        p = subprocess.run([timer, "-f", "%M", *cmd], capture_output=True, text=True, check=False)
         rss = int(p.stderr.strip().splitlines()[-1]) // 1024
     else:
-        p = subprocess.run(cmd, capture_output=True, text=True)
+        p = subprocess.run(cmd, capture_output=True, text=True, check=False)
         rss = None
     return time.perf_counter() - t0, p.stdout.splitlines()[0] if p.stdout else p.stderr, rss, p.returncode
 
@@ -52,7 +52,7 @@ def parts(scenario: str, path: Path) -> dict[str, float]:
     trace = read_observed(path)
     t1 = time.perf_counter()
     flags = [o.retransmission for o in trace.observed]
-    auto, _ = C._scenario_automaton(CATALOG[scenario], trace.wire(), "wire", False, flags, None, None)
+    C._scenario_automaton(CATALOG[scenario], trace.wire(), "wire", False, flags, None, None)
     t2 = time.perf_counter()
     r = C.conform(CATALOG[scenario], trace.packets, strict=False, retransmissions=flags)
     t3 = time.perf_counter()
