@@ -236,6 +236,7 @@ class _SystemSource:
         self.truncated, self.reason = False, ""
         self.overflow = 0
         self._succ: dict = {}
+        self._shifts: dict = {}
         self.visited = 0
 
     @property
@@ -270,6 +271,13 @@ class _SystemSource:
         ws = self.windows[state[0]]
         if not ws:
             return []
+        got = self._shifts.get(state)
+        if got is not None:
+            return got
+        got = self._shifts[state] = self._shift(state, ws)
+        return got
+
+    def _shift(self, state: tuple[int, int], ws: tuple) -> list[tuple[int, tuple[int, int]]]:
         lay = self.compiled[state[0]][2]
         dec = lay.decode(state[1])
         out = []
@@ -297,6 +305,9 @@ class _Automaton:
         self.at = at
         self._edges: dict = {}
         self._chan: dict = {}
+        self._readc: dict = {}
+        self._arrivals: dict = {}
+        self._names: dict = {}
         self._reads = None
         if at == "wire":
             self.cmd_wire = [[tuple(p.wire() for p in c.wire) for c in s.commands] for s in source.systems]
@@ -342,7 +353,10 @@ class _Automaton:
         return got
 
     def _read(self, state) -> Counter:
-        return self._reads[state[0]](self.source.decode(state))
+        got = self._readc.get(state)
+        if got is None:
+            got = self._readc[state] = self._reads[state[0]](self.source.decode(state))
+        return got
 
     def channel(self, state) -> Counter:
         """Copies in flight toward the capturing host in ``state``."""
@@ -394,15 +408,22 @@ class _Automaton:
         """Packets that can reach the capturing host next, with the waiting packets after each."""
         if self._reads is None:
             return []
+        got = self._arrivals.get((state, arrived))
+        if got is not None:
+            return got
         waiting = dict(arrived)
         out = []
         for key, n in sorted(self.channel(state).items()):
             if n > waiting.get(key, 0):
                 waiting[key] = waiting.get(key, 0) + 1
-                out.append((key.packet().wire(), tuple(sorted(waiting.items()))))
+                name = self._names.get(key)
+                if name is None:
+                    name = self._names[key] = key.packet().wire()
+                out.append((name, tuple(sorted(waiting.items()))))
                 waiting[key] -= 1
                 if not waiting[key]:
                     del waiting[key]
+        self._arrivals[(state, arrived)] = out
         return out
 
     def shifts(self, node: Node) -> list[tuple[Node, int]]:
