@@ -268,6 +268,63 @@ def read_wire_lines(name: str) -> list[str]:
     return read_wire(WIRE_DIR / f"{name}.txt").wire()
 
 
+# --------------------------------------------------------------------------------------------
+# Long captures (issue 15): a figure's negotiation, then a long TCP stream, then the close
+# --------------------------------------------------------------------------------------------
+
+#: The close after the client's last segment: the server's answer, its ACK, the client's FIN
+#: (it closes first), the ACK of the FIN, the server's FIN and its ACK.
+CLOSE = [("server", "DATA"), ("client", "ACK"), ("client", "FIN"), ("server", "ACK"), ("server", "FIN"),
+         ("client", "ACK")]
+
+
+def _tcp(sender: str, message: str, protection: str) -> str:
+    receiver = "server" if sender == "client" else "client"
+    return f"{sender}>{receiver} {message} {protection}"
+
+
+def long_wire(figure: str, segments: int, *, burst: int = 2) -> list[str]:
+    """A long but plausible wire trace of ``figure`` (``fig7``: fig7-both-capable, the stream
+    under ESP after CONNECTED; ``fig8-silent``: fig8-silent-peer, all of it in the clear):
+    the figure's packets up to its first data segments, then the client's data up to
+    ``segments`` segments in all, ``burst`` segments (the window) before their
+    acknowledgements, then :data:`CLOSE`.  The protected segments are written ``DATA esp`` and
+    ``ACK esp``; a capture shows them as ESP (``* esp``)."""
+    if figure == "fig7":
+        head = read_wire_lines("fig7")[:17]           # up to CONNECTED: two clear data segments
+        protection, sent = "esp", 2
+    elif figure == "fig8-silent":
+        head = read_wire_lines("fig8-silent")         # ends with the second data segment's ACK
+        protection, sent = "clear", 2
+    else:
+        raise ValueError(figure)
+    out = list(head)
+    while sent < segments:
+        k = min(burst, segments - sent)
+        out += [_tcp("client", "DATA", protection)] * k + [_tcp("server", "ACK", protection)] * k
+        sent += k
+    out += [_tcp(sender, message, protection) for sender, message in CLOSE]
+    return out
+
+
+def long_capture(figure: str, segments: int, fmt: str = "pcapng", *, clear_at: int | None = None,
+                 gap: float = 0.001) -> bytes:
+    """:func:`long_wire` as a capture, ``gap`` seconds between packets.  ``clear_at`` (0-based)
+    makes that packet a clear data segment of the client instead: the wrong-but-plausible
+    capture of a downgrade after ESP (S-1)."""
+    lines = long_wire(figure, segments)
+    if clear_at is not None:
+        lines[clear_at] = _tcp("client", "DATA", "clear")
+    frames = wire_frames(lines)
+    return capture_bytes(frames, fmt, [T0 + i * gap for i in range(len(frames))])
+
+
+def long_segments(packets: int, figure: str = "fig7") -> int:
+    """The data segment count that makes :func:`long_wire` about ``packets`` packets long."""
+    head = 17 if figure == "fig7" else 10
+    return max(2, 2 + (packets - head - len(CLOSE)) // 2)
+
+
 #: The example captures of tests/captures/ (file name -> how it is made).
 EXAMPLES = {
     "fig7.pcapng": lambda: wire_capture(read_wire_lines("fig7"), "pcapng"),
@@ -314,7 +371,16 @@ BAD_INPUTS = {
 }
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
+    """Write the example captures; ``--long FIGURE PACKETS OUT`` writes a long capture instead."""
+    import sys
+
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["--long"]:
+        figure, packets, out = argv[1], int(argv[2]), Path(argv[3])
+        out.write_bytes(long_capture(figure, long_segments(packets, figure)))
+        print(f"wrote {out} ({len(long_wire(figure, long_segments(packets, figure)))} packets)")
+        return
     for name, make in EXAMPLES.items():
         (HERE / name).write_bytes(make())
         print(f"wrote tests/captures/{name}")

@@ -6,6 +6,13 @@ first MM1 decide, :mod:`ndcheck.traces.sides`) and ``--at`` says where it was ta
 (packets in send order) or on the ``client``'s or ``server``'s interface (that host's sends, and
 its peer's packets as they arrive; :mod:`ndcheck.checking.conform`).
 
+The model is followed on demand (:func:`ndcheck.checking.conform.conform`): only the states
+consistent with each prefix are computed, never the whole product graph.  The scenario's
+retransmission budgets, data segment counts and channel capacity exist to keep exhaustive
+exploration finite; here they are raised to what the trace needs (:mod:`ndcheck.checking.lifting`,
+a long stream through a sliding window of segment ids, :mod:`ndcheck.checking.segments`) unless
+``--strict``, which keeps the scenario's bounds and names the one a rejected packet goes beyond.
+
 Exit status: 0 accepted, 1 rejected (the longest accepted prefix and the packets the model
 allowed next are printed), 2 bad input (unknown scenario, malformed wire trace, unreadable or
 unsupported capture), 3 rejected by a truncated exploration (undetermined: the missing states
@@ -18,7 +25,7 @@ import argparse
 import json
 import sys
 
-from .common import add_bounds, add_scenario, explore_scenario, one_scenario, output_path, write_text
+from .common import add_bounds, add_scenario, one_scenario, output_path, with_bounds, write_text
 
 
 def register(sub) -> None:
@@ -40,6 +47,9 @@ def register(sub) -> None:
     p.add_argument("--at", choices=("wire", "client", "server"), default="wire",
                    help="where the packets were seen: on the wire, in send order (default), or on the "
                         "client's or the server's interface (its sends; its peer's packets as they arrive)")
+    p.add_argument("--strict", action="store_true",
+                   help="keep the scenario's bounds (retransmission budgets, data segments, channel "
+                        "capacity); by default they are raised to what the trace needs")
     p.add_argument("--json", metavar="OUT", type=output_path,
                    help="write the JSON report ('-' for standard output, instead of the text)")
     p.add_argument("--witness", choices=("text", "json", "mermaid", "svg"), default=None,
@@ -67,15 +77,19 @@ def run(args) -> int:
         option = "--client" if client else "--server"
         raise UsageError(f"conform: {option} names addresses in a capture; {args.trace_file} is a wire "
                          "trace, which names client and server itself")
-    graph = explore_scenario(sc, args)
+    from ..model.compose import build_system
+
+    sc = with_bounds(sc, args)
+    flags = [o.retransmission for o in trace.observed] if isinstance(trace, CaptureTrace) else None
     try:
-        result = conform(graph, trace.packets, at=args.at)
+        result = conform(sc, trace.packets, at=args.at, strict=args.strict, retransmissions=flags)
     except ConformError as e:
         raise UsageError(f"conform: {e}") from None
+    system = build_system(sc)
     quiet = args.json == "-"
     if not quiet:
         notes = []
-        if not result.accepted and never_sent(graph, result.rejected_packet):
+        if not result.accepted and never_sent(system, result.rejected_packet):
             notes.append(f"no step of {sc.name} sends a packet like '{result.rejected_packet}'")
         if isinstance(trace, CaptureTrace):
             text = describe(result, scenario=sc.name, locations=trace.locations(), notes=notes)
@@ -95,7 +109,7 @@ def run(args) -> int:
     if args.witness and shown is not None and shown.steps:
         from ..reports.render import render
 
-        text = render(shown, graph.system, args.witness)
+        text = render(shown, result.witness_system or system, args.witness)
         if args.output:
             write_text(args.output, text)
             print(f"wrote {args.output}", file=sys.stderr)

@@ -15,7 +15,10 @@ number in the capture and its time in seconds since the epoch; null when accepte
 ``detail``), ``frames`` (packets in the capture file), ``ignored`` (kind -> count), ``sides``
 (``client``, ``server``: addresses; ``how``: address, side, reason), ``connection`` and
 ``witness`` (the replayed path showing the accepted prefix, as ``ndcheck trace --format json``
-writes a trace).  Keys that do not apply are null (or empty).
+writes a trace).  Keys that do not apply are null (or empty).  Present only when they say
+something: ``lifted`` (the scenario bounds raised to the trace that the shown path needs),
+``bound`` (with ``--strict``: the scenario bound the rejected packet goes beyond) and
+``witness_note`` (why a long stream's witness was not replayed).
 """
 
 from __future__ import annotations
@@ -100,6 +103,12 @@ def conform_document(result: ConformResult, trace: WireTrace | CaptureTrace, sce
         "connection": None,
         "witness": trace_document(result.prefix_witness) if result.prefix_witness else None,
     }
+    if result.lifted:
+        doc["lifted"] = list(result.lifted)
+    if result.bound:
+        doc["bound"] = result.bound
+    if result.witness_note:
+        doc["witness_note"] = result.witness_note
     if capture is not None:
         doc["sides"] = {"client": list(capture.sides.client), "server": list(capture.sides.server),
                         "how": [{"address": a, "side": s, "reason": why} for a, s, why in capture.sides.how]}
