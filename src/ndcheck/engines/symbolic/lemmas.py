@@ -263,8 +263,8 @@ class Strengthening:
 
 
 def houdini(system: System, lemmas: Sequence[Lemma], unbounded: bool = False,
-            deadline: float | None = None, progress: Callable[[str], None] | None = None
-            ) -> tuple[list[Lemma], int] | None:
+            deadline: float | None = None, progress: Callable[[str], None] | None = None,
+            known_false: Sequence[int] = ()) -> tuple[list[Lemma], int] | None:
     """The largest inductive subset of ``lemmas``, and the rounds it took.
 
     Bounded semantics by default (bit-vectors: every state inside the domains, a step that
@@ -272,11 +272,14 @@ def houdini(system: System, lemmas: Sequence[Lemma], unbounded: bool = False,
     ``unbounded_ok`` fields lifted (integers), so the result is inductive for that model.
     None when the deadline passes first.  Candidates false in the initial state are dropped
     before the first query.  ``progress`` is told each round and the candidates still active.
+    ``known_false``: indices of candidates already refuted by a counterexample to induction
+    (:mod:`.cone` shares its drops): dropped before the first query.
     """
     enc = _encoding(system, unbounded)
     init = tuple(f.init for f in system.fields)
     idx = _Index(lemmas)
     idx.drop(idx.violated(init))
+    idx.drop(known_false)
     succ = compile_lifted_successors(system, enc.lifted)
     s, t = enc.state("h_s"), enc.state("h_t")
     sel = enc.selector("h_sel")
@@ -357,6 +360,12 @@ _CACHE: dict[tuple[int, bool, str], tuple[System, Strengthening | None]] = {}
 _GRAPHS: dict[int, tuple[System, object]] = {}   # the explored graph, shared by the tiers
 
 
+def explored(system: System):
+    """The explored graph of ``system`` if this process has one (Houdini explored it), else None."""
+    got = _GRAPHS.get(id(system))
+    return got[1] if got is not None and got[0] is system else None
+
+
 def strengthening(system: System, unbounded: bool = False, timeout: float | None = None,
                   progress: Callable[[str], None] | None = None, tier: str = "full",
                   cached_only: bool = False) -> Strengthening | None:
@@ -377,30 +386,19 @@ def strengthening(system: System, unbounded: bool = False, timeout: float | None
         return hit[1]
     if cached_only:
         return None
-    from ..explicit import explore
-
     t0 = time.perf_counter()
     deadline = None if timeout is None else t0 + timeout
     say = progress if progress is not None else _silent
-    got = _GRAPHS.get(id(system))
-    if got is not None and got[0] is system:
-        graph = got[1]
-    else:
-        say("houdini: exploring the bounded model")
-        graph = explore(system, timeout=timeout,
-                        progress=None if progress is None else
-                        lambda done, found: progress(f"houdini: exploring the bounded model, {found} states"))
-        if not graph.truncated:
-            _GRAPHS.clear()
-            _GRAPHS[id(system)] = (system, graph)
+    pool = candidates(system, tier, timeout, progress)
     res: Strengthening | None = None
-    if graph.truncated:
-        say(f"houdini: no lemmas (the exploration was truncated: {graph.reason})")
-    else:
-        say(f"houdini: mining {tier} candidates from {graph.n_states} states")
-        cands = mine(system, list(graph.states), tier)
+    if pool is not None:
+        cands = pool.lemmas
         say(f"houdini: encoding {len(cands)} candidates for z3")
-        out = houdini(system, cands, unbounded, deadline, progress)
+        from .cone import search_for  # the solver the property-directed search built, if any
+
+        search = search_for(system, pool, unbounded, tier)
+        search.deadline = deadline
+        out = search.houdini(progress)
         if out is None:
             say("houdini: stopped by the time limit")
         else:
@@ -413,3 +411,54 @@ def strengthening(system: System, unbounded: bool = False, timeout: float | None
             _CACHE.clear()
         _CACHE[key] = (system, res)
     return res
+
+
+@dataclass
+class Candidates:
+    """The mined candidates of one system and tier, and what is already known about them:
+    ``known_false[unbounded]`` holds indices refuted by a counterexample to induction in that
+    mode (so no later Houdini pass asks z3 about them again)."""
+
+    system: System
+    lemmas: list[Lemma]
+    known_false: dict[bool, set[int]]
+
+
+_POOLS: dict[tuple[int, str], tuple[System, Candidates | None]] = {}
+
+
+def candidates(system: System, tier: str = "full", timeout: float | None = None,
+               progress: Callable[[str], None] | None = None,
+               cached_only: bool = False) -> Candidates | None:
+    """The candidates of ``tier`` mined from the explored states (cached per system and tier);
+    None when the exploration is truncated (its states are not all the reachable ones), or
+    with ``cached_only`` when they are not mined yet."""
+    key = (id(system), tier)
+    hit = _POOLS.get(key)
+    if hit is not None and hit[0] is system:
+        return hit[1]
+    if cached_only:
+        return None
+    from ..explicit import explore
+
+    say = progress if progress is not None else _silent
+    got = _GRAPHS.get(id(system))
+    if got is not None and got[0] is system:
+        graph = got[1]
+    else:
+        say("houdini: exploring the bounded model")
+        graph = explore(system, timeout=timeout,
+                        progress=None if progress is None else
+                        lambda done, found: progress(f"houdini: exploring the bounded model, {found} states"))
+        if not graph.truncated:
+            _GRAPHS.clear()
+            _GRAPHS[id(system)] = (system, graph)
+    if graph.truncated:
+        say(f"houdini: no lemmas (the exploration was truncated: {graph.reason})")
+        return None
+    say(f"houdini: mining {tier} candidates from {graph.n_states} states")
+    pool = Candidates(system, mine(system, list(graph.states), tier), {})
+    if len(_POOLS) > 32:
+        _POOLS.clear()
+    _POOLS[key] = (system, pool)
+    return pool
