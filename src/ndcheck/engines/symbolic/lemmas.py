@@ -28,7 +28,8 @@ model, so it can *propose* those relations; z3 then *checks* them:
    lifted, the mode the engines use), so Spacer need not prove it again.
 
 :func:`strengthening` caches one result per system and mode and is what the engines use:
-``prove(..., engine="spacer")`` first asks whether ``H ⊨ ¬bad``, and otherwise gives ``H`` to
+``prove(..., engine="spacer")`` first looks for the few candidates one property needs
+(:mod:`.cone`, property-directed), then asks whether ``H ⊨ ¬bad``, and otherwise gives ``H`` to
 Spacer as a background invariant on both sides of the transition rule.  Houdini does not need
 the candidates to be true: with lifted budgets (``--lift-budgets``) the bounded graph does not
 represent the reachable states, and the engines do not seed Spacer.
@@ -263,8 +264,8 @@ class Strengthening:
 
 
 def houdini(system: System, lemmas: Sequence[Lemma], unbounded: bool = False,
-            deadline: float | None = None, progress: Callable[[str], None] | None = None,
-            known_false: Sequence[int] = ()) -> tuple[list[Lemma], int] | None:
+            deadline: float | None = None, progress: Callable[[str], None] | None = None
+            ) -> tuple[list[Lemma], int] | None:
     """The largest inductive subset of ``lemmas``, and the rounds it took.
 
     Bounded semantics by default (bit-vectors: every state inside the domains, a step that
@@ -272,14 +273,13 @@ def houdini(system: System, lemmas: Sequence[Lemma], unbounded: bool = False,
     ``unbounded_ok`` fields lifted (integers), so the result is inductive for that model.
     None when the deadline passes first.  Candidates false in the initial state are dropped
     before the first query.  ``progress`` is told each round and the candidates still active.
-    ``known_false``: indices of candidates already refuted by a counterexample to induction
-    (:mod:`.cone` shares its drops): dropped before the first query.
+    (:func:`strengthening` runs the same loop on the solver :mod:`.cone` built, keeping its
+    refutations.)
     """
     enc = _encoding(system, unbounded)
     init = tuple(f.init for f in system.fields)
     idx = _Index(lemmas)
     idx.drop(idx.violated(init))
-    idx.drop(known_false)
     succ = compile_lifted_successors(system, enc.lifted)
     s, t = enc.state("h_s"), enc.state("h_t")
     sel = enc.selector("h_sel")
