@@ -103,13 +103,14 @@ TRIGGER_BMC_DEPTH = 24
 
 def _trigger_reached(system: System, prop: Property, progress, options: dict):
     """A quick answer (for Spacer) to "the trigger is never reached", else None: first whether
-    the Houdini lemmas (already computed for the property) imply it; then a BMC that finds a
+    the Houdini lemmas (already computed for the property) imply it, or a trigger state is in
+    the graph Houdini explored (its path replayed); then a BMC that finds a
     trigger state within :data:`TRIGGER_BMC_DEPTH` steps (a path of the bounded model is one of
     the unbounded model too).  Finding a deep counterexample is slow work for Spacer
     (fig7-both-capable S-1: 66 s against 4 s)."""
     never = NeverTrigger(prop)
     r = z3_engine().prove(system, never, "spacer", progress=progress, search=False, **options)
-    if r.verdict == "holds":
+    if r.verdict in ("holds", "violated"):   # violated: a trigger state of the explored graph
         return r
     opts = {k: v for k, v in options.items() if k in ("timeout", "lift_budgets")}
     bmc = z3_engine().prove(system, never, "bmc", depth=TRIGGER_BMC_DEPTH, progress=progress, **opts)

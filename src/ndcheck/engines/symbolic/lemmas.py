@@ -28,7 +28,8 @@ model, so it can *propose* those relations; z3 then *checks* them:
    lifted, the mode the engines use), so Spacer need not prove it again.
 
 :func:`strengthening` caches one result per system and mode and is what the engines use:
-``prove(..., engine="spacer")`` first asks whether ``H ⊨ ¬bad``, and otherwise gives ``H`` to
+``prove(..., engine="spacer")`` first looks for the few candidates one property needs
+(:mod:`.cone`, property-directed), then asks whether ``H ⊨ ¬bad``, and otherwise gives ``H`` to
 Spacer as a background invariant on both sides of the transition rule.  Houdini does not need
 the candidates to be true: with lifted budgets (``--lift-budgets``) the bounded graph does not
 represent the reachable states, and the engines do not seed Spacer.
@@ -272,6 +273,8 @@ def houdini(system: System, lemmas: Sequence[Lemma], unbounded: bool = False,
     ``unbounded_ok`` fields lifted (integers), so the result is inductive for that model.
     None when the deadline passes first.  Candidates false in the initial state are dropped
     before the first query.  ``progress`` is told each round and the candidates still active.
+    (:func:`strengthening` runs the same loop on :class:`_Search`, the solver :mod:`.cone` built, keeping its
+    refutations.)
     """
     enc = _encoding(system, unbounded)
     init = tuple(f.init for f in system.fields)
@@ -357,6 +360,12 @@ _CACHE: dict[tuple[int, bool, str], tuple[System, Strengthening | None]] = {}
 _GRAPHS: dict[int, tuple[System, object]] = {}   # the explored graph, shared by the tiers
 
 
+def explored(system: System):
+    """The explored graph of ``system`` if this process has one (Houdini explored it), else None."""
+    got = _GRAPHS.get(id(system))
+    return got[1] if got is not None and got[0] is system else None
+
+
 def strengthening(system: System, unbounded: bool = False, timeout: float | None = None,
                   progress: Callable[[str], None] | None = None, tier: str = "full",
                   cached_only: bool = False) -> Strengthening | None:
@@ -377,30 +386,17 @@ def strengthening(system: System, unbounded: bool = False, timeout: float | None
         return hit[1]
     if cached_only:
         return None
-    from ..explicit import explore
-
     t0 = time.perf_counter()
     deadline = None if timeout is None else t0 + timeout
     say = progress if progress is not None else _silent
-    got = _GRAPHS.get(id(system))
-    if got is not None and got[0] is system:
-        graph = got[1]
-    else:
-        say("houdini: exploring the bounded model")
-        graph = explore(system, timeout=timeout,
-                        progress=None if progress is None else
-                        lambda done, found: progress(f"houdini: exploring the bounded model, {found} states"))
-        if not graph.truncated:
-            _GRAPHS.clear()
-            _GRAPHS[id(system)] = (system, graph)
+    pool = candidates(system, tier, timeout, progress)
     res: Strengthening | None = None
-    if graph.truncated:
-        say(f"houdini: no lemmas (the exploration was truncated: {graph.reason})")
-    else:
-        say(f"houdini: mining {tier} candidates from {graph.n_states} states")
-        cands = mine(system, list(graph.states), tier)
+    if pool is not None:
+        cands = pool.lemmas
         say(f"houdini: encoding {len(cands)} candidates for z3")
-        out = houdini(system, cands, unbounded, deadline, progress)
+        search = search_for(system, pool, unbounded, tier)
+        search.deadline = deadline
+        out = search.houdini(progress)
         if out is None:
             say("houdini: stopped by the time limit")
         else:
@@ -413,3 +409,163 @@ def strengthening(system: System, unbounded: bool = False, timeout: float | None
             _CACHE.clear()
         _CACHE[key] = (system, res)
     return res
+
+
+@dataclass
+class Candidates:
+    """The mined candidates of one system and tier, and what is already known about them:
+    ``known_false[unbounded]`` holds indices refuted by a counterexample to induction in that
+    mode (so no later Houdini pass asks z3 about them again)."""
+
+    system: System
+    lemmas: list[Lemma]
+    known_false: dict[bool, set[int]]
+
+
+_POOLS: dict[tuple[int, str], tuple[System, Candidates | None]] = {}
+
+
+def candidates(system: System, tier: str = "full", timeout: float | None = None,
+               progress: Callable[[str], None] | None = None,
+               cached_only: bool = False) -> Candidates | None:
+    """The candidates of ``tier`` mined from the explored states (cached per system and tier);
+    None when the exploration is truncated (its states are not all the reachable ones), or
+    with ``cached_only`` when they are not mined yet."""
+    key = (id(system), tier)
+    hit = _POOLS.get(key)
+    if hit is not None and hit[0] is system:
+        return hit[1]
+    if cached_only:
+        return None
+    from ..explicit import explore
+
+    say = progress if progress is not None else _silent
+    got = _GRAPHS.get(id(system))
+    if got is not None and got[0] is system:
+        graph = got[1]
+    else:
+        say("houdini: exploring the bounded model")
+        graph = explore(system, timeout=timeout,
+                        progress=None if progress is None else
+                        lambda done, found: progress(f"houdini: exploring the bounded model, {found} states"))
+        if not graph.truncated:
+            _GRAPHS.clear()
+            _GRAPHS[id(system)] = (system, graph)
+    if graph.truncated:
+        say(f"houdini: no lemmas (the exploration was truncated: {graph.reason})")
+        return None
+    say(f"houdini: mining {tier} candidates from {graph.n_states} states")
+    pool = Candidates(system, mine(system, list(graph.states), tier), {})
+    if len(_POOLS) > 32:
+        _POOLS.clear()
+    _POOLS[key] = (system, pool)
+    return pool
+
+
+class _Search:
+    """One incremental solver over ``domain(s) ∧ T(s, t) ∧ ⋀_k (lit_k → cand_k(s))``, shared
+    by the properties of one system and mode (the candidate formulas are built once)."""
+
+    def __init__(self, system: System, pool: Candidates, unbounded: bool) -> None:
+        self.pool = pool
+        self.unbounded = unbounded
+        lemmas = pool.lemmas
+        self.enc = enc = _encoding(system, unbounded)
+        self.idx = _Index(lemmas)
+        self.idx.drop(self.idx.violated(tuple(f.init for f in system.fields)))
+        self.idx.drop(sorted(pool.known_false.get(unbounded, ())))
+        self.succ = compile_lifted_successors(system, enc.lifted)
+        self.s, self.t = enc.state("c_s"), enc.state("c_t")
+        self.sol = z3.SolverFor("QF_BV" if enc.bits else "QF_LIA")
+        self.sel = enc.selector("c_sel")
+        self.sol.add(enc.domain(self.s), enc.step_rel(self.s, self.sel, self.t))
+        self.lits = [z3.Bool(f"cone{k}") for k in range(len(lemmas))]
+        self.index = {f"cone{k}": k for k in range(len(lemmas))}
+        for lit, lem in zip(self.lits, lemmas):
+            self.sol.add(z3.Implies(lit, lem.formula(self.s)))
+        self.not_t = [z3.Not(lem.formula(self.t)) for lem in lemmas]
+        # refuted candidates are switched off for good (else a query for "some candidate turns
+        # false" could answer with one of them and make no progress)
+        self.sol.add(*[z3.Not(self.lits[k]) for k in range(len(lemmas)) if k not in self.idx.active])
+        self.goals = 0
+        self.deadline: float | None = None
+
+    def literal(self, formula: z3.BoolRef) -> z3.BoolRef:
+        """A fresh literal that switches ``formula`` on when assumed."""
+        self.goals += 1
+        lit = z3.Bool(f"cone_goal{self.goals}")
+        self.sol.add(z3.Implies(lit, formula))
+        return lit
+
+    def check(self, ks, *extra: z3.BoolRef) -> z3.CheckSatResult:
+        if self.deadline is not None:
+            left = self.deadline - time.perf_counter()
+            if left <= 0:
+                return z3.unknown
+            self.sol.set(timeout=max(1, int(left * 1000)))
+        return self.sol.check([self.lits[k] for k in sorted(ks)] + list(extra))
+
+    def core(self) -> set[int]:
+        return {self.index[str(x)] for x in self.sol.unsat_core() if str(x) in self.index}
+
+    def refute(self) -> None:
+        """The model is a counterexample to induction of every active candidate: drop what
+        its post-state falsifies, then walk concretely from its pre-state."""
+        m = self.sol.model()
+        before = set(self.idx.active)
+        self.idx.drop(self.idx.violated(self.enc.decode(m, self.t)))
+        _walk(self.enc.decode(m, self.s), self.succ, self.idx, CLOSURE_STATES)
+        gone = before - self.idx.active
+        self.pool.known_false.setdefault(self.unbounded, set()).update(gone)
+        self.sol.add(*[z3.Not(self.lits[k]) for k in sorted(gone)])   # for good
+        return len(gone)
+
+    def houdini(self, progress: Callable[[str], None] | None = None) -> tuple[list[Lemma], int] | None:
+        """Full Houdini on this solver (what :func:`.lemmas.houdini` computes, starting from the
+        refutations so far): one query per round for a counterexample to induction of any
+        active candidate, until unsat.  None when the deadline passes first."""
+        lemmas = self.pool.lemmas
+        everything = self.literal(z3.Or([z3.And(lit, nt) for lit, nt in zip(self.lits, self.not_t)]))
+        rounds = 0
+        while True:
+            rounds += 1
+            if progress is not None:
+                progress(f"houdini round {rounds}: {len(self.idx.active)} candidates left")
+            r = self.check(self.idx.active, everything)
+            if r == z3.unsat:
+                return [lemmas[k] for k in sorted(self.idx.active)], rounds
+            if r != z3.sat:
+                return None
+            self.refute()
+
+    def shrink(self, base: set[int], core: set[int], goal: z3.BoolRef) -> set[int] | None:
+        """A small ``N ⊆ core`` with ``base ∪ N`` (and ``goal``) unsat, knowing ``base ∪ core``
+        is: grown one candidate per model (one the model's pre-state falsifies)."""
+        n: set[int] = set()
+        while True:
+            r = self.check(base | n, goal)
+            if r == z3.unsat:
+                return n
+            if r != z3.sat:
+                return None
+            pre = self.enc.decode(self.sol.model(), self.s)
+            missing = [k for k in self.idx.violated(pre) if k in core and k not in n]
+            if not missing:          # z3's core was not sufficient after all: take all of it
+                return n | core
+            n.add(missing[-1])
+
+
+def search_for(system: System, pool: Candidates, unbounded: bool, tier: str) -> _Search:
+    """The solver of ``pool`` in one mode, built once per system (cone and full Houdini share it)."""
+    key = (id(system), unbounded, tier)
+    hit = _SEARCHES.get(key)
+    if hit is not None and hit[0] is system and hit[1].pool is pool:
+        return hit[1]
+    search = _Search(system, pool, unbounded)
+    if len(_SEARCHES) > 8:
+        _SEARCHES.clear()
+    _SEARCHES[key] = (system, search)
+    return search
+
+
+_SEARCHES: dict[tuple[int, bool, str], tuple[System, _Search]] = {}

@@ -17,9 +17,10 @@ from ...model.ir import System
 from ..checkable import SafetyProperty
 from .bad import bad_formula, counterexample, is_bad, require_safety
 from .bmc import bmc
+from .cone import cone_lemmas
 from .encode import Encoding
 from .kind import classify, kinduction
-from .lemmas import Strengthening, overflow_free, strengthening
+from .lemmas import Strengthening, candidates, explored, overflow_free, strengthening
 from .result import ProofResult
 from .spacer import spacer
 
@@ -173,9 +174,16 @@ def _spacer(run: _Run, use_seed: bool, search: bool = True) -> ProofResult:
     # they prove what ``full`` proves but S-11 and S-14, where Spacer seeded with them needs 2-3 s,
     # in a third of the time) and checked inductive by z3 (.lemmas); not with lifted budgets,
     # whose reachable states the bounded graph does not represent.
-    seed = None if enc.lift_budgets or not use_seed else \
-        strengthening(system, unbounded=True, timeout=run.left(), progress=run.progress,
-                      tier="core", cached_only=not search)
+    seeded = not enc.lift_budgets and use_seed
+    seed = strengthening(system, unbounded=True, tier="core", cached_only=True) if seeded else None
+    if seeded and seed is None:
+        # first the few lemmas this property needs (.cone), before Houdini over every candidate
+        proof = _cone_proof(run, enc_u, bad_u, how, mine=search)
+        if proof is not None:
+            return proof
+        if search:
+            seed = strengthening(system, unbounded=True, timeout=run.left(), progress=run.progress,
+                                 tier="core")
     if seed is not None and seed.overflow_free:
         run.say(f"spacer: do the {len(seed.lemmas)} Houdini lemmas imply {run.prop.id}?")
         q = enc_u.state("q")
@@ -184,6 +192,9 @@ def _spacer(run: _Run, use_seed: bool, search: bool = True) -> ProofResult:
             run.say(f"spacer: {run.prop.id} follows from {len(used)} of the {len(seed.lemmas)} lemmas")
             return run.done("holds", **lemma_proof(seed, used, how))
     if not search:
+        witness = _explored_witness(run)
+        if witness is not None:
+            return witness
         return run.done("undetermined", note="the Houdini lemmas do not imply it (no Spacer search)")
     # an overflow-free seed already excludes every overflow: no need to ask Spacer again
     background = seed.formula if seed is not None else None
@@ -217,6 +228,60 @@ def _spacer(run: _Run, use_seed: bool, search: bool = True) -> ProofResult:
         return run.done("undetermined", invariant=again.invariant,
                         note=f"holds while every field stays in its domain, but {why}")
     return run.done("undetermined", note=f"{why}; {again.reason}")
+
+
+def _cone_proof(run: _Run, enc_u: Encoding, bad_u, how: str, mine: bool) -> ProofResult | None:
+    """``holds`` when a small set of mined candidates, inductive by itself and overflow-free,
+    excludes the bad states (:func:`.cone.cone_lemmas`); None otherwise (``mine=False``: only
+    with candidates this process has already mined)."""
+    t0 = time.perf_counter()
+    system = run.system
+    pool = candidates(system, "core", timeout=run.left(), progress=run.progress,
+                      cached_only=not mine)
+    if pool is None:
+        return None
+    run.say(f"houdini cone: which of the {len(pool.lemmas)} candidates does {run.prop.id} need?")
+    got = cone_lemmas(system, pool, bad_u, unbounded=True, tier="core", deadline=run.deadline,
+                      progress=run.progress)
+    if got is None:
+        run.say("houdini cone: no small inductive set found" + ("; Houdini over every candidate" if mine else ""))
+        return None
+    kept, checks = got
+    if not overflow_free(system, kept, unbounded=True):
+        return None
+    seed = Strengthening(system, kept, True, len(pool.lemmas), checks, True, time.perf_counter() - t0)
+    q = enc_u.state("q")
+    used = seed.implies(enc_u, {run.prop.id: bad_u(q)}, q).get(run.prop.id)
+    if used is None:     # cannot happen: cone_lemmas checked it; stay on the safe side
+        return None
+    head = (f"the conjunction of {len(kept)} lemmas (inductive by themselves: checked by z3); "
+            f"the property follows from these {len(used)}:")
+    return run.done("holds", invariant="\n".join([head] + [f"  {t}" for t in seed.text(used)]),
+                    lemmas=seed.text(),
+                    note=f"implied by {len(kept)} inductive lemmas (property-directed Houdini over "
+                         f"{len(pool.lemmas)} candidates mined from the explicit graph, {checks} z3 "
+                         f"checks, {seed.seconds:.2f}s){how}")
+
+
+def _explored_witness(run: _Run) -> ProofResult | None:
+    """``violated`` when the bounded graph Houdini explored in this process has a bad state
+    (``always`` properties): its breadth-first path, re-executed in the IR like every z3
+    counterexample.  A bounded path is a path of the unbounded model too.  Used for the quick
+    answer only (``search=False``, the vacuity question "is the trigger reachable?"), where it
+    replaces a BMC run (fig7-both-capable S-2/trigger: 2-3 s)."""
+    graph = explored(run.system)
+    if graph is None or run.prop.kind != "always" or run.enc.lift_budgets:
+        return None
+    from ..pyexpr import compile_predicate
+
+    assert run.prop.state is not None
+    ok = compile_predicate(run.system, run.prop.state(run.system))
+    for sid, state in enumerate(graph.states):
+        if not ok(state):
+            path = graph.path_to(sid)
+            states = [graph.state(0)] + [graph.state(v) for _, v in path]
+            return run.violated([c for c, _ in path], states, "bad state in the explored graph")
+    return None
 
 
 def _no_bad_state(enc: Encoding, bad) -> bool:
