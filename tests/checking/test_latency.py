@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import replace
+from pathlib import Path
 
 import pytest
 
@@ -127,7 +128,8 @@ def test_figure_19_as_drawn_needs_a_slow_ike(delay, accepted):
 
     sc = CATALOG["fig19-timed"]
     sc = replace(sc, time=replace(sc.time, delay_min_ms=delay, delay_max_ms=delay))
-    packets = parse_wire(open("tests/wire/fig19.txt", encoding="utf-8").read())
+    wire = Path(__file__).resolve().parents[1] / "wire" / "fig19.txt"
+    packets = parse_wire(wire.read_text(encoding="utf-8"))
     r = conform(explore(build_system(sc)), packets.packets)
     assert r.accepted == accepted
     if not accepted:
