@@ -187,12 +187,9 @@ def latency(graph, query: Query, unit_ms: int, every: bool = False) -> Latency:
     if tick is None:
         raise ValueError(f"{system.name} is not timed (no {TICK} step)")
     n = graph.n_states
-    states = [graph.state(i) for i in range(n)]
+    states, succ = _adjacency(graph)
     s_edge, s_state = query.start(system)
     e_edge, e_state = query.end(system)
-    succ: list[list[tuple[int, int]]] = [[] for _ in range(n)]
-    for u, a, v in zip(graph.src, graph.act, graph.dst):
-        succ[u].append((a, v))
 
     def ends(a: int, v: int) -> bool:
         return bool((e_edge and e_edge(a)) or (e_state and e_state(states[v])))
@@ -258,6 +255,21 @@ def latency(graph, query: Query, unit_ms: int, every: bool = False) -> Latency:
     return Latency(query.id, query.frm, query.to, lo * unit_ms,
                    None if unbounded else hi * unit_ms, unbounded, always,
                    trace(lo_path), None if unbounded else trace(hi_path), never)
+
+
+def _adjacency(graph) -> tuple[list, list[list[tuple[int, int]]]]:
+    """The decoded states and the successor lists of ``graph``, computed once per graph (kept
+    in its system's cache under the graph's identity: several queries share them)."""
+    key = ("latency.adjacency", id(graph), graph.n_states, graph.n_edges)
+    cache = graph.system.cache
+    if cache.get("latency.adjacency.key") != key:
+        states = [graph.state(i) for i in range(graph.n_states)]
+        succ: list[list[tuple[int, int]]] = [[] for _ in range(graph.n_states)]
+        for u, a, v in zip(graph.src, graph.act, graph.dst):
+            succ[u].append((a, v))
+        cache["latency.adjacency.key"] = key
+        cache["latency.adjacency"] = (states, succ)
+    return cache["latency.adjacency"]
 
 
 def _escape(starts, region, escapes, live, succ, ends):
