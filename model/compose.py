@@ -521,7 +521,7 @@ class Composer:
         out = []
         for f in forks:
             for k in [k for k in net.alphabet[other(h)] if k.msg == msg]:
-                for age, (g, take) in enumerate(net.takes(k), net.min_age):
+                for age, (g, take) in enumerate(net.takes(k), net.min_ages[k.src]):
                     a = f.cond(g).set(take)
                     if net.max_age:
                         a = a.add(name=f" ~{age}")
@@ -624,7 +624,7 @@ class Composer:
             for br in self._inbound[h, k.prot == "esp"]:
                 if br.row.action != "drop":
                     continue
-                for age, (g, take) in enumerate(net.takes(k), net.min_age):
+                for age, (g, take) in enumerate(net.takes(k), net.min_ages[k.src]):
                     f = Fork().cond(g).set(take).cond(br.guard).set(br.updates)
                     out.append(f.add(rules=(br.row.id,)).command(
                         f"{h}.nd.drop[{k.label()}: {br.row.id}]" + (f" ~{age}" if net.max_age else ""),
@@ -706,7 +706,7 @@ class Composer:
             forks = self.sas_gone((h,), [Fork(g, ups, rules=("A-5",))])
             forks = [f.set(net.produce(k)).add(wire=(k.packet(),)) for f in forks]
             out.extend(f.command(f"{h}.ike.delete", "send", (h,)) for f in forks)
-            for age, (g, up) in enumerate(net.takes(k), net.min_age):
+            for age, (g, up) in enumerate(net.takes(k), net.min_ages[k.src]):
                 take = Fork(g, up, rules=("A-5",)).set({f"{p}.sa_in": C(0), f"{p}.sa_out": C(0)})
                 out.extend(f.command(f"{p}.ike.recv_delete" + (f" ~{age}" if net.max_age else ""),
                                      "deliver", (p, "DELETE"))

@@ -69,8 +69,10 @@ class Network:
         self.fifo = not sc.network.reorder
         self.alphabet = alphabet  # src host -> keys, in a fixed order
         tm = sc.time
-        self.max_age = tm.units(tm.delay_max_ms) if tm.timed else 0
-        self.min_age = tm.delay_min_ms // tm.unit_ms if tm.timed else 0
+        #: per sending host: the oldest a copy may get, the age from which it may be taken
+        self.max_ages = {h: tm.units(tm.delay(h)[1]) if tm.timed else 0 for h in HOSTS}
+        self.min_ages = {h: tm.delay(h)[0] // tm.unit_ms if tm.timed else 0 for h in HOSTS}
+        self.max_age = max(self.max_ages.values())   # some direction has a delay
         self.fields: list[Field] = []
         if self.fifo:
             for src in HOSTS:
@@ -84,7 +86,7 @@ class Network:
         else:
             for src in HOSTS:
                 for k in alphabet[src]:
-                    for a in range(self.max_age + 1):
+                    for a in range(self.max_ages[src] + 1):
                         self.fields.append(Field(self.aged(k, a), 0, self.cap, 0, "counter",
                                                  unbounded_ok=True,
                                                  doc=f"copies of {k.label()} in flight {src}>{k.dst}"
@@ -107,7 +109,7 @@ class Network:
         return cls.counter(k) + (f"~{age}" if age else "")
 
     def _ages(self, k: Key, lo: int = 0) -> list[str]:
-        return [self.aged(k, a) for a in range(lo, self.max_age + 1)]
+        return [self.aged(k, a) for a in range(lo, self.max_ages[k.src] + 1)]
 
     def code(self, k: Key) -> int:
         return self.alphabet[k.src].index(k) + 1
@@ -125,7 +127,7 @@ class Network:
         """A copy of ``k`` can be taken now (FIFO: at the head; delay: old enough)."""
         if self.fifo:
             return eq(F(self.slot(k.src, 0)), self.code(k))
-        return or_(*[lt(0, F(n)) for n in self._ages(k, self.min_age)])
+        return or_(*[lt(0, F(n)) for n in self._ages(k, self.min_ages[k.src])])
 
     def count(self, k: Key) -> Expr:
         if self.fifo:
@@ -165,7 +167,7 @@ class Network:
         keys = [k for k in self.alphabet[src] if k.msg in msgs]
         if self.fifo or not self.max_age:
             return self.none_deliverable(src, msgs)
-        return and_(*[eq(F(self.aged(k, self.max_age)), 0) for k in keys])
+        return and_(*[eq(F(self.aged(k, self.max_ages[k.src])), 0) for k in keys])
 
     def aging(self) -> tuple[dict[str, Expr], Expr]:
         """The tick's channel updates (every copy one unit older; copies at the maximum age stay
@@ -178,8 +180,10 @@ class Network:
         for src in HOSTS:
             for k in self.alphabet[src]:
                 names = self._ages(k)
+                if len(names) == 1:     # this direction delivers within a unit
+                    continue
                 ups[names[0]] = C(0)
-                for a in range(1, self.max_age):
+                for a in range(1, self.max_ages[src]):
                     ups[names[a]] = F(names[a - 1])
                 ups[names[-1]] = add(F(names[-1]), F(names[-2]))
                 young.extend(lt(0, F(n)) for n in names[:-1])
@@ -190,7 +194,7 @@ class Network:
         FIFO; with delay, one per age from ``lo`` (default: the minimum delay) up."""
         if self.fifo or not self.max_age:
             return [(self.has(k), self.consume(k))]
-        lo = self.min_age if lo is None else lo
+        lo = self.min_ages[k.src] if lo is None else lo
         return [(lt(0, F(n)), {n: sub(F(n), 1)}) for n in self._ages(k, lo)]
 
     def consume(self, k: Key) -> dict[str, Expr]:

@@ -233,10 +233,12 @@ class TimeKnobs:
     ``allow_clear_ms``: ndAllowClearTimeoutSeconds (G2: 10 s), the A-14 grace after an inbound
     SA is installed (G3), with ``client.allow_clear_timeout`` / ``server.allow_clear_timeout``.
 
-    ``delay_min_ms`` / ``delay_max_ms``: the one-way network delay, both directions (default 0:
-    a LAN, a packet in flight is taken, lost or dropped before time passes); a copy may be taken
-    from ``delay_min_ms`` (rounded down to units) and must be by ``delay_max_ms`` (rounded up)
-    after it was sent (:mod:`ndcheck.model.network`).  SA lifetimes (60 min, 480 min),
+    ``delay_min_ms`` / ``delay_max_ms``: the one-way network delay (default 0: a LAN, a packet
+    in flight is taken, lost or dropped before time passes); a copy may be taken from
+    ``delay_min_ms`` (rounded down to units) and must be by ``delay_max_ms`` (rounded up) after
+    it was sent (:mod:`ndcheck.model.network`).  They apply from client to server, and from
+    server to client unless ``s2c_delay_min_ms`` / ``s2c_delay_max_ms`` say otherwise (-1: the
+    same).  SA lifetimes (60 min, 480 min),
     DELETE and the IKE service taking an acquire stay untimed: hours against seconds, and no
     latency is documented (Q1), so an acquire is taken before time passes.
     """
@@ -255,10 +257,20 @@ class TimeKnobs:
     legacy_fallback_ms: int = 3000
     delay_min_ms: int = 0
     delay_max_ms: int = 0
+    s2c_delay_min_ms: int = -1
+    s2c_delay_max_ms: int = -1
 
     @property
     def timed(self) -> bool:
         return self.mode == "timed"
+
+    def delay(self, src: str) -> tuple[int, int]:
+        """The one-way delay bounds (ms) of packets that ``src`` sends."""
+        if src == "server":
+            lo = self.delay_min_ms if self.s2c_delay_min_ms < 0 else self.s2c_delay_min_ms
+            hi = self.delay_max_ms if self.s2c_delay_max_ms < 0 else self.s2c_delay_max_ms
+            return lo, hi
+        return self.delay_min_ms, self.delay_max_ms
 
     def units(self, ms: int) -> int:
         """``ms`` in whole units, rounded up (a timer never fires early)."""
@@ -422,6 +434,8 @@ _RANGES = {
     ("time", "legacy_fallback_ms"): (1, 600_000),
     ("time", "delay_min_ms"): (0, 60_000),
     ("time", "delay_max_ms"): (0, 60_000),
+    ("time", "s2c_delay_min_ms"): (-1, 60_000),
+    ("time", "s2c_delay_max_ms"): (-1, 60_000),
 
     ("network", "duplicate"): (0, 8),
     ("bounds", "max_states"): (1, 1_000_000_000),
@@ -595,10 +609,12 @@ def _check_consistency(sc: Scenario, source: str) -> None:
     if sc.network.capacity < 1:
         raise ScenarioError(f"{source}: network.capacity must be at least 1")
     tm = sc.time
-    if tm.delay_min_ms > tm.delay_max_ms:
-        raise ScenarioError(f"{source}: time.delay_min_ms ({tm.delay_min_ms}) exceeds "
-                            f"time.delay_max_ms ({tm.delay_max_ms})")
-    if tm.timed and not sc.network.reorder and tm.delay_max_ms:
+    for src, prefix in (("client", ""), ("server", "s2c_")):
+        lo, hi = tm.delay(src)
+        if lo > hi:
+            raise ScenarioError(f"{source}: time.{prefix}delay_min_ms ({lo}) exceeds "
+                                f"time.{prefix}delay_max_ms ({hi})")
+    if tm.timed and not sc.network.reorder and max(tm.delay("client")[1], tm.delay("server")[1]):
         raise ScenarioError(f"{source}: a network delay (time.delay_max_ms = {tm.delay_max_ms}) "
                             f"needs multiset channels (network.reorder = true)")
     if tm.timed and sc.tcp.premature_timeouts:

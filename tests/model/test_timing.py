@@ -124,3 +124,25 @@ def test_delay_needs_multiset_channels():
                             "network": {"reorder": False}})
     with pytest.raises(ScenarioError, match="delay_min_ms \\(200\\) exceeds"):
         scenario_from_dict({"name": "x", "time": {"delay_min_ms": 200, "delay_max_ms": 100}})
+
+
+@pytest.mark.parametrize("c2s,s2c,ike", [(300, 300, 3000), (300, 0, 1500), (0, 300, 1500)])
+def test_delays_per_direction(c2s, s2c, ike):
+    """IKE's ten messages: five from the client (MM #1, #3, #5, QM #5, #7), five from the server
+    (MM #2, #4, #6, QM #6, CONNECTED); each direction's delay counts for its own five."""
+    from ndcheck.checking.latency import QUERIES, latency
+
+    sc = _timed("fig19-timed", delay_min_ms=c2s, delay_max_ms=c2s,
+                s2c_delay_min_ms=s2c, s2c_delay_max_ms=s2c)
+    g = explore(build_system(sc))
+    r = latency(g, QUERIES["ike-complete"], 100)
+    assert (r.min, r.max) == (ike, ike)
+    assert ("net.s2c.MM2~3" in g.system.index) == bool(s2c)
+    assert ("net.c2s.MM1~3" in g.system.index) == bool(c2s)
+
+
+def test_a_direction_without_its_own_delay_takes_the_common_one():
+    tm = TimeKnobs(mode="timed", delay_min_ms=100, delay_max_ms=200)
+    assert tm.delay("client") == tm.delay("server") == (100, 200)
+    with pytest.raises(ScenarioError, match=r"time.s2c_delay_min_ms \(300\) exceeds time.s2c_delay_max_ms \(200\)"):
+        scenario_from_dict({"name": "x", "time": {"s2c_delay_min_ms": 300, "s2c_delay_max_ms": 200}})
