@@ -170,7 +170,7 @@ def test_z3_vacuity_undetermined_when_the_trigger_query_is(monkeypatch):
 
     answer = {}
 
-    def fake(system, props, timeout=None, certificate=True):
+    def fake(system, props, timeout=None, certificate=True, traces=True):
         return [ProofResult(answer["never trigger"] if isinstance(p, symbolic.NeverTrigger)
                             else "holds", "z3", p.id, system.name, note="fake") for p in props]
 

@@ -164,7 +164,7 @@ def _vacuity(system: System, results: list, todo: Sequence[Property], timeout: f
     for i in ask:
         queries.setdefault(todo[i].trigger(system), NeverTrigger(todo[i]))  # type: ignore[misc]
     answers = dict(zip(queries, z3_engine().check_safeties(system, list(queries.values()), timeout,
-                                                           certificate)))
+                                                           certificate, traces=False)))
     out = list(results)
     for i in ask:
         r, p = results[i], todo[i]
