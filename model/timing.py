@@ -34,13 +34,13 @@ The untimed semantics (``time.mode = "untimed"``, the default) never reaches thi
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
-from .ir import C, Command, Expr, F, Field, add, and_, eq, fields_of, ite, lt, ne, not_, or_, substitute
+from .ir import C, Command, Expr, F, Field, add, and_, eq, fields_of, ite, le, lt, ne, not_, or_, substitute
 from .machines.base import Binding, ModelError, state_index, transitions
 from .messages import HOSTS
 from .scenario import Scenario
-from .timers import doubling, ike_waits, schedule, syn_waits, units
+from .timers import units
 
 #: The name of the time step; latency queries count its edges.
 TICK = "time.tick"
@@ -90,14 +90,14 @@ class Timing:
         for h in HOSTS:
             key = f"{h}.ike_i"
             if getattr(sc, h).outbound == "legacy" and key in machines:
-                d = max(self.tm.units(self.tm.legacy_fallback_ms), 1)
+                (d,) = units(self.tm, [self.tm.legacy_fallback_ms])
                 running = and_(eq(F(key), state_index(machines[key], "mm1_sent")),
                                eq(F(f"{h}.soft_sa"), 0))
                 self.timers.append(Timer(f"{h}.soft_clk", "", {"soft": C(d)}, (key,),
                                          ((running, C(d)),), d,
                                          "legacy soft-SA fallback clock (SOFTSA: 3 s without an IKE reply)"))
             if getattr(sc, h).allow_clear_timeout:
-                d = max(self.tm.units(self.tm.allow_clear_ms), 1)
+                (d,) = units(self.tm, [self.tm.allow_clear_ms])
                 running = and_(eq(F(f"{h}.sa_in"), 1), eq(F(f"{h}.grace_over"), 0))
                 self.timers.append(Timer(f"{h}.grace_clk", "", {"grace": C(d)}, (f"{h}.sa_in",),
                                          ((running, C(d)),), d, "A-14 allow-clear grace clock (G2: 10 s)"))
@@ -129,7 +129,7 @@ class Timing:
         out: dict[str, dict[str, Expr]] = {}
         for t in self.timers:
             if t.key:
-                out[t.key] = {c: not_(lt(F(t.clock), d)) for c, d in t.deadlines.items()}
+                out[t.key] = {c: _reached(t.clock, d) for c, d in t.deadlines.items()}
         return out
 
     def expired(self, clock: str) -> Expr:
@@ -137,7 +137,7 @@ class Timing:
         reached its deadline."""
         t = next(t for t in self.timers if t.clock == clock)
         (d,) = t.deadlines.values()
-        return not_(lt(F(t.clock), d))
+        return _reached(t.clock, d)
 
     def fields(self) -> list[Field]:
         return [Field(t.clock, 0, t.cap, 0, "counter", doc=t.doc) for t in self.timers]
@@ -156,8 +156,7 @@ class Timing:
             extra[t.clock] = ite(or_(changed, not_(after)), 0, F(t.clock))
         if not extra:
             return c
-        return Command(c.name, c.guard, tuple(sorted({**ups, **extra}.items())), c.wire, c.events,
-                       c.rules, c.kind, c.tags, c.held)
+        return replace(c, updates=tuple(sorted({**ups, **extra}.items())))
 
     def tick(self, quiet: Expr, aging: Mapping[str, Expr], young: Expr) -> Command:
         """Time passes one unit: every running clock advances and every packet in flight ages
@@ -174,6 +173,11 @@ class Timing:
         return Command(TICK, g, tuple(sorted(ups.items())), kind="tick", tags=("time",))
 
 
+def _reached(clock: str, deadline: Expr) -> Expr:
+    """``clock >= deadline``."""
+    return le(deadline, F(clock))
+
+
 def _max_const(e: Expr) -> int:
     if e.op == "const":
         return int(e.args[0])
@@ -181,4 +185,4 @@ def _max_const(e: Expr) -> int:
     return max(vals) if vals else 0
 
 
-__all__ = ["TICK", "Timer", "Timing", "doubling", "ike_waits", "schedule", "syn_waits", "units"]
+__all__ = ["TICK", "Timer", "Timing"]

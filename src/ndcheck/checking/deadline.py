@@ -24,7 +24,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from ..model.ir import C, Command, F, Field, System, add, and_, evaluate, ite, le, lt, not_, or_, substitute
+from ..model.ir import C, F, Field, System, add, and_, evaluate, ite, le, lt, not_, or_, substitute
 from ..model.timing import TICK
 from ..properties.base import Property
 
@@ -50,8 +50,7 @@ def observed(system: System, p: Property) -> tuple[System, Property]:
         on_after = and_(not_(substitute(goal, ups)), or_(substitute(trig, ups), F(ON)))
         grown = add(F(CLK), 1) if c.name == TICK else F(CLK)
         clk_after = ite(on_after, ite(F(ON), ite(lt(F(CLK), limit + 1), grown, C(limit + 1)), C(0)), C(0))
-        cmds.append(Command(c.name, c.guard, tuple(sorted({**ups, ON: on_after, CLK: clk_after}.items())),
-                            c.wire, c.events, c.rules, c.kind, c.tags, c.held))
+        cmds.append(replace(c, updates=tuple(sorted({**ups, ON: on_after, CLK: clk_after}.items()))))
     fields = [*system.fields,
               Field(ON, 0, 1, on0, "bool", doc=f"{p.id} observer: an obligation is pending"),
               Field(CLK, 0, limit + 1, 0, "counter", unbounded_ok=True,

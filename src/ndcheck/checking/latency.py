@@ -26,27 +26,30 @@ from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
-from ..model.ir import System
-from ..model.machines.base import state_index
+from ..engines.pyexpr import compile_predicate
+from ..model.ir import Expr, F, System, and_, lt, not_, or_
 from ..model.timing import TICK
+from ..properties.predicates import SYNCHRONIZED, flag, in_state
 from ..traces.trace import Trace, trace_from_commands
 
 __all__ = ["QUERIES", "Latency", "Query", "SweepPoint", "latencies", "latency", "step_times",
            "sweep", "timed", "within"]
 
 EdgePred = Callable[[int], bool]           # command index -> the step performs the event
-StatePred = Callable[[Sequence[int]], bool]   # state -> the event's condition holds
+#: What a query's start or end is, built from the system: a step (an edge predicate) and/or a
+#: state condition (an IR expression, compiled once per query).
+Event = Callable[[System], tuple[EdgePred | None, Expr | None]]
 
 
 @dataclass(frozen=True, slots=True)
 class Query:
-    """A latency query: ``start(system)`` and ``end(system)`` build the predicates."""
+    """A latency query: ``start(system)`` and ``end(system)`` build the events."""
 
     id: str
     frm: str
     to: str
-    start: Callable[[System], tuple[EdgePred | None, StatePred | None]]
-    end: Callable[[System], tuple[EdgePred | None, StatePred | None]]
+    start: Event
+    end: Event
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,29 +81,17 @@ def timed(sc):
                    tcp=replace(sc.tcp, premature_timeouts=False))
 
 
-# -- predicates ----------------------------------------------------------------------------------
+# -- events -------------------------------------------------------------------------------------
 
-def _event(key: str, ev: str) -> Callable[[System], tuple[EdgePred, None]]:
+def _event(key: str, ev: str) -> Event:
     def build(system: System):
         hits = {i for i, c in enumerate(system.commands) if any(k == key and e == ev for k, e, _ in c.events)}
         return hits.__contains__, None
     return build
 
 
-def _in_state(key: str, state_id: str) -> Callable[[System], tuple[None, StatePred]]:
-    def build(system: System):
-        if key not in system.index:
-            return None, lambda s: False
-        i, v = system.index[key], state_index(system.machines[key], state_id)
-        return None, lambda s: s[i] == v
-    return build
-
-
-def _flag(name: str) -> Callable[[System], tuple[None, StatePred]]:
-    def build(system: System):
-        i = system.index[name]
-        return None, lambda s: s[i] == 1
-    return build
+def _state(cond: Callable[[System], Expr]) -> Event:
+    return lambda system: (None, cond(system))
 
 
 def _esp_sent(system: System):
@@ -109,40 +100,23 @@ def _esp_sent(system: System):
     return hits.__contains__, None
 
 
-SYNCHRONIZED = ("established", "fin_wait_1", "fin_wait_2", "close_wait", "last_ack", "time_wait")
-
-
-def _stalled(system: System) -> StatePred:
-    ix = system.index
-    ctl = {h: (ix[f"{h}.tcp"], {state_index(system.machines[f"{h}.tcp"], s) for s in SYNCHRONIZED})
-           for h in ("client", "server")}
-    pairs = [(ix[f"{h}.snd_nxt"], ix[f"{p}.rcv_nxt"]) for h, p in (("client", "server"), ("server", "client"))]
-
-    def stalled(s) -> bool:
-        return all(s[i] in ok for i, ok in ctl.values()) and any(s[a] > s[b] for a, b in pairs)
-    return stalled
-
-
-def _stall_start(system: System):
-    return None, _stalled(system)
-
-
-def _stall_end(system: System):
-    st = _stalled(system)
-    return None, lambda s: not st(s)
+def _stalled(system: System) -> Expr:
+    """Both ends synchronized and some data sent that the peer has not received in order."""
+    return and_(in_state(system, "client.tcp", *SYNCHRONIZED), in_state(system, "server.tcp", *SYNCHRONIZED),
+                or_(lt(F("server.rcv_nxt"), F("client.snd_nxt")), lt(F("client.rcv_nxt"), F("server.snd_nxt"))))
 
 
 QUERIES: dict[str, Query] = {q.id: q for q in (
     Query("tcp-established", "client.tcp.send_syn", "client.tcp ESTABLISHED",
-          _event("client.tcp", "send_syn"), _in_state("client.tcp", "established")),
+          _event("client.tcp", "send_syn"), _state(lambda s: in_state(s, "client.tcp", "established"))),
     Query("first-protected", "client.tcp.send_syn", "first ESP segment on the wire",
           _event("client.tcp", "send_syn"), _esp_sent),
     Query("longest-stall", "data sent, not yet delivered in order", "delivered (or a TCP end left "
-          "the synchronized states)", _stall_start, _stall_end),
+          "the synchronized states)", _state(_stalled), _state(lambda s: not_(_stalled(s)))),
     Query("ike-give-up", "client MM #1 (client.ike_i.acquire_mm)", "client.ike_i FAILED",
-          _event("client.ike_i", "acquire_mm"), _in_state("client.ike_i", "failed")),
+          _event("client.ike_i", "acquire_mm"), _state(lambda s: in_state(s, "client.ike_i", "failed"))),
     Query("ike-complete", "client.tcp.send_syn", "the client's outbound SA usable (client.sa_out)",
-          _event("client.tcp", "send_syn"), _flag("client.sa_out")),
+          _event("client.tcp", "send_syn"), _state(lambda s: flag("client", "sa_out"))),
 )}
 
 
@@ -151,15 +125,11 @@ def within(graph, p, traces: bool = True) -> tuple[str, Trace | None, str]:
     graph: ``violated`` with a trace when some run from a trigger state exceeds the bound before
     the goal, lets time pass without bound, or can no longer reach the goal; else ``holds``
     (``vacuous`` is decided by the caller from the trigger)."""
-    from ..engines.pyexpr import compile_predicate
-
     system = graph.system
     sc = system.scenario
     if sc is None or not sc.time.timed:
         return "undetermined", None, "a within property needs a timed scenario (time.mode)"
-    trig = compile_predicate(system, p.trigger(system))
-    goal = compile_predicate(system, p.state(system))
-    q = Query(p.id, p.antecedent, p.name, lambda s: (None, trig), lambda s: (None, goal))
+    q = Query(p.id, p.antecedent, p.name, _state(p.trigger), _state(p.state))
     r = latency(graph, q, sc.time.unit_ms, every=True)
     bound = p.bound(system)
 
@@ -188,27 +158,29 @@ def latency(graph, query: Query, unit_ms: int, every: bool = False) -> Latency:
         raise ValueError(f"{system.name} is not timed (no {TICK} step)")
     n = graph.n_states
     states, succ = _adjacency(graph)
-    s_edge, s_state = query.start(system)
-    e_edge, e_state = query.end(system)
+    s_edge, s_cond = query.start(system)
+    e_edge, e_cond = query.end(system)
+    # each state condition evaluated once per state
+    s_at = _holds(system, s_cond, states)
+    e_at = _holds(system, e_cond, states)
 
     def ends(a: int, v: int) -> bool:
-        return bool((e_edge and e_edge(a)) or (e_state and e_state(states[v])))
+        return bool((e_edge and e_edge(a)) or e_at[v])
 
     # Starts: (entry node, the step into it or None for the initial state).
     starts: dict[int, int | None] = {}
-    if s_state and s_state(states[0]):
+    if s_at[0]:
         starts[0] = None
     for u in range(n):
         for a, v in succ[u]:
             if v in starts:
                 continue
-            if (s_edge and s_edge(a)) or (s_state and s_state(states[v])
-                                          and (every or not s_state(states[u]))):
+            if (s_edge and s_edge(a)) or (s_at[v] and (every or not s_at[u])):
                 starts[v] = a
     # Between the events: reachable from a start without passing an end.
     region: set[int] = set()
-    dq = deque(s for s in starts if not (e_state and e_state(states[s])))
-    zero = [s for s in starts if e_state and e_state(states[s])]
+    dq = deque(s for s in starts if not e_at[s])
+    zero = [s for s in starts if e_at[s]]
     region.update(dq)
     while dq:
         u = dq.popleft()
@@ -255,6 +227,14 @@ def latency(graph, query: Query, unit_ms: int, every: bool = False) -> Latency:
     return Latency(query.id, query.frm, query.to, lo * unit_ms,
                    None if unbounded else hi * unit_ms, unbounded, always,
                    trace(lo_path), None if unbounded else trace(hi_path), never)
+
+
+def _holds(system: System, cond: Expr | None, states: list) -> list[bool]:
+    """Per state id, whether ``cond`` holds (all false without a condition)."""
+    if cond is None:
+        return [False] * len(states)
+    pred = compile_predicate(system, cond)
+    return [bool(pred(s)) for s in states]
 
 
 def _adjacency(graph) -> tuple[list, list[list[tuple[int, int]]]]:
