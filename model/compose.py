@@ -37,6 +37,7 @@ from .ir import (
     Expr,
     F,
     Field,
+    FlowNames,
     Limits,
     Packet,
     System,
@@ -60,7 +61,7 @@ from .machines.base import (
     state_index,
     transitions,
 )
-from .messages import HOSTS, is_ike, other
+from .messages import HOSTS, flow_of, in_flow, is_ike, other, unflowed
 from .nd_rules import (
     AFTER_OUTBOUND,
     BEFORE_OUTBOUND,
@@ -82,6 +83,9 @@ MACHINES: dict[str, dict[str, ModuleType]] = {
     "server": {"tcp": tcp_server, "ike_i": ike_initiator, "ike_r": ike_responder},
 }
 
+#: TCP end modules by the end's role in its flow (the active opener runs ``tcp_client``)
+TCP_ROLES: dict[str, ModuleType] = {"client": tcp_client, "server": tcp_server}
+
 HOST_FIELDS = (
     ("mm_sa", "MMSAD: an MM SA with the peer exists (either IKE role negotiated it, D3)"),
     ("mm_nd", "MMSAD: Negotiation Discovery Supported (ND-2, ND-4)"),
@@ -91,6 +95,9 @@ HOST_FIELDS = (
     ("sa_boundary", "SAD: SA.Boundary (peer's inbound rule is boundary, ND-21/23)"),
     ("sa_ge", "SAD: SA.GE of the outbound SA (encryption SA usable by GE flows, ND-12, ND-21)"),
     ("sa_in_ge", "SAD: some installed inbound SA has SA.GE (ND-20)"),
+)
+#: the flow table's flags, one set per flow (``client.secure``, ``client.secure#2`` ...)
+FLOW_FIELDS = (
     ("secure", "flow table: Secure (ND-14, ND-19)"),
     ("acquire", "flow table: Acquire (ND-8)"),
     ("flow_ge", "flow table: GE (ND-7, ND-20)"),
@@ -162,7 +169,7 @@ def build_system(sc: Scenario) -> System:
     comp = Composer(sc, net, bindings)
     if sc.time.timed:
         # Timed (model/timing.py): timer conditions read clocks; the tick waits for what is urgent.
-        comp.timing = Timing(sc, bindings, comp.machines, {k: _module(k) for k in comp.machines},
+        comp.timing = Timing(sc, bindings, comp.machines, {k: _module(k, sc) for k in comp.machines},
                              comp.variants)
         for key, conds in comp.timing.timed_conds().items():
             bindings[key].conds.update(conds)
@@ -172,7 +179,8 @@ def build_system(sc: Scenario) -> System:
     system = System(sc.name, comp.fields(), comp.commands(), comp.machines,
                     description=sc.description, limits=limits,
                     conds={k: b.conds for k, b in bindings.items()}, alphabet=net.alphabet,
-                    scenario=sc, rebuild=lambda values: build_system(sc.with_knobs(values)))
+                    scenario=sc, rebuild=lambda values: build_system(sc.with_knobs(values)),
+                    flows=comp.flow_names())
     _check_fields(system)
     return system
 
@@ -201,15 +209,24 @@ def machine_keys(h: str, sc: Scenario) -> list[str]:
         keys.append(f"{h}.ike_i")
     if sc.initiates(other(h)):
         keys.append(f"{h}.ike_r")
+    # further flows' TCP ends after the first flow's machines (DESIGN.md "Flows")
+    keys.extend(in_flow(f"{h}.tcp", i) for i in range(2, len(sc.flows) + 1))
     return keys
 
 
-# machine key -> module
-_MODULES: dict[str, ModuleType] = {f"{h}.{m}": mod for h in HOSTS for m, mod in MACHINES[h].items()}
+def tcp_role(sc: Scenario, h: str, flow: int) -> str:
+    """``h``'s TCP role in ``flow``: ``client`` if it opens the flow, else ``server``."""
+    return "client" if sc.flows[flow - 1].opener == h else "server"
 
 
-def _module(key: str) -> ModuleType:
-    return _MODULES[key]
+def _module(key: str, sc: Scenario | None = None) -> ModuleType:
+    """The module of machine ``key``: a TCP end's by its role in its flow (the first flow's
+    client end is the client's), an IKE machine's by its role."""
+    base = unflowed(key)
+    h, _, m = base.partition(".")
+    if m == "tcp" and sc is not None:
+        return TCP_ROLES[tcp_role(sc, h, flow_of(key))]
+    return MACHINES[h][m]
 
 
 def role_reader(sc: Scenario):
@@ -220,7 +237,7 @@ def role_reader(sc: Scenario):
         key = f"{host}.{role}"
         if key not in machine_keys(host, sc):
             return FALSE
-        cls = machine_class(_module(key))
+        cls = machine_class(_module(key, sc))
         return or_(*[eq(F(key), state_index(cls, s)) for s in state_ids])
 
     return role_in
@@ -233,12 +250,22 @@ def bind_machines(sc: Scenario, in_flight, in_flight_from=None, settled=None) ->
     :meth:`Ctx.none_from`, :meth:`Ctx.settled`)."""
     out: dict[str, Binding] = {}
     for h in HOSTS:
-        ctx = Ctx(h, sc, in_flight, in_flight_from, settled, role_reader(sc))
         for key in machine_keys(h, sc):
-            mod = _module(key)
-            out[key] = mod.bind(ctx)
+            fl = flow_of(key)
+            ctx = Ctx(h, sc, in_flight, in_flight_from, settled, role_reader(sc), flow=fl)
+            mod = _module(key, sc)
+            out[key] = _flowed(mod.bind(ctx), ctx) if fl > 1 else mod.bind(ctx)
             check_binding(machine_class(mod), out[key])
     return out
+
+
+def _flowed(b: Binding, ctx: Ctx) -> Binding:
+    """A further flow's TCP binding: the segments it sends and receives carry the flow's number
+    (its fields and channel guards already do, through ``ctx``)."""
+    def msg(m):
+        return ctx.msgs([m])[0] if m else m
+    return Binding(b.conds, {k: [dataclasses.replace(v, recv=msg(v.recv), send=tuple(ctx.msgs(v.send)))
+                                 for v in vs] for k, vs in b.effects.items()})
 
 
 def alphabet(sc: Scenario, bindings: dict[str, Binding]) -> dict[str, list[Key]]:
@@ -297,7 +324,7 @@ class Inbox:
         self.takes: dict[tuple[str, str], list[str]] = {}
         for h in HOSTS:
             for key in self._keys(h):
-                cls = machine_class(_module(key))
+                cls = machine_class(_module(key, self.net.sc))
                 b = bindings[key]
                 for st, t, ev in transitions(cls):
                     if _false(b.guard_of(t)):
@@ -316,7 +343,7 @@ class Inbox:
         out = []
         for h in HOSTS:
             for key in self._keys(h):
-                cls = machine_class(_module(key))
+                cls = machine_class(_module(key, self.net.sc))
                 b = self.bindings[key]
                 for ev in getattr(cls, "URGENT_EVENTS", ()):
                     for st, t, _ in transitions(cls, ev):
@@ -339,7 +366,7 @@ class Inbox:
                     src, sorted({k.msg for k in self.net.alphabet[src]
                                  if not is_ike(k.msg) or k.msg in SERVICE_MESSAGES})))
                 for k in self._keys(h):
-                    cls = machine_class(_module(k))
+                    cls = machine_class(_module(k, self.net.sc))
                     for st in cls.states:
                         msgs = [m for m in self.takes.get((k, st.id), []) if is_ike(m)]
                         if msgs:
@@ -368,15 +395,16 @@ class Composer:
         self.sc = sc
         self.net = net
         self.bindings = bindings
-        self.machines: dict[str, type] = {key: machine_class(_module(key))
+        self.machines: dict[str, type] = {key: machine_class(_module(key, sc))
                                           for h in HOSTS for key in machine_keys(h, sc)}
         # What every step consults, computed once: event sources, filter rows, marks.
         self._sources = {key: event_sources(cls) for key, cls in self.machines.items()}
-        self._outbound = {h: outbound_branches(h, sc) for h in HOSTS}
-        self._inbound = {(h, esp): inbound_branches(h, sc, esp, self.new_flow(h))
-                         for h in HOSTS for esp in (False, True)}
-        self._marks = {(h, stage): marks(h, sc, stage) for h in HOSTS
-                       for stage in (BEFORE_OUTBOUND, AFTER_OUTBOUND, ON_ACCEPT)}
+        flows = range(1, len(sc.flows) + 1)
+        self._outbound = {(h, fl): outbound_branches(h, sc, fl) for h in HOSTS for fl in flows}
+        self._inbound = {(h, esp, fl): inbound_branches(h, sc, esp, self.new_flow(h, fl), fl)
+                         for h in HOSTS for esp in (False, True) for fl in flows}
+        self._marks = {(h, stage, fl): marks(h, sc, stage, fl) for h in HOSTS
+                       for stage in (BEFORE_OUTBOUND, AFTER_OUTBOUND, ON_ACCEPT) for fl in flows}
         self._live = self.live()
         self.timing: Timing | None = None   # set by build_system in a timed scenario
         self.quiet: Expr = TRUE             # ... with the tick's urgency condition
@@ -432,12 +460,17 @@ class Composer:
             init = next(i for i, s in enumerate(states) if s.initial)
             out.append(Field(key, 0, len(states) - 1, init, "control",
                              tuple(s.name for s in states), doc=f"{cls.__name__} control state"))
+        nflows = len(sc.flows)
         for h in HOSTS:
-            ctx = Ctx(h, sc, lambda host, msgs: TRUE, role_in=role_reader(sc))
             for key in machine_keys(h, sc):
-                out.extend(_module(key).fields(ctx))
+                ctx = Ctx(h, sc, lambda host, msgs: TRUE, role_in=role_reader(sc), flow=flow_of(key))
+                out.extend(_module(key, sc).fields(ctx))
             for name, doc in HOST_FIELDS:
                 out.append(Field(f"{h}.{name}", 0, 1, 0, "bool", doc=doc))
+            for i in range(1, nflows + 1):
+                for name, doc in FLOW_FIELDS:
+                    out.append(Field(in_flow(f"{h}.{name}", i), 0, 1, 0, "bool",
+                                     doc=doc + (f", flow {i}" if nflows > 1 else "")))
             if self.soft_host(h):
                 out.append(Field(f"{h}.soft_sa", 0, 1, 0, "bool",
                                  doc="legacy soft SA: no IKE reply within the fallback time (§6.4)"))
@@ -456,6 +489,32 @@ class Composer:
         if self.timing:
             out.extend(self.timing.fields())
         return out
+
+    def flow_names(self) -> tuple[FlowNames, ...]:
+        """Each flow's names (:class:`FlowNames`) in corresponding order: its TCP ends' control
+        fields, their data fields, its flow-table flags, its channel counters, its message ids.
+        Flow 1's are the plain names; a further flow's are the same with its number."""
+        sc = self.sc
+        if len(sc.flows) == 1:
+            return ()
+        msgs = {h: [k for k in self.net.alphabet[h] if k.prot] for h in HOSTS}
+        out = []
+        for i, fl in enumerate(sc.flows, 1):
+            names: list[str] = []
+            # ends in role order (opener first), so equal openers give equal layouts
+            ends = [fl.opener, other(fl.opener)]
+            names.extend(in_flow(f"{h}.tcp", i) for h in ends)
+            for h in ends:
+                ctx = Ctx(h, sc, lambda host, m: TRUE, role_in=role_reader(sc), flow=i)
+                names.extend(f.name for f in _module(in_flow(f"{h}.tcp", i), sc).fields(ctx))
+                names.extend(in_flow(f"{h}.{n}", i) for n, _ in FLOW_FIELDS)
+            for h in ends:
+                for k in msgs[h]:
+                    if flow_of(k.msg) == i:
+                        names.extend(self.net.aged(k, a) for a in range(self.net.max_ages[h] + 1))
+            names.extend(dict.fromkeys(k.msg for h in ends for k in msgs[h] if flow_of(k.msg) == i))
+            out.append(FlowNames(i, fl.opener, tuple(names)))
+        return tuple(out)
 
     # -- commands -----------------------------------------------------------------------------
     def commands(self) -> list[Command]:
@@ -528,9 +587,10 @@ class Composer:
                     if not k.prot:
                         out.append(a)
                         continue
-                    for br in self._inbound[h, k.prot == "esp"]:
+                    fl = flow_of(k.msg)
+                    for br in self._inbound[h, k.prot == "esp", fl]:
                         if br.row.action == "accept":
-                            out.append(a.cond(br.guard).set(br.updates).set(self._marks[h, ON_ACCEPT])
+                            out.append(a.cond(br.guard).set(br.updates).set(self._marks[h, ON_ACCEPT, fl])
                                        .add(name=f" <{k.label()} {br.row.id}>", rules=(br.row.id,)))
         return _alive(out)
 
@@ -552,8 +612,9 @@ class Composer:
                 k = Key(h, msg, "")
                 out.append(f.set(net.produce(k)).add(wire=(k.packet(),)))
                 continue
-            f = f.set(self._marks[h, BEFORE_OUTBOUND])
-            for br in self._outbound[h]:
+            fl = flow_of(msg)
+            f = f.set(self._marks[h, BEFORE_OUTBOUND, fl])
+            for br in self._outbound[h, fl]:
                 a = f.cond(br.guard)
                 if _false(a.guard):   # a row this step can never take: no fork (a speed-up)
                     continue
@@ -564,7 +625,7 @@ class Composer:
                     k = Key(h, msg, br.row.action)
                     a = a.set(net.produce(k)).add(wire=(k.packet(br.row.id),))
                 for a2 in _alive(self.acquire(h, a)) if br.row.acquire or br.row.trigger else [a]:
-                    out.append(a2.set(self._marks[h, AFTER_OUTBOUND]).add(name="]"))
+                    out.append(a2.set(self._marks[h, AFTER_OUTBOUND, fl]).add(name="]"))
         return out
 
     def acquire(self, h: str, fork: Fork) -> list[Fork]:
@@ -621,7 +682,7 @@ class Composer:
         for k in net.alphabet[other(h)]:
             if not k.prot:
                 continue
-            for br in self._inbound[h, k.prot == "esp"]:
+            for br in self._inbound[h, k.prot == "esp", flow_of(k.msg)]:
                 if br.row.action != "drop":
                     continue
                 for age, (g, take) in enumerate(net.takes(k), net.min_ages[k.src]):
@@ -764,10 +825,12 @@ class Composer:
         return out
 
     # -- facts the ND rules need --------------------------------------------------------------
-    def new_flow(self, h: str) -> Expr:
-        """ND-17: a segment arriving at ``h`` starts a new flow (the rows of ``nd_rules.NEW_FLOW``:
-        the server while its TCP is still in LISTEN; never at the client)."""
-        return or_(*[eq(F(key), state_index(self.machines[key], st)) for key, st in new_flow_states(h)])
+    def new_flow(self, h: str, flow: int = 1) -> Expr:
+        """ND-17: a segment of ``flow`` arriving at ``h`` starts a new flow (the rows of
+        ``nd_rules.NEW_FLOW``: the flow's passive end while its TCP is still in LISTEN; never at
+        the flow's opener)."""
+        return or_(*[eq(F(key), state_index(self.machines[key], st))
+                     for key, st in new_flow_states(h, self.sc, flow)])
 
 
 def _starts_qm(cls) -> set[tuple[str, str]]:

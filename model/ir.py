@@ -360,6 +360,28 @@ class Command:
 
 
 @dataclass(frozen=True, slots=True)
+class FlowNames:
+    """The names one flow owns (DESIGN.md "Flows"): its TCP ends' control fields and data, its
+    flow-table flags, its channel counters and its message ids, in an order that corresponds
+    position by position across the flows with the same ``opener``.  Two such flows are
+    interchangeable: swapping their names maps the system onto itself (symmetry)."""
+
+    number: int
+    opener: str
+    names: tuple[str, ...]
+
+
+def flow_swap(a: FlowNames, b: FlowNames) -> dict[str, str]:
+    """The renaming that exchanges flows ``a`` and ``b`` (same opener): each name of one to the
+    corresponding name of the other."""
+    if a.opener != b.opener or len(a.names) != len(b.names):
+        raise ValueError(f"flows {a.number} and {b.number} are not interchangeable")
+    out = dict(zip(a.names, b.names))
+    out.update(zip(b.names, a.names))
+    return out
+
+
+@dataclass(frozen=True, slots=True)
 class Limits:
     """The bounds an engine honours when it explores a system (a scenario's ``[bounds]`` and
     ``network.capacity``): reaching one truncates the search, never passes it."""
@@ -395,6 +417,8 @@ class System:
     scenario: object | None = None
     mutant: str | None = None
     rebuild: Callable[[Mapping[str, int]], System] | None = None
+    #: the TCP connections and the names each owns (one entry per flow; empty: one flow)
+    flows: tuple[FlowNames, ...] = ()
     cache: dict[str, object] = field(default_factory=dict)
     index: dict[str, int] = field(default_factory=dict)
 

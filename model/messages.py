@@ -16,6 +16,29 @@ PROTECTIONS = ("clear", "esp")
 HOSTS = ("client", "server")
 
 
+#: Separator of a flow's number in its message ids, fields and machine keys (DESIGN.md "Flows"):
+#: the first flow keeps the plain names (``SYN``, ``client.snd_nxt``, ``client.tcp``); flow ``i``
+#: from 2 on appends ``#i`` (``SYN#2``, ``client.snd_nxt#2``, ``client.tcp#2``).
+FLOW_SEP = "#"
+
+
+def in_flow(name: str, flow: int) -> str:
+    """``name`` as flow ``flow`` names it (flow 1: unchanged)."""
+    return name if flow == 1 else f"{name}{FLOW_SEP}{flow}"
+
+
+def flow_of(name: str) -> int:
+    """The flow a message id, field or machine key belongs to (1 without a flow number)."""
+    base, sep, n = name.rpartition(FLOW_SEP)
+    return int(n) if sep and n.isdigit() else 1
+
+
+def unflowed(name: str) -> str:
+    """``name`` without its flow number (``SYN#2`` -> ``SYN``)."""
+    base, sep, n = name.rpartition(FLOW_SEP)
+    return base if sep and n.isdigit() else name
+
+
 def other(host: str) -> str:
     return "server" if host == "client" else "client"
 
@@ -50,7 +73,8 @@ _WIRE = re.compile(r"^(DATA|ACK)\d+$")
 
 
 def wire_name(msg: str) -> str:
-    """Map an internal message id to its wire-trace name."""
+    """Map an internal message id to its wire-trace name (the flow number is not on the wire)."""
+    msg = unflowed(msg)
     if msg in ("ACKF",):
         return "ACK"
     m = _WIRE.match(msg)
@@ -65,4 +89,4 @@ def is_ike(msg: str) -> bool:
 
 def short(msg: str) -> str:
     """Field-name-safe form of a message id."""
-    return msg.replace("/", "_").replace("-", "_")
+    return msg.replace("/", "_").replace("-", "_").replace(FLOW_SEP, "_f")

@@ -22,6 +22,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .ir import FALSE, TRUE, C, Expr, F, and_, eq, ite, not_, or_
+from .messages import in_flow
 from .scenario import Policy, Scenario
 
 
@@ -178,23 +179,26 @@ class FlowStart:
 
     id: str
     rule: str
-    host: str
-    machine: str    # machine key suffix: "tcp" -> server.tcp
+    end: str        # the flow's end that sees it: "passive" (not the flow's opener)
+    machine: str    # machine key suffix: "tcp" -> server.tcp (flow 2: server.tcp#2)
     state: str      # python-statemachine state id
     note: str = ""
 
 
 NEW_FLOW: tuple[FlowStart, ...] = (
-    FlowStart("ND-17/new-flow", "ND-17", "server", "tcp", "listen",
+    FlowStart("ND-17/new-flow", "ND-17", "passive", "tcp", "listen",
               note="the passive opener has no flow entry while its TCP is in LISTEN: the arriving "
                    "segment (the SYN) creates it.  LISTEN-AGAIN (the half-open connection dropped "
                    "after its SYN-ACK budget) is no new flow: the entry stays (A-5)"),
 )
 
 
-def new_flow_states(host: str) -> list[tuple[str, str]]:
-    """``(machine key, state id)`` pairs in which a segment arriving at ``host`` starts a new flow."""
-    return [(f"{host}.{r.machine}", r.state) for r in NEW_FLOW if r.host == host]
+def new_flow_states(host: str, sc: Scenario, flow: int = 1) -> list[tuple[str, str]]:
+    """``(machine key, state id)`` pairs in which a segment of ``flow`` arriving at ``host`` starts
+    a new flow (the host is the flow's passive end: it did not open it)."""
+    passive = sc.flows[flow - 1].opener != host
+    return [(in_flow(f"{host}.{r.machine}", flow), r.state) for r in NEW_FLOW
+            if r.end == "passive" and passive]
 
 
 # ---- GE marks beside the decision (ND-7, ND-20) -----------------------------------------------
@@ -233,6 +237,11 @@ def _h(host: str, name: str) -> Expr:
     return F(f"{host}.{name}")
 
 
+def _fl(host: str, name: str, flow: int) -> Expr:
+    """A flag of ``flow``'s entry in ``host``'s flow table."""
+    return F(in_flow(f"{host}.{name}", flow))
+
+
 def _preds_mark(host: str, sc: Scenario) -> dict[str, Expr]:
     p: Policy = getattr(sc, host)
     return {
@@ -243,7 +252,7 @@ def _preds_mark(host: str, sc: Scenario) -> dict[str, Expr]:
     }
 
 
-def marks(host: str, sc: Scenario, stage: str) -> dict[str, Expr]:
+def marks(host: str, sc: Scenario, stage: str, flow: int = 1) -> dict[str, Expr]:
     """The updates of the :data:`MARKS` that apply at ``stage`` of a segment's step at ``host``:
     ``flag := flag | when``; a mark whose condition is false for the scenario makes none."""
     if stage not in STAGES:
@@ -254,34 +263,34 @@ def marks(host: str, sc: Scenario, stage: str) -> dict[str, Expr]:
         if m.stage == stage:
             g = _row_guard(m, preds)
             if g != FALSE:
-                conds.setdefault(f"{host}.{m.flag}", []).append(g)
+                conds.setdefault(in_flow(f"{host}.{m.flag}", flow), []).append(g)
     return {f: ite(or_(eq(F(f), 1), *gs), 1, 0) for f, gs in conds.items()}
 
 
-def _preds_out(host: str, sc: Scenario) -> dict[str, Expr]:
+def _preds_out(host: str, sc: Scenario, flow: int = 1) -> dict[str, Expr]:
     p: Policy = getattr(sc, host)
     return {
         # WFP-GE: the host's ALE layer requires encryption for the flow (a policy constant)
         "ale": C(p.ale_require_encryption),
         "sa": eq(_h(host, "sa_out"), 1),
-        "ge_match": eq(_h(host, "sa_ge"), _h(host, "flow_ge")),
+        "ge_match": eq(_h(host, "sa_ge"), _fl(host, "flow_ge", flow)),
         "nat_boundary": and_(sc.network.nat, eq(_h(host, "sa_boundary"), 1)),
-        "secure": eq(_h(host, "secure"), 1),
-        "acquire": eq(_h(host, "acquire"), 1),
+        "secure": eq(_fl(host, "secure", flow), 1),
+        "acquire": eq(_fl(host, "acquire", flow), 1),
         # the legacy soft SA (digest §6.4): only an outbound "legacy" host with an IKE initiator
         # has one (without, its packets stay held, as ND-15 PROTECT holds them without an SA)
         "soft": eq(_h(host, "soft_sa"), 1) if p.outbound == "legacy" and sc.initiates(host) else C(0),
     }
 
 
-def _preds_in(host: str, sc: Scenario, esp: bool, new_flow: Expr) -> dict[str, Expr]:
+def _preds_in(host: str, sc: Scenario, esp: bool, new_flow: Expr, flow: int = 1) -> dict[str, Expr]:
     p: Policy = getattr(sc, host)
     return {
         "esp": esp,
         "new": new_flow,
         # A-10: accept_clear_new = rule.ND and rule.Boundary.
         "accept_clear_new": p.inbound == "boundary",
-        "secure": eq(_h(host, "secure"), 1),
+        "secure": eq(_fl(host, "secure", flow), 1),
         "sa_in": eq(_h(host, "sa_in"), 1),
         # A-14 (policy knob allow_clear_timeout): the inbound SA's clear-acceptance window is open.
         "grace": and_(p.allow_clear_timeout, eq(_h(host, "sa_in"), 1),
@@ -295,25 +304,27 @@ def _row_guard(row: Row | Mark, preds: dict[str, Expr]) -> Expr:
     return and_(*[(preds[k] if v else not_(preds[k])) for k, v in row.when])
 
 
-def _branches(host: str, rows: tuple[Row, ...], preds: dict[str, Expr]) -> list[Branch]:
+def _branches(host: str, rows: tuple[Row, ...], preds: dict[str, Expr], flow: int = 1) -> list[Branch]:
     """Each row as a branch: its guard over ``preds`` and its flag updates (Acquire, Secure)."""
     out = []
     for row in rows:
         ups: dict[str, Expr] = {}
         if row.acquire:
-            ups[f"{host}.acquire"] = TRUE
+            ups[in_flow(f"{host}.acquire", flow)] = TRUE
         if row.set_secure:
-            ups[f"{host}.secure"] = TRUE
+            ups[in_flow(f"{host}.secure", flow)] = TRUE
         out.append(Branch(row, _row_guard(row, preds), tuple(ups.items())))
     return out
 
 
-def outbound_branches(host: str, sc: Scenario) -> list[Branch]:
-    """Branches of the outbound filter for one TCP segment sent by ``host`` (ND-6..ND-15)."""
-    return _branches(host, outbound_table(getattr(sc, host)), _preds_out(host, sc))
+def outbound_branches(host: str, sc: Scenario, flow: int = 1) -> list[Branch]:
+    """Branches of the outbound filter for one TCP segment of ``flow`` sent by ``host``
+    (ND-6..ND-15): the host's one rule, the flow's entry in its flow table."""
+    return _branches(host, outbound_table(getattr(sc, host)), _preds_out(host, sc, flow), flow)
 
 
-def inbound_branches(host: str, sc: Scenario, esp: bool, new_flow: Expr) -> list[Branch]:
-    """Branches of the inbound filter for one TCP segment arriving at ``host`` (ND-16..ND-19;
-    ND-20 is a mark, :func:`marks` at stage ``ON_ACCEPT``)."""
-    return _branches(host, inbound_table(getattr(sc, host)), _preds_in(host, sc, esp, new_flow))
+def inbound_branches(host: str, sc: Scenario, esp: bool, new_flow: Expr, flow: int = 1) -> list[Branch]:
+    """Branches of the inbound filter for one TCP segment of ``flow`` arriving at ``host``
+    (ND-16..ND-19; ND-20 is a mark, :func:`marks` at stage ``ON_ACCEPT``)."""
+    return _branches(host, inbound_table(getattr(sc, host)),
+                     _preds_in(host, sc, esp, new_flow, flow), flow)

@@ -298,6 +298,17 @@ class Bounds:
 
 
 @dataclass(frozen=True, slots=True)
+class Flow:
+    """One TCP connection between the hosts (``[[flows]]``, DESIGN.md "Flows"): who opens it.
+
+    Every flow matches the hosts' one rule (their ``[client]``/``[server]`` policies), so flows
+    differ by their opener only; they share each host's MMSAD and SAD, and the Quick Mode SAs are
+    host-to-host (A-16: the SA negotiated for one flow carries every flow)."""
+
+    opener: str = "client"
+
+
+@dataclass(frozen=True, slots=True)
 class Scenario:
     """A complete, validated scenario."""
 
@@ -312,6 +323,8 @@ class Scenario:
     network: NetworkKnobs = NetworkKnobs()
     time: TimeKnobs = TimeKnobs()
     bounds: Bounds = Bounds()
+    #: the TCP connections; the first is the client's (the one every figure draws)
+    flows: tuple[Flow, ...] = (Flow(),)
     expect: dict[str, str] = field(default_factory=dict)
     #: why an expected ``violated`` is expected, by the same key as in ``expect`` (a ``violated``
     #: entry without one has no cause: allowed in a user file, refused in the catalog by a test)
@@ -442,7 +455,34 @@ _RANGES = {
     ("bounds", "timeout"): (0.001, 86_400),
     ("bounds", "max_memory"): (0, 1_048_576),
 }
-_TOP = ("name", "description", "figure", "peer", "expect", *_SECTIONS)
+_TOP = ("name", "description", "figure", "peer", "expect", "flows", *_SECTIONS)
+FLOW_OPENERS = ("client", "server")
+MAX_FLOWS = 4
+
+
+def _flows(source: str, raw: Any) -> tuple[Flow, ...]:
+    """``[[flows]]``: a list of tables ``{ opener = "client" | "server" }``; the first flow is the
+    client's connection (the figures' one), so the list starts with ``opener = "client"``."""
+    if not isinstance(raw, list) or not raw or not all(isinstance(x, dict) for x in raw):
+        raise ScenarioError(f"{source}: flows: expected an array of tables ([[flows]] with "
+                            f"opener = \"client\" | \"server\"), got {raw!r}")
+    if len(raw) > MAX_FLOWS:
+        raise ScenarioError(f"{source}: flows: {len(raw)} flows; at most {MAX_FLOWS}")
+    out = []
+    for i, item in enumerate(raw, 1):
+        try:
+            fl = _section(f"flows[{i}]", item, Flow)
+        except ScenarioError as e:
+            raise ScenarioError(f"{source}: {e}") from None
+        if fl.opener not in FLOW_OPENERS:
+            raise ScenarioError(f"{source}: flows[{i}].opener: unknown value {fl.opener!r}; allowed: "
+                                f"{', '.join(FLOW_OPENERS)}{did_you_mean(fl.opener, FLOW_OPENERS)}")
+        out.append(fl)
+    if out[0].opener != "client":
+        raise ScenarioError(f"{source}: flows[1].opener = {out[0].opener!r}: the first flow is the "
+                            f"client's connection (opener = \"client\"); list server-opened flows after it")
+    return tuple(out)
+
 
 
 def _type_name(t: Any) -> str:
@@ -528,6 +568,8 @@ def scenario_from_dict(raw: dict[str, Any], source: str = "<dict>") -> Scenario:
         verdicts[pid], cause = _expectation(source, pid, value)
         if cause is not None:
             causes[pid] = cause
+    if "flows" in raw:
+        parts["flows"] = _flows(source, raw["flows"])
     sc = Scenario(
         name=name, description=raw.get("description", ""), figure=raw.get("figure", ""),
         peer=peer, expect=verdicts, causes=causes, source=source, **parts,
@@ -608,6 +650,12 @@ def _cause_rules(where: str, rules: Any) -> tuple[str, ...]:
 def _check_consistency(sc: Scenario, source: str) -> None:
     if sc.network.capacity < 1:
         raise ScenarioError(f"{source}: network.capacity must be at least 1")
+    if len(sc.flows) > 1 and sc.time.timed:
+        raise ScenarioError(f"{source}: {len(sc.flows)} flows with time.mode = \"timed\": timed "
+                            f"scenarios have one flow (remove [[flows]] or use \"untimed\")")
+    if len(sc.flows) > 1 and not sc.network.reorder:
+        raise ScenarioError(f"{source}: {len(sc.flows)} flows need multiset channels "
+                            f"(network.reorder = true): a FIFO slot holds one flow's segment codes")
     tm = sc.time
     for src, prefix in (("client", ""), ("server", "s2c_")):
         lo, hi = tm.delay(src)

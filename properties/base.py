@@ -46,6 +46,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from ..model.ir import TRUE, Command, Expr, System, and_, not_, or_
+from . import flows
 
 KINDS = ("always", "never_action", "sometimes", "eventually", "within")
 
@@ -71,11 +72,20 @@ class Property:
     applies: Callable[[System], bool] = field(default=_always_applies)
     pre: Callable[[System, Command], Expr] | None = None   # never_action only (see module doc)
     bound: Callable[[System], int] | None = None   # within only: the deadline in ms
+    #: eventually only: the (goal, trigger) pairs to check, one per flow (properties/flows.py)
+    pairs: Callable[[System], list[tuple[Expr, Expr | None]]] | None = None
     note: str = ""               # why the model does (not) show what the digest suspects
 
     @property
     def safety(self) -> bool:
         return self.kind in ("always", "never_action")
+
+    def goals(self, system: System) -> list[tuple[Expr, Expr | None]]:
+        """eventually: ``(goal, trigger)`` pairs, each checked on its own (one per flow)."""
+        if self.pairs is not None:
+            return self.pairs(system)
+        assert self.state is not None
+        return [(self.state(system), self.trigger(system) if self.trigger else None)]
 
     @property
     def vacuity(self) -> str:
@@ -128,13 +138,15 @@ class Concern:
 
     title: str
 
+    # Every constructor lifts what the property reads to all flows like the first
+    # (properties/flows.py): with one flow the lifted callables build the same expressions.
     def always(self, id: str, name: str, *, claim: str, rules: tuple[str, ...],
                state: StatePredicate, trigger: StatePredicate | None = None, antecedent: str = "",
                **options) -> Property:
         """``state`` holds in every reachable state; vacuous if no reachable state satisfies
         ``trigger`` (the claim's antecedent, if it has one, described by ``antecedent``)."""
-        return Property(id, name, "always", claim, rules, self.title, state=state,
-                        **_triggered(id, trigger, antecedent), **options)
+        return Property(id, name, "always", claim, rules, self.title, state=flows.all_flows(state),
+                        **_triggered(id, trigger and flows.some_flow(trigger), antecedent), **options)
 
     def never_action(self, id: str, name: str, *, claim: str, rules: tuple[str, ...],
                      actions: Callable[[System, Command], bool], pre: CommandPredicate | None = None,
@@ -142,21 +154,24 @@ class Concern:
         """No selected command fires (from a pre-state satisfying ``pre``); vacuous if no reachable
         state satisfies ``trigger`` (the claim's antecedent, if it has one, described by
         ``antecedent``)."""
-        return Property(id, name, "never_action", claim, rules, self.title, actions=actions, pre=pre,
-                        **_triggered(id, trigger, antecedent), **options)
+        return Property(id, name, "never_action", claim, rules, self.title,
+                        actions=flows.actions_any_flow(actions), pre=flows.pre_any_flow(actions, pre),
+                        **_triggered(id, trigger and flows.some_flow(trigger), antecedent), **options)
 
     def sometimes(self, id: str, name: str, *, claim: str, rules: tuple[str, ...],
                   state: StatePredicate, **options) -> Property:
         """``state`` holds in some reachable state (a witness)."""
-        return Property(id, name, "sometimes", claim, rules, self.title, state=state, **options)
+        return Property(id, name, "sometimes", claim, rules, self.title, state=flows.some_flow(state),
+                        **options)
 
     def eventually(self, id: str, name: str, *, claim: str, rules: tuple[str, ...],
                    state: StatePredicate, trigger: StatePredicate | None = None, antecedent: str = "",
                    **options) -> Property:
         """Every fair run (from each state satisfying ``trigger``) reaches ``state``; vacuous if
         a trigger is given and no reachable state satisfies it (``antecedent``: in words)."""
-        return Property(id, name, "eventually", claim, rules, self.title, state=state,
-                        **_triggered(id, trigger, antecedent), **options)
+        return Property(id, name, "eventually", claim, rules, self.title, state=flows.all_flows(state),
+                        pairs=flows.goal_pairs(state, trigger),
+                        **_triggered(id, trigger and flows.some_flow(trigger), antecedent), **options)
 
 
     def within(self, id: str, name: str, *, claim: str, rules: tuple[str, ...],

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from ..model.ir import FALSE, TRUE, Command, Expr, F, System, and_, eq, lt, or_, substitute
 from ..model.machines.base import state_ids, state_index
-from ..model.messages import HOSTS, other
+from ..model.messages import HOSTS, flow_of, is_ike, other
 from ..model.nd_rules import (
     INBOUND_ND,
     INBOUND_NONE,
@@ -107,9 +107,32 @@ def step_host(cmd: Command) -> str | None:
     return None
 
 
+def cmd_flow(cmd: Command) -> int | None:
+    """The flow whose TCP segments or TCP end the step handles (None: no TCP in it, an IKE or a
+    timer step).  A step handles at most one flow's TCP, so the filter rows in its ``rules``
+    are that flow's.  Properties speak for the first flow (properties/flows.py lifts them)."""
+    for p in cmd.wire + cmd.held:
+        if p.protection is not None or (p.internal and not is_ike(p.internal)):
+            return flow_of(p.internal or p.message)
+    for key, _, _ in cmd.events:
+        if key.split(".")[1].startswith("tcp"):
+            return flow_of(key)
+    for t in cmd.tags[1:]:
+        if not is_ike(t):
+            return flow_of(t)
+    return None
+
+
+def first_flow(cmd: Command) -> bool:
+    """The step handles the first flow's TCP, or none."""
+    return cmd_flow(cmd) in (None, 1)
+
+
 def sends_tcp(cmd: Command, host: str, protection: str) -> bool:
-    """The step puts a TCP segment from ``host`` on the wire with ``protection`` (clear/esp)."""
-    return any(p.sender == host and p.protection == protection for p in cmd.wire)
+    """The step puts a TCP segment of the first flow from ``host`` on the wire with
+    ``protection`` (clear/esp)."""
+    return any(p.sender == host and p.protection == protection and flow_of(p.internal) == 1
+               for p in cmd.wire)
 
 
 def step_sends_tcp(cmd: Command, protection: str) -> bool:
@@ -119,11 +142,15 @@ def step_sends_tcp(cmd: Command, protection: str) -> bool:
 
 
 def sends_message(cmd: Command, host: str, message: str) -> bool:
-    return any(p.sender == host and p.message == message for p in cmd.wire)
+    """The step puts ``message`` (wire name) from ``host`` on the wire (a TCP segment: the first
+    flow's)."""
+    return any(p.sender == host and p.message == message and flow_of(p.internal) == 1
+               for p in cmd.wire)
 
 
 def takes_rows(cmd: Command, rows: frozenset[str] | set[str]) -> bool:
-    return any(r in rows for r in cmd.rules)
+    """The step takes one of the filter ``rows`` for the first flow's segment."""
+    return first_flow(cmd) and any(r in rows for r in cmd.rules)
 
 
 def has_event(cmd: Command, key: str, event: str, source: str | None = None) -> bool:

@@ -23,7 +23,8 @@ from types import MappingProxyType
 
 from statemachine import State, StateMachine
 
-from ..ir import TRUE, C, Expr, F, and_, evaluate, not_
+from ..ir import TRUE, C, Expr, F, and_, evaluate, max_, not_
+from ..messages import in_flow, is_ike
 from ..suggest import did_you_mean
 
 
@@ -182,20 +183,41 @@ class Ctx:
     def __init__(self, host: str, scenario, in_flight: Callable[[str, Sequence[str]], Expr],
                  in_flight_from: Callable[[str, Sequence[str]], Expr] | None = None,
                  settled: Callable[[], Expr] | None = None,
-                 role_in: Callable[[str, str, Sequence[str]], Expr] | None = None):
+                 role_in: Callable[[str, str, Sequence[str]], Expr] | None = None,
+                 flow: int = 1):
         self.host = host
         self.sc = scenario
         self._in_flight = in_flight
         self._from = in_flight_from
         self._settled = settled
         self._role_in = role_in
+        #: the flow a TCP end's context speaks for (DESIGN.md "Flows"): its fields and TCP
+        #: segments carry the flow's number (:func:`~ndcheck.model.messages.in_flow`); an IKE
+        #: machine's context is the host's (flow 1: plain names)
+        self.flow = flow
+        #: the TCP role of this host in the flow: ``client`` (active opener) or ``server``
+        flows = getattr(scenario, "flows", ())
+        self.role = (("client" if flows[flow - 1].opener == host else "server")
+                     if len(flows) >= flow else host)
 
     def f(self, name: str) -> Expr:
-        """A field of this host (``snd_una`` -> ``client.snd_una``)."""
-        return F(f"{self.host}.{name}")
+        """A field of this host (``snd_una`` -> ``client.snd_una``; flow 2: ``client.snd_una#2``)."""
+        return F(self.n(name))
 
     def n(self, name: str) -> str:
-        return f"{self.host}.{name}"
+        return in_flow(f"{self.host}.{name}", self.flow)
+
+    def msgs(self, msgs: Sequence[str]) -> list[str]:
+        """TCP message ids as this context's flow names them (IKE messages are the host's)."""
+        return [m if is_ike(m) else in_flow(m, self.flow) for m in msgs]
+
+    def flow_flag(self, name: str) -> Expr:
+        """A flow-table flag of the host (``flow_ge``) over every flow: set for some flow (one
+        flow: the field itself).  The host's IKE service reads it for the Quick Mode it builds
+        for whichever flow triggered it (host-to-host SAs, A-16)."""
+        n = max(1, len(getattr(self.sc, "flows", ())))
+        fs = [F(in_flow(f"{self.host}.{name}", i)) for i in range(1, n + 1)]
+        return fs[0] if n == 1 else functools.reduce(max_, fs)
 
     def role_in(self, role: str, *state_ids: str) -> Expr:
         """True when this host's machine ``role`` (``ike_r`` -> ``client.ike_r``) is in one of the
@@ -214,7 +236,7 @@ class Ctx:
         """
         if self.sc.tcp.premature_timeouts:
             return TRUE
-        return self._in_flight(self.host, msgs)
+        return self._in_flight(self.host, self.msgs(msgs))
 
     def none_from(self, src: str, msgs: Sequence[str]) -> Expr:
         """No copy of ``msgs`` (any protection) sent by host ``src`` is in flight.  Without a
@@ -222,8 +244,8 @@ class Ctx:
         if not msgs:
             return TRUE
         if self._from is None:
-            return self._in_flight(self.host, msgs)
-        return self._from(src, msgs)
+            return self._in_flight(self.host, self.msgs(msgs))
+        return self._from(src, self.msgs(msgs))
 
     def settled(self) -> Expr:
         """The system has settled: nothing that a machine of either host could take now is on

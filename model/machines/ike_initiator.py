@@ -134,7 +134,7 @@ def _send_qm1(ctx: Ctx, recv: str | None = None, **extra) -> list:
     for m in qm1s:
         g = qm1_bits(m)[1]
         ups = {ctx.n("qm_ge"): g, **extra}
-        out.append(V(guard=eq(ctx.f("flow_ge"), g) if len(qm1s) > 1 else TRUE,
+        out.append(V(guard=eq(ctx.flow_flag("flow_ge"), g) if len(qm1s) > 1 else TRUE,
                      recv=recv, send=[m], updates=ups, label=m, rules=("ND-9",)))
     return out
 
@@ -145,7 +145,7 @@ def usable_sa(ctx: Ctx):
     rule, any SA for a transport-mode rule (ND-15)."""
     sa = eq(ctx.f("sa_out"), 1)
     if getattr(ctx.sc, ctx.host).outbound == "request":
-        return and_(sa, eq(ctx.f("sa_ge"), ctx.f("flow_ge")))
+        return and_(sa, eq(ctx.f("sa_ge"), ctx.flow_flag("flow_ge")))
     return sa
 
 

@@ -110,12 +110,12 @@ def deadlines(b: Binding, h: str, sc) -> dict[str, Expr]:
 def fields(ctx: Ctx) -> list[Field]:
     t = ctx.sc.tcp
     return [Field(ctx.n("syn_retx"), 0, t.syn_retries, 0, "counter", unbounded_ok=True,
-                  doc="SYN retransmissions so far")] + end_fields(ctx, end_of(ctx.sc, ctx.host))
+                  doc="SYN retransmissions so far")] + end_fields(ctx, end_of(ctx.sc, ctx.role))
 
 
 def bind(ctx: Ctx) -> Binding:
     t = ctx.sc.tcp
-    e = end_of(ctx.sc, ctx.host)
+    e = end_of(ctx.sc, ctx.role)
     syn_retx = ctx.f("syn_retx")
     b = Binding(conds={
         "syn_budget_left": lt(syn_retx, P(t.syn_retries, "tcp.syn_retries")),
@@ -157,5 +157,5 @@ def bind(ctx: Ctx) -> Binding:
     fx["retransmit_fin"] = [V(send=["FIN"], updates={ctx.n("data_retx"): add(ctx.f("data_retx"), 1)})]
     fx["abort"] = [V(send=["RST"])]
     fx["recv_rst"] = [V(recv="RST")]
-    fx["recv_stray"] = stray(ctx.sc, ctx.host)
+    fx["recv_stray"] = stray(ctx.sc, ctx.role)
     return b

@@ -271,7 +271,7 @@ def answer_rst(ctx: Ctx, skip: tuple[str, ...] = ()) -> list[Variant]:
     its way (rate limiting: the peer resets on the first one)."""
     pending = not_(ctx.none_from(ctx.host, ["RST"]))
     out = []
-    for m in sent_by(ctx.sc, other(ctx.host)):
+    for m in sent_by(ctx.sc, other(ctx.role)):
         if m in skip:
             continue
         if m == "RST":

@@ -115,12 +115,12 @@ def deadlines(b: Binding, h: str, sc) -> dict[str, Expr]:
 def fields(ctx: Ctx) -> list[Field]:
     t = ctx.sc.tcp
     return [Field(ctx.n("synack_retx"), 0, t.synack_retries, 0, "counter", unbounded_ok=True,
-                  doc="SYN-ACK retransmissions so far")] + end_fields(ctx, end_of(ctx.sc, ctx.host))
+                  doc="SYN-ACK retransmissions so far")] + end_fields(ctx, end_of(ctx.sc, ctx.role))
 
 
 def bind(ctx: Ctx) -> Binding:
     t = ctx.sc.tcp
-    e = end_of(ctx.sc, ctx.host)
+    e = end_of(ctx.sc, ctx.role)
     retx = ctx.f("synack_retx")
     budget = P(t.synack_retries, "tcp.synack_retries")
     b = Binding(conds={
@@ -168,5 +168,5 @@ def bind(ctx: Ctx) -> Binding:
     fx["recv_rst@syn_received"] = [V(recv="RST", updates={ctx.n("synack_retx"): 0})]
     fx["recv_rst"] = [V(recv="RST")]
     fx["recv_stray@relisten"] = answer_rst(ctx, skip=("SYN",))
-    fx["recv_stray"] = stray(ctx.sc, ctx.host)
+    fx["recv_stray"] = stray(ctx.sc, ctx.role)
     return b

@@ -37,8 +37,8 @@ def test_row_ids_are_unique_and_cite_digest_rules():
 
 def test_a_new_flow_starts_only_at_the_passive_opener():
     """ND-17: a segment reaching the server while its TCP is in LISTEN is a new flow's first."""
-    assert nd_rules.new_flow_states("server") == [("server.tcp", "listen")]
-    assert nd_rules.new_flow_states("client") == []
+    assert nd_rules.new_flow_states("server", CATALOG["fig7-both-capable"]) == [("server.tcp", "listen")]
+    assert nd_rules.new_flow_states("client", CATALOG["fig7-both-capable"]) == []
     system = build_system(CATALOG["fig19-require-inbound"])
     drop = next(c for c in system.commands if c.name == "server.nd.drop[SYN clear: ND-17/drop-new]")
     assert eq(F("server.tcp"), 0) in drop.guard.args          # LISTEN is state 0

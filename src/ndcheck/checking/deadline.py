@@ -56,7 +56,8 @@ def observed(system: System, p: Property) -> tuple[System, Property]:
               Field(CLK, 0, limit + 1, 0, "counter", unbounded_ok=True,
                     doc=f"{p.id} observer: ticks since the earliest pending obligation")]
     obs = System(system.name, fields, cmds, system.machines, system.description, system.limits,
-                 system.conds, system.alphabet, system.scenario, system.mutant, None)
+                 system.conds, system.alphabet, system.scenario, system.mutant, None,
+                 flows=system.flows)
     safety = replace(p, kind="always", state=lambda s: le(F(CLK), limit), bound=None,
                      note=f"the safety part of {p.id}: at most {limit} ticks of {sc.time.unit_ms} ms "
                           f"between the trigger and the goal (observer clock)")

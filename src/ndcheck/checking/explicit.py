@@ -76,10 +76,12 @@ def _decide(q: GraphQueries, p: Property, traces: bool) -> tuple[str, Trace | No
     if p.kind == "eventually":
         if g.truncated:
             return "undetermined", None, "graph truncated: bottom SCCs unknown"
-        assert p.state is not None
-        lasso = q.lasso(p.state(system), p.trigger(system) if p.trigger else None)
-        if lasso is None:
+        # one (goal, trigger) pair per flow like the first (properties/flows.py): the shortest
+        # lasso of any pair is the counterexample
+        found = [x for x in (q.lasso(goal, trig) for goal, trig in p.goals(system)) if x is not None]
+        if not found:
             return "holds", None, ""
+        lasso = min(found, key=lambda x: len(x.commands))
         trace = trace_from_commands(system, list(lasso.commands), p.id, "lasso", lasso.loop_start) \
             if traces else None
         return "violated", trace, ""
