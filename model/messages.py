@@ -29,7 +29,7 @@ def in_flow(name: str, flow: int) -> str:
 
 def flow_of(name: str) -> int:
     """The flow a message id, field or machine key belongs to (1 without a flow number)."""
-    base, sep, n = name.rpartition(FLOW_SEP)
+    _, sep, n = name.rpartition(FLOW_SEP)
     return int(n) if sep and n.isdigit() else 1
 
 
