@@ -12,18 +12,18 @@ from __future__ import annotations
 import re
 
 from ..model.suggest import did_you_mean
-from . import downgrade, fallback, ge, ike, policy, rekey, tcp, timing, upgrade
+from . import downgrade, fallback, ge, ike, multiflow, policy, rekey, tcp, timing, upgrade
 from .base import Property
 
 _ALL = (fallback.PROPERTIES + upgrade.PROPERTIES + downgrade.PROPERTIES + ge.PROPERTIES
         + policy.PROPERTIES + ike.PROPERTIES + rekey.PROPERTIES + tcp.PROPERTIES
-        + timing.PROPERTIES)
+        + timing.PROPERTIES + multiflow.PROPERTIES)
 
 
 def _order(p: Property) -> tuple[int, int]:
-    m = re.fullmatch(r"(H|S|L|T|D|ND|W)-(\d+)", p.id)
+    m = re.fullmatch(r"(H|S|L|T|D|F|ND|W)-(\d+)", p.id)
     assert m, p.id
-    return (("H", "S", "L", "T", "D", "ND", "W").index(m.group(1)), int(m.group(2)))
+    return (("H", "S", "L", "T", "D", "F", "ND", "W").index(m.group(1)), int(m.group(2)))
 
 
 #: Every property, in report order.

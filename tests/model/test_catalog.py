@@ -24,6 +24,9 @@ PINNED = {
     "fig19-lossy": (476, 933),
     "fig19-require-inbound": (141, 251),
     "fig7-both-capable": (106770, 418278),
+    # two small connections (issue 16): both opened by the client, or one from each host
+    "two-flows": (160692, 582778),
+    "crossing-flows": (176065, 632506),
     "fig7-duplicates": (21930, 63142),
     "fig7-fifo": (8464, 15975),
     "fig7-lossy": (44293, 173455),

@@ -24,7 +24,7 @@ def test_every_digest_property_is_checked_or_explained():
 def test_ids_names_kinds_and_claims():
     seen = set()
     for p in PROPERTIES:
-        assert re.fullmatch(r"(H|S|L|T|D|ND|W)-\d+", p.id), p.id
+        assert re.fullmatch(r"(H|S|L|T|D|F|ND|W)-\d+", p.id), p.id
         assert re.fullmatch(r"[a-z][a-z0-9_]*", p.name), p.name
         assert p.kind in KINDS
         assert p.claim.endswith(".") and p.claim.count(". ") == 0, p.id
@@ -44,7 +44,7 @@ def test_ids_names_kinds_and_claims():
 
 def test_report_order_is_headline_safety_liveness_witness():
     prefixes = [p.id.split("-")[0] for p in PROPERTIES]
-    order = ["H", "S", "L", "T", "D", "ND", "W"]
+    order = ["H", "S", "L", "T", "D", "F", "ND", "W"]
     assert prefixes == sorted(prefixes, key=order.index)
     # the headline properties, H-3 being H-1 in time (timed scenarios)
     assert [p.id for p in PROPERTIES][:5] == ["H-1", "H-2", "H-3", "S-1", "S-2"]
@@ -96,7 +96,7 @@ def test_applies_excludes_meaningless_properties():
 #: Properties whose claim has an antecedent ("once X", "after X", "whenever X", "a GE flow"), with
 #: it as their trigger; every other property has none (S-3, S-4, S-11 ...: no antecedent).
 TRIGGERED = {"H-1", "S-1", "S-2", "S-5", "S-6", "S-7", "S-13", "L-1", "L-3", "L-5", "L-6", "L-7",
-             "H-3", "T-3"}
+             "H-3", "T-3", "F-1"}
 
 
 def test_properties_with_an_antecedent_have_a_trigger():

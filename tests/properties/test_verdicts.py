@@ -76,6 +76,10 @@ PINNED = {
     "fig8-timed": (18, set(), _NEVER_SECURE),
     "fig18-timed": (27, set(), _NO_IKE_FAILURE),
     "fig19-timed": (25, set(), _NO_IKE_FAILURE | {"L-7"}),
+    # Flows (issue 16): the figure-7 hosts with two small connections; every per-flow property
+    # for each client-opened flow, F-1 and W-14 across flows.
+    "two-flows": (26, set(), _NO_IKE_FAILURE),
+    "crossing-flows": (26, set(), _NO_IKE_FAILURE),
 }
 
 

@@ -1,0 +1,99 @@
+"""Flows (``[[flows]]``, issue 16): each flow its own TCP ends, flags and segments; shared SAs."""
+
+from __future__ import annotations
+
+import pytest
+
+from ndcheck import CATALOG, build_system
+from ndcheck.model.ir import flow_swap
+from ndcheck.model.messages import flow_of, in_flow, unflowed, wire_name
+from ndcheck.model.scenario import Flow, ScenarioError, scenario_from_dict
+
+
+@pytest.fixture(scope="module")
+def two():
+    return build_system(CATALOG["two-flows"])
+
+
+@pytest.fixture(scope="module")
+def crossing():
+    return build_system(CATALOG["crossing-flows"])
+
+
+def test_flow_names():
+    assert in_flow("SYN", 1) == "SYN" and in_flow("SYN", 2) == "SYN#2"
+    assert flow_of("client.snd_nxt#3") == 3 and flow_of("client.snd_nxt") == 1
+    assert unflowed("DATA1#2") == "DATA1" and wire_name("DATA1#2") == "DATA" and wire_name("ACKF#2") == "ACK"
+
+
+def test_one_flow_has_no_flow_table(two):
+    assert build_system(CATALOG["fig7-both-capable"]).flows == ()
+    assert CATALOG["fig7-both-capable"].flows == (Flow("client"),)
+
+
+def test_each_flow_has_its_own_tcp_ends_flags_and_segments(two):
+    assert [m for m in two.machines if "tcp" in m] == ["client.tcp", "client.tcp#2", "server.tcp", "server.tcp#2"]
+    for h in ("client", "server"):
+        for f in ("secure", "acquire", "flow_ge"):
+            assert f"{h}.{f}" in two.index and f"{h}.{f}#2" in two.index
+        # the SADs and the MMSAD are the host's, for every flow (A-16 host-to-host)
+        assert f"{h}.sa_out" in two.index and f"{h}.sa_out#2" not in two.index
+    assert two.machines["client.tcp#2"] is two.machines["client.tcp"]
+    sends = {p.internal for c in two.commands for p in c.wire if p.sender == "client"}
+    assert {"SYN", "SYN#2", "DATA1", "DATA1#2"} <= sends
+
+
+def test_flow_names_correspond(two):
+    a, b = two.flows
+    assert (a.number, b.number, a.opener, b.opener) == (1, 2, "client", "client")
+    swap = flow_swap(a, b)
+    assert swap["client.tcp"] == "client.tcp#2" and swap["server.secure#2"] == "server.secure"
+    assert swap["net.c2s.SYN.clear"] == "net.c2s.SYN_f2.clear" and swap["SYN-ACK#2"] == "SYN-ACK"
+    # every name is a field of the system or a message id, each field of the same domain
+    for x, y in zip(a.names, b.names):
+        if x in two.index:
+            fx, fy = two.field(x), two.field(y)
+            assert (fx.lo, fx.hi, fx.init) == (fy.lo, fy.hi, fy.init), (x, y)
+
+
+def test_swapping_two_flows_maps_the_commands_onto_themselves(two):
+    """The automorphism behind lifting and symmetry: each command renamed is a command."""
+    from ndcheck.properties.flows import orbit, rename_command
+
+    (r,) = orbit(two)[1:]
+    mine = {_norm(c) for c in two.commands}
+    for c in two.commands:
+        assert _norm(rename_command(two, c, r)) in mine, c.name
+
+
+def _norm(c):
+    """A command's guard and updates up to the order of the arguments of the commutative
+    ``and``, ``or`` and ``max`` (the settled condition lists the flows' channels in alphabet
+    order; the IKE service reads the flows' GE flags as max(flow 1, flow 2))."""
+    def e(x):
+        if x.op in ("field", "const"):
+            return (x.op, x.args)
+        args = tuple(e(a) for a in x.args)
+        return (x.op, tuple(sorted(args, key=repr)) if x.op in ("max", "and", "or") else args)
+    return e(c.guard), tuple(sorted((n, e(v)) for n, v in c.updates))
+
+
+def test_a_server_opened_flow_runs_the_client_end_on_the_server(crossing):
+    assert crossing.machines["server.tcp#2"] is crossing.machines["client.tcp"]
+    assert crossing.machines["client.tcp#2"] is crossing.machines["server.tcp"]
+    a, b = crossing.flows
+    with pytest.raises(ValueError, match="not interchangeable"):
+        flow_swap(a, b)
+    # ND-17 at the client: the server-opened flow's SYN is a new flow there
+    rows = {r for c in crossing.commands if c.name.startswith("client.tcp#2.recv_syn") for r in c.rules}
+    assert "ND-17/accept-new" in rows
+
+
+@pytest.mark.parametrize("raw, msg", [
+    ({"flows": [{"opener": "server"}]}, "the first flow is the client's connection"),
+    ({"flows": [{"opener": "client"}] * 5}, "at most 4"),
+    ({"flows": [{"opener": "client"}] * 2, "network": {"reorder": False}}, "multiset channels"),
+])
+def test_flows_validation(raw, msg):
+    with pytest.raises(ScenarioError, match=msg):
+        scenario_from_dict({"name": "x", **raw})
