@@ -70,6 +70,8 @@ def to_toml(sc: Scenario) -> str:
         value = getattr(sc, section)
         for f in dataclasses.fields(value):
             lines.append(f"{f.name} = {_toml_value(getattr(value, f.name))}")
+    for fl in sc.flows:
+        lines += ["", "[[flows]]", f"opener = {_toml_value(fl.opener)}"]
     lines += ["", "[expect]"]
     for k, v in sorted(sc.expect.items()):
         c = sc.causes.get(k)
