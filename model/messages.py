@@ -39,6 +39,12 @@ def unflowed(name: str) -> str:
     return base if sep and n.isdigit() else name
 
 
+def flow_label(msg: str) -> str:
+    """A message id for people: ``SYN-ACK#2`` -> ``SYN-ACK (flow 2)``."""
+    n = flow_of(msg)
+    return unflowed(msg) + (f" (flow {n})" if n > 1 else "")
+
+
 def other(host: str) -> str:
     return "server" if host == "client" else "client"
 

@@ -28,7 +28,7 @@ from collections import Counter
 from dataclasses import dataclass
 
 from ..model.ir import System
-from ..model.messages import HOSTS, other, plain, wire_name
+from ..model.messages import HOSTS, flow_label, flow_of, other, plain, unflowed, wire_name
 from ..model.network import Key, channel_reader
 from .trace import Trace
 
@@ -94,10 +94,11 @@ class Message:
     @property
     def label(self) -> str:
         """Short text: ``DATA2 clear``, ``MM1``; the wire name keeps the data/ack number."""
-        name = plain(self.internal)
+        name = plain(unflowed(self.internal))
         if name == "ACKF":
             name = "ACK (FIN)"
-        return name + (f" {self.protection}" if self.protection else "")
+        n = flow_of(self.internal)
+        return name + (f" {self.protection}" if self.protection else "") + (f" (flow {n})" if n > 1 else "")
 
     @property
     def src_lane(self) -> str:
@@ -237,12 +238,12 @@ def chart(trace: Trace, system: System) -> Chart:
                 msgs.append(_new(key, sent, duplicate=True))
                 flying.setdefault(key, []).append(len(msgs) - 1)
                 notes.append(Note(i, (lane_of(key.src, not key.prot),),
-                                  f"network duplicates {plain(key.msg)}"
+                                  f"network duplicates {plain(flow_label(key.msg))}"
                                   + (f" {key.prot}" if key.prot else ""), "dup"))
         # segments the outbound filter held (ND-10 / ND-12 / ND-15 row "held")
         for p in cmd.held:
             notes.append(Note(i, (lane_of(p.sender, False), lane_of(p.sender, True)),
-                              f"{p.internal} held ({p.rule})", "held"))
+                              f"{flow_label(p.internal)} held ({p.rule})", "held"))
         notes.extend(_state_notes(system, i, pre, post, idx))
     k, n = trace.loop_start, len(trace.steps)
     if k is not None:
