@@ -20,6 +20,7 @@ from .bmc import bmc
 from .cone import cone_lemmas
 from .encode import Encoding
 from .kind import classify, kinduction
+from .layers import bfs_layers, constrain
 from .lemmas import Strengthening, candidates, explored, overflow_free, strengthening
 from .result import ProofResult
 from .spacer import spacer
@@ -74,9 +75,18 @@ class _Run:
                          note=f"{how}: counterexample of {len(cx.commands)} steps{extra}, replayed")
 
     def bv_bmc(self, max_depth: int):
+        hint = None
+        if not self.enc.unbounded:
+            # the explicit engine's first BFS layers prune the depths before the shortest
+            # counterexample (.layers; hints only: the trace is z3's, replayed)
+            self.say("bmc: breadth-first layers of the explicit engine")
+            got = bfs_layers(self.system, timeout=self.left())
+            twin = self.enc.bitvector_twin(max_depth)
+            hint = constrain(twin, got)
         self.say(f"bmc: unrolling up to depth {max_depth}")
         twin = self.enc.bitvector_twin(max_depth)
-        return bmc(twin, bad_formula(twin, self.prop), max_depth, self.left(), progress=self.progress)
+        return bmc(twin, bad_formula(twin, self.prop), max_depth, self.left(), progress=self.progress,
+                   hint=hint)
 
     def shortest(self, max_depth: int, how: str) -> ProofResult:
         b = self.bv_bmc(max_depth)
