@@ -27,10 +27,11 @@ model, so it can *propose* those relations; z3 then *checks* them:
    takes a non-liftable field out of its domain (with the caps of ``unbounded_ok`` fields
    lifted, the mode the engines use), so Spacer need not prove it again.
 
-:func:`strengthening` caches one result per system and mode and is what the engines use:
-``prove(..., engine="spacer")`` first looks for the few candidates one property needs
-(:mod:`.cone`, property-directed), then asks whether ``H ⊨ ¬bad``, and otherwise gives ``H`` to
-Spacer as a background invariant on both sides of the transition rule.  Houdini does not need
+:func:`strengthening` caches one result per system, mode and tier (:data:`TIERS`) and is what
+the engines use: ``prove(..., engine="spacer")`` first looks for the few ``lean`` candidates one
+property needs (:mod:`.cone`, property-directed), then runs Houdini over the ``lean`` ones and
+asks whether ``H ⊨ ¬bad``, and otherwise gives ``H`` to Spacer as a background invariant on both
+sides of the transition rule (and only when that gives no answer, does the same with ``core``).  Houdini does not need
 the candidates to be true: with lifted budgets (``--lift-budgets``) the bounded graph does not
 represent the reachable states, and the engines do not seed Spacer.
 """
@@ -89,9 +90,24 @@ class Lemma:
 #: state (or the joint phase of an exchange) and those whose antecedent is a boolean flag and
 #: whose consequent is no channel counter -- on fig7-both-capable (50k states) they prove every
 #: safety property but S-11 and S-14 (and the vacuity of H-1 and L-6) after 6 s of Houdini
-#: where ``full`` takes 18 s, and seed Spacer as well for those two (``prove`` uses them);
-#: ``full`` is every shape of the module docstring (the bounded certificate uses it).
-TIERS = ("core", "full")
+#: where ``full`` takes 18 s, and seed Spacer as well for those two;
+#: ``full`` is every shape of the module docstring (the bounded certificate uses it);
+#: ``lean`` is ``core`` without the consequents that cost Houdini most of its rounds, those about
+#: a counter and those about a channel under a single-field antecedent (:func:`lean`): on the
+#: v2 fig7-both-capable (106k states) Houdini keeps 984 of its 1,433 candidates in 5 s of CPU
+#: where ``core`` keeps 1,500 of 2,279 in 14 s, and they still imply H-1, S-2, S-3, S-12, S-13,
+#: L-6 (and the triggers of H-1 and L-6 unreachable) and seed Spacer to S-11 and S-14 in 2-3 s
+#: (``prove`` tries ``lean`` first, then ``core``; BENCHMARKS.md).
+TIERS = ("lean", "core", "full")
+
+
+def lean(system: System, lem: Lemma) -> bool:
+    """Whether a ``core`` candidate is in the ``lean`` tier: its consequent is a control state or
+    a flag, or a channel counter under no antecedent or a joint phase of one exchange."""
+    f = system.fields[lem.field]
+    if f.name.startswith("net."):
+        return len(lem.when) != 1
+    return f.kind in ("control", "bool")
 
 
 def mine(system: System, states: Sequence[Sequence[int]], tier: str = "full") -> list[Lemma]:
@@ -105,7 +121,12 @@ def mine(system: System, states: Sequence[Sequence[int]], tier: str = "full") ->
     # builds no tuples: 4x faster than set(zip(...)) on fig7-both-capable (50k states).
     base = max((max(d) for d in domain if d), default=0) + 1
     col = [list(c) for c in cols]
-    core = tier == "core"
+    core = tier in ("core", "lean")
+    # lean: no consequent about a counter, none about a channel under a single-field antecedent
+    single = [not (tier == "lean" and (f.kind == "counter" or f.name.startswith("net.")))
+              for f in system.fields]
+    joint = [not (tier == "lean" and f.kind == "counter" and not f.name.startswith("net."))
+             for f in system.fields]
     packed = _Columns(domain, cols)
     for i, fx in enumerate(system.fields):
         if len(domain[i]) < 2 or fx.name.startswith("net.") or (core and fx.kind not in ("control", "bool")):
@@ -113,7 +134,8 @@ def mine(system: System, states: Sequence[Sequence[int]], tier: str = "full") ->
         ai: list[int] | None = None
         flag_only = core and fx.kind == "bool"    # a flag antecedent: no channel consequent
         for j in range(n):
-            if j == i or len(domain[j]) < 2 or (flag_only and system.fields[j].name.startswith("net.")):
+            if j == i or len(domain[j]) < 2 or not single[j] or \
+                    (flag_only and system.fields[j].name.startswith("net.")):
                 continue
             seen = packed.pairs(i, j)
             if seen is None:    # a domain too wide for one byte per pair: collect the pairs
@@ -130,7 +152,7 @@ def mine(system: System, states: Sequence[Sequence[int]], tier: str = "full") ->
     for i1, i2 in _peer_controls(system, domain):
         a12 = [(a1 * base + a2) * base for a1, a2 in zip(col[i1], col[i2])]
         for j in range(n):
-            if j in (i1, i2) or len(domain[j]) < 2:
+            if j in (i1, i2) or len(domain[j]) < 2 or not joint[j]:
                 continue
             seen2: dict[tuple[int, int], set[int]] = {}
             for v in set(map(add, a12, col[j])):
@@ -138,6 +160,8 @@ def mine(system: System, states: Sequence[Sequence[int]], tier: str = "full") ->
             for (a1, a2), vals in sorted(seen2.items()):
                 if len(vals) < len(domain[j]):
                     out.append(Lemma(j, frozenset(vals), ((i1, a1), (i2, a2))))
+    if tier == "lean":
+        out = [lem for lem in out if lean(system, lem)]
     return out
 
 
