@@ -358,6 +358,44 @@ def _walk(start: tuple[int, ...], succ, idx: _Index, limit: int) -> None:
             work.append(t)
 
 
+class _Walker:
+    """:func:`_walk` for :class:`_Search`: over the explicit engine's packed successor function
+    (compiled and cached on the system by the exploration) when the start state lies inside the
+    bounded domains -- every bounded step is a step of the lifted model too, and one that would
+    overflow has no successor there, so each drop is still one Houdini would make -- else over
+    the lifted tuple successors, compiled on first need (0.65 s for fig7-both-capable's 1,159
+    commands, which the packed function saves)."""
+
+    def __init__(self, system: System, lifted: Sequence[str]) -> None:
+        from ..codegen import compile_packed
+
+        self.system, self.lifted = system, lifted
+        self.packed, _, self.layout = compile_packed(system)
+        self._lifted_succ = None
+
+    def __call__(self, start: tuple[int, ...], idx: _Index, limit: int) -> None:
+        lay = self.layout
+        if any(v < lo or v > hi for v, lo, hi in zip(start, lay.lo, lay.hi)):
+            if self._lifted_succ is None:
+                self._lifted_succ = compile_lifted_successors(self.system, self.lifted)
+            _walk(start, self._lifted_succ, idx, limit)
+            return
+        succ, decode = self.packed, lay.decode
+        p0 = lay.encode(start)
+        seen = {p0}
+        work = [p0]
+        while work and len(seen) < limit:
+            out, _ = succ(work.pop())
+            for _, _, q in out:
+                if q in seen:
+                    continue
+                bad = idx.violated(decode(q))
+                if bad:
+                    idx.drop(bad)
+                seen.add(q)
+                work.append(q)
+
+
 def _encoding(system: System, unbounded: bool) -> Encoding:
     if unbounded:
         return Encoding(system, unbounded=True)
@@ -498,7 +536,7 @@ class _Search:
         self.idx = _Index(lemmas)
         self.idx.drop(self.idx.violated(tuple(f.init for f in system.fields)))
         self.idx.drop(sorted(pool.known_false.get(unbounded, ())))
-        self.succ = compile_lifted_successors(system, enc.lifted)
+        self.walk = _Walker(system, enc.lifted)
         self.s, self.t = enc.state("c_s"), enc.state("c_t")
         self.sol = z3.SolverFor("QF_BV" if enc.bits else "QF_LIA")
         self.sel = enc.selector("c_sel")
@@ -548,7 +586,7 @@ class _Search:
         m = self.sol.model()
         before = set(self.idx.active)
         self.idx.drop(self.idx.violated(self.enc.decode(m, self.t)))
-        _walk(self.enc.decode(m, self.s), self.succ, self.idx, CLOSURE_STATES)
+        self.walk(self.enc.decode(m, self.s), self.idx, CLOSURE_STATES)
         gone = before - self.idx.active
         self.pool.known_false.setdefault(self.unbounded, set()).update(gone)
         self.sol.add(*[z3.Not(self.lits[k]) for k in sorted(gone)])   # for good
