@@ -78,16 +78,14 @@ class _Run:
                          note=f"{how}: counterexample of {len(cx.commands)} steps{extra}, replayed")
 
     def bv_bmc(self, max_depth: int):
+        twin = self.enc.bitvector_twin(max_depth)
         hint = None
         if not self.enc.unbounded:
             # the explicit engine's first BFS layers prune the depths before the shortest
             # counterexample (.layers; hints only: the trace is z3's, replayed)
             self.say("bmc: breadth-first layers of the explicit engine")
-            got = bfs_layers(self.system, timeout=self.left())
-            twin = self.enc.bitvector_twin(max_depth)
-            hint = constrain(twin, got)
+            hint = constrain(twin, bfs_layers(self.system, timeout=self.left()))
         self.say(f"bmc: unrolling up to depth {max_depth}")
-        twin = self.enc.bitvector_twin(max_depth)
         return bmc(twin, bad_formula(twin, self.prop), max_depth, self.left(), progress=self.progress,
                    hint=hint)
 
