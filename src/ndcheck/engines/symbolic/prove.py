@@ -21,7 +21,7 @@ from .cone import cone_lemmas
 from .encode import Encoding
 from .kind import classify, kinduction
 from .layers import bfs_layers, constrain
-from .lemmas import Strengthening, candidates, explored, overflow_free, strengthening
+from .lemmas import Strengthening, candidates, explored, overflow_free, seed_tier, strengthening
 from .result import ProofResult
 from .spacer import spacer
 
@@ -195,11 +195,11 @@ def _spacer(run: _Run, use_seed: bool, search: bool = True) -> ProofResult:
             if seed is not None:
                 break
     if seeded and seed is None:
-        proof = _cone_proof(run, enc_u, bad_u, how, mine=search)
+        tier = seed_tier(system, run.left(), run.progress, cached_only=not search) or "core"
+        proof = _cone_proof(run, enc_u, bad_u, how, mine=search, tier=tier)
         if proof is not None:
             return proof
         if search:
-            tier = "lean"
             seed = strengthening(system, unbounded=True, timeout=run.left(), progress=run.progress,
                                  tier=tier)
     while True:
@@ -262,21 +262,22 @@ def _spacer(run: _Run, use_seed: bool, search: bool = True) -> ProofResult:
     return run.done("undetermined", note=f"{why}; {again.reason}")
 
 
-def _cone_proof(run: _Run, enc_u: Encoding, bad_u, how: str, mine: bool) -> ProofResult | None:
+def _cone_proof(run: _Run, enc_u: Encoding, bad_u, how: str, mine: bool,
+                tier: str = "lean") -> ProofResult | None:
     """``holds`` when a small set of mined candidates, inductive by itself and overflow-free,
     excludes the bad states (:func:`.cone.cone_lemmas`); None otherwise (``mine=False``: only
     with candidates this process has already mined)."""
     t0 = time.perf_counter()
     system = run.system
-    pool = candidates(system, "lean", timeout=run.left(), progress=run.progress,
+    pool = candidates(system, tier, timeout=run.left(), progress=run.progress,
                       cached_only=not mine)
     if pool is None:
         return None
     run.say(f"houdini cone: which of the {len(pool.lemmas)} candidates does {run.prop.id} need?")
-    got = cone_lemmas(system, pool, bad_u, unbounded=True, tier="lean", deadline=run.deadline,
+    got = cone_lemmas(system, pool, bad_u, unbounded=True, tier=tier, deadline=run.deadline,
                       progress=run.progress)
     if got is None:
-        run.say("houdini cone: no small inductive set found" + ("; Houdini over the lean candidates" if mine else ""))
+        run.say("houdini cone: no small inductive set found" + (f"; Houdini over the {tier} candidates" if mine else ""))
         return None
     kept, checks = got
     if not overflow_free(system, kept, unbounded=True):
