@@ -592,6 +592,10 @@ class _Search:
             if left <= 0:
                 return z3.unknown
             self.sol.set(timeout=max(1, int(left * 1000)))
+            self._timed = True
+        elif getattr(self, "_timed", False):     # no stale limit from the cone's budget
+            self.sol.set(timeout=4294967295)
+            self._timed = False
         # what Solver.check does, without casting each of the ~1,500 literals to Bool again in
         # every round (7 % of a Houdini pass on fig7-both-capable)
         asts = self._asts
