@@ -1,8 +1,9 @@
 """The z3 engine: bounded counterexamples and unbounded proofs from the same System IR.
 
 Modules, one idea each: :mod:`.encode` (the transition relation generated from the IR; bounded
-and unbounded modes), :mod:`.bmc` (shortest counterexamples), :mod:`.kind` (k-induction and
-counterexamples to induction), :mod:`.spacer` (CHC proofs with a printed inductive invariant),
+and unbounded modes), :mod:`.bmc` (shortest counterexamples), :mod:`.layers` (the explicit
+engine's BFS layers as BMC constraints), :mod:`.kind` (k-induction and counterexamples to
+induction), :mod:`.spacer` (CHC proofs with a printed inductive invariant),
 :mod:`.lemmas` (Houdini: candidate invariants mined from the explicit graph, kept when z3 proves
 them inductive), :mod:`.certificate` (the explored state set, checked closed by z3),
 :mod:`.bad` (a property as bad states; a z3 path re-executed and checked bad),

@@ -37,9 +37,10 @@ class Unrolling:
     """An incremental unrolling ``s0 → s1 → …`` on one solver (shared by BMC and k-induction)."""
 
     def __init__(self, enc: Encoding, timeout: float | None = None, initial: bool = True,
-                 tag: str = "", background=None) -> None:
+                 tag: str = "", background=None, hint=None) -> None:
         self.enc = enc
         self.background = background
+        self.hint = hint
         self.solver = z3.SolverFor("QF_BV" if enc.bits else "QF_LIA")
         self.deadline = None if timeout is None else time.perf_counter() + timeout
         self.tag = tag
@@ -47,6 +48,8 @@ class Unrolling:
         self.sels: list[z3.ArithRef] = []
         if initial:
             self.solver.add(enc.init(self.states[0]))
+            if hint is not None:
+                self.solver.add(*hint(0, self.states[0], None))
         else:
             self.solver.add(enc.domain(self.states[0]))
             if background is not None:
@@ -64,6 +67,8 @@ class Unrolling:
         self.solver.add(self.enc.step_rel(s, sel, t))
         if self.background is not None:
             self.solver.add(self.background(t))
+        if self.hint is not None:
+            self.solver.add(*self.hint(k + 1, t, sel))
         self.sels.append(sel)
         self.states.append(t)
 
@@ -83,15 +88,17 @@ class Unrolling:
 
 def bmc(enc: Encoding, bad: Callable[[Sequence[z3.ArithRef]], z3.BoolRef], max_depth: int,
         timeout: float | None = None, min_depth: int = 0, background=None,
-        progress: Callable[[str], None] | None = None) -> BmcOutcome:
+        progress: Callable[[str], None] | None = None, hint=None) -> BmcOutcome:
     """Look for a state satisfying ``bad`` within ``max_depth`` steps (shortest first).
 
     ``background``: an invariant of every reachable state (e.g. the Houdini lemmas), asserted
     at each unrolled state to prune the search; it cannot remove a real counterexample.
+    ``hint(k, s_k, a_{k-1})``: constraints every *shortest* counterexample satisfies at depth
+    ``k`` (:func:`.layers.constrain`, the explicit engine's BFS layers), asserted likewise.
     ``progress`` is told each depth before it is checked (``"bmc depth 14"``).
     """
     t0 = time.perf_counter()
-    u = Unrolling(enc, timeout, background=background)
+    u = Unrolling(enc, timeout, background=background, hint=hint)
     while True:
         k = u.depth
         if k >= min_depth:

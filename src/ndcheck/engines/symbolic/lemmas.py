@@ -27,10 +27,11 @@ model, so it can *propose* those relations; z3 then *checks* them:
    takes a non-liftable field out of its domain (with the caps of ``unbounded_ok`` fields
    lifted, the mode the engines use), so Spacer need not prove it again.
 
-:func:`strengthening` caches one result per system and mode and is what the engines use:
-``prove(..., engine="spacer")`` first looks for the few candidates one property needs
-(:mod:`.cone`, property-directed), then asks whether ``H ⊨ ¬bad``, and otherwise gives ``H`` to
-Spacer as a background invariant on both sides of the transition rule.  Houdini does not need
+:func:`strengthening` caches one result per system, mode and tier (:data:`TIERS`) and is what
+the engines use: ``prove(..., engine="spacer")`` first looks for the few ``lean`` candidates one
+property needs (:mod:`.cone`, property-directed), then runs Houdini over the ``lean`` ones and
+asks whether ``H ⊨ ¬bad``, and otherwise gives ``H`` to Spacer as a background invariant on both
+sides of the transition rule (and only when that gives no answer, does the same with ``core``).  Houdini does not need
 the candidates to be true: with lifted budgets (``--lift-budgets``) the bounded graph does not
 represent the reachable states, and the engines do not seed Spacer.
 """
@@ -89,9 +90,41 @@ class Lemma:
 #: state (or the joint phase of an exchange) and those whose antecedent is a boolean flag and
 #: whose consequent is no channel counter -- on fig7-both-capable (50k states) they prove every
 #: safety property but S-11 and S-14 (and the vacuity of H-1 and L-6) after 6 s of Houdini
-#: where ``full`` takes 18 s, and seed Spacer as well for those two (``prove`` uses them);
-#: ``full`` is every shape of the module docstring (the bounded certificate uses it).
-TIERS = ("core", "full")
+#: where ``full`` takes 18 s, and seed Spacer as well for those two;
+#: ``full`` is every shape of the module docstring (the bounded certificate uses it);
+#: ``lean`` is ``core`` without the consequents that cost Houdini most of its rounds, those about
+#: a counter and those about a channel under a single-field antecedent (:func:`lean`): on the
+#: v2 fig7-both-capable (106k states) Houdini keeps 984 of its 1,433 candidates in 5 s of CPU
+#: where ``core`` keeps 1,500 of 2,279 in 14 s, and they still imply H-1, S-2, S-3, S-12, S-13,
+#: L-6 (and the triggers of H-1 and L-6 unreachable) and seed Spacer to S-11 and S-14 in 2-3 s
+#: (``prove`` tries ``lean`` first, then ``core``; BENCHMARKS.md).
+TIERS = ("lean", "core", "full")
+
+
+#: ``prove`` seeds with the ``lean`` tier only when it leaves out at least this share of the
+#: ``core`` candidates (fig7-both-capable: 37 %); where it leaves out fewer (ge-marking-after:
+#: 27 %, 3,426 of 4,668) its Houdini pass costs nearly as much as core's (393 rounds) and Spacer
+#: seeded with it did not prove S-14 in 20 s, so core is used from the start, as before.
+LEAN_SHARE = 1 / 3
+
+
+def seed_tier(system: System, timeout: float | None = None,
+              progress: Callable[[str], None] | None = None, cached_only: bool = False) -> str | None:
+    """``lean`` or ``core`` (see :data:`LEAN_SHARE`); None when there are no candidates."""
+    core = candidates(system, "core", timeout, progress, cached_only)
+    sub = candidates(system, "lean", timeout, progress, cached_only)
+    if core is None or sub is None:
+        return None
+    return "lean" if len(sub.lemmas) <= (1 - LEAN_SHARE) * len(core.lemmas) else "core"
+
+
+def lean(system: System, lem: Lemma) -> bool:
+    """Whether a ``core`` candidate is in the ``lean`` tier: its consequent is a control state or
+    a flag, or a channel counter under no antecedent or a joint phase of one exchange."""
+    f = system.fields[lem.field]
+    if f.name.startswith("net."):
+        return len(lem.when) != 1
+    return f.kind in ("control", "bool")
 
 
 def mine(system: System, states: Sequence[Sequence[int]], tier: str = "full") -> list[Lemma]:
@@ -105,7 +138,12 @@ def mine(system: System, states: Sequence[Sequence[int]], tier: str = "full") ->
     # builds no tuples: 4x faster than set(zip(...)) on fig7-both-capable (50k states).
     base = max((max(d) for d in domain if d), default=0) + 1
     col = [list(c) for c in cols]
-    core = tier == "core"
+    core = tier in ("core", "lean")
+    # lean: no consequent about a counter, none about a channel under a single-field antecedent
+    single = [not (tier == "lean" and (f.kind == "counter" or f.name.startswith("net.")))
+              for f in system.fields]
+    joint = [not (tier == "lean" and f.kind == "counter" and not f.name.startswith("net."))
+             for f in system.fields]
     packed = _Columns(domain, cols)
     for i, fx in enumerate(system.fields):
         if len(domain[i]) < 2 or fx.name.startswith("net.") or (core and fx.kind not in ("control", "bool")):
@@ -113,7 +151,8 @@ def mine(system: System, states: Sequence[Sequence[int]], tier: str = "full") ->
         ai: list[int] | None = None
         flag_only = core and fx.kind == "bool"    # a flag antecedent: no channel consequent
         for j in range(n):
-            if j == i or len(domain[j]) < 2 or (flag_only and system.fields[j].name.startswith("net.")):
+            if j == i or len(domain[j]) < 2 or not single[j] or \
+                    (flag_only and system.fields[j].name.startswith("net.")):
                 continue
             seen = packed.pairs(i, j)
             if seen is None:    # a domain too wide for one byte per pair: collect the pairs
@@ -130,7 +169,7 @@ def mine(system: System, states: Sequence[Sequence[int]], tier: str = "full") ->
     for i1, i2 in _peer_controls(system, domain):
         a12 = [(a1 * base + a2) * base for a1, a2 in zip(col[i1], col[i2])]
         for j in range(n):
-            if j in (i1, i2) or len(domain[j]) < 2:
+            if j in (i1, i2) or len(domain[j]) < 2 or not joint[j]:
                 continue
             seen2: dict[tuple[int, int], set[int]] = {}
             for v in set(map(add, a12, col[j])):
@@ -138,6 +177,8 @@ def mine(system: System, states: Sequence[Sequence[int]], tier: str = "full") ->
             for (a1, a2), vals in sorted(seen2.items()):
                 if len(vals) < len(domain[j]):
                     out.append(Lemma(j, frozenset(vals), ((i1, a1), (i2, a2))))
+    if tier == "lean":
+        out = [lem for lem in out if lean(system, lem)]
     return out
 
 
@@ -334,6 +375,44 @@ def _walk(start: tuple[int, ...], succ, idx: _Index, limit: int) -> None:
             work.append(t)
 
 
+class _Walker:
+    """:func:`_walk` for :class:`_Search`: over the explicit engine's packed successor function
+    (compiled and cached on the system by the exploration) when the start state lies inside the
+    bounded domains -- every bounded step is a step of the lifted model too, and one that would
+    overflow has no successor there, so each drop is still one Houdini would make -- else over
+    the lifted tuple successors, compiled on first need (0.65 s for fig7-both-capable's 1,159
+    commands, which the packed function saves)."""
+
+    def __init__(self, system: System, lifted: Sequence[str]) -> None:
+        from ..codegen import compile_packed
+
+        self.system, self.lifted = system, lifted
+        self.packed, _, self.layout = compile_packed(system)
+        self._lifted_succ = None
+
+    def __call__(self, start: tuple[int, ...], idx: _Index, limit: int) -> None:
+        lay = self.layout
+        if any(v < lo or v > hi for v, lo, hi in zip(start, lay.lo, lay.hi)):
+            if self._lifted_succ is None:
+                self._lifted_succ = compile_lifted_successors(self.system, self.lifted)
+            _walk(start, self._lifted_succ, idx, limit)
+            return
+        succ, decode = self.packed, lay.decode
+        p0 = lay.encode(start)
+        seen = {p0}
+        work = [p0]
+        while work and len(seen) < limit:
+            out, _ = succ(work.pop())
+            for _, _, q in out:
+                if q in seen:
+                    continue
+                bad = idx.violated(decode(q))
+                if bad:
+                    idx.drop(bad)
+                seen.add(q)
+                work.append(q)
+
+
 def _encoding(system: System, unbounded: bool) -> Encoding:
     if unbounded:
         return Encoding(system, unbounded=True)
@@ -437,6 +516,12 @@ def candidates(system: System, tier: str = "full", timeout: float | None = None,
         return hit[1]
     if cached_only:
         return None
+    if tier == "lean":      # the core candidates filtered: one mining pass serves both tiers
+        core = candidates(system, "core", timeout, progress)
+        sub = None if core is None else \
+            Candidates(system, [lem for lem in core.lemmas if lean(system, lem)], {})
+        _POOLS[key] = (system, sub)
+        return sub
     from ..explicit import explore
 
     say = progress if progress is not None else _silent
@@ -474,12 +559,13 @@ class _Search:
         self.idx = _Index(lemmas)
         self.idx.drop(self.idx.violated(tuple(f.init for f in system.fields)))
         self.idx.drop(sorted(pool.known_false.get(unbounded, ())))
-        self.succ = compile_lifted_successors(system, enc.lifted)
+        self.walk = _Walker(system, enc.lifted)
         self.s, self.t = enc.state("c_s"), enc.state("c_t")
         self.sol = z3.SolverFor("QF_BV" if enc.bits else "QF_LIA")
         self.sel = enc.selector("c_sel")
         self.sol.add(enc.domain(self.s), enc.step_rel(self.s, self.sel, self.t))
         self.lits = [z3.Bool(f"cone{k}") for k in range(len(lemmas))]
+        self._asts = [lit.as_ast() for lit in self.lits]
         self.index = {f"cone{k}": k for k in range(len(lemmas))}
         for lit, lem in zip(self.lits, lemmas):
             self.sol.add(z3.Implies(lit, lem.formula(self.s)))
@@ -488,7 +574,8 @@ class _Search:
         # false" could answer with one of them and make no progress)
         self.sol.add(*[z3.Not(self.lits[k]) for k in range(len(lemmas)) if k not in self.idx.active])
         self.goals = 0
-        self.deadline: float | None = None
+        self.deadline: float | None = None     # wall clock (perf_counter)
+        self.cpu_stop: float | None = None     # CPU time (process_time; the cone's budget)
 
     def literal(self, formula: z3.BoolRef) -> z3.BoolRef:
         """A fresh literal that switches ``formula`` on when assumed."""
@@ -498,12 +585,24 @@ class _Search:
         return lit
 
     def check(self, ks, *extra: z3.BoolRef) -> z3.CheckSatResult:
+        if self.cpu_stop is not None and time.process_time() > self.cpu_stop:
+            return z3.unknown
         if self.deadline is not None:
             left = self.deadline - time.perf_counter()
             if left <= 0:
                 return z3.unknown
             self.sol.set(timeout=max(1, int(left * 1000)))
-        return self.sol.check([self.lits[k] for k in sorted(ks)] + list(extra))
+            self._timed = True
+        elif getattr(self, "_timed", False):     # no stale limit from the cone's budget
+            self.sol.set(timeout=4294967295)
+            self._timed = False
+        # what Solver.check does, without casting each of the ~1,500 literals to Bool again in
+        # every round (7 % of a Houdini pass on fig7-both-capable)
+        asts = self._asts
+        lits = [asts[k] for k in sorted(ks)] + [e.as_ast() for e in extra]
+        arr = (z3.Ast * len(lits))(*lits)
+        return z3.CheckSatResult(z3.Z3_solver_check_assumptions(self.sol.ctx.ref(), self.sol.solver,
+                                                                len(lits), arr))
 
     def core(self) -> set[int]:
         return {self.index[str(x)] for x in self.sol.unsat_core() if str(x) in self.index}
@@ -514,7 +613,7 @@ class _Search:
         m = self.sol.model()
         before = set(self.idx.active)
         self.idx.drop(self.idx.violated(self.enc.decode(m, self.t)))
-        _walk(self.enc.decode(m, self.s), self.succ, self.idx, CLOSURE_STATES)
+        self.walk(self.enc.decode(m, self.s), self.idx, CLOSURE_STATES)
         gone = before - self.idx.active
         self.pool.known_false.setdefault(self.unbounded, set()).update(gone)
         self.sol.add(*[z3.Not(self.lits[k]) for k in sorted(gone)])   # for good

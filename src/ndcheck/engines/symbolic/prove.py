@@ -20,11 +20,15 @@ from .bmc import bmc
 from .cone import cone_lemmas
 from .encode import Encoding
 from .kind import classify, kinduction
-from .lemmas import Strengthening, candidates, explored, overflow_free, strengthening
+from .layers import bfs_layers, constrain
+from .lemmas import Strengthening, candidates, explored, overflow_free, seed_tier, strengthening
 from .result import ProofResult
 from .spacer import spacer
 
 ENGINES = ("spacer", "bmc", "kind")
+#: Seconds Spacer seeded with the ``lean`` Houdini lemmas may take before Houdini over the
+#: ``core`` candidates gives it a stronger seed (fig7-both-capable S-11, S-14: 2-3 s).
+LEAN_SPACER = 20.0
 DEFAULT_DEPTH = {"bmc": 40, "kind": 12, "spacer": 0}
 
 
@@ -74,9 +78,16 @@ class _Run:
                          note=f"{how}: counterexample of {len(cx.commands)} steps{extra}, replayed")
 
     def bv_bmc(self, max_depth: int):
-        self.say(f"bmc: unrolling up to depth {max_depth}")
         twin = self.enc.bitvector_twin(max_depth)
-        return bmc(twin, bad_formula(twin, self.prop), max_depth, self.left(), progress=self.progress)
+        hint = None
+        if not self.enc.unbounded:
+            # the explicit engine's first BFS layers prune the depths before the shortest
+            # counterexample (.layers; hints only: the trace is z3's, replayed)
+            self.say("bmc: breadth-first layers of the explicit engine")
+            hint = constrain(twin, bfs_layers(self.system, timeout=self.left()))
+        self.say(f"bmc: unrolling up to depth {max_depth}")
+        return bmc(twin, bad_formula(twin, self.prop), max_depth, self.left(), progress=self.progress,
+                   hint=hint)
 
     def shortest(self, max_depth: int, how: str) -> ProofResult:
         b = self.bv_bmc(max_depth)
@@ -170,37 +181,58 @@ def _spacer(run: _Run, use_seed: bool, search: bool = True) -> ProofResult:
     if _no_bad_state(enc_u, bad_u) and overflow_free(system, [], unbounded=True):
         return run.done("holds", invariant=f"not bad({run.prop.id}) for every state inside the domains",
                         note=f"no state inside the domains is bad and no step leaves them{how}")
-    # Houdini lemmas mined from the explicit graph (the ``core`` candidates: on fig7-both-capable
-    # they prove what ``full`` proves but S-11 and S-14, where Spacer seeded with them needs 2-3 s,
-    # in a third of the time) and checked inductive by z3 (.lemmas); not with lifted budgets,
-    # whose reachable states the bounded graph does not represent.
+    # Houdini lemmas mined from the explicit graph and checked inductive by z3 (.lemmas): first
+    # the few a property needs (.cone), then Houdini over the ``lean`` candidates (on
+    # fig7-both-capable they imply or seed every safety property in a third of the time of
+    # ``core``), then, only if Spacer seeded with those gives no answer within LEAN_SPACER s,
+    # over the ``core`` candidates; not with lifted budgets, whose reachable states the bounded
+    # graph does not represent.
     seeded = not enc.lift_budgets and use_seed
-    seed = strengthening(system, unbounded=True, tier="core", cached_only=True) if seeded else None
+    seed, tier = None, ""
+    if seeded:
+        for tier in ("core", "lean"):
+            seed = strengthening(system, unbounded=True, tier=tier, cached_only=True)
+            if seed is not None:
+                break
     if seeded and seed is None:
-        # first the few lemmas this property needs (.cone), before Houdini over every candidate
-        proof = _cone_proof(run, enc_u, bad_u, how, mine=search)
+        tier = seed_tier(system, run.left(), run.progress, cached_only=not search) or "core"
+        proof = _cone_proof(run, enc_u, bad_u, how, mine=search, tier=tier)
         if proof is not None:
             return proof
         if search:
             seed = strengthening(system, unbounded=True, timeout=run.left(), progress=run.progress,
-                                 tier="core")
-    if seed is not None and seed.overflow_free:
-        run.say(f"spacer: do the {len(seed.lemmas)} Houdini lemmas imply {run.prop.id}?")
-        q = enc_u.state("q")
-        used = seed.implies(enc_u, {run.prop.id: bad_u(q)}, q).get(run.prop.id)
-        if used is not None:
-            run.say(f"spacer: {run.prop.id} follows from {len(used)} of the {len(seed.lemmas)} lemmas")
-            return run.done("holds", **lemma_proof(seed, used, how))
-    if not search:
-        witness = _explored_witness(run)
-        if witness is not None:
-            return witness
-        return run.done("undetermined", note="the Houdini lemmas do not imply it (no Spacer search)")
-    # an overflow-free seed already excludes every overflow: no need to ask Spacer again
-    background = seed.formula if seed is not None else None
-    told = run.told("" if seed is None else f" (seeded with {len(seed.lemmas)} Houdini lemmas)")
-    out = spacer(enc_u, bad_u, run.left(), overflow=seed is None or not seed.overflow_free,
-                 background=background, progress=told)
+                                 tier=tier)
+    while True:
+        if seed is not None and seed.overflow_free:
+            run.say(f"spacer: do the {len(seed.lemmas)} Houdini lemmas imply {run.prop.id}?")
+            q = enc_u.state("q")
+            used = seed.implies(enc_u, {run.prop.id: bad_u(q)}, q).get(run.prop.id)
+            if used is not None:
+                run.say(f"spacer: {run.prop.id} follows from {len(used)} of the {len(seed.lemmas)} lemmas")
+                return run.done("holds", **lemma_proof(seed, used, how))
+        if not search:
+            witness = _explored_witness(run)
+            if witness is not None:
+                return witness
+            return run.done("undetermined", note="the Houdini lemmas do not imply it (no Spacer search)")
+        # an overflow-free seed already excludes every overflow: no need to ask Spacer again
+        background = seed.formula if seed is not None else None
+        told = run.told("" if seed is None else f" (seeded with {len(seed.lemmas)} Houdini lemmas)")
+        fallback = seed is not None and tier == "lean"
+        budget = run.left()
+        if fallback:
+            budget = LEAN_SPACER if budget is None else min(budget, LEAN_SPACER)
+        out = spacer(enc_u, bad_u, budget, overflow=seed is None or not seed.overflow_free,
+                     background=background, progress=told)
+        if out.status == "unknown" and fallback and (run.left() is None or run.left() > 0.01):
+            run.say("spacer: no answer with the lean lemmas; Houdini over the core candidates")
+            tier = "core"
+            core = strengthening(system, unbounded=True, timeout=run.left(), progress=run.progress,
+                                 tier=tier)
+            if core is not None:
+                seed = core
+                continue
+        break
     if out.status == "safe":
         inv = out.invariant if seed is None else \
             f"{out.invariant}\n∧ {len(seed.lemmas)} Houdini lemmas (inductive; `ndcheck prove --lemmas`)"
@@ -230,21 +262,22 @@ def _spacer(run: _Run, use_seed: bool, search: bool = True) -> ProofResult:
     return run.done("undetermined", note=f"{why}; {again.reason}")
 
 
-def _cone_proof(run: _Run, enc_u: Encoding, bad_u, how: str, mine: bool) -> ProofResult | None:
+def _cone_proof(run: _Run, enc_u: Encoding, bad_u, how: str, mine: bool,
+                tier: str = "lean") -> ProofResult | None:
     """``holds`` when a small set of mined candidates, inductive by itself and overflow-free,
     excludes the bad states (:func:`.cone.cone_lemmas`); None otherwise (``mine=False``: only
     with candidates this process has already mined)."""
     t0 = time.perf_counter()
     system = run.system
-    pool = candidates(system, "core", timeout=run.left(), progress=run.progress,
+    pool = candidates(system, tier, timeout=run.left(), progress=run.progress,
                       cached_only=not mine)
     if pool is None:
         return None
     run.say(f"houdini cone: which of the {len(pool.lemmas)} candidates does {run.prop.id} need?")
-    got = cone_lemmas(system, pool, bad_u, unbounded=True, tier="core", deadline=run.deadline,
+    got = cone_lemmas(system, pool, bad_u, unbounded=True, tier=tier, deadline=run.deadline,
                       progress=run.progress)
     if got is None:
-        run.say("houdini cone: no small inductive set found" + ("; Houdini over every candidate" if mine else ""))
+        run.say("houdini cone: no small inductive set found" + (f"; Houdini over the {tier} candidates" if mine else ""))
         return None
     kept, checks = got
     if not overflow_free(system, kept, unbounded=True):

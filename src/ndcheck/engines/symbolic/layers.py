@@ -1,0 +1,122 @@
+"""The explicit engine's breadth-first layers as constraints on BMC's unrolled states (hints only).
+
+A shortest path ``s0 a0 s1 … sd`` to a bad state has every ``s_k`` at breadth-first distance
+exactly ``k`` from the initial state (were ``s_k`` nearer, a shorter path to ``sd`` would exist),
+and every ``a_k`` is a command fired from such a state.  So BMC may require, at each depth ``k``
+whose layer the explicit search has completed, that each field of ``s_k`` takes one of the values
+it takes in layer ``k`` (the layer projected field by field: an over-approximation) and that the
+selector ``a_k`` names a command fired from layer ``k``: every shortest counterexample satisfies
+these constraints, so BMC still finds one, at the same depth.  They prune the unsat depths before
+it (nat-boundary T-2: 8.7 → 3.6 s of CPU; BENCHMARKS.md).
+
+Nothing rests on them for soundness: a counterexample is z3's model, re-executed in the IR and
+replayed through the machines as always, and BMC never answers ``holds``.  The layers are those
+of the bounded model (the default encoding), so they are used only there (not with lifted caps or
+budgets).  The search is breadth-first with a state budget (:data:`STATES`): layers whose states
+are all discovered constrain the states, layers whose states are all expanded constrain the
+selectors; deeper steps are left free.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_left
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import z3
+
+from ...model.ir import System
+from .encode import Encoding
+
+#: States the breadth-first search may discover: the first 10-16 layers of the catalog's BMC
+#: scenarios, about 0.2 s.  The early layers do the pruning: nat-boundary T-2 takes 3.7 s of CPU
+#: with 10k states, 3.6 s with 20k, 3.9 s with 40k or 60k (8.7 s without; BENCHMARKS.md).
+STATES = 20_000
+
+
+@dataclass(frozen=True, slots=True)
+class Layers:
+    """``values[k][j]``: the values field ``j`` takes at BFS depth ``k`` (None: its whole domain);
+    ``actions[k]``: the commands fired from depth-``k`` states (``len(actions) ≤ len(values)``)."""
+
+    values: tuple[tuple[frozenset[int] | None, ...], ...]
+    actions: tuple[frozenset[int], ...]
+    states: int
+
+    def state(self, k: int, s: Sequence[z3.ArithRef]) -> list[z3.BoolRef]:
+        """Constraints on the state at depth ``k`` (none beyond the complete layers)."""
+        if k >= len(self.values):
+            return []
+        return [z3.Or([s[j] == v for v in sorted(vals)]) if len(vals) > 1 else s[j] == next(iter(vals))
+                for j, vals in enumerate(self.values[k]) if vals is not None]
+
+    def selector(self, k: int, sel: z3.ArithRef) -> list[z3.BoolRef]:
+        """Constraints on the action of step ``k`` (from depth ``k`` to ``k + 1``)."""
+        if k >= len(self.actions):
+            return []
+        return [z3.Or([sel == a for a in sorted(self.actions[k])] + [z3.BoolVal(False, sel.ctx)])]
+
+
+_CACHE: dict[tuple[int, int], tuple[System, Layers | None]] = {}
+
+
+def bfs_layers(system: System, max_states: int = STATES, timeout: float | None = None) -> Layers | None:
+    """The complete breadth-first layers of ``system``'s bounded model within ``max_states``
+    (None when not even layer 1 is complete); cached per system."""
+    key = (id(system), max_states)
+    hit = _CACHE.get(key)
+    if hit is not None and hit[0] is system:
+        return hit[1]
+    from ..explicit import explore
+
+    g = explore(system, max_states=max_states, timeout=timeout)
+    packed, parent, src, act = g.packed, g.parent, g.src, g.act
+    n = len(packed)
+    depth = [0] * n
+    for i in range(1, n):
+        depth[i] = depth[parent[i]] + 1
+    if g.truncated:
+        # stopped at (or after) the last source with edges: its layer's states are all
+        # discovered (BFS order), the layers before it are all expanded
+        last = max(src) if len(src) else 0
+        full_states, full_edges = depth[last] + 1, depth[last]
+    else:
+        full_states = full_edges = (depth[-1] + 1) if n else 0
+    if full_edges < 1:
+        out = None
+    else:
+        starts = [bisect_left(depth, k) for k in range(full_states + 1)]   # BFS: depth sorted
+        lay = g.layout
+        domains = [hi - lo + 1 for lo, hi in zip(lay.lo, lay.hi)]
+        values = []
+        for k in range(full_states):
+            layer = packed[starts[k]:starts[k + 1]]
+            row: list[frozenset[int] | None] = []
+            for j in range(len(lay.names)):
+                mask, off, lo = (1 << lay.width[j]) - 1, lay.offset[j], lay.lo[j]
+                raw = set(map(mask.__and__, map(off.__rrshift__, layer))) if mask else {0}
+                row.append(None if len(raw) >= domains[j] else frozenset(v + lo for v in raw))
+            values.append(tuple(row))
+        acts: list[set[int]] = [set() for _ in range(full_edges)]
+        for u, a in zip(src, act):
+            d = depth[u]
+            if d < full_edges:
+                acts[d].add(a)
+        out = Layers(tuple(values), tuple(frozenset(a) for a in acts), n)
+    if len(_CACHE) > 8:
+        _CACHE.clear()
+    _CACHE[key] = (system, out)
+    return out
+
+
+def constrain(enc: Encoding, layers: Layers | None):
+    """The per-depth hook of :func:`.bmc.bmc` for these layers (None without layers)."""
+    if layers is None or enc.unbounded or enc.lift_budgets:
+        return None
+
+    def hook(k: int, s: Sequence[z3.ArithRef], sel: z3.ArithRef | None) -> list[z3.BoolRef]:
+        out = layers.state(k, s)
+        if sel is not None:
+            out += layers.selector(k - 1, sel)
+        return out
+    return hook
