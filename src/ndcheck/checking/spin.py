@@ -4,8 +4,9 @@ each trail replayed into a trace, vacuity decided by the same pan runs.
 Every safety property is a set of bad states (:meth:`~ndcheck.properties.base.Property.bad`:
 ``always`` — the states violating the claim; ``never_action`` — the pre-states from which a
 selected command fires).  :func:`~ndcheck.engines.spin_search.search` checks them all with one
-compiled pan, together with one predicate per distinct trigger (the claim's antecedent): a
-property that holds is ``vacuous`` when its trigger predicate also "holds" (no reachable state
+compiled pan (an ``always`` property in a monitor process, a ``never_action`` one as an
+assertion in each selected command's step), together with one predicate per distinct trigger
+(the claim's antecedent): a property that holds is ``vacuous`` when its trigger predicate also "holds" (no reachable state
 satisfies it), as with the other engines.  A ``never_action`` counterexample is the trail to the
 pre-state plus the firing command.  Every counterexample is replayed through the model and the
 python-statemachine instances (:func:`~ndcheck.traces.trace.trace_from_commands`).
@@ -42,27 +43,29 @@ def _system(target: str | Scenario | System) -> System:
     return build_system(target)
 
 
-def _counterexample(system: System, prop: Property, path: tuple[int, ...]):
-    commands = list(path)
-    if prop.kind == "never_action":
-        state = system.init
-        for ci in commands:
-            state = system.step(system.commands[ci], state)
-        fire = next(i for i, cond in prop.firings(system) if system.eval(cond, state))
-        commands.append(fire)
-    return trace_from_commands(system, commands, prop.id, "counterexample")
-
-
-def check_spin(target: str | Scenario | System, properties: Iterable[Property | str] | None = None, *,
-               cores: int = 1, bitstate: bool = False, style: str = "processes",
-               hash_bits: int | None = None, timeout: float | None = None, traces: bool = True,
-               strict: bool = False, progress: Callable[[str], None] | None = None) -> CheckResult:
-    """Check the applicable properties of a scenario with SPIN (module doc).
+def check_spin(target: str | Scenario | System, properties: Iterable[Property | str] | None = None,
+               **options) -> CheckResult:
+    """Check the applicable properties of a scenario with SPIN (module doc; the options of
+    :func:`spin_check`).
 
     ``states``/``edges`` of the result are pan's stored states and transitions − 1 of its last
     run (the full state space when that run was exhaustive; ``truncated`` otherwise).
+    """
+    return spin_check(target, properties, **options)[0]
 
-    >>> r = check_spin("fig8-icmp-peer", ["S-1", "W-1"])   # doctest: +SKIP
+
+def spin_check(target: str | Scenario | System, properties: Iterable[Property | str] | None = None, *,
+               cores: int = 1, bitstate: bool = False, style: str = "processes",
+               hash_bits: int | None = None, timeout: float | None = None, traces: bool = True,
+               optimize: str = "-O0",
+               strict: bool = False, progress: Callable[[str], None] | None = None,
+               ) -> tuple[CheckResult, SpinSearch]:
+    """:func:`check_spin`, with what pan reported (runs, depth, CPU seconds per phase).
+
+    ``cores``: pan's multi-core search; ``bitstate``: a bitstate search in ``2^hash_bits`` bits
+    (verdicts other than ``violated`` are ``undetermined``); ``style``: the Promela export;
+    ``optimize``: gcc's level for pan (``-O0`` compiles in a few seconds where ``-O2`` takes tens
+    on the larger models; ``-O2`` searches about twice as fast).
     """
     t0 = time.perf_counter()
     system = _system(target)
@@ -74,7 +77,9 @@ def check_spin(target: str | Scenario | System, properties: Iterable[Property | 
     expected = expectations(system, todo, strict=strict)
     why = causes(system, todo)
     safety = [p for p in todo if p.safety]
-    bad: list[Expr] = [p.bad(system) for p in safety]
+    states = [p for p in safety if p.kind == "always"]
+    actions = [p for p in safety if p.kind == "never_action"]
+    bad: list[Expr] = [p.bad(system) for p in states]
     trigger_slot: dict[str, int] = {}
     seen: dict[Expr, int] = {}
     for p in safety:
@@ -84,19 +89,21 @@ def check_spin(target: str | Scenario | System, properties: Iterable[Property | 
                 seen[t] = len(bad)
                 bad.append(t)
             trigger_slot[p.id] = seen[t]
-    run: SpinSearch = search(system, bad, cores=cores, bitstate=bitstate, style=style,
-                             hash_bits=hash_bits, timeout=timeout or 3600.0, progress=progress)
+    firing = [p.firings(system) for p in actions]
+    order = {p.id: k for k, p in enumerate(states)}
+    order.update({p.id: len(bad) + k for k, p in enumerate(actions)})
+    run: SpinSearch = search(system, bad, firing, cores=cores, bitstate=bitstate, style=style,
+                             hash_bits=hash_bits, timeout=timeout or 3600.0, optimize=optimize,
+                             progress=progress)
     verdicts: list[Verdict] = []
-    k = 0
     for p in todo:
         if not p.safety:
             verdicts.append(Verdict(p, "undetermined", "spin", expected[p.id], None, NOT_CHECKED, why[p.id]))
             continue
-        a = run.answers[k]
-        k += 1
+        a = run.answers[order[p.id]]
         verdict, trace, note = a.verdict, None, a.note
-        if verdict == "violated":
-            trace = _counterexample(system, p, a.commands) if traces else None
+        if verdict == "violated" and traces:
+            trace = trace_from_commands(system, list(a.commands), p.id, "counterexample")
         elif verdict == "holds" and p.id in trigger_slot:
             t = run.answers[trigger_slot[p.id]]
             if t.verdict == "holds":
@@ -106,4 +113,4 @@ def check_spin(target: str | Scenario | System, properties: Iterable[Property | 
         verdicts.append(Verdict(p, verdict, "spin", expected[p.id], trace, note or p.note, why[p.id]))
     reason = "" if run.complete else (run.note or "pan's last run was not exhaustive")
     return CheckResult(system.name, run.states, max(0, run.transitions - 1), not run.complete,
-                       time.perf_counter() - t0, tuple(verdicts), reason, skipped)
+                       time.perf_counter() - t0, tuple(verdicts), reason, skipped), run

@@ -36,7 +36,7 @@ import tempfile
 import time
 from dataclasses import dataclass
 
-from ..model.ir import Expr, System
+from ..model.ir import Expr, System, and_, conjuncts
 from .decision_tree import never_enabled
 from .promela_processes import processes_body
 from .promela_render import KEYWORDS, PromelaError, Render, command_body, comment, ctype, promela_names
@@ -77,41 +77,60 @@ def to_promela(system: System, style: str = "processes") -> str:
     return promela_model(system, style).text
 
 
-def promela_model(system: System, style: str = "processes", bad: tuple[Expr, ...] = ()) -> PromelaModel:
-    """The Promela model of ``system`` in ``style``, with a monitor process when ``bad`` is given.
+def promela_model(system: System, style: str = "processes", bad: tuple[Expr, ...] = (),
+                  firing: tuple[tuple[tuple[int, Expr], ...], ...] = ()) -> PromelaModel:
+    """The Promela model of ``system`` in ``style``, with checks when ``bad`` or ``firing`` is given.
 
-    With a monitor the simultaneous-assignment temporaries are state variables reset to 0 after
-    each step (pan's breadth-first search rejects ``hidden`` variables; the counts do not change).
-    ``bad[k]`` is a set of bad states (an IR expression); the monitor asserts, in every state,
-    that no *selected* ``bad[k]`` holds.  Which slots are selected is read at run time from the
-    environment variable ``NDCHECK_CHECK`` (``"0110"``: slots 1 and 2), so that one compiled pan
-    answers every property.  The monitor has a single step, enabled only in a selected bad
-    state, so without a violation pan's counts are those of the model without monitor.
+    Checks are numbered slots: ``bad[k]`` is slot ``k``, a set of bad states (an IR expression),
+    asserted by a monitor process never to hold; ``firing[j]`` is slot ``len(bad) + j``, a list
+    of ``(command index, condition)``, asserted at the start of that command's ``d_step`` (on the
+    pre-state) never to hold when the command fires.  Which slots are checked is read at run
+    time from the environment variable ``NDCHECK_CHECK`` (``"0110"``: slots 1 and 2), so that
+    one compiled pan answers every property.  The monitor has a single step, enabled only in a
+    selected bad state, and an assertion adds no step, so without a violation pan's counts are
+    those of the model without checks.  With checks the simultaneous-assignment temporaries are
+    state variables reset to 0 after each step (pan's breadth-first search rejects ``hidden``
+    variables; the counts do not change).
     """
     if style not in STYLES:
         raise PromelaError(f"unknown Promela style {style!r}; allowed: {', '.join(STYLES)}")
     names = promela_names(system)
+    checked = bool(bad or firing)
+    prefix = _assertions(system, names, len(bad), firing)
     temps: list[str] = []
     out = _Lines()
+    body = _Lines()
     if style == "flat":
-        body = _Lines()
-        _flat_body(system, names, temps, body, bool(bad))
+        _flat_body(system, names, temps, body, checked, prefix)
         n_steps = len(body.steps)
     else:
-        body = _Lines()
-        n_steps = processes_body(system, names, temps, body, bool(bad))
-    for line in _head(system, style, n_steps) + _declarations(system, names, temps, hidden=not bad):
+        n_steps = processes_body(system, names, temps, body, checked, prefix)
+    for line in _head(system, style, n_steps) + _declarations(system, names, temps, hidden=not checked):
         out.add(line)
-    if bad:
-        for line in _monitor_code(len(bad)):
+    if checked:
+        for line in _check_code(len(bad) + len(firing)):
             out.add(line)
     offset = len(out.lines)
     out.lines.extend(body.lines)
     out.steps.update({k + offset: v for k, v in body.steps.items()})
     if bad:
-        for line in _monitor(system, names, bad):
+        for line in _monitor(names, bad):
             out.add(line)
     return PromelaModel("\n".join(out.lines) + "\n", out.steps, style)
+
+
+def _assertions(system: System, names: dict[str, str], first: int,
+                firing: tuple[tuple[tuple[int, Expr], ...], ...]) -> dict[int, str]:
+    """Command index -> the assertions its ``d_step`` starts with (slots from ``first``); the
+    guard's own conjuncts are left out of a condition (the guard holds inside the step)."""
+    r = Render(names)
+    out: dict[int, list[str]] = {}
+    for j, conds in enumerate(firing):
+        for i, cond in conds:
+            known = set(conjuncts(system.commands[i].guard))
+            rest = and_(*[c for c in conjuncts(cond) if c not in known])
+            out.setdefault(i, []).append(f"assert(!(c_expr {{ NDCHECK_ON_{first + j} }} && {r.cond(rest)}))")
+    return {i: "; ".join(a) for i, a in out.items()}
 
 
 def _head(system: System, style: str, n_steps: int) -> list[str]:
@@ -148,7 +167,7 @@ def _declarations(system: System, names: dict[str, str], temps: list[str], hidde
 
 
 def _flat_body(system: System, names: dict[str, str], temps: list[str], out: _Lines,
-               reset: bool) -> None:
+               reset: bool, prefix: dict[int, str]) -> None:
     out.add("")
     out.add("active proctype system()")
     out.add("{")
@@ -158,14 +177,16 @@ def _flat_body(system: System, names: dict[str, str], temps: list[str], out: _Li
             out.add(f"\t/* {i}: {comment(c.name)}: never enabled (contradictory guard), omitted */")
             continue
         guard, body = command_body(system, c, names, temps, reset)
+        if i in prefix:
+            body = f"{prefix[i]}; {body}"
         out.add(f"\t/* {i}: {comment(c.name)} */")
         out.add(f"\t:: d_step {{ {guard} -> {body} }}", i)
     out.add("\tod")
     out.add("}")
 
 
-def _monitor_code(n: int) -> list[str]:
-    """C support of the monitor: ``NDCHECK_ON_k`` is 1 when slot ``k`` is selected (a macro:
+def _check_code(n: int) -> list[str]:
+    """C support of the checks: ``NDCHECK_ON_k`` is 1 when slot ``k`` is selected (a macro:
     SPIN rejects a function call inside ``c_expr`` as a possible side effect)."""
     lines = ["", "c_code {"]
     lines += [f"\\#define NDCHECK_ON_{k} ndcheck_on({k})" for k in range(n)]
@@ -184,7 +205,7 @@ def _monitor_code(n: int) -> list[str]:
     return lines
 
 
-def _monitor(system: System, names: dict[str, str], bad: tuple[Expr, ...]) -> list[str]:
+def _monitor(names: dict[str, str], bad: tuple[Expr, ...]) -> list[str]:
     r = Render(names)
     alts = [f"(c_expr {{ NDCHECK_ON_{k} }} && {r.cond(b)})" for k, b in enumerate(bad)]
     return ["", "/* the selected properties: no state satisfies a selected bad-state predicate */",

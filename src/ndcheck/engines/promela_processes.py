@@ -166,8 +166,9 @@ def layout(system: System) -> list[Process]:
 
 
 def processes_body(system: System, names: dict[str, str], temps: list[str], out,
-                   reset: bool = False) -> int:
-    """Write the processes into ``out`` (``add(text, command=None)``); the number of ``d_step``s."""
+                   reset: bool = False, prefix: dict[int, str] | None = None) -> int:
+    """Write the processes into ``out`` (``add(text, command=None)``); the number of ``d_step``s.
+    ``prefix``: statements a command's ``d_step`` starts with (assertions), by command index."""
     n = 0
     for p in layout(system):
         out.add("")
@@ -184,6 +185,8 @@ def processes_body(system: System, names: dict[str, str], temps: list[str], out,
             for i, dest in loc.options:
                 c = system.commands[i]
                 guard, body = command_body(system, c, names, temps, reset)
+                if prefix and i in prefix:
+                    body = f"{prefix[i]}; {body}"
                 out.add(f"\t/* {i}: {comment(c.name)} */")
                 out.add(f"\t:: d_step {{ {guard} -> {body} }}; goto {p.locations[dest].label}", i)
                 n += 1

@@ -102,17 +102,48 @@ def _trail_commands(system: System, steps: dict[int, int], replay: str) -> list[
     return out
 
 
-def search(system: System, bad: Sequence[Expr], *, cores: int = 1, bitstate: bool = False,
+def _violations(system: System, path: list[int], bad: Sequence[Expr],
+                firing: tuple[tuple[tuple[int, Expr], ...], ...], todo: list[int]) -> dict[int, tuple[int, ...]]:
+    """The selected checks that the trail violates, each with its counterexample.  A failed
+    assertion inside a ``d_step`` may end the trail before or after that step: both are read."""
+    states = [system.init]
+    for ci in path:
+        states.append(system.step(system.commands[ci], states[-1]))
+    out: dict[int, tuple[int, ...]] = {}
+    nb = len(bad)
+    for k in todo:
+        if k < nb:
+            if system.eval(bad[k], states[-1]):
+                out[k] = tuple(path)
+            continue
+        conds = firing[k - nb]
+        if path:
+            last = path[-1]
+            if any(i == last and system.eval(c, states[-2]) for i, c in conds):
+                out[k] = tuple(path)
+                continue
+        fire = next((i for i, c in conds if system.eval(c, states[-1])), None)
+        if fire is not None:
+            out[k] = (*path, fire)
+    return out
+
+
+def search(system: System, bad: Sequence[Expr], firing: Sequence[Sequence[tuple[int, Expr]]] = (), *,
+           cores: int = 1, bitstate: bool = False,
            style: str = "processes", hash_bits: int | None = None, depth: int = 10_000_000,
-           timeout: float = 3600.0, optimize: str = "-O2",
+           timeout: float = 3600.0, optimize: str = "-O0",
            progress: Callable[[str], None] | None = None) -> SpinSearch:
-    """Check that no reachable state satisfies any of ``bad`` (module doc)."""
+    """Check that no reachable state satisfies any of ``bad``, and that no command of ``firing[j]``
+    fires from a state satisfying its condition (module doc).  The answers come in that order:
+    ``bad`` then ``firing``; a ``firing`` counterexample ends with the firing command."""
     if not spin_available():
         raise SpinUnavailable("the spin engine needs spin and gcc (Debian: apt-get install -y spin gcc)")
     if cores < 1:
         raise ValueError(f"cores must be at least 1, not {cores}")
     say = progress or (lambda _msg: None)
-    model = promela_model(system, style, tuple(bad))
+    nb = len(bad)
+    firing = tuple(tuple(f) for f in firing)
+    model = promela_model(system, style, tuple(bad), firing)
     wd = tempfile.mkdtemp(prefix="ndcheck-spin-")
     cpu: dict = {"spin": 0.0, "gcc": 0.0, "pan": 0.0}
     wall: dict = {"spin": 0.0, "gcc": 0.0, "pan": 0.0}
@@ -142,7 +173,7 @@ def search(system: System, bad: Sequence[Expr], *, cores: int = 1, bitstate: boo
         timed("gcc", ["gcc", *flags, "-o", "pan", "pan.c"])
         bits = hash_bits or (30 if bitstate else 24)
         args = ["./pan", "-E", f"-m{depth}", f"-w{bits}"]
-        answers: list[SlotAnswer | None] = [None] * len(bad)
+        answers: list[SlotAnswer | None] = [None] * (nb + len(firing))
         runs = 0
         p: dict = {}
         while True:
@@ -178,14 +209,11 @@ def search(system: System, bad: Sequence[Expr], *, cores: int = 1, bitstate: boo
                 raise PromelaError(f"pan reported an error but wrote no trail:\n{out[-2000:]}")
             replay = timed("pan", ["./pan", "-r", os.path.basename(trails[0]), "-E"], env)
             path = _trail_commands(system, model.steps, replay)
-            state = system.init
-            for ci in path:
-                state = system.step(system.commands[ci], state)
-            hit = [k for k in todo if system.eval(bad[k], state)]
-            if not hit:
-                raise PromelaError("pan's trail ends in a state where no selected predicate holds")
-            for k in hit:
-                answers[k] = SlotAnswer("violated", tuple(path))
+            hits = _violations(system, path, bad, firing, todo)
+            if not hits:
+                raise PromelaError("pan's trail ends where no selected check fails")
+            for k, cx in hits.items():
+                answers[k] = SlotAnswer("violated", cx)
         complete = bool(p) and p.get("errors", 1) == 0 and not bitstate and \
             all(a is not None and a.verdict != "undetermined" for a in answers)
         note = _bitstate_note(out, p["states"], bits) if bitstate and p else ""
