@@ -16,7 +16,8 @@ from .common import add_scenario, one_scenario, write_text
 EXAMPLE = """\
 examples:
   ndcheck export-promela fig8-icmp-peer -o fig8.pml    (its header gives the spin/pan commands)
-  ndcheck export-promela --file my-scenario.toml -o my.pml"""
+  ndcheck export-promela --file my-scenario.toml -o my.pml
+  ndcheck export-promela crossing-ike-loss --style flat -o flat.pml   (one loop, for comparison)"""
 
 
 def register(sub) -> None:
@@ -27,6 +28,10 @@ def register(sub) -> None:
                        epilog=EXAMPLE, formatter_class=argparse.RawDescriptionHelpFormatter)
     add_scenario(p)
     p.add_argument("-o", "--output", metavar="OUT.pml", help="output file (default: standard output)")
+    p.add_argument("--style", choices=("processes", "flat"), default="processes",
+                   help="processes (default): one process per machine, its control state as the "
+                        "location, so pan evaluates only the enabled options; flat: one loop over "
+                        "every guarded command.  Both give the explorer's state counts")
     p.set_defaults(run=run)
 
 
@@ -37,7 +42,7 @@ def run(args) -> int:
     sc = one_scenario(args)
     system = build_system(sc)
     try:
-        text = to_promela(system)
+        text = to_promela(system, args.style)
     except PromelaError as e:
         raise UsageError(f"export-promela: {e}") from None
     if not args.output or args.output == "-":
