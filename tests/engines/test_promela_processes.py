@@ -50,10 +50,10 @@ def test_layout_locations_and_merges():
     procs = {p.name: p for p in layout(two_machines())}
     assert list(procs) == ["machine_a", "machine_b", "env"]
     a, b, env = procs["machine_a"], procs["machine_b"], procs["env"]
-    assert [loc.label for loc in a.locations] == ["at_IDLE", "at_BUSY", "at_DONE"]
+    assert [loc.label for loc in a.locations] == ["end_IDLE", "end_BUSY", "end_DONE"]
     # a.go moves b from OFF to ARMED without b's process: one location for both
     assert [loc.values for loc in b.locations] == [(0, 1), (2,)]
-    assert [loc.label for loc in b.locations] == ["at_OFF__ARMED", "at_FIRED"]
+    assert [loc.label for loc in b.locations] == ["end_OFF__ARMED", "end_FIRED"]
     assert a.locations[0].options == ((0, 1),)                 # a.go: IDLE -> BUSY
     assert a.locations[1].options == ((1, 1), (2, 2))          # tick stays, done -> DONE
     assert a.locations[2].options == ()
@@ -75,7 +75,7 @@ def test_styles_text_and_line_map():
     lines = m.text.splitlines()
     assert sorted(m.steps.values()) == [0, 1, 2, 3, 4, 5]
     assert all("d_step" in lines[n - 1] for n in m.steps)
-    assert "active proctype machine_a()" in m.text and "goto at_BUSY" in m.text
+    assert "active proctype machine_a()" in m.text and "goto end_BUSY" in m.text
     flat = promela_model(s, "flat")
     assert flat.text.count(":: d_step") == 6 and "active proctype system()" in flat.text
     assert STYLES == ("processes", "flat")

@@ -43,6 +43,28 @@ def _system(target: str | Scenario | System) -> System:
     return build_system(target)
 
 
+def checks(system: System, props: list[Property], triggers: bool = True):
+    """The engine's checks for safety properties: ``(bad, firing, slot of each property id,
+    slot of each property's trigger)``; ``always`` properties and the distinct triggers are
+    bad-state predicates, ``never_action`` properties firing conditions (slots after them)."""
+    states = [p for p in props if p.kind == "always"]
+    actions = [p for p in props if p.kind == "never_action"]
+    bad: list[Expr] = [p.bad(system) for p in states]
+    trigger_slot: dict[str, int] = {}
+    seen: dict[Expr, int] = {}
+    for p in props:
+        if triggers and p.trigger is not None:
+            t = p.trigger(system)
+            if t not in seen:
+                seen[t] = len(bad)
+                bad.append(t)
+            trigger_slot[p.id] = seen[t]
+    firing = [p.firings(system) for p in actions]
+    order = {p.id: k for k, p in enumerate(states)}
+    order.update({p.id: len(bad) + k for k, p in enumerate(actions)})
+    return bad, firing, order, trigger_slot
+
+
 def check_spin(target: str | Scenario | System, properties: Iterable[Property | str] | None = None,
                **options) -> CheckResult:
     """Check the applicable properties of a scenario with SPIN (module doc; the options of
@@ -77,21 +99,7 @@ def spin_check(target: str | Scenario | System, properties: Iterable[Property | 
     expected = expectations(system, todo, strict=strict)
     why = causes(system, todo)
     safety = [p for p in todo if p.safety]
-    states = [p for p in safety if p.kind == "always"]
-    actions = [p for p in safety if p.kind == "never_action"]
-    bad: list[Expr] = [p.bad(system) for p in states]
-    trigger_slot: dict[str, int] = {}
-    seen: dict[Expr, int] = {}
-    for p in safety:
-        if p.trigger is not None:
-            t = p.trigger(system)
-            if t not in seen:
-                seen[t] = len(bad)
-                bad.append(t)
-            trigger_slot[p.id] = seen[t]
-    firing = [p.firings(system) for p in actions]
-    order = {p.id: k for k, p in enumerate(states)}
-    order.update({p.id: len(bad) + k for k, p in enumerate(actions)})
+    bad, firing, order, trigger_slot = checks(system, safety)
     run: SpinSearch = search(system, bad, firing, cores=cores, bitstate=bitstate, style=style,
                              hash_bits=hash_bits, timeout=timeout or 3600.0, optimize=optimize,
                              progress=progress)

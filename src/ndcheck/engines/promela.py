@@ -85,8 +85,8 @@ def promela_model(system: System, style: str = "processes", bad: tuple[Expr, ...
     asserted by a monitor process never to hold; ``firing[j]`` is slot ``len(bad) + j``, a list
     of ``(command index, condition)``, asserted at the start of that command's ``d_step`` (on the
     pre-state) never to hold when the command fires.  Which slots are checked is read at run
-    time from the environment variable ``NDCHECK_CHECK`` (``"0110"``: slots 1 and 2), so that
-    one compiled pan answers every property.  The monitor has a single step, enabled only in a
+    time from the environment variable ``NDCHECK_CHECK`` (``"0110"``: slots 1 and 2; unset: all),
+    so that one compiled pan answers every property.  The monitor has a single step, enabled only in a
     selected bad state, and an assertion adds no step, so without a violation pan's counts are
     those of the model without checks.  With checks the simultaneous-assignment temporaries are
     state variables reset to 0 after each step (pan's breadth-first search rejects ``hidden``
@@ -171,7 +171,7 @@ def _flat_body(system: System, names: dict[str, str], temps: list[str], out: _Li
     out.add("")
     out.add("active proctype system()")
     out.add("{")
-    out.add("\tdo")
+    out.add("end:\tdo\t/* 'end' labels: a state without successors is a final state, not a deadlock */")
     for i, c in enumerate(system.commands):
         if never_enabled(system, c.guard):
             out.add(f"\t/* {i}: {comment(c.name)}: never enabled (contradictory guard), omitted */")
@@ -195,7 +195,7 @@ def _check_code(n: int) -> list[str]:
         f"\tstatic int ready = 0; static char on[{n}];",
         "\tif (!ready) {",
         "\t\tconst char *m = getenv(\"NDCHECK_CHECK\"); int i;",
-        f"\t\tfor (i = 0; i < {n}; i++) on[i] = m && (int) strlen(m) > i && m[i] == '1';",
+        f"\t\tfor (i = 0; i < {n}; i++) on[i] = !m || ((int) strlen(m) > i && m[i] == '1');",
         "\t\tready = 1;",
         "\t}",
         "\treturn on[k];",
@@ -210,7 +210,7 @@ def _monitor(names: dict[str, str], bad: tuple[Expr, ...]) -> list[str]:
     alts = [f"(c_expr {{ NDCHECK_ON_{k} }} && {r.cond(b)})" for k, b in enumerate(bad)]
     return ["", "/* the selected properties: no state satisfies a selected bad-state predicate */",
             "active proctype monitor()", "{",
-            "\tatomic { (" + "\n\t\t|| ".join(alts) + ") -> assert(false) }", "}"]
+            "end:\tatomic { (" + "\n\t\t|| ".join(alts) + ") -> assert(false) }", "}"]
 
 
 # --------------------------------------------------------------------------------------------

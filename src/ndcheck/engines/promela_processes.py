@@ -4,9 +4,9 @@ The flat export (:mod:`.promela`) offers every guarded command in one loop, so p
 guard in every state.  Here each machine with a control field (:meth:`System.control_field`) is
 a process, and each of its control states (or group of them, below) is a label::
 
-    at_CLOSED:
+    end_CLOSED:
         if
-        :: d_step { guard -> updates }; goto at_SYN_SENT
+        :: d_step { guard -> updates }; goto end_SYN_SENT
         ...
         fi;
 
@@ -19,7 +19,9 @@ current location.
 **Same state space as the explorer.**  The control fields stay global variables, assigned by the
 ``d_step`` as before; each process's location is a *function* of its machine's control field,
 so the location adds no states, and every command is still one ``d_step``: one transition (the
-``goto`` after it is folded into the transition by SPIN).  A command that changes *another*
+``goto`` after it is folded into the transition by SPIN).  Labels start with ``end``: a state
+where no process can move is a final state of the model, not an invalid end state, so pan
+needs no ``-E`` (nor does ``spin -search -swarm``).  A command that changes *another*
 machine's control state (a TCP send that queues IKE's acquire: ``idle -> acquired``) cannot
 move that process; so those two states of the other machine share one location (a union-find
 over the machine's states), and its options there keep their control-state test in the guard.
@@ -156,12 +158,12 @@ def layout(system: System) -> list[Process]:
             for k in here:
                 dest = index[g.find(t.args[0])] if t is not None else k
                 opts[k].append((i, dest))
-        locs = tuple(Location("at_" + "__".join(_ident(f.label(v)) for v in classes[r]), classes[r],
+        locs = tuple(Location("end_" + "__".join(_ident(f.label(v)) for v in classes[r]), classes[r],
                               tuple(opts[k])) for k, r in enumerate(order))
         procs.append(Process("machine_" + _ident(m), m, f.name, locs))
     env = tuple((i, 0) for i, o in zip(live, owner) if o is None)
     if env:
-        procs.append(Process("env", "env", None, (Location("at_env", (), env),)))
+        procs.append(Process("env", "env", None, (Location("end_env", (), env),)))
     return procs
 
 
