@@ -109,3 +109,15 @@ def test_largest_catalog_counts_equal(name):
     g = explore(s)
     r = run_spin(to_promela(s), optimize="-O0", depth=g.n_states + 10, hash_bits=22)
     assert (r.states, r.transitions) == (g.n_states, g.n_edges + 1)
+
+
+def test_cli_style_and_property(tmp_path, capsys):
+    from ndcheck.cli import main
+
+    flat, proc = tmp_path / "flat.pml", tmp_path / "proc.pml"
+    assert main(["export-promela", "fig8-icmp-peer", "--style", "flat", "-o", str(flat)]) == 0
+    assert main(["export-promela", "fig8-icmp-peer", "--property", "S-3", "-o", str(proc)]) == 0
+    assert "active proctype system()" in flat.read_text() and "NDCHECK" not in flat.read_text()
+    text = proc.read_text()
+    assert "active proctype machine_client_tcp()" in text and "NDCHECK_ON_0" in text
+    assert "assertion NDCHECK_ON_0: S-3" in capsys.readouterr().err
