@@ -119,6 +119,6 @@ def spin_check(target: str | Scenario | System, properties: Iterable[Property | 
             elif t.verdict == "undetermined":
                 verdict, note = "undetermined", f"whether its trigger is reachable: {t.note}"
         verdicts.append(Verdict(p, verdict, "spin", expected[p.id], trace, note or p.note, why[p.id]))
-    reason = "" if run.complete else (run.note or "pan's last run was not exhaustive")
+    reason = "" if run.complete else run.note
     return CheckResult(system.name, run.states, max(0, run.transitions - 1), not run.complete,
                        time.perf_counter() - t0, tuple(verdicts), reason, skipped), run

@@ -130,7 +130,7 @@ def _violations(system: System, path: list[int], bad: Sequence[Expr],
 
 def search(system: System, bad: Sequence[Expr], firing: Sequence[Sequence[tuple[int, Expr]]] = (), *,
            cores: int = 1, bitstate: bool = False,
-           style: str = "processes", hash_bits: int | None = None, depth: int = 10_000_000,
+           style: str = "processes", hash_bits: int | None = None, depth: int | None = None,
            timeout: float = 3600.0, optimize: str = "-O0",
            progress: Callable[[str], None] | None = None) -> SpinSearch:
     """Check that no reachable state satisfies any of ``bad``, and that no command of ``firing[j]``
@@ -157,6 +157,11 @@ def search(system: System, bad: Sequence[Expr], firing: Sequence[Sequence[tuple[
             wall[phase] += time.perf_counter() - t
             cpu[phase] += _child_cpu() - c
 
+    answers: list[SlotAnswer | None] = [None] * (nb + len(firing))
+    bfs = cores == 1 and not bitstate and bool(answers)   # pan's BFS rejects hidden variables
+    depth = depth or (10_000_000 if bfs else 1_000_000)
+    bits = hash_bits or (30 if bitstate else 24)
+    runs, p, out, note, complete = 0, {}, "", "", False
     try:
         with open(os.path.join(wd, "model.pml"), "w", encoding="utf-8") as fh:
             fh.write(model.text)
@@ -167,40 +172,33 @@ def search(system: System, bad: Sequence[Expr], firing: Sequence[Sequence[tuple[
             flags.append("-DBITSTATE")
         if cores > 1:
             flags.append(f"-DNCORE={cores}")
-        elif not bitstate:
+        if bfs:
             flags.append("-DBFS")
         say(f"gcc {' '.join(flags)} pan.c")
         timed("gcc", ["gcc", *flags, "-o", "pan", "pan.c"])
-        bits = hash_bits or (30 if bitstate else 24)
         args = ["./pan", "-E", f"-m{depth}", f"-w{bits}"]
-        answers: list[SlotAnswer | None] = [None] * (nb + len(firing))
-        runs = 0
-        p: dict = {}
         while True:
             todo = [k for k, a in enumerate(answers) if a is None]
-            if not todo:
+            if not todo and runs:
+                note = (f"every check was violated: pan stopped at the last violation "
+                        f"({p['states']:,} states searched)")
                 break
-            mask = "".join("1" if a is None else "0" for a in answers)
-            env = {**os.environ, "NDCHECK_CHECK": mask}
+            env = {**os.environ, "NDCHECK_CHECK": "".join("1" if a is None else "0" for a in answers)}
             for f in glob.glob(os.path.join(wd, "*.trail")):
                 os.remove(f)
             runs += 1
-            say(f"pan run {runs}: {len(todo)} predicates open")
-            try:
-                out = timed("pan", args, env)
-            except subprocess.TimeoutExpired:
-                for k in todo:
-                    answers[k] = SlotAnswer("undetermined", note=f"pan: timeout after {timeout:.0f} s")
-                break
+            say(f"pan run {runs}: {len(todo)} checks open")
+            out = timed("pan", args, env)
             p = parse_pan(out)
             if p["errors"] == 0:
-                cut = "max search depth too small" in out
-                if cut:
-                    verdict, note = "undetermined", f"pan: search depth {depth} too small"
+                if "max search depth too small" in out:
+                    verdict = "undetermined"
+                    note = f"pan: search depth {depth:,} too small"
                 elif bitstate:
-                    verdict, note = "undetermined", _bitstate_note(out, p["states"], bits)
+                    verdict = "undetermined"
+                    note = _bitstate_note(out, p["states"], bits)
                 else:
-                    verdict, note = "holds", ""
+                    verdict, complete = "holds", True
                 for k in todo:
                     answers[k] = SlotAnswer(verdict, note=note)
                 break
@@ -214,13 +212,13 @@ def search(system: System, bad: Sequence[Expr], firing: Sequence[Sequence[tuple[
                 raise PromelaError("pan's trail ends where no selected check fails")
             for k, cx in hits.items():
                 answers[k] = SlotAnswer("violated", cx)
-        complete = bool(p) and p.get("errors", 1) == 0 and not bitstate and \
-            all(a is not None and a.verdict != "undetermined" for a in answers)
-        note = _bitstate_note(out, p["states"], bits) if bitstate and p else ""
-        return SpinSearch(tuple(a for a in answers if a is not None), p.get("states", 0),
-                          p.get("transitions", 0), p.get("depth", 0), complete, runs, cpu, wall, note)
+    except subprocess.TimeoutExpired:
+        note = f"pan: timeout after {timeout:g} s"
+        answers = [a or SlotAnswer("undetermined", note=note) for a in answers]
     finally:
         shutil.rmtree(wd, ignore_errors=True)
+    return SpinSearch(tuple(a for a in answers if a is not None), p.get("states", 0),
+                      p.get("transitions", 0), p.get("depth", 0), complete, runs, cpu, wall, note)
 
 
 def _bitstate_note(out: str, states: int, bits: int) -> str:
