@@ -16,6 +16,9 @@ from ndcheck.checking.check import check
 from ndcheck.checking.spin import NOT_CHECKED, spin_check
 from ndcheck.engines.promela import spin_available
 from ndcheck.engines.spin_search import bitstate_omission
+from ndcheck.model.compose import build_system
+from ndcheck.model.scenario import get_scenario
+from ndcheck.reports.render import render
 
 pytestmark = pytest.mark.skipif(not spin_available(), reason="spin/gcc not installed (apt-get install -y spin)")
 
@@ -39,6 +42,9 @@ def test_verdicts_and_trails_equal_the_explicit_engine(explicit):
     # breadth-first: pan's trail is as short as the explicit engine's; replayed, it ends firing S-14
     assert len(cx.trace.steps) == len(ex["S-14"].trace.steps)
     assert cx.trace.steps[-1].action == ex["S-14"].trace.steps[-1].action
+    # drawn like any trace
+    chart = render(cx.trace, build_system(get_scenario(NAME)), "mermaid")
+    assert "sequenceDiagram" in chart and "violates S-14" in chart
     assert run.runs >= 2 and run.complete
     others = [v for v in res.verdicts if not v.property.safety]
     assert others and all(v.verdict == "undetermined" and v.note == NOT_CHECKED for v in others)
