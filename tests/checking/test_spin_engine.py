@@ -67,3 +67,9 @@ def test_two_cores_agree(explicit):
 def test_bitstate_omission_estimate():
     assert bitstate_omission(0, 20) == 0.0
     assert bitstate_omission(1000, 30) < 1e-15 < bitstate_omission(10**6, 20) < 1.0
+
+
+def test_no_safety_property_still_sizes_the_space():
+    res, run = spin_check(NAME, ["W-1"])
+    assert [(v.property.id, v.verdict, v.note) for v in res.verdicts] == [("W-1", "undetermined", NOT_CHECKED)]
+    assert (res.states, res.truncated, run.runs) == (140, False, 1)
