@@ -1,12 +1,12 @@
 """SPIN as a safety engine: bad-state predicates checked by pan, trails read back as command paths.
 
-:func:`search` exports the system (:func:`~.promela.promela_model`) with a monitor process
-asserting that no selected bad-state predicate holds, compiles pan once, and runs it as often as
-needed: every run checks the still-open predicates (selected at run time, ``NDCHECK_CHECK``);
-a run that stops at an assertion leaves a trail, which ``pan -r`` replays as a list of
-``D_STEP<line>`` steps, mapped back to IR command indices and re-executed in the IR; every
-open predicate that the trail's last state satisfies is violated by that path, and the next run
-checks the others.  A run without error decides the rest: ``holds`` after an exhaustive search,
+:func:`search` exports the system (:func:`~.promela.promela_model`) with its checks — bad-state
+predicates asserted by a monitor process, firing conditions asserted at the start of the
+commands they select — compiles pan once, and runs it as often as needed: every run checks the
+still-open checks (selected at run time, ``NDCHECK_CHECK``); a run that stops at an assertion
+leaves a trail, which ``pan -r`` replays as a list of ``D_STEP<line>`` steps, mapped back to IR
+command indices and re-executed in the IR; every open check that the trail violates is decided
+by that path, and the next run checks the others.  A run without error decides the rest: ``holds`` after an exhaustive search,
 ``undetermined`` after a bitstate search (with pan's hash factor and an estimate of the
 probability that a state was missed) or a search cut short (depth, timeout).
 
