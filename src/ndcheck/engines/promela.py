@@ -105,7 +105,11 @@ def promela_model(system: System, style: str = "processes", bad: tuple[Expr, ...
         n_steps = len(body.steps)
     else:
         n_steps = processes_body(system, names, temps, body, checked, prefix)
-    for line in _head(system, style, n_steps) + _declarations(system, names, temps, hidden=not checked):
+    head = _head(system, style, n_steps)
+    if checked:
+        head[-1:-1] = [f"/* {len(bad) + len(firing)} checks (assertions NDCHECK_ON_0..): all checked unless the",
+                       " * environment variable NDCHECK_CHECK selects some ('0101': checks 1 and 3). */"]
+    for line in head + _declarations(system, names, temps, hidden=not checked):
         out.add(line)
     if checked:
         for line in _check_code(len(bad) + len(firing)):
