@@ -449,6 +449,19 @@ class System:
             new[self.index[name]] = evaluate(e, get)
         return tuple(new)
 
+    def control_field(self, machine: str) -> Field | None:
+        """The field holding ``machine``'s control state (composition names it by the machine's
+        key, kind ``control``), or None when the machine has none.
+
+        With :attr:`Command.events` (whose first entry is the machine that takes the step) this is
+        what an engine needs to lay the commands out per machine, e.g. one Promela process per
+        machine with its control state as the process's location.
+        """
+        i = self.index.get(machine)
+        if i is None or self.fields[i].kind != "control":
+            return None
+        return self.fields[i]
+
     def describe(self, state: Sequence[int]) -> dict[str, str]:
         return {f.name: f.label(state[i]) for i, f in enumerate(self.fields)}
 

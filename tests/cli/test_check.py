@@ -13,6 +13,8 @@ import pytest
 from ndcheck import CATALOG, build_system, explore
 from ndcheck.cli import check as check_cli
 from ndcheck.cli import main
+from ndcheck.engines import promela
+from ndcheck.engines.promela import spin_available
 
 GE = """
 name = "ge-wrong"
@@ -381,3 +383,19 @@ def test_a_user_file_without_a_cause_is_checked_with_a_warning(tmp_path, capsys)
     f.write_text(CAUSED)
     assert main(["check", "--file", str(f), "-q", "--no-traces"]) == 0
     assert capsys.readouterr().err == ""
+
+
+@pytest.mark.skipif(not spin_available(), reason="spin/gcc not installed")
+def test_engine_spin_one_line(capsys):
+    code = main(["check", "nd-client-transport-server", "--engine", "spin", "-q",
+                 "--property", "S-14", "--property", "S-3"])
+    out = capsys.readouterr().out
+    assert code == 0, out
+    assert "nd-client-transport-server: 140 states, 248 edges" in out and "1 holds, 1 violated" in out
+
+
+def test_engine_spin_without_spin_exits_2(monkeypatch, capsys):
+    monkeypatch.setattr(promela.shutil, "which", lambda _name: None)
+    assert main(["check", "fig8-icmp-peer", "--engine", "spin"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "--engine spin needs the programs spin and gcc" in err

@@ -34,6 +34,7 @@ from .common import (
     counted_task,
     lookup_property,
     output_path,
+    positive_int,
     print_table,
     progress_bar,
     select,
@@ -57,8 +58,17 @@ def register(sub) -> None:
     p.add_argument("--file", metavar="F.toml", help="check a scenario file instead of (or besides) names")
     p.add_argument("--property", action="append", metavar="ID", dest="props",
                    help="check only this property (id or name; repeatable)")
-    p.add_argument("--engine", choices=ENGINES, default="explicit",
-                   help="explicit (default), z3 (safety properties), or both (and compare)")
+    p.add_argument("--engine", choices=(*ENGINES, "spin"), default="explicit",
+                   help="explicit (default), z3 (safety properties), both (and compare), or spin "
+                        "(safety properties with SPIN's pan on the Promela export, for state "
+                        "spaces beyond this engine; other properties are reported not checked)")
+    p.add_argument("--cores", type=positive_int, default=1, metavar="N",
+                   help="--engine spin: pan's multi-core search on N cores (default 1: "
+                        "breadth-first, shortest counterexamples)")
+    p.add_argument("--bitstate", action="store_true",
+                   help="--engine spin: bitstate search (states as bits of a hash table, for "
+                        "spaces that do not fit in memory); no violation found is 'undetermined', "
+                        "with pan's coverage estimate")
     p.add_argument("-q", "--quiet", action="store_true",
                    help="one line per scenario (states, edges, depth, seconds, verdict counts, "
                         "mismatches) and the summary line; no tables, no coverage text")
@@ -80,7 +90,11 @@ def run(args) -> int:
     props = None
     if args.props:
         props = [lookup_property(k) for k in args.props]
-    if args.engine != "explicit":
+    if args.engine == "spin":
+        _spin_usage(args)
+    elif args.cores != 1 or args.bitstate:
+        raise UsageError("--cores and --bitstate go with --engine spin (allowed engines for them: spin)")
+    elif args.engine != "explicit":
         try:
             z3_engine()
         except EngineUnavailable as e:
@@ -96,6 +110,17 @@ def run(args) -> int:
     for sc in scenarios:
         sc = with_bounds(sc, args)
         system = build_system(sc)
+        if args.engine == "spin":
+            res, depth = _check_spin(system, props, args)
+            results.append(res)
+            depths.append(depth)
+            if quiet_stdout:
+                continue
+            if args.quiet:
+                _say(quiet_line(res, depth), _worst_style(res))
+            else:
+                _print_result(res, depth)
+            continue
         with progress_bar(f"exploring {sc.name}") as update:
             graph = explore(system, progress=update)
         with counted_task(f"{sc.name}: checking") as step:
@@ -142,6 +167,33 @@ def run(args) -> int:
         _say(summary_line(results, depths, time.perf_counter() - t0, code),
              _STYLE[{0: "expected", 1: "unexpected", 3: "undetermined"}[code]])
     return code
+
+
+def _spin_usage(args) -> None:
+    from ..engines.promela import spin_available
+
+    if not spin_available():
+        raise UsageError("--engine spin needs the programs spin and gcc on PATH "
+                         "(Debian: apt-get install -y spin gcc); allowed engines without them: "
+                         + ", ".join(ENGINES))
+    for flag, given in (("--max-states", args.max_states), ("--max-memory", args.max_memory),
+                        ("--coverage", args.coverage)):
+        if given:
+            raise UsageError(f"{flag} is for the explicit engine; with --engine spin use "
+                             "--bitstate (memory) or --timeout")
+
+
+def _check_spin(system, props, args) -> tuple[CheckResult, int]:
+    from ..checking.spin import spin_check
+
+    with counted_task(f"{system.name}: spin") as step:
+        def progress(msg: str, _name=system.name, _step=step) -> None:
+            _step(0, 1, f"{_name}: {msg}")
+
+        res, run = spin_check(system, props, cores=args.cores, bitstate=args.bitstate,
+                              timeout=args.timeout, traces=not args.no_traces, strict=args.strict,
+                              progress=progress)
+    return res, run.depth
 
 
 def exit_code(results: list[CheckResult]) -> int:

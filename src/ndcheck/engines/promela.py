@@ -1,7 +1,9 @@
 """Promela export of the System IR, for cross-checking state-space sizes with SPIN.
 
-The model is one ``active proctype`` whose body is ``do :: d_step { guard -> updates } ... od``:
-one global variable per field (``bit``/``byte``/``short``/``int`` as the domain needs), one
+Two styles (:data:`STYLES`).  ``processes`` (the default, :mod:`.promela_processes`): one
+process per machine, its control state as the process's location, so that pan evaluates only
+the options of each process's current location.  ``flat``: one ``active proctype`` whose body
+is ``do :: d_step { guard -> updates } ... od``.  Both have one global variable per field (``bit``/``byte``/``short``/``int`` as the domain needs), one
 deterministic step per guarded command.  A ``d_step`` is executable exactly when its first
 statement (the guard) is, and runs to completion as one transition without intermediate
 states, so pan's state graph is the explorer's: same states, one transition per (state,
@@ -34,150 +36,113 @@ import tempfile
 import time
 from dataclasses import dataclass
 
-from ..model.ir import ARITH_SYMBOLS, BOOL_OPS, CMP_SYMBOLS, Command, Expr, System, fields_of
+from ..model.ir import Expr, System, and_, conjuncts
 from .decision_tree import never_enabled
-from .ranges import can_grow
+from .promela_processes import processes_body
+from .promela_render import KEYWORDS, PromelaError, Render, command_body, comment, ctype, promela_names
 
-KEYWORDS = frozenset((
-    "active", "assert", "atomic", "bit", "bool", "break", "byte", "chan", "d_step", "D_proctype",
-    "do", "else", "empty", "enabled", "eval", "fi", "for", "full", "get_priority", "goto",
-    "hidden", "if", "in", "init", "inline", "int", "len", "local", "ltl", "mtype", "nempty",
-    "never", "nfull", "np_", "od", "of", "pc_value", "print", "printf", "printm", "priority",
-    "proctype", "provided", "run", "select", "set_priority", "short", "skip", "timeout", "true",
-    "false", "typedef", "unless", "unsigned", "xr", "xs", "c_code", "c_decl", "c_expr", "c_state",
-    "c_track",
-    # C keywords: pan.c declares every variable as a member of its state struct
-    "auto", "case", "char", "const", "continue", "default", "double", "enum", "extern", "float",
-    "long", "register", "return", "signed", "sizeof", "static", "struct", "switch", "union", "void",
-    "volatile", "while", "now",
-))
+__all__ = ["KEYWORDS", "STYLES", "PromelaError", "PromelaModel", "SpinResult", "promela_model",
+           "promela_names", "run_spin", "spin_available", "to_promela"]
 
-class PromelaError(ValueError):
-    """The system cannot be exported (e.g. a domain SPIN cannot represent)."""
+#: The export styles: ``processes`` (one process per machine, its control state as the process's
+#: location: :mod:`.promela_processes`) and ``flat`` (one loop over every guarded command).
+STYLES = ("processes", "flat")
 
 
-def promela_names(system: System) -> dict[str, str]:
-    """Field name -> Promela identifier (``client.tcp`` -> ``client_tcp``), unique."""
-    out: dict[str, str] = {}
-    used: set[str] = set()
-    for f in system.fields:
-        base = re.sub(r"[^A-Za-z0-9_]", "_", f.name).strip("_") or "f"
-        if base[0].isdigit():
-            base = "f_" + base
-        if base in KEYWORDS:
-            base = "f_" + base
-        name, k = base, 1
-        while name in used:
-            k += 1
-            name = f"{base}_{k}"
-        used.add(name)
-        out[f.name] = name
-    return out
+@dataclass(frozen=True)
+class PromelaModel:
+    """An exported model: its text, and for each line holding a ``d_step`` the index of the IR
+    command it runs (pan names a step ``D_STEP<line>`` when it replays a trail)."""
+
+    text: str
+    steps: dict[int, int]
+    style: str
 
 
-def _type(lo: int, hi: int) -> str:
-    if lo >= 0 and hi <= 1:
-        return "bit"
-    if lo >= 0 and hi <= 255:
-        return "byte"
-    if lo >= -32768 and hi <= 32767:
-        return "short"
-    if lo >= -(2 ** 31) and hi < 2 ** 31:
-        return "int"
-    raise PromelaError(f"domain {lo}..{hi} does not fit a Promela int")
+class _Lines:
+    """The text being written, with the line number of each ``d_step`` of a command."""
+
+    def __init__(self) -> None:
+        self.lines: list[str] = []
+        self.steps: dict[int, int] = {}
+
+    def add(self, text: str, command: int | None = None) -> None:
+        if command is not None:
+            self.steps[len(self.lines) + 1] = command
+        self.lines.append(text)
 
 
-class _Render:
-    def __init__(self, names: dict[str, str]):
-        self.names = names
-
-    def val(self, e: Expr) -> str:
-        op, a = e.op, e.args
-        if op == "const":
-            return str(a[0])
-        if op == "field":
-            return self.names[a[0]]
-        if op in BOOL_OPS:
-            return f"({self.cond(e)} -> 1 : 0)"
-        if op in ARITH_SYMBOLS:
-            return f"({self.val(a[0])} {ARITH_SYMBOLS[op]} {self.val(a[1])})"
-        if op == "max":
-            x, y = self.val(a[0]), self.val(a[1])
-            return f"({x} > {y} -> {x} : {y})"
-        if op == "min":
-            x, y = self.val(a[0]), self.val(a[1])
-            return f"({x} < {y} -> {x} : {y})"
-        if op == "ite":
-            return f"({self.cond(a[0])} -> {self.val(a[1])} : {self.val(a[2])})"
-        raise PromelaError(f"unknown expression operator {op!r}")
-
-    def cond(self, e: Expr) -> str:
-        op, a = e.op, e.args
-        if op == "const":
-            return "true" if a[0] else "false"
-        if op in CMP_SYMBOLS:
-            return f"({self.val(a[0])} {CMP_SYMBOLS[op]} {self.val(a[1])})"
-        if op == "and":
-            return "(" + " && ".join(self.cond(x) for x in a) + ")"
-        if op == "or":
-            return "(" + " || ".join(self.cond(x) for x in a) + ")"
-        if op == "not":
-            return f"!{self.cond(a[0])}"
-        return f"({self.val(e)} != 0)"
+def to_promela(system: System, style: str = "processes") -> str:
+    """The Promela model of ``system`` (deterministic text); ``style``: see :data:`STYLES`."""
+    return promela_model(system, style).text
 
 
-def _comment(text: str) -> str:
-    return text.replace("*/", "* /").replace("/*", "/ *")
+def promela_model(system: System, style: str = "processes", bad: tuple[Expr, ...] = (),
+                  firing: tuple[tuple[tuple[int, Expr], ...], ...] = ()) -> PromelaModel:
+    """The Promela model of ``system`` in ``style``, with checks when ``bad`` or ``firing`` is given.
 
-
-def command_body(system: System, c: Command, names: dict[str, str], temps: list[str]) -> tuple[str, str]:
-    """(guard, statements) of one command's ``d_step``; ``temps`` collects hidden temporaries."""
-    r = _Render(names)
-    guard_parts = [] if (c.guard.op == "const" and c.guard.args[0]) else [r.cond(c.guard)]
-    assigned = {name for name, _ in c.updates}
-    staged: list[tuple[str, str]] = []   # (temp, field)
-    direct: list[str] = []
-    tcount = 0
-    for name, e in c.updates:
-        f = system.field(name)
-        if e.op == "field" and e.args[0] == name:
-            continue
-        if e.op != "const" and f.kind == "counter" and can_grow(e):
-            # the explorer's overflow rule, as part of the guard (see module docstring)
-            guard_parts.append(f"({r.val(e)} <= {f.hi})")
-        rhs = r.val(e)
-        if fields_of(e) & (assigned - {name}):
-            t = f"_t{tcount}"
-            tcount += 1
-            staged.append((t, names[name]))
-            direct.insert(0, f"{t} = {rhs}")  # computed first, from the pre-state
-        else:
-            direct.append(f"{names[name]} = {rhs}")
-    stmts = [s for s in direct]
-    # temporaries were computed at the front (in reverse insertion order: order is irrelevant,
-    # they only read the pre-state); copy them in last
-    stmts += [f"{fld} = {t}" for t, fld in staged]
-    while len(temps) < tcount:
-        temps.append(f"_t{len(temps)}")
-    guard = " && ".join(guard_parts) if guard_parts else "true"
-    return guard, "; ".join(stmts) if stmts else "skip"
-
-
-def to_promela(system: System) -> str:
-    """The Promela model of ``system`` (deterministic text)."""
+    Checks are numbered slots: ``bad[k]`` is slot ``k``, a set of bad states (an IR expression),
+    asserted by a monitor process never to hold; ``firing[j]`` is slot ``len(bad) + j``, a list
+    of ``(command index, condition)``, asserted at the start of that command's ``d_step`` (on the
+    pre-state) never to hold when the command fires.  Which slots are checked is read at run
+    time from the environment variable ``NDCHECK_CHECK`` (``"0110"``: slots 1 and 2; unset: all),
+    so that one compiled pan answers every property.  The monitor has a single step, enabled only in a
+    selected bad state, and an assertion adds no step, so without a violation pan's counts are
+    those of the model without checks.  With checks the simultaneous-assignment temporaries are
+    state variables reset to 0 after each step (pan's breadth-first search rejects ``hidden``
+    variables; the counts do not change).
+    """
+    if style not in STYLES:
+        raise PromelaError(f"unknown Promela style {style!r}; allowed: {', '.join(STYLES)}")
     names = promela_names(system)
+    checked = bool(bad or firing)
+    prefix = _assertions(system, names, len(bad), firing)
     temps: list[str] = []
-    steps = []
-    for i, c in enumerate(system.commands):
-        if never_enabled(system, c.guard):
-            steps.append(f"\t/* {i}: {_comment(c.name)}: never enabled (contradictory guard), omitted */")
-            continue
-        guard, body = command_body(system, c, names, temps)
-        steps.append(f"\t/* {i}: {_comment(c.name)} */\n\t:: d_step {{ {guard} -> {body} }}")
-    n_steps = sum(1 for x in steps if ":: d_step" in x)
+    out = _Lines()
+    body = _Lines()
+    if style == "flat":
+        _flat_body(system, names, temps, body, checked, prefix)
+        n_steps = len(body.steps)
+    else:
+        n_steps = processes_body(system, names, temps, body, checked, prefix)
+    head = _head(system, style, n_steps)
+    if checked:
+        head[-1:-1] = [f"/* {len(bad) + len(firing)} checks (assertions NDCHECK_ON_0..): all checked unless the",
+                       " * environment variable NDCHECK_CHECK selects some ('0101': checks 1 and 3). */"]
+    for line in head + _declarations(system, names, temps, hidden=not checked):
+        out.add(line)
+    if checked:
+        for line in _check_code(len(bad) + len(firing)):
+            out.add(line)
+    offset = len(out.lines)
+    out.lines.extend(body.lines)
+    out.steps.update({k + offset: v for k, v in body.steps.items()})
+    if bad:
+        for line in _monitor(names, bad):
+            out.add(line)
+    return PromelaModel("\n".join(out.lines) + "\n", out.steps, style)
+
+
+def _assertions(system: System, names: dict[str, str], first: int,
+                firing: tuple[tuple[tuple[int, Expr], ...], ...]) -> dict[int, str]:
+    """Command index -> the assertions its ``d_step`` starts with (slots from ``first``); the
+    guard's own conjuncts are left out of a condition (the guard holds inside the step)."""
+    r = Render(names)
+    out: dict[int, list[str]] = {}
+    for j, conds in enumerate(firing):
+        for i, cond in conds:
+            known = set(conjuncts(system.commands[i].guard))
+            rest = and_(*[c for c in conjuncts(cond) if c not in known])
+            out.setdefault(i, []).append(f"assert(!(c_expr {{ NDCHECK_ON_{first + j} }} && {r.cond(rest)}))")
+    return {i: "; ".join(a) for i, a in out.items()}
+
+
+def _head(system: System, style: str, n_steps: int) -> list[str]:
+    shape = ("one process per machine, its control state as the process's location"
+             if style == "processes" else "one loop over every guarded command")
     head = [
-        f"/* ndcheck export-promela: scenario {_comment(system.name)}",
-        f" * {len(system.fields)} fields, {n_steps} guarded commands (one d_step each).",
+        f"/* ndcheck export-promela: scenario {comment(system.name)}",
+        f" * {len(system.fields)} fields, {n_steps} guarded commands (one d_step each); {shape}.",
         " * Generated from the System IR; do not edit.  Check the full state space with:",
         " *   spin -o2 -a FILE.pml && gcc -O2 -DNOREDUCE -DNOCLAIM -DSAFETY -o pan pan.c && ./pan -E -m1000000",
         " * -o2 keeps write-only variables in the state vector (SPIN hides them by default, which",
@@ -188,16 +153,68 @@ def to_promela(system: System) -> str:
         "",
     ]
     if system.description:
-        head.insert(1, f" * {_comment(system.description.splitlines()[0])}")
+        head.insert(1, f" * {comment(system.description.splitlines()[0])}")
+    return head
+
+
+def _declarations(system: System, names: dict[str, str], temps: list[str], hidden: bool) -> list[str]:
     decls = []
     for f in system.fields:
         lo = min(f.lo, f.init)
-        decls.append(f"{_type(lo, f.hi)} {names[f.name]} = {f.init};\t/* {_comment(f.name)} {f.lo}..{f.hi}"
+        decls.append(f"{ctype(lo, f.hi)} {names[f.name]} = {f.init};\t/* {comment(f.name)} {f.lo}..{f.hi}"
                      + (f": {' '.join(f.labels)}" if f.labels else "") + " */")
-    if temps:
+    if temps and hidden:
         decls.append("hidden int " + ", ".join(temps) + ";\t/* simultaneous-assignment temporaries */")
-    body = ["", "active proctype system()", "{", "\tdo"] + steps + ["\tod", "}", ""]
-    return "\n".join(head + decls + body)
+    elif temps:
+        decls.append("int " + ", ".join(temps) + ";\t/* simultaneous-assignment temporaries, 0 between steps */")
+    return decls
+
+
+def _flat_body(system: System, names: dict[str, str], temps: list[str], out: _Lines,
+               reset: bool, prefix: dict[int, str]) -> None:
+    out.add("")
+    out.add("active proctype system()")
+    out.add("{")
+    out.add("end:\tdo\t/* 'end' labels: a state without successors is a final state, not a deadlock */")
+    for i, c in enumerate(system.commands):
+        if never_enabled(system, c.guard):
+            out.add(f"\t/* {i}: {comment(c.name)}: never enabled (contradictory guard), omitted */")
+            continue
+        guard, body = command_body(system, c, names, temps, reset)
+        if i in prefix:
+            body = f"{prefix[i]}; {body}"
+        out.add(f"\t/* {i}: {comment(c.name)} */")
+        out.add(f"\t:: d_step {{ {guard} -> {body} }}", i)
+    out.add("\tod")
+    out.add("}")
+
+
+def _check_code(n: int) -> list[str]:
+    """C support of the checks: ``NDCHECK_ON_k`` is 1 when slot ``k`` is selected (a macro:
+    SPIN rejects a function call inside ``c_expr`` as a possible side effect)."""
+    lines = ["", "c_code {"]
+    lines += [f"\\#define NDCHECK_ON_{k} ndcheck_on({k})" for k in range(n)]
+    lines += [
+        "int ndcheck_on(int k) {",
+        f"\tstatic int ready = 0; static char on[{n}];",
+        "\tif (!ready) {",
+        "\t\tconst char *m = getenv(\"NDCHECK_CHECK\"); int i;",
+        f"\t\tfor (i = 0; i < {n}; i++) on[i] = !m || ((int) strlen(m) > i && m[i] == '1');",
+        "\t\tready = 1;",
+        "\t}",
+        "\treturn on[k];",
+        "}",
+        "}",
+    ]
+    return lines
+
+
+def _monitor(names: dict[str, str], bad: tuple[Expr, ...]) -> list[str]:
+    r = Render(names)
+    alts = [f"(c_expr {{ NDCHECK_ON_{k} }} && {r.cond(b)})" for k, b in enumerate(bad)]
+    return ["", "/* the selected properties: no state satisfies a selected bad-state predicate */",
+            "active proctype monitor()", "{",
+            "end:\tatomic { (" + "\n\t\t|| ".join(alts) + ") -> assert(false) }", "}"]
 
 
 # --------------------------------------------------------------------------------------------
