@@ -174,7 +174,7 @@ class StateStore:
         self.n = lo + m
         ids = np.arange(lo, lo + m, dtype=np.int64)
         if 2 * self.n > len(self.table):
-            self._rehash(4 * self.n)
+            self._rehash(2 * self.n)
         else:
             self._place(ids, keys if h is None else None, h)
         return ids
@@ -190,7 +190,7 @@ class StateStore:
             self.keys.resize((max(self.n, 1), self.words), refcheck=False)
 
     def _rehash(self, need_slots: int) -> None:
-        size = 16
+        size = len(self.table) * 2           # a power of two, load between 1/4 and 1/2
         while size < need_slots:
             size <<= 1
         self.table = np.full(size, _EMPTY, np.int32)
