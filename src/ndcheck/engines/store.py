@@ -96,7 +96,7 @@ def _first_occurrences_exact(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 class StateStore:
     """Packed states in an array of ``uint64`` words, ids through an open-addressing table."""
 
-    __slots__ = ("bits", "keys", "mask", "n", "nbytes", "table", "words")
+    __slots__ = ("bits", "indexed", "keys", "mask", "n", "nbytes", "table", "words")
 
     def __init__(self, bits: int, capacity: int = 1024) -> None:
         self.bits = bits
@@ -104,6 +104,7 @@ class StateStore:
         self.nbytes = 8 * self.words
         self.keys = np.zeros((max(capacity, 16), self.words), np.uint64)
         self.n = 0
+        self.indexed = 0                             # ids 0 .. indexed - 1 are in the table
         size = 1 << max(4, (2 * max(capacity, 16) - 1).bit_length())
         self.table = np.full(size, _EMPTY, np.int32)
         self.mask = np.uint64(size - 1)
@@ -137,6 +138,8 @@ class StateStore:
     # -- lookups ----------------------------------------------------------------------------
     def find(self, keys: np.ndarray, h: np.ndarray | None = None) -> np.ndarray:
         """The id of each row of ``keys``, -1 where the state is not stored."""
+        if self.indexed < self.n:
+            self._rehash(2 * self.n)
         if h is None:
             h = hash_words(keys)
         m = len(keys)
@@ -164,8 +167,12 @@ class StateStore:
         return None if i < 0 else i
 
     # -- insertion --------------------------------------------------------------------------
-    def append(self, keys: np.ndarray, h: np.ndarray | None = None) -> np.ndarray:
-        """Store distinct, not yet stored states; returns their ids (consecutive, in order)."""
+    def append(self, keys: np.ndarray, h: np.ndarray | None = None, index: bool = True) -> np.ndarray:
+        """Store distinct, not yet stored states; returns their ids (consecutive, in order).
+
+        ``index=False`` only appends the words: the table is rebuilt at the next lookup (for a
+        store filled in a known order and rarely searched, like the parallel explorer's).
+        """
         m = len(keys)
         lo = self.n
         if lo + m > len(self.keys):
@@ -173,10 +180,13 @@ class StateStore:
         self.keys[lo:lo + m] = keys
         self.n = lo + m
         ids = np.arange(lo, lo + m, dtype=np.int64)
+        if not index or self.indexed < lo:
+            return ids
         if 2 * self.n > len(self.table):
             self._rehash(2 * self.n)
         else:
             self._place(ids, keys if h is None else None, h)
+            self.indexed = self.n
         return ids
 
     def _grow_keys(self, need: int) -> None:
@@ -190,7 +200,7 @@ class StateStore:
             self.keys.resize((max(self.n, 1), self.words), refcheck=False)
 
     def _rehash(self, need_slots: int) -> None:
-        size = len(self.table) * 2           # a power of two, load between 1/4 and 1/2
+        size = 16                            # a power of two, load between 1/4 and 1/2
         while size < need_slots:
             size <<= 1
         self.table = np.full(size, _EMPTY, np.int32)
@@ -199,6 +209,7 @@ class StateStore:
         for lo in range(0, self.n, block):
             hi = min(self.n, lo + block)
             self._place(np.arange(lo, hi, dtype=np.int64), self.keys[lo:hi], None)
+        self.indexed = self.n
 
     def _place(self, ids: np.ndarray, keys: np.ndarray | None, h: np.ndarray | None) -> None:
         """Put distinct ids into empty slots (linear probing from their hash)."""
