@@ -99,7 +99,10 @@ def _work(conn, system: System, me: int, workers: int) -> None:
         conn.send((f_gids, counts, ovf_gids, outgoing))
         # 3. look up the successors this worker owns
         p = parts[me]
-        incoming = [(tags[p], A[p], keys[p]), *conn.recv()]
+        forwarded = conn.recv()
+        if isinstance(forwarded, str):
+            return
+        incoming = [(tags[p], A[p], keys[p]), *forwarded]
         T = np.concatenate([x[0] for x in incoming])
         A = np.concatenate([x[1] for x in incoming])
         K = np.concatenate([x[2] for x in incoming]).reshape(-1, store.words)
@@ -134,10 +137,23 @@ def _cat(parts: list, dtype) -> np.ndarray:
 
 
 def _recv(conn):
-    msg = conn.recv()
+    """The next message of a worker; its exception if it failed."""
+    try:
+        msg = conn.recv()
+    except EOFError:
+        raise RuntimeError("an explorer worker exited unexpectedly (out of memory?)") from None
     if isinstance(msg, tuple) and msg and isinstance(msg[0], str) and msg[0] == "error":
         raise msg[1]
     return msg
+
+
+def _send(conn, msg) -> None:
+    """Send to a worker; if it has stopped, raise what it reported."""
+    try:
+        conn.send(msg)
+    except OSError:
+        _recv(conn)
+        raise
 
 
 def explore_parallel(system: System, workers: int, max_states: int, timeout: float,
@@ -167,14 +183,14 @@ def explore_parallel(system: System, workers: int, max_states: int, timeout: flo
     try:
         while a < b:
             for c in conns:
-                c.send("expand")
+                _send(c, "expand")
             expanded = [_recv(c) for c in conns]
             counts = np.zeros(b - a, np.int64)
             for f_gids, cnt, _, _ in expanded:
                 counts[f_gids - a] = cnt
             ovf = np.concatenate([e[2] for e in expanded])
             for w, c in enumerate(conns):
-                c.send([e[3][w] for v, e in enumerate(expanded) if v != w])
+                _send(c, [e[3][w] for v, e in enumerate(expanded) if v != w])
             looked = [_recv(c) for c in conns]
             # number the new states by their first tag, as the sequential BFS does
             new_tags = np.concatenate([x[3] for x in looked])
@@ -190,7 +206,7 @@ def explore_parallel(system: System, workers: int, max_states: int, timeout: flo
             bounds = np.cumsum([0] + [len(x[3]) for x in looked])
             if cut is None:
                 for w, c in enumerate(conns):
-                    c.send(new_gid[bounds[w]:bounds[w + 1]])
+                    _send(c, new_gid[bounds[w]:bounds[w + 1]])
             store.append(np.concatenate([x[5] for x in looked]).reshape(-1, store.words)[order],
                          index=False)
             parent.frombytes((new_tags[order] >> K_BITS).astype(np.int32).tobytes())
