@@ -25,8 +25,10 @@ import numpy as np
 
 from ..model.ir import System
 from .codegen import compile_packed, layout_of
+from .expand import CHUNK, expand
 from .layout import Layout
 from .memguard import MemoryGuard
+from .parallel import explore_parallel
 from .store import PackedStates, StateStore, first_occurrences, hash_words
 
 
@@ -191,9 +193,6 @@ class Graph:
         return list(zip(self.act[lo:hi], self.dst[lo:hi]))
 
 
-CHUNK = 2048   # states expanded per batch (bounds are checked between batches)
-
-
 def explore(system: System, max_states: int | None = None, timeout: float | None = None,
             progress: Callable[[int, int], None] | None = None, workers: int = 1) -> Graph:
     """Breadth-first exploration of every reachable state (within the bounds).
@@ -213,9 +212,7 @@ def explore(system: System, max_states: int | None = None, timeout: float | None
     if timeout is None:
         timeout = system.limits.timeout
     if workers > 1:
-        from .parallel import explore_parallel
-
-        return explore_parallel(system, workers, max_states, timeout, progress)
+        return Graph(system, *explore_parallel(system, workers, max_states, timeout, progress))
     guard = MemoryGuard.for_system(system)
     tc = time.perf_counter()
     succ, _, lay = compile_packed(system)
@@ -282,42 +279,3 @@ def explore(system: System, max_states: int | None = None, timeout: float | None
     store.trim()
     return Graph(system, PackedStates(store), src, dst, act, parent, parent_act, truncated,
                  reason, time.perf_counter() - t0, overflow, t0 - tc, lay)
-
-
-class Batch:
-    """The successors of consecutive states: targets (packed ints), commands, counts per state."""
-
-    __slots__ = ("acts", "counts", "ovf", "targets")
-
-    def __init__(self, targets: list[int], acts: list[int], counts: list[int], ovf: list[int]):
-        self.targets = targets
-        self.acts = np.asarray(acts, np.int64)
-        self.counts = np.asarray(counts, np.int64)
-        self.ovf = ovf
-
-    def sources(self, first_id: int) -> np.ndarray:
-        """The source id of each successor."""
-        return np.repeat(np.arange(first_id, first_id + len(self.counts)), self.counts)
-
-    def overflows(self, lo_id: int, hi_id: int) -> int:
-        """States among ``lo_id .. hi_id - 1`` (ids of this batch) with a counter overflow."""
-        base = hi_id - lo_id
-        return sum(1 for k in self.ovf if k < base)
-
-
-def expand(succ, states: list[int]) -> Batch:
-    """Call the successor function on each state; ``ovf`` lists the positions that overflowed."""
-    targets: list[int] = []
-    acts: list[int] = []
-    counts: list[int] = []
-    ovf: list[int] = []
-    add_t, add_a, add_c = targets.append, acts.append, counts.append
-    for k, p in enumerate(states):
-        out, o = succ(p)
-        if o:
-            ovf.append(k)
-        add_c(len(out))
-        for _, a, t in out:
-            add_a(a)
-            add_t(t)
-    return Batch(targets, acts, counts, ovf)

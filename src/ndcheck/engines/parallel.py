@@ -32,6 +32,7 @@ import numpy as np
 
 from ..model.ir import System
 from .codegen import compile_packed
+from .expand import CHUNK, expand
 from .memguard import MemoryGuard
 from .store import PackedStates, StateStore, first_occurrences, hash_words
 
@@ -58,8 +59,6 @@ def _worker(conn, system: System, me: int, workers: int) -> None:
 
 
 def _work(conn, system: System, me: int, workers: int) -> None:
-    from .explicit import CHUNK, expand
-
     succ, _, lay = compile_packed(system)
     act_type = np.int16 if len(system.commands) < 1 << 15 else np.int32
     store = StateStore(lay.bits)
@@ -158,9 +157,9 @@ def _send(conn, msg) -> None:
 
 def explore_parallel(system: System, workers: int, max_states: int, timeout: float,
                      progress: Callable[[int, int], None] | None = None):
-    """The graph :func:`~.explicit.explore` finds, computed by ``workers`` processes."""
-    from .explicit import Graph
-
+    """The graph :func:`~.explicit.explore` finds, computed by ``workers`` processes: the
+    arguments of :class:`~.explicit.Graph` after ``system`` (packed states, edge columns,
+    parents, truncation, seconds, overflow states, compile seconds, layout)."""
     guard = MemoryGuard.for_system(system)
     tc = time.perf_counter()
     _, _, lay = compile_packed(system)                 # compiled once, before the fork
@@ -263,5 +262,5 @@ def explore_parallel(system: System, workers: int, max_states: int, timeout: flo
     if progress:
         progress(a, store.n)
     store.trim()
-    return Graph(system, PackedStates(store), src, dst, act, parent, parent_act, truncated,
-                 reason, time.perf_counter() - t0, overflow, t0 - tc, lay)
+    return (PackedStates(store), src, dst, act, parent, parent_act, truncated, reason,
+            time.perf_counter() - t0, overflow, t0 - tc, lay)
