@@ -66,7 +66,7 @@ def test_overflow_states_are_counted_and_truncate():
 
 
 def test_a_worker_error_is_raised_in_the_caller(lossy, monkeypatch):
-    def broken(conn, system, me, workers):
+    def broken(conn, system, me, workers, folder):
         raise DomainError("field 'x' out of its domain")
 
     monkeypatch.setattr(parallel, "_work", broken)   # forked workers inherit the patch

@@ -23,6 +23,9 @@ those may stop at a different point.
 from __future__ import annotations
 
 import multiprocessing as mp
+import os
+import shutil
+import tempfile
 import time
 import traceback
 from array import array
@@ -46,9 +49,9 @@ def owner_of(h: np.ndarray, workers: int) -> np.ndarray:
     return ((h >> _OWNER_SHIFT) % np.uint64(workers)).astype(np.int64)
 
 
-def _worker(conn, system: System, me: int, workers: int) -> None:
+def _worker(conn, system: System, me: int, workers: int, folder: str) -> None:
     try:
-        _work(conn, system, me, workers)
+        _work(conn, system, me, workers, folder)
     except BaseException as exc:  # noqa: BLE001 - reported to the coordinator, which raises it
         try:
             conn.send(("error", exc, traceback.format_exc()))
@@ -58,10 +61,11 @@ def _worker(conn, system: System, me: int, workers: int) -> None:
         conn.close()
 
 
-def _work(conn, system: System, me: int, workers: int) -> None:
+def _work(conn, system: System, me: int, workers: int, folder: str) -> None:
     succ, _, lay = compile_packed(system)
     act_type = np.int16 if len(system.commands) < 1 << 15 else np.int32
     store = StateStore(lay.bits)
+    box = Box(folder, me)
     gid = np.zeros(1024, np.int32)                    # local id -> global id
     keys = store.to_words([lay.encode(system.init)])
     h = hash_words(keys)
@@ -93,15 +97,15 @@ def _work(conn, system: System, me: int, workers: int) -> None:
         tags = (np.repeat(f_gids, counts) << K_BITS) | k
         own = owner_of(h, workers)
         parts = [np.flatnonzero(own == w) for w in range(workers)]
-        outgoing = [None if w == me else (tags[p], A[p], keys[p]) for w, p in enumerate(parts)]
+        outgoing = [None if w == me else box.put(tags[p], A[p], keys[p]) for w, p in enumerate(parts)]
         ovf_gids = f_gids[np.asarray(ovf, np.int64)]
-        conn.send((f_gids, counts, ovf_gids, outgoing))
+        conn.send((box.put(f_gids, counts, ovf_gids), outgoing))
         # 3. look up the successors this worker owns
         p = parts[me]
         forwarded = conn.recv()
         if isinstance(forwarded, str):
             return
-        incoming = [(tags[p], A[p], keys[p]), *forwarded]
+        incoming = [(tags[p], A[p], keys[p]), *map(Box.get, forwarded)]
         T = np.concatenate([x[0] for x in incoming])
         A = np.concatenate([x[1] for x in incoming])
         K = np.concatenate([x[2] for x in incoming]).reshape(-1, store.words)
@@ -120,15 +124,50 @@ def _work(conn, system: System, me: int, workers: int) -> None:
             new = miss
         lo = store.n
         store.append(K[new], H[new])
-        conn.send((T, A, dst, T[new], A[new], K[new]))
+        conn.send(box.put(T, A, dst, T[new], A[new], K[new]))
         # 4. the new states' global ids: the next frontier
         reply = conn.recv()
         if isinstance(reply, str):
             return
         if store.n > len(gid):
             gid = np.resize(gid, max(store.n, 2 * len(gid)))
+        reply = Box.get(reply)[0]
         gid[lo:store.n] = reply
-        f_lo, f_gids = lo, np.asarray(reply, np.int64)
+        f_lo, f_gids = lo, reply.astype(np.int64)
+
+
+class Box:
+    """Arrays passed between processes through files in shared memory (``/dev/shm``): a pipe
+    carries only the file's name and the arrays' types and shapes, so a message of megabytes
+    is two copies, not hundreds of pipe-buffer round trips between processes."""
+
+    __slots__ = ("folder", "me", "sent")
+
+    def __init__(self, folder: str, me: int) -> None:
+        self.folder, self.me, self.sent = folder, me, 0
+
+    def put(self, *arrays: np.ndarray) -> tuple[str, list]:
+        self.sent += 1
+        path = os.path.join(self.folder, f"{self.me}-{self.sent}")
+        with open(path, "wb") as f:
+            for a in arrays:
+                np.ascontiguousarray(a).tofile(f)
+        return path, [(a.dtype.str, a.shape) for a in arrays]
+
+    @staticmethod
+    def get(box: tuple[str, list]) -> list[np.ndarray]:
+        path, specs = box
+        buf = bytearray(os.path.getsize(path))
+        with open(path, "rb") as f:
+            f.readinto(buf)
+        os.unlink(path)
+        out, off = [], 0
+        for dt, shape in specs:
+            dt = np.dtype(dt)
+            count = int(np.prod(shape, dtype=np.int64))
+            out.append(np.frombuffer(buf, dt, count, off).reshape(shape))
+            off += count * dt.itemsize
+        return out
 
 
 def _cat(parts: list, dtype) -> np.ndarray:
@@ -165,13 +204,16 @@ def explore_parallel(system: System, workers: int, max_states: int, timeout: flo
     _, _, lay = compile_packed(system)                 # compiled once, before the fork
     t0 = time.perf_counter()
     ctx = mp.get_context("fork")
+    folder = tempfile.mkdtemp(prefix="ndcheck-explore-",
+                              dir="/dev/shm" if os.path.isdir("/dev/shm") else None)
+    mine = Box(folder, workers)
     conns, procs = [], []
     for w in range(workers):
-        mine, theirs = ctx.Pipe()
-        p = ctx.Process(target=_worker, args=(theirs, system, w, workers), daemon=True)
+        here, there = ctx.Pipe()
+        p = ctx.Process(target=_worker, args=(there, system, w, workers, folder), daemon=True)
         p.start()
-        theirs.close()
-        conns.append(mine)
+        there.close()
+        conns.append(here)
         procs.append(p)
     store = StateStore(lay.bits)
     store.append(store.to_words([lay.encode(system.init)]), index=False)
@@ -185,12 +227,15 @@ def explore_parallel(system: System, workers: int, max_states: int, timeout: flo
                 _send(c, "expand")
             expanded = [_recv(c) for c in conns]
             counts = np.zeros(b - a, np.int64)
-            for f_gids, cnt, _, _ in expanded:
+            ovf = []
+            for head, _ in expanded:
+                f_gids, cnt, o = Box.get(head)
                 counts[f_gids - a] = cnt
-            ovf = np.concatenate([e[2] for e in expanded])
+                ovf.append(o)
+            ovf = np.concatenate(ovf)
             for w, c in enumerate(conns):
-                _send(c, [e[3][w] for v, e in enumerate(expanded) if v != w])
-            looked = [_recv(c) for c in conns]
+                _send(c, [e[1][w] for v, e in enumerate(expanded) if v != w])
+            looked = [Box.get(_recv(c)) for c in conns]
             # number the new states by their first tag, as the sequential BFS does
             new_tags = np.concatenate([x[3] for x in looked])
             order = np.argsort(new_tags, kind="stable")
@@ -205,7 +250,7 @@ def explore_parallel(system: System, workers: int, max_states: int, timeout: flo
             bounds = np.cumsum([0] + [len(x[3]) for x in looked])
             if cut is None:
                 for w, c in enumerate(conns):
-                    _send(c, new_gid[bounds[w]:bounds[w + 1]])
+                    _send(c, mine.put(new_gid[bounds[w]:bounds[w + 1]].astype(np.int32)))
             store.append(np.concatenate([x[5] for x in looked]).reshape(-1, store.words)[order],
                          index=False)
             parent.frombytes((new_tags[order] >> K_BITS).astype(np.int32).tobytes())
@@ -256,6 +301,7 @@ def explore_parallel(system: System, workers: int, max_states: int, timeout: flo
                 p.join()
         for c in conns:
             c.close()
+        shutil.rmtree(folder, ignore_errors=True)
     if overflow and not truncated:
         truncated, reason = True, (f"channel capacity {system.limits.capacity} "
                                    f"exceeded in {overflow} states")
