@@ -10,8 +10,8 @@ Per built-in scenario it measures, in one run and one after the other (never in 
 
 * ndcheck: ``build_system``, code generation + compile, BFS exploration (states, edges, wall and
   CPU seconds, states/s), checking every applicable property (time to verdicts), bytes per stored
-  state of the visited structure (packed ints + dict + ids, by ``sys.getsizeof``) and of everything
-  the Graph keeps, and the Python heap peak of an exploration (``tracemalloc``, a second run).
+  state of the visited structure (the compact store's words array and hash table,
+  ``engines/store.py``) and of everything the Graph keeps, and the Python heap peak of an exploration (``tracemalloc``, a second run).
 * SPIN 6 (``spin -o2 -a``, ``gcc``, ``pan -E``): without reduction (``-DNOREDUCE``: the full
   state space, which must equal ndcheck's) and with pan's default partial-order reduction; pan's
   stored states, transitions, search time, bytes per stored state and total memory, and the wall
@@ -70,6 +70,11 @@ def visited_bytes(g) -> tuple[float, float]:
     the graph keeps (adds parent pointers and the three edge columns)."""
     packed = g.packed
     n = len(packed)
+    arrays = sum(sys.getsizeof(a) for a in (g.src, g.dst, g.act, g.parent, g.parent_act))
+    store = getattr(packed, "store", None)
+    if store is not None:                         # the compact store: words + table
+        vis = store.keys.nbytes + store.table.nbytes
+        return vis / n, (vis + arrays) / n
     ids = {p: i for i, p in enumerate(packed)}   # the explorer's visited dict, rebuilt
     vis = sys.getsizeof(ids) + sys.getsizeof(packed) + sum(sys.getsizeof(p) for p in packed)
     vis += sum(sys.getsizeof(i) for i in range(257, n))  # id ints above the small-int cache

@@ -31,6 +31,7 @@ from ..model.compose import build_system
 from . import UsageError
 from .common import (
     add_bounds,
+    add_workers,
     counted_task,
     lookup_property,
     output_path,
@@ -82,6 +83,7 @@ def register(sub) -> None:
                    help="also report machine transitions and ND rule branches exercised")
     p.add_argument("--no-traces", action="store_true", help="skip building counterexample traces")
     add_bounds(p)
+    add_workers(p)
     p.set_defaults(run=run)
 
 
@@ -122,7 +124,7 @@ def run(args) -> int:
                 _print_result(res, depth)
             continue
         with progress_bar(f"exploring {sc.name}") as update:
-            graph = explore(system, progress=update)
+            graph = explore(system, progress=update, workers=args.workers)
         with counted_task(f"{sc.name}: checking") as step:
             def progress(done: int, total: int, p, _name=sc.name, _step=step) -> None:
                 _step(done, total, f"{_name}: checking {p.id} ({done + 1}/{total})")

@@ -18,6 +18,12 @@ def add_bounds(p: argparse.ArgumentParser) -> None:
                         "(result: truncated; also NDCHECK_MAX_MEMORY)")
 
 
+def add_workers(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--workers", type=positive_int, default=1, metavar="N",
+                   help="explore with N processes (states partitioned by hash; the same graph, "
+                        "state ids and traces as one process; default 1)")
+
+
 def positive_int(text: str) -> int:
     try:
         v = int(text)
@@ -100,7 +106,7 @@ def explore_scenario(sc: Scenario, args):
     sc = with_bounds(sc, args)
     system = build_system(sc)
     with progress_bar(f"exploring {sc.name}") as update:
-        return explore(system, progress=update)
+        return explore(system, progress=update, workers=getattr(args, "workers", 1))
 
 
 def output_path(text: str) -> str:

@@ -16,6 +16,7 @@ from . import UsageError
 from .common import (
     add_bounds,
     add_scenario,
+    add_workers,
     explore_scenario,
     one_scenario,
     output_path,
@@ -43,6 +44,7 @@ def register(sub) -> None:
                    help="write states, edges, depth, seconds, truncated as JSON to OUT "
                         "('-' or no OUT: standard output)")
     add_bounds(p)
+    add_workers(p)
     p.set_defaults(run=run)
 
 

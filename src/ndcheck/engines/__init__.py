@@ -1,6 +1,9 @@
 """Engines generated from the System IR: the explicit explorer, the z3 engine, the Promela export.
 
-Owns :mod:`.explicit` (compiled BFS into a product graph), :mod:`.graph_queries` (scans, bottom
+Owns :mod:`.explicit` (compiled BFS into a product graph), :mod:`.store` (the compact visited
+set: packed states as 64-bit words, an open-addressing table of ids), :mod:`.expand` (a batch of
+states through the successor function), :mod:`.parallel` (the same BFS on several processes,
+states owned by hash), :mod:`.graph_queries` (scans, bottom
 SCCs and lassos over an explored graph), :mod:`.codegen` (the compiled successor function and
 its per-system cache), :mod:`.layout` (fields at bit offsets of one packed ``int``),
 :mod:`.emit_packed` (guards and updates as Python source over the packed word),

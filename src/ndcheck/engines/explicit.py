@@ -21,10 +21,15 @@ from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 
+import numpy as np
+
 from ..model.ir import System
 from .codegen import compile_packed, layout_of
+from .expand import CHUNK, expand
 from .layout import Layout
 from .memguard import MemoryGuard
+from .parallel import explore_parallel
+from .store import PackedStates, StateStore, first_occurrences, hash_words
 
 
 class StateView(Sequence):
@@ -32,7 +37,7 @@ class StateView(Sequence):
 
     __slots__ = ("_index", "_layout", "_packed")
 
-    def __init__(self, packed: list[int], layout: Layout):
+    def __init__(self, packed: list[int] | PackedStates, layout: Layout):
         self._packed = packed
         self._layout = layout
         self._index: dict[int, int] | None = None
@@ -49,14 +54,18 @@ class StateView(Sequence):
     def __iter__(self) -> Iterator[tuple[int, ...]]:
         return map(self._layout.decode, self._packed)
 
-    def _lookup(self) -> dict[int, int]:
+    def _lookup(self):
+        if isinstance(self._packed, PackedStates):
+            return self._packed.store
         if self._index is None:
             self._index = {p: i for i, p in enumerate(self._packed)}
         return self._index
 
     def index(self, state, start: int = 0, stop: int | None = None) -> int:
         try:
-            i = self._lookup().get(self._layout.encode(tuple(state)))
+            look = self._lookup()
+            p = self._layout.encode(tuple(state))
+            i = look.index(p) if isinstance(look, StateStore) else look.get(p)
         except ValueError:
             i = None
         if i is None or i < start or (stop is not None and i >= stop):
@@ -91,7 +100,7 @@ class Graph:
     """
 
     system: System
-    packed: list
+    packed: list | PackedStates
     src: array
     dst: array
     act: array
@@ -185,71 +194,88 @@ class Graph:
 
 
 def explore(system: System, max_states: int | None = None, timeout: float | None = None,
-            progress: Callable[[int, int], None] | None = None) -> Graph:
+            progress: Callable[[int, int], None] | None = None, workers: int = 1) -> Graph:
     """Breadth-first exploration of every reachable state (within the bounds).
 
-    Bounds, checked every 2000 states: ``max_states`` and ``timeout`` (default: the scenario's
+    Bounds, checked every 2048 states: ``max_states`` and ``timeout`` (default: the scenario's
     ``bounds``), the resident-memory limit of :class:`~ndcheck.engines.memguard.MemoryGuard`;
     a counter overflow (channel capacity) also marks the result truncated.
+
+    The visited set is a :class:`~.store.StateStore` (states as 64-bit words, an open-addressing
+    table of ids).  States are expanded in batches of :data:`CHUNK`: the successors of a batch
+    are looked up together, and the new ones numbered in order of first occurrence, which is
+    the order a state-at-a-time BFS gives them.  ``workers > 1`` runs
+    :func:`~.parallel.explore_parallel` (the same graph, on several processes).
     """
     if max_states is None:
         max_states = system.limits.max_states
     if timeout is None:
         timeout = system.limits.timeout
+    if workers > 1:
+        return Graph(system, *explore_parallel(system, workers, max_states, timeout, progress))
     guard = MemoryGuard.for_system(system)
     tc = time.perf_counter()
     succ, _, lay = compile_packed(system)
     t0 = time.perf_counter()
-    init = lay.encode(system.init)
-    ids: dict[int, int] = {init: 0}
-    states = [init]
+    store = StateStore(lay.bits)
+    store.append(store.to_words([lay.encode(system.init)]))
     src, dst, act = array("i"), array("i"), array("i")
     parent, parent_act = array("i", [0]), array("i", [-1])
     truncated, reason = False, ""
     overflow = 0
-    ids_get = ids.get
-    add_state = states.append
-    add_src, add_dst, add_act = src.append, dst.append, act.append
-    add_parent, add_parent_act = parent.append, parent_act.append
-    n = 1
     i = 0
-    next_report = 2000
-    while i < n:
-        out, ovf = succ(states[i])
-        if ovf:
-            overflow += 1
-        for _, a, t in out:
-            j = ids_get(t)
-            if j is None:
-                if n >= max_states:
-                    truncated, reason = True, f"max-states {max_states} reached"
-                    break
-                j = n
-                n += 1
-                ids[t] = j
-                add_state(t)
-                add_parent(i)
-                add_parent_act(a)
-            add_src(i)
-            add_dst(j)
-            add_act(a)
+    while i < store.n:
+        hi = min(store.n, i + CHUNK)
+        batch = expand(succ, store.ints(i, hi))
+        n = store.n
+        keys = store.to_words(batch.targets)
+        h = hash_words(keys)
+        ids = store.find(keys, h)
+        miss = np.flatnonzero(ids < 0)
+        cut = len(ids)
+        if miss.size:
+            first, rank = first_occurrences(h[miss], keys[miss])
+            new = miss[first]                       # candidate index of each new state, in order
+            if n + len(new) > max_states:
+                allowed = max(0, max_states - n)
+                cut = int(new[allowed])             # the first candidate left out
+                truncated, reason = True, f"max-states {max_states} reached"
+                first, new = first[:allowed], new[:allowed]
+                keep = miss < cut
+                miss, rank = miss[keep], rank[keep]
+                store.append(keys[new], h[new])
+            else:
+                store.append(keys[new], h[new])
+            ids[miss] = n + rank
+            sources = batch.sources(i)
+            parent.frombytes(sources[new].astype(np.int32).tobytes())
+            parent_act.frombytes(batch.acts[new].astype(np.int32).tobytes())
+        else:
+            sources = batch.sources(i)
+        src.frombytes(sources[:cut].astype(np.int32).tobytes())
+        dst.frombytes(ids[:cut].astype(np.int32).tobytes())
+        act.frombytes(batch.acts[:cut].astype(np.int32).tobytes())
         if truncated:
+            # states expanded up to and including the one whose successor was cut off
+            last = int(sources[cut]) if cut < len(sources) else hi - 1
+            overflow += batch.overflows(i, last + 1)
+            i = last
             break
-        i += 1
-        if i >= next_report:
-            next_report += 2000
-            if progress:
-                progress(i, n)
-            if time.perf_counter() - t0 > timeout:
-                truncated, reason = True, f"timeout {timeout:g}s reached"
-                break
-            if guard and guard.exceeded():
-                truncated, reason = True, guard.reason
-                break
+        overflow += batch.overflows(i, hi)
+        i = hi
+        if progress:
+            progress(i, store.n)
+        if time.perf_counter() - t0 > timeout:
+            truncated, reason = True, f"timeout {timeout:g}s reached"
+            break
+        if guard and guard.exceeded():
+            truncated, reason = True, guard.reason
+            break
     if overflow and not truncated:
         truncated, reason = True, (f"channel capacity {system.limits.capacity} "
                                    f"exceeded in {overflow} states")
     if progress:
-        progress(i, n)
-    return Graph(system, states, src, dst, act, parent, parent_act, truncated, reason,
-                 time.perf_counter() - t0, overflow, t0 - tc, lay)
+        progress(i, store.n)
+    store.trim()
+    return Graph(system, PackedStates(store), src, dst, act, parent, parent_act, truncated,
+                 reason, time.perf_counter() - t0, overflow, t0 - tc, lay)

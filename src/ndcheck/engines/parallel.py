@@ -1,0 +1,312 @@
+"""Parallel breadth-first exploration: worker processes own the states whose hash maps to them.
+
+Each of ``workers`` processes (forked, so they share the compiled successor function) keeps the
+states it owns in its own :class:`~.store.StateStore`.  The search goes level by level:
+
+1. every worker expands the states of the current level it owns, in id order, and tags each
+   successor with its place in the sequential order, ``(source id << 16) | k`` for the k-th
+   successor of a source;
+2. the coordinator (this process) forwards each successor to the worker owning its hash;
+3. each owner looks its successors up, keeps the new ones (first occurrence = least tag) and
+   returns every successor's id (or its rank among the owner's new states) with the new states;
+4. the coordinator merges the owners' new states by tag, which numbers them exactly as the
+   sequential BFS does (:func:`~.explicit.explore` numbers new states in order of first
+   occurrence), tells the owners their ids and writes the level's edges at the positions their
+   tags give.
+
+So the graph is the sequential explorer's, state for state and edge for edge: same ids, edges,
+parents, and the same cut under ``max_states``.  A ``timeout`` or memory limit is checked
+between levels (the sequential explorer checks every 2048 states), so a graph truncated by
+those may stop at a different point.
+"""
+
+from __future__ import annotations
+
+import multiprocessing as mp
+import os
+import shutil
+import tempfile
+import time
+import traceback
+from array import array
+from collections.abc import Callable
+
+import numpy as np
+
+from ..model.ir import System
+from .codegen import compile_packed
+from .expand import CHUNK, expand
+from .memguard import MemoryGuard
+from .store import PackedStates, StateStore, first_occurrences, hash_words
+
+K_BITS = 16                      # successors per state < 2**16 (one per command at most)
+_K_MASK = (1 << K_BITS) - 1
+_OWNER_SHIFT = np.uint64(56)
+
+
+def owner_of(h: np.ndarray, workers: int) -> np.ndarray:
+    """The worker owning each state, from its hash (bits the table's slots use least)."""
+    return ((h >> _OWNER_SHIFT) % np.uint64(workers)).astype(np.int64)
+
+
+def _worker(conn, system: System, me: int, workers: int, folder: str) -> None:
+    try:
+        _work(conn, system, me, workers, folder)
+    except BaseException as exc:  # noqa: BLE001 - reported to the coordinator, which raises it
+        try:
+            conn.send(("error", exc, traceback.format_exc()))
+        except Exception:  # noqa: BLE001 - an unpicklable exception: send its text
+            conn.send(("error", RuntimeError(repr(exc)), traceback.format_exc()))
+    finally:
+        conn.close()
+
+
+def _work(conn, system: System, me: int, workers: int, folder: str) -> None:
+    succ, _, lay = compile_packed(system)
+    act_type = np.int16 if len(system.commands) < 1 << 15 else np.int32
+    store = StateStore(lay.bits)
+    box = Box(folder, me)
+    gid = np.zeros(1024, np.int32)                    # local id -> global id
+    keys = store.to_words([lay.encode(system.init)])
+    h = hash_words(keys)
+    if owner_of(h, workers)[0] == me:
+        store.append(keys, h)
+        f_lo, f_gids = 0, np.zeros(1, np.int64)
+    else:
+        f_lo, f_gids = 0, np.zeros(0, np.int64)
+    while True:
+        if conn.recv() != "expand":
+            return
+        # 1. expand the frontier this worker owns (in chunks: the words are made while the
+        #    successors are still in the cache)
+        f_hi = f_lo + len(f_gids)
+        cnts, acts, words, ovf = [], [], [], []
+        for lo in range(f_lo, f_hi, CHUNK):
+            batch = expand(succ, store.ints(lo, min(f_hi, lo + CHUNK)))
+            cnts.append(batch.counts)
+            acts.append(batch.acts)
+            words.append(store.to_words(batch.targets))
+            ovf.extend(lo - f_lo + k for k in batch.ovf)
+        counts = _cat(cnts, np.int64)
+        A = _cat(acts, np.int64).astype(act_type)
+        keys = np.concatenate(words) if words else np.zeros((0, store.words), np.uint64)
+        h = hash_words(keys)
+        m = len(keys)
+        starts = np.cumsum(counts) - counts
+        k = np.arange(m, dtype=np.int64) - np.repeat(starts, counts)
+        tags = (np.repeat(f_gids, counts) << K_BITS) | k
+        own = owner_of(h, workers)
+        parts = [np.flatnonzero(own == w) for w in range(workers)]
+        outgoing = [None if w == me else box.put(tags[p], A[p], keys[p]) for w, p in enumerate(parts)]
+        ovf_gids = f_gids[np.asarray(ovf, np.int64)]
+        conn.send((box.put(f_gids, counts, ovf_gids), outgoing))
+        # 3. look up the successors this worker owns
+        p = parts[me]
+        forwarded = conn.recv()
+        if isinstance(forwarded, str):
+            return
+        incoming = [(tags[p], A[p], keys[p]), *map(Box.get, forwarded)]
+        T = np.concatenate([x[0] for x in incoming])
+        A = np.concatenate([x[1] for x in incoming])
+        K = np.concatenate([x[2] for x in incoming]).reshape(-1, store.words)
+        H = np.concatenate([h[p], hash_words(K[len(p):])])
+        ids = store.find(K, H)
+        miss = np.flatnonzero(ids < 0)
+        dst = np.empty(len(T), np.int32)
+        hit = ids >= 0
+        dst[hit] = gid[ids[hit]]
+        if miss.size:
+            miss = miss[np.argsort(T[miss], kind="stable")]
+            first, rank = first_occurrences(H[miss], K[miss])
+            new = miss[first]
+            dst[miss] = -1 - rank
+        else:
+            new = miss
+        lo = store.n
+        store.append(K[new], H[new])
+        conn.send(box.put(T, A, dst, T[new], A[new], K[new]))
+        # 4. the new states' global ids: the next frontier
+        reply = conn.recv()
+        if isinstance(reply, str):
+            return
+        if store.n > len(gid):
+            gid = np.resize(gid, max(store.n, 2 * len(gid)))
+        reply = Box.get(reply)[0]
+        gid[lo:store.n] = reply
+        f_lo, f_gids = lo, reply.astype(np.int64)
+
+
+class Box:
+    """Arrays passed between processes through files in shared memory (``/dev/shm``): a pipe
+    carries only the file's name and the arrays' types and shapes, so a message of megabytes
+    is two copies, not hundreds of pipe-buffer round trips between processes."""
+
+    __slots__ = ("folder", "me", "sent")
+
+    def __init__(self, folder: str, me: int) -> None:
+        self.folder, self.me, self.sent = folder, me, 0
+
+    def put(self, *arrays: np.ndarray) -> tuple[str, list]:
+        self.sent += 1
+        path = os.path.join(self.folder, f"{self.me}-{self.sent}")
+        with open(path, "wb") as f:
+            for a in arrays:
+                np.ascontiguousarray(a).tofile(f)
+        return path, [(a.dtype.str, a.shape) for a in arrays]
+
+    @staticmethod
+    def get(box: tuple[str, list]) -> list[np.ndarray]:
+        path, specs = box
+        buf = bytearray(os.path.getsize(path))
+        with open(path, "rb") as f:
+            f.readinto(buf)
+        os.unlink(path)
+        out, off = [], 0
+        for dt, shape in specs:
+            dt = np.dtype(dt)
+            count = int(np.prod(shape, dtype=np.int64))
+            out.append(np.frombuffer(buf, dt, count, off).reshape(shape))
+            off += count * dt.itemsize
+        return out
+
+
+def _cat(parts: list, dtype) -> np.ndarray:
+    return np.concatenate(parts).astype(dtype, copy=False) if parts else np.zeros(0, dtype)
+
+
+def _recv(conn):
+    """The next message of a worker; its exception if it failed."""
+    try:
+        msg = conn.recv()
+    except EOFError:
+        raise RuntimeError("an explorer worker exited unexpectedly (out of memory?)") from None
+    if isinstance(msg, tuple) and msg and isinstance(msg[0], str) and msg[0] == "error":
+        raise msg[1]
+    return msg
+
+
+def _send(conn, msg) -> None:
+    """Send to a worker; if it has stopped, raise what it reported."""
+    try:
+        conn.send(msg)
+    except OSError:
+        _recv(conn)
+        raise
+
+
+def explore_parallel(system: System, workers: int, max_states: int, timeout: float,
+                     progress: Callable[[int, int], None] | None = None):
+    """The graph :func:`~.explicit.explore` finds, computed by ``workers`` processes: the
+    arguments of :class:`~.explicit.Graph` after ``system`` (packed states, edge columns,
+    parents, truncation, seconds, overflow states, compile seconds, layout)."""
+    guard = MemoryGuard.for_system(system)
+    tc = time.perf_counter()
+    _, _, lay = compile_packed(system)                 # compiled once, before the fork
+    t0 = time.perf_counter()
+    ctx = mp.get_context("fork")
+    folder = tempfile.mkdtemp(prefix="ndcheck-explore-",
+                              dir="/dev/shm" if os.path.isdir("/dev/shm") else None)
+    mine = Box(folder, workers)
+    conns, procs = [], []
+    for w in range(workers):
+        here, there = ctx.Pipe()
+        p = ctx.Process(target=_worker, args=(there, system, w, workers, folder), daemon=True)
+        p.start()
+        there.close()
+        conns.append(here)
+        procs.append(p)
+    store = StateStore(lay.bits)
+    store.append(store.to_words([lay.encode(system.init)]), index=False)
+    src, dst, act = array("i"), array("i"), array("i")
+    parent, parent_act = array("i", [0]), array("i", [-1])
+    truncated, reason, overflow = False, "", 0
+    a, b = 0, 1
+    try:
+        while a < b:
+            for c in conns:
+                _send(c, "expand")
+            expanded = [_recv(c) for c in conns]
+            counts = np.zeros(b - a, np.int64)
+            ovf = []
+            for head, _ in expanded:
+                f_gids, cnt, o = Box.get(head)
+                counts[f_gids - a] = cnt
+                ovf.append(o)
+            ovf = np.concatenate(ovf)
+            for w, c in enumerate(conns):
+                _send(c, [e[1][w] for v, e in enumerate(expanded) if v != w])
+            looked = [Box.get(_recv(c)) for c in conns]
+            # number the new states by their first tag, as the sequential BFS does
+            new_tags = np.concatenate([x[3] for x in looked])
+            order = np.argsort(new_tags, kind="stable")
+            cut = None
+            if b + len(order) > max_states:
+                allowed = max(0, max_states - b)
+                cut = int(new_tags[order[allowed]])
+                order = order[:allowed]
+                truncated, reason = True, f"max-states {max_states} reached"
+            new_gid = np.full(len(new_tags), -1, np.int64)
+            new_gid[order] = b + np.arange(len(order), dtype=np.int64)
+            bounds = np.cumsum([0] + [len(x[3]) for x in looked])
+            if cut is None:
+                for w, c in enumerate(conns):
+                    _send(c, mine.put(new_gid[bounds[w]:bounds[w + 1]].astype(np.int32)))
+            store.append(np.concatenate([x[5] for x in looked]).reshape(-1, store.words)[order],
+                         index=False)
+            parent.frombytes((new_tags[order] >> K_BITS).astype(np.int32).tobytes())
+            parent_act.frombytes(np.concatenate([x[4] for x in looked])[order]
+                                 .astype(np.int32).tobytes())
+            # the level's edges, each at the place its tag gives
+            offsets = np.cumsum(counts) - counts
+            n_e = int(counts.sum())
+            e_dst = np.empty(n_e, np.int64)
+            e_act = np.empty(n_e, np.int64)
+            for w, (T, A, D, *_rest) in enumerate(looked):
+                neg = D < 0
+                D[neg] = new_gid[bounds[w] - 1 - D[neg]]
+                pos = offsets[(T >> K_BITS) - a] + (T & _K_MASK)
+                e_dst[pos] = D
+                e_act[pos] = A
+            e_src = np.repeat(np.arange(a, b, dtype=np.int64), counts)
+            if cut is not None:
+                last = cut >> K_BITS
+                n_e = int(offsets[last - a] + (cut & _K_MASK))
+                overflow += int((ovf <= last).sum())
+            else:
+                overflow += len(ovf)
+            src.frombytes(e_src[:n_e].astype(np.int32).tobytes())
+            dst.frombytes(e_dst[:n_e].astype(np.int32).tobytes())
+            act.frombytes(e_act[:n_e].astype(np.int32).tobytes())
+            a, b = b, b + len(order)
+            if truncated:
+                break
+            if progress:
+                progress(a, b)
+            if time.perf_counter() - t0 > timeout:
+                truncated, reason = True, f"timeout {timeout:g}s reached"
+                break
+            if guard and guard.exceeded():
+                truncated, reason = True, guard.reason
+                break
+    finally:
+        for c in conns:
+            try:
+                c.send("stop")
+            except OSError:
+                pass
+        for p in procs:
+            p.join(timeout=10)
+            if p.is_alive():
+                p.terminate()
+                p.join()
+        for c in conns:
+            c.close()
+        shutil.rmtree(folder, ignore_errors=True)
+    if overflow and not truncated:
+        truncated, reason = True, (f"channel capacity {system.limits.capacity} "
+                                   f"exceeded in {overflow} states")
+    if progress:
+        progress(a, store.n)
+    store.trim()
+    return (PackedStates(store), src, dst, act, parent, parent_act, truncated, reason,
+            time.perf_counter() - t0, overflow, t0 - tc, lay)
