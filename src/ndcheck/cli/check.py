@@ -31,6 +31,7 @@ from ..model.compose import build_system
 from . import UsageError
 from .common import (
     add_bounds,
+    add_symmetry,
     counted_task,
     lookup_property,
     output_path,
@@ -72,6 +73,7 @@ def register(sub) -> None:
                    help="also report machine transitions and ND rule branches exercised")
     p.add_argument("--no-traces", action="store_true", help="skip building counterexample traces")
     add_bounds(p)
+    add_symmetry(p)
     p.set_defaults(run=run)
 
 
@@ -97,7 +99,7 @@ def run(args) -> int:
         sc = with_bounds(sc, args)
         system = build_system(sc)
         with progress_bar(f"exploring {sc.name}") as update:
-            graph = explore(system, progress=update)
+            graph = explore(system, progress=update, symmetry=False if args.no_symmetry else None)
         with counted_task(f"{sc.name}: checking") as step:
             def progress(done: int, total: int, p, _name=sc.name, _step=step) -> None:
                 _step(done, total, f"{_name}: checking {p.id} ({done + 1}/{total})")
@@ -178,6 +180,7 @@ def cause_text(v: Verdict) -> str:
 
 def _head(r: CheckResult, depth: int) -> str:
     return (f"{r.scenario}: {r.states} states, {r.edges} edges, depth {depth}, {r.seconds:.2f}s"
+            + (f", {r.symmetry}" if r.symmetry else "")
             + (f", TRUNCATED ({r.reason})" if r.truncated else ""))
 
 

@@ -18,6 +18,12 @@ def add_bounds(p: argparse.ArgumentParser) -> None:
                         "(result: truncated; also NDCHECK_MAX_MEMORY)")
 
 
+def add_symmetry(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--no-symmetry", action="store_true",
+                   help="explore every state, not one per orbit of interchangeable flows "
+                        "(flows with the same opener; default: reduce by symmetry)")
+
+
 def positive_int(text: str) -> int:
     try:
         v = int(text)
@@ -100,7 +106,8 @@ def explore_scenario(sc: Scenario, args):
     sc = with_bounds(sc, args)
     system = build_system(sc)
     with progress_bar(f"exploring {sc.name}") as update:
-        return explore(system, progress=update)
+        return explore(system, progress=update,
+                       symmetry=False if getattr(args, "no_symmetry", False) else None)
 
 
 def output_path(text: str) -> str:

@@ -16,6 +16,7 @@ from . import UsageError
 from .common import (
     add_bounds,
     add_scenario,
+    add_symmetry,
     explore_scenario,
     one_scenario,
     output_path,
@@ -43,13 +44,15 @@ def register(sub) -> None:
                    help="write states, edges, depth, seconds, truncated as JSON to OUT "
                         "('-' or no OUT: standard output)")
     add_bounds(p)
+    add_symmetry(p)
     p.set_defaults(run=run)
 
 
 def summary(g) -> dict:
     """The JSON document of an exploration."""
     return {"scenario": g.system.name, "states": g.n_states, "edges": g.n_edges, "depth": g.depth,
-            "seconds": round(g.seconds, 3), "truncated": g.truncated, "reason": g.reason}
+            "seconds": round(g.seconds, 3), "truncated": g.truncated, "reason": g.reason} \
+        | ({"symmetry": g.symmetry.describe()} if g.symmetry else {})
 
 
 def run(args) -> int:
@@ -62,6 +65,7 @@ def run(args) -> int:
     system = g.system
     say(f"{sc.name}: {g.n_states} states, {g.n_edges} edges, {len(system.fields)} fields, "
         f"{len(system.commands)} commands, {g.seconds:.2f}s"
+        + (f", {g.symmetry.describe()}" if g.symmetry else "")
         + (f", TRUNCATED ({g.reason})" if g.truncated else ""))
     for path, write in ((args.graphml, write_graphml), (args.dot, write_dot)):
         if not path:

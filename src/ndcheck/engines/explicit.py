@@ -25,6 +25,7 @@ from ..model.ir import System
 from .codegen import compile_packed, layout_of
 from .layout import Layout
 from .memguard import MemoryGuard
+from .symmetry import Symmetry, symmetry_of
 
 
 class StateView(Sequence):
@@ -103,6 +104,8 @@ class Graph:
     overflow_states: int = 0
     compile_seconds: float = 0.0
     layout: Layout | None = field(default=None, repr=False)
+    #: the canonicalizer when states are orbit representatives (symmetry-reduced); else None
+    symmetry: Symmetry | None = field(default=None, repr=False)
     _nx: object = field(default=None, repr=False)
     _view: StateView | None = field(default=None, repr=False)
     _depth: int | None = field(default=None, repr=False, compare=False)
@@ -185,8 +188,12 @@ class Graph:
 
 
 def explore(system: System, max_states: int | None = None, timeout: float | None = None,
-            progress: Callable[[int, int], None] | None = None) -> Graph:
+            progress: Callable[[int, int], None] | None = None,
+            symmetry: bool | None = None) -> Graph:
     """Breadth-first exploration of every reachable state (within the bounds).
+
+    ``symmetry`` (default: on when the system has two or more interchangeable flows) stores one
+    representative per orbit (:mod:`~ndcheck.engines.symmetry`); ``Graph.symmetry`` says so.
 
     Bounds, checked every 2000 states: ``max_states`` and ``timeout`` (default: the scenario's
     ``bounds``), the resident-memory limit of :class:`~ndcheck.engines.memguard.MemoryGuard`;
@@ -199,8 +206,12 @@ def explore(system: System, max_states: int | None = None, timeout: float | None
     guard = MemoryGuard.for_system(system)
     tc = time.perf_counter()
     succ, _, lay = compile_packed(system)
+    sym = symmetry_of(system, lay) if symmetry is not False else None
+    canon = sym.canon if sym else None
     t0 = time.perf_counter()
     init = lay.encode(system.init)
+    if canon:
+        init = canon(init)
     ids: dict[int, int] = {init: 0}
     states = [init]
     src, dst, act = array("i"), array("i"), array("i")
@@ -218,6 +229,8 @@ def explore(system: System, max_states: int | None = None, timeout: float | None
         out, ovf = succ(states[i])
         if ovf:
             overflow += 1
+        if canon:
+            out = [(x, a, canon(t)) for x, a, t in out]
         for _, a, t in out:
             j = ids_get(t)
             if j is None:
@@ -252,4 +265,4 @@ def explore(system: System, max_states: int | None = None, timeout: float | None
     if progress:
         progress(i, n)
     return Graph(system, states, src, dst, act, parent, parent_act, truncated, reason,
-                 time.perf_counter() - t0, overflow, t0 - tc, lay)
+                 time.perf_counter() - t0, overflow, t0 - tc, lay, sym)
