@@ -97,3 +97,12 @@ def test_a_server_opened_flow_runs_the_client_end_on_the_server(crossing):
 def test_flows_validation(raw, msg):
     with pytest.raises(ScenarioError, match=msg):
         scenario_from_dict({"name": "x", **raw})
+
+
+def test_two_flows_unreduced_and_reduced_counts(two):
+    from ndcheck.engines.explicit import explore
+
+    full = explore(two, symmetry=False)
+    reduced = explore(two)
+    assert (full.n_states, full.n_edges) == (160692, 582778) and full.symmetry is None
+    assert (reduced.n_states, reduced.n_edges) == (81508, 296142) and reduced.symmetry is not None

@@ -43,17 +43,19 @@ def applicable(system: System, properties: Iterable[Property] | None = None) -> 
 
 
 def graph_for(target: Target, max_states: int | None = None, timeout: float | None = None,
-              progress=None) -> Graph:
-    """The explored graph of a scenario name, Scenario or System (a Graph is returned as is)."""
+              progress=None, symmetry: bool | None = None) -> Graph:
+    """The explored graph of a scenario name, Scenario or System (a Graph is returned as is);
+    ``symmetry``: see :func:`~ndcheck.engines.explicit.explore`."""
     if isinstance(target, Graph):
         return target
     if isinstance(target, str):
         target = get_scenario(target)
     if isinstance(target, Scenario):
         target = build_system(target.with_bounds(max_states, timeout))
-        return explore(target, progress=progress)
+        return explore(target, progress=progress, symmetry=symmetry)
     if isinstance(target, System):
-        return explore(target, max_states=max_states, timeout=timeout, progress=progress)
+        return explore(target, max_states=max_states, timeout=timeout, progress=progress,
+                       symmetry=symmetry)
     raise TypeError(f"check() takes a scenario name, Scenario, System or Graph, not {type(target).__name__}")
 
 
@@ -95,7 +97,7 @@ def check_graph(graph: Graph, properties: Iterable[Property | str] | None = None
         verdicts = _mark_disagreements(verdicts)
     return CheckResult(system.name, graph.n_states, graph.n_edges, graph.truncated,
                        graph.seconds + (time.perf_counter() - t0), tuple(verdicts), graph.reason,
-                       skipped)
+                       skipped, graph.symmetry.describe() if graph.symmetry else "")
 
 
 def _mark_disagreements(verdicts: list[Verdict]) -> list[Verdict]:
@@ -114,16 +116,18 @@ def _mark_disagreements(verdicts: list[Verdict]) -> list[Verdict]:
 
 def check(target: Target, properties: Iterable[Property | str] | None = None, *,
           max_states: int | None = None, timeout: float | None = None, engine: str = "explicit",
-          traces: bool = True, progress=None, strict: bool = False) -> CheckResult:
+          traces: bool = True, progress=None, strict: bool = False,
+          symmetry: bool | None = None) -> CheckResult:
     """Explore a scenario (name, Scenario, System or explored Graph) and check its properties.
 
-    ``progress(done, found)`` follows the exploration; ``strict``: see :func:`check_graph`.
+    ``progress(done, found)`` follows the exploration; ``strict``: see :func:`check_graph`;
+    ``symmetry=False`` explores every state rather than one per orbit of interchangeable flows.
 
     >>> r = check("fig8-silent-peer")
     >>> r.verdict("H-1").verdict, r.as_expected
     ('holds', True)
     """
-    graph = graph_for(target, max_states, timeout, progress)
+    graph = graph_for(target, max_states, timeout, progress, symmetry)
     return check_graph(graph, properties, engine=engine, traces=traces, timeout=timeout, strict=strict)
 
 

@@ -498,6 +498,9 @@ def conform(model, packets: Sequence[Packet | str], *, property: str | None = No
 
     wire = _wire_strings(packets)
     plan = None
+    if automaton is None and getattr(model, "symmetry", None) is not None:
+        # a graph of orbit representatives has not every run's wire: search its system
+        model = model.system
     if automaton is not None:
         auto = automaton
     elif isinstance(model, Scenario):

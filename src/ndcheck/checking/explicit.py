@@ -19,12 +19,22 @@ Truncation is never a pass: on a truncated graph anything not refuted is ``undet
 ``vacuous``: a trigger missing from a partial graph may lie beyond its frontier.  Every trace is
 built by :func:`~ndcheck.traces.trace.trace_from_commands`, so it is replayed through the IR
 and the python-statemachine instances before it is returned.
+
+Symmetry (a graph of orbit representatives, ``Graph.symmetry``): the lifted properties are
+symmetric over interchangeable flows, so ``always``, ``sometimes`` and ``never_action`` are
+decided on the representatives; a path between representatives is re-executed as a real run
+(:func:`~ndcheck.engines.symmetry.concrete_commands`), and a ``never_action`` counterexample
+ends with a firing of the property from that run's last state.  ``eventually`` and ``within``
+are decided on the unreduced graph (explored on first need): they are checked flow by flow, and
+a flow-1 goal read on representatives is not flow 1's goal (the canonical order may swap the
+flows from one state to the next), so a quotient's bottom SCC can hide a stuck flow.
 """
 
 from __future__ import annotations
 
+from ..engines.explicit import explore
 from ..engines.graph_queries import GraphQueries
-from ..model.ir import not_
+from ..model.ir import evaluate, not_
 from ..properties.base import Property
 from ..traces.trace import Trace, trace_from_commands
 
@@ -43,12 +53,30 @@ def trigger_reachable(q: GraphQueries, p: Property) -> bool:
     return p.trigger is None or q.first_state(p.trigger(q.system)) is not None
 
 
+def unreduced(q: GraphQueries) -> GraphQueries:
+    """``q`` itself, or for a symmetry-reduced graph the queries of the full graph (explored
+    once, with the same bounds, and kept on ``q``)."""
+    if q.graph.symmetry is None:
+        return q
+    full = getattr(q, "unreduced", None)
+    if full is None:
+        full = GraphQueries(explore(q.system, symmetry=False))
+        q.unreduced = full  # type: ignore[attr-defined]
+    return full
+
+
 def _decide(q: GraphQueries, p: Property, traces: bool) -> tuple[str, Trace | None, str]:
+    if p.kind in ("eventually", "within"):
+        q = unreduced(q)
     g, system = q.graph, q.system
     open_ = "undetermined" if g.truncated else None
+    sym = g.symmetry
+
+    def run_to(sid: int) -> list[int]:
+        return sym.commands_to(g, sid) if sym else q.path_to(sid)
 
     def to_state(sid: int, kind: str) -> Trace | None:
-        return trace_from_commands(system, q.path_to(sid), p.id, kind) if traces else None
+        return trace_from_commands(system, run_to(sid), p.id, kind) if traces else None
 
     if p.kind == "always":
         assert p.state is not None
@@ -70,8 +98,21 @@ def _decide(q: GraphQueries, p: Property, traces: bool) -> tuple[str, Trace | No
         if hit is None:
             return open_ or "holds", None, ""
         u, a = hit
-        trace = trace_from_commands(system, q.path_to(u) + [a], p.id, "counterexample") \
-            if traces else None
+        if not traces:
+            return "violated", None, ""
+        if sym:
+            pres = dict(selected)
+
+            def fires(c: int, state) -> bool:
+                if c not in pres:
+                    return False
+                pre = pres[c]
+                return pre is None or bool(evaluate(pre, system.getter(state)))
+
+            commands = sym.commands_to(g, u, fires, a)
+        else:
+            commands = q.path_to(u) + [a]
+        trace = trace_from_commands(system, commands, p.id, "counterexample")
         return "violated", trace, ""
     if p.kind == "eventually":
         if g.truncated:

@@ -60,6 +60,8 @@ class CheckResult:
     verdicts: tuple[Verdict, ...]
     reason: str = ""
     skipped: tuple[str, ...] = field(default=())   # property ids that do not apply
+    #: "reduced by symmetry over flows {1, 2}" when the states are orbit representatives
+    symmetry: str = ""
 
     @property
     def as_expected(self) -> bool:
@@ -99,7 +101,7 @@ class CheckResult:
             "scenario": self.scenario, "states": self.states, "edges": self.edges,
             "truncated": self.truncated, "seconds": round(self.seconds, 3),
             "properties": [_property_json(v) for v in self.verdicts],
-        }
+        } | ({"symmetry": self.symmetry} if self.symmetry else {})
 
 
 def _property_json(v: Verdict) -> dict:

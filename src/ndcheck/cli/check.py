@@ -31,6 +31,7 @@ from ..model.compose import build_system
 from . import UsageError
 from .common import (
     add_bounds,
+    add_symmetry,
     add_workers,
     counted_task,
     lookup_property,
@@ -84,6 +85,7 @@ def register(sub) -> None:
     p.add_argument("--no-traces", action="store_true", help="skip building counterexample traces")
     add_bounds(p)
     add_workers(p)
+    add_symmetry(p)
     p.set_defaults(run=run)
 
 
@@ -124,7 +126,11 @@ def run(args) -> int:
                 _print_result(res, depth)
             continue
         with progress_bar(f"exploring {sc.name}") as update:
-            graph = explore(system, progress=update, workers=args.workers)
+            try:
+                graph = explore(system, progress=update, workers=args.workers,
+                                symmetry=False if args.no_symmetry else None)
+            except ValueError as e:
+                raise UsageError(f"--workers {args.workers}: {e} (add --no-symmetry)") from None
         with counted_task(f"{sc.name}: checking") as step:
             def progress(done: int, total: int, p, _name=sc.name, _step=step) -> None:
                 _step(done, total, f"{_name}: checking {p.id} ({done + 1}/{total})")
@@ -232,6 +238,7 @@ def cause_text(v: Verdict) -> str:
 
 def _head(r: CheckResult, depth: int) -> str:
     return (f"{r.scenario}: {r.states} states, {r.edges} edges, depth {depth}, {r.seconds:.2f}s"
+            + (f", {r.symmetry}" if r.symmetry else "")
             + (f", TRUNCATED ({r.reason})" if r.truncated else ""))
 
 

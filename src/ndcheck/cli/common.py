@@ -22,6 +22,10 @@ def add_workers(p: argparse.ArgumentParser) -> None:
     p.add_argument("--workers", type=positive_int, default=1, metavar="N",
                    help="explore with N processes (states partitioned by hash; the same graph, "
                         "state ids and traces as one process; default 1)")
+def add_symmetry(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--no-symmetry", action="store_true",
+                   help="explore every state, not one per orbit of interchangeable flows "
+                        "(flows with the same opener; default: reduce by symmetry)")
 
 
 def positive_int(text: str) -> int:
@@ -106,7 +110,13 @@ def explore_scenario(sc: Scenario, args):
     sc = with_bounds(sc, args)
     system = build_system(sc)
     with progress_bar(f"exploring {sc.name}") as update:
-        return explore(system, progress=update, workers=getattr(args, "workers", 1))
+        try:
+            return explore(system, progress=update, workers=getattr(args, "workers", 1),
+                           symmetry=False if getattr(args, "no_symmetry", False) else None)
+        except ValueError as e:
+            from . import UsageError
+
+            raise UsageError(f"--workers {args.workers}: {e} (add --no-symmetry)") from None
 
 
 def output_path(text: str) -> str:

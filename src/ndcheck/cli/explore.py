@@ -16,6 +16,7 @@ from . import UsageError
 from .common import (
     add_bounds,
     add_scenario,
+    add_symmetry,
     add_workers,
     explore_scenario,
     one_scenario,
@@ -45,13 +46,15 @@ def register(sub) -> None:
                         "('-' or no OUT: standard output)")
     add_bounds(p)
     add_workers(p)
+    add_symmetry(p)
     p.set_defaults(run=run)
 
 
 def summary(g) -> dict:
     """The JSON document of an exploration."""
     return {"scenario": g.system.name, "states": g.n_states, "edges": g.n_edges, "depth": g.depth,
-            "seconds": round(g.seconds, 3), "truncated": g.truncated, "reason": g.reason}
+            "seconds": round(g.seconds, 3), "truncated": g.truncated, "reason": g.reason} \
+        | ({"symmetry": g.symmetry.describe()} if g.symmetry else {})
 
 
 def run(args) -> int:
@@ -64,6 +67,7 @@ def run(args) -> int:
     system = g.system
     say(f"{sc.name}: {g.n_states} states, {g.n_edges} edges, {len(system.fields)} fields, "
         f"{len(system.commands)} commands, {g.seconds:.2f}s"
+        + (f", {g.symmetry.describe()}" if g.symmetry else "")
         + (f", TRUNCATED ({g.reason})" if g.truncated else ""))
     for path, write in ((args.graphml, write_graphml), (args.dot, write_dot)):
         if not path:

@@ -30,6 +30,7 @@ from .layout import Layout
 from .memguard import MemoryGuard
 from .parallel import explore_parallel
 from .store import PackedStates, StateStore, first_occurrences, hash_words
+from .symmetry import Symmetry, symmetry_of
 
 
 class StateView(Sequence):
@@ -112,6 +113,8 @@ class Graph:
     overflow_states: int = 0
     compile_seconds: float = 0.0
     layout: Layout | None = field(default=None, repr=False)
+    #: the canonicalizer when states are orbit representatives (symmetry-reduced); else None
+    symmetry: Symmetry | None = field(default=None, repr=False)
     _nx: object = field(default=None, repr=False)
     _view: StateView | None = field(default=None, repr=False)
     _depth: int | None = field(default=None, repr=False, compare=False)
@@ -194,7 +197,8 @@ class Graph:
 
 
 def explore(system: System, max_states: int | None = None, timeout: float | None = None,
-            progress: Callable[[int, int], None] | None = None, workers: int = 1) -> Graph:
+            progress: Callable[[int, int], None] | None = None, workers: int = 1,
+            symmetry: bool | None = None) -> Graph:
     """Breadth-first exploration of every reachable state (within the bounds).
 
     Bounds, checked every 2048 states: ``max_states`` and ``timeout`` (default: the scenario's
@@ -206,19 +210,30 @@ def explore(system: System, max_states: int | None = None, timeout: float | None
     are looked up together, and the new ones numbered in order of first occurrence, which is
     the order a state-at-a-time BFS gives them.  ``workers > 1`` runs
     :func:`~.parallel.explore_parallel` (the same graph, on several processes).
+
+    ``symmetry`` (default: on when the system has two or more interchangeable flows) stores one
+    representative per orbit (:mod:`~ndcheck.engines.symmetry`); ``Graph.symmetry`` says so.
+    The parallel explorer does not reduce: ``workers > 1`` with interchangeable flows needs
+    ``symmetry=False``.
     """
     if max_states is None:
         max_states = system.limits.max_states
     if timeout is None:
         timeout = system.limits.timeout
     if workers > 1:
+        if symmetry is not False and symmetry_of(system, layout_of(system)) is not None:
+            raise ValueError("the parallel explorer does not reduce by symmetry: explore "
+                             "interchangeable flows with one worker, or without the reduction")
         return Graph(system, *explore_parallel(system, workers, max_states, timeout, progress))
     guard = MemoryGuard.for_system(system)
     tc = time.perf_counter()
     succ, _, lay = compile_packed(system)
+    sym = symmetry_of(system, lay) if symmetry is not False else None
+    canon = sym.canon if sym else None
     t0 = time.perf_counter()
     store = StateStore(lay.bits)
-    store.append(store.to_words([lay.encode(system.init)]))
+    init = lay.encode(system.init)
+    store.append(store.to_words([canon(init) if canon else init]))
     src, dst, act = array("i"), array("i"), array("i")
     parent, parent_act = array("i", [0]), array("i", [-1])
     truncated, reason = False, ""
@@ -227,6 +242,8 @@ def explore(system: System, max_states: int | None = None, timeout: float | None
     while i < store.n:
         hi = min(store.n, i + CHUNK)
         batch = expand(succ, store.ints(i, hi))
+        if canon:
+            batch.targets = [canon(t) for t in batch.targets]
         n = store.n
         keys = store.to_words(batch.targets)
         h = hash_words(keys)
@@ -278,4 +295,4 @@ def explore(system: System, max_states: int | None = None, timeout: float | None
         progress(i, store.n)
     store.trim()
     return Graph(system, PackedStates(store), src, dst, act, parent, parent_act, truncated,
-                 reason, time.perf_counter() - t0, overflow, t0 - tc, lay)
+                 reason, time.perf_counter() - t0, overflow, t0 - tc, lay, sym)

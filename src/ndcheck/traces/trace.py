@@ -118,4 +118,6 @@ def replay_instances(system: System, trace: Trace) -> None:
 
 def trace_to_state(graph, sid: int, property: str | None = None, kind: str = "counterexample") -> Trace:
     """The BFS-shortest trace from the initial state to state ``sid`` of an explored graph."""
-    return trace_from_commands(graph.system, [a for a, _ in graph.path_to(sid)], property, kind)
+    sym = getattr(graph, "symmetry", None)   # a reduced graph: re-execute its path as a run
+    commands = sym.commands_to(graph, sid) if sym else [a for a, _ in graph.path_to(sid)]
+    return trace_from_commands(graph.system, commands, property, kind)

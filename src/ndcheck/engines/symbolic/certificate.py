@@ -110,8 +110,9 @@ def certify(system: System, graph=None, timeout: float | None = None) -> Certifi
 
     t0 = time.perf_counter()
     given = graph
-    if graph is None:
-        graph = explore(system, timeout=timeout)
+    if graph is None or getattr(graph, "symmetry", None) is not None:
+        # a certificate is the set of every reachable state, not one per orbit
+        graph = explore(system, timeout=timeout, symmetry=False)
     states = list(graph.states)
     nodes, root = diagram(len(system.fields), states)
     cert = Certificate(system, nodes, root, len(states), overflow_states=graph.overflow_states)

@@ -103,7 +103,14 @@ def classify(enc: Encoding, cti_start: tuple[int, ...], graph=None,
     """
     n = len(enc.system.fields)
     if graph is not None and not enc.params:
-        sid = graph.index_of(tuple(cti_start[:n]))
+        start = tuple(cti_start[:n])
+        if getattr(graph, "symmetry", None) is not None:
+            # a graph of orbit representatives: look up the start's representative
+            try:
+                start = graph.layout.decode(graph.symmetry.canon(graph.layout.encode(start)))
+            except ValueError:
+                pass
+        sid = graph.index_of(start)
         if sid is not None:
             return "real", f"reachable: state {sid} of the explored graph"
         if not graph.truncated:

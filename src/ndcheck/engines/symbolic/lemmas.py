@@ -530,7 +530,7 @@ def candidates(system: System, tier: str = "full", timeout: float | None = None,
         graph = got[1]
     else:
         say("houdini: exploring the bounded model")
-        graph = explore(system, timeout=timeout,
+        graph = explore(system, timeout=timeout, symmetry=False,   # mine every reachable state
                         progress=None if progress is None else
                         lambda done, found: progress(f"houdini: exploring the bounded model, {found} states"))
         if not graph.truncated:
