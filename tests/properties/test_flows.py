@@ -13,7 +13,7 @@ from ndcheck.properties.predicates import cmd_flow, sends_tcp, takes_rows
 from tests import catalog_cache
 
 
-def test_command_predicates_look_at_the_first_flow(two=None):
+def test_command_predicates_look_at_the_first_flow():
     system = build_system(CATALOG["two-flows"])
     syn2 = next(c for c in system.commands if c.name.startswith("client.tcp#2.send_syn")
                 and "ND-8/clear+acquire" in c.rules)

@@ -6,6 +6,8 @@ turn the successors into arrays at once, while they are still in the processor's
 
 from __future__ import annotations
 
+import time
+
 import numpy as np
 
 CHUNK = 2048   # states expanded per batch (the sequential explorer checks its bounds between batches)
@@ -30,6 +32,16 @@ class Batch:
         """States among ``lo_id .. hi_id - 1`` (ids of this batch) with a counter overflow."""
         base = hi_id - lo_id
         return sum(1 for k in self.ovf if k < base)
+
+
+def bound_reached(t0: float, timeout: float, guard) -> str:
+    """Why exploring must stop between batches or levels: the ``timeout`` since ``t0`` passed, or
+    the memory guard tripped ("" when neither)."""
+    if time.perf_counter() - t0 > timeout:
+        return f"timeout {timeout:g}s reached"
+    if guard and guard.exceeded():
+        return guard.reason
+    return ""
 
 
 def expand(succ, states: list[int]) -> Batch:

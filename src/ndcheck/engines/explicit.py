@@ -25,7 +25,7 @@ import numpy as np
 
 from ..model.ir import System
 from .codegen import compile_packed, layout_of
-from .expand import CHUNK, expand
+from .expand import CHUNK, bound_reached, expand
 from .layout import Layout
 from .memguard import MemoryGuard
 from .parallel import explore_parallel
@@ -282,11 +282,9 @@ def explore(system: System, max_states: int | None = None, timeout: float | None
         i = hi
         if progress:
             progress(i, store.n)
-        if time.perf_counter() - t0 > timeout:
-            truncated, reason = True, f"timeout {timeout:g}s reached"
-            break
-        if guard and guard.exceeded():
-            truncated, reason = True, guard.reason
+        reason = bound_reached(t0, timeout, guard)
+        if reason:
+            truncated = True
             break
     if overflow and not truncated:
         truncated, reason = True, (f"channel capacity {system.limits.capacity} "

@@ -35,7 +35,7 @@ import numpy as np
 
 from ..model.ir import System
 from .codegen import compile_packed
-from .expand import CHUNK, expand
+from .expand import CHUNK, bound_reached, expand
 from .memguard import MemoryGuard
 from .store import PackedStates, StateStore, first_occurrences, hash_words
 
@@ -282,11 +282,9 @@ def explore_parallel(system: System, workers: int, max_states: int, timeout: flo
                 break
             if progress:
                 progress(a, b)
-            if time.perf_counter() - t0 > timeout:
-                truncated, reason = True, f"timeout {timeout:g}s reached"
-                break
-            if guard and guard.exceeded():
-                truncated, reason = True, guard.reason
+            reason = bound_reached(t0, timeout, guard)
+            if reason:
+                truncated = True
                 break
     finally:
         for c in conns:
