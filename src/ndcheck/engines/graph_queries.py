@@ -42,7 +42,7 @@ class GraphQueries:
         self.graph = graph
         self.system = graph.system
         self.states = list(graph.states)
-        self._scc: tuple[list[int], list[bool], dict[int, list[int]]] | None = None
+        self._scc: tuple[list[int], list[bool], dict[int, list[int]]] | None = None  # scc()
         self._succ: list[list[tuple[int, int]]] | None = None
         self._pred: list[list[int]] | None = None
         self._by_act: dict[int, list[int]] | None = None
@@ -69,33 +69,41 @@ class GraphQueries:
         return self._pred
 
     def scc(self) -> tuple[list[int], list[bool], dict[int, list[int]]]:
-        """(component of each state, is each component bottom, members of each component)."""
+        """(component of each state, is each component bottom, members of each bottom component).
+
+        Strong components by scipy's compiled Tarjan/Pearce search over the edge arrays (the
+        networkx condensation took 31 s of a 50 s check on a 350k-state graph, building its
+        DiGraph alone 16 s); a component is bottom iff no edge leaves it."""
         if self._scc is None:
-            import networkx as nx
+            import numpy as np
+            from scipy.sparse import csr_matrix
+            from scipy.sparse.csgraph import connected_components
 
             g = self.graph
-            dg = nx.DiGraph()
-            dg.add_nodes_from(range(g.n_states))
-            dg.add_edges_from(zip(g.src, g.dst))
-            cond = nx.condensation(dg)
-            mapping = cond.graph["mapping"]
-            comp = [mapping[i] for i in range(g.n_states)]
-            bottom = [cond.out_degree(c) == 0 for c in range(cond.number_of_nodes())]
-            members = {c: sorted(cond.nodes[c]["members"]) for c in range(cond.number_of_nodes())}
-            self._scc = (comp, bottom, members)
+            n = g.n_states
+            src = np.frombuffer(g.src, dtype=np.int32)
+            dst = np.frombuffer(g.dst, dtype=np.int32)
+            adj = csr_matrix((np.ones(len(src), dtype=np.int8), (src, dst)), shape=(n, n))
+            n_comp, labels = connected_components(adj, directed=True, connection="strong")
+            leaving = labels[src] != labels[dst]
+            bottom = np.ones(n_comp, dtype=bool)
+            bottom[labels[src[leaving]]] = False
+            order = np.argsort(labels, kind="stable")  # members ascending within a component
+            bounds = np.searchsorted(labels[order], np.arange(n_comp + 1))
+            members = {int(c): order[bounds[c]:bounds[c + 1]].tolist() for c in np.flatnonzero(bottom)}
+            self._scc = (labels.tolist(), bottom.tolist(), members)
         return self._scc
 
     def by_action(self) -> dict[int, list[int]]:
         """Edge indices per command, ascending (so by source id, then exploration order)."""
         if self._by_act is None:
-            out: dict[int, list[int]] = {}
-            for k, a in enumerate(self.graph.act):
-                lst = out.get(a)
-                if lst is None:
-                    out[a] = [k]
-                else:
-                    lst.append(k)
-            self._by_act = out
+            import numpy as np
+
+            act = np.frombuffer(self.graph.act, dtype=np.int32)
+            order = np.argsort(act, kind="stable")
+            cmds, starts = np.unique(act[order], return_index=True)
+            ends = list(starts[1:]) + [len(order)]
+            self._by_act = {int(a): order[lo:hi].tolist() for a, lo, hi in zip(cmds, starts, ends)}
         return self._by_act
 
     # -- queries --------------------------------------------------------------------------
