@@ -21,9 +21,11 @@ from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
+import numpy as np
+
 from ..model.ir import Expr
+from .columns import Columns
 from .explicit import Graph
-from .pyexpr import compile_predicate
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,37 +38,55 @@ class Lasso:
 
 
 class GraphQueries:
-    """Per-graph caches (decoded states, adjacency, the condensation) and the queries on them."""
+    """Per-graph caches (state columns, adjacency, the strong components) and the queries on them.
+
+    Predicates are evaluated over all states at once (:class:`~.columns.Columns`); the state
+    tuples are decoded only where a caller reads ``states[sid]``."""
 
     def __init__(self, graph: Graph):
         self.graph = graph
         self.system = graph.system
-        self.states = list(graph.states)
+        self._cols: Columns | None = None
         self._scc: tuple[list[int], list[bool], dict[int, list[int]]] | None = None  # scc()
-        self._succ: list[list[tuple[int, int]]] | None = None
-        self._pred: list[list[int]] | None = None
-        self._by_act: dict[int, list[int]] | None = None
+        self._by_act: dict[int, np.ndarray] | None = None
+        self._csr: tuple[list[int], list[int], list[int]] | None = None
+        self._rev: tuple[np.ndarray, np.ndarray] | None = None
+
+    @property
+    def states(self):
+        """The state tuples by id (decoded on access)."""
+        return self.graph.states
+
+    @property
+    def columns(self) -> Columns:
+        if self._cols is None:
+            self._cols = Columns(self.graph)
+        return self._cols
+
+    def _edges(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        g = self.graph
+        return (np.frombuffer(g.src, dtype=np.int32), np.frombuffer(g.dst, dtype=np.int32),
+                np.frombuffer(g.act, dtype=np.int32))
 
     # -- adjacency ------------------------------------------------------------------------
-    def succ(self) -> list[list[tuple[int, int]]]:
-        """``(command, successor)`` pairs of every state."""
-        if self._succ is None:
-            g = self.graph
-            out: list[list[tuple[int, int]]] = [[] for _ in range(g.n_states)]
-            for u, v, a in zip(g.src, g.dst, g.act):
-                out[u].append((a, v))
-            self._succ = out
-        return self._succ
+    def successors(self, u: int) -> list[tuple[int, int]]:
+        """``(command, successor)`` pairs of state ``u``, in exploration order."""
+        if self._csr is None:
+            src, dst, act = self._edges()
+            off = np.searchsorted(src, np.arange(self.graph.n_states + 1)).tolist()
+            self._csr = (off, act.tolist(), dst.tolist())
+        off, act_l, dst_l = self._csr
+        lo, hi = off[u], off[u + 1]
+        return list(zip(act_l[lo:hi], dst_l[lo:hi]))
 
-    def pred(self) -> list[list[int]]:
-        """Predecessor states of every state."""
-        if self._pred is None:
-            g = self.graph
-            out: list[list[int]] = [[] for _ in range(g.n_states)]
-            for u, v in zip(g.src, g.dst):
-                out[v].append(u)
-            self._pred = out
-        return self._pred
+    def _reverse(self) -> tuple[np.ndarray, np.ndarray]:
+        """(row pointers, predecessor ids): the predecessors of ``v`` are ``pred[ptr[v]:ptr[v+1]]``."""
+        if self._rev is None:
+            src, dst, _ = self._edges()
+            order = np.argsort(dst, kind="stable")
+            ptr = np.searchsorted(dst[order], np.arange(self.graph.n_states + 1))
+            self._rev = (ptr, src[order])
+        return self._rev
 
     def scc(self) -> tuple[list[int], list[bool], dict[int, list[int]]]:
         """(component of each state, is each component bottom, members of each bottom component).
@@ -75,7 +95,6 @@ class GraphQueries:
         networkx condensation took 31 s of a 50 s check on a 350k-state graph, building its
         DiGraph alone 16 s); a component is bottom iff no edge leaves it."""
         if self._scc is None:
-            import numpy as np
             from scipy.sparse import csr_matrix
             from scipy.sparse.csgraph import connected_components
 
@@ -94,26 +113,21 @@ class GraphQueries:
             self._scc = (labels.tolist(), bottom.tolist(), members)
         return self._scc
 
-    def by_action(self) -> dict[int, list[int]]:
+    def by_action(self) -> dict[int, np.ndarray]:
         """Edge indices per command, ascending (so by source id, then exploration order)."""
         if self._by_act is None:
-            import numpy as np
-
-            act = np.frombuffer(self.graph.act, dtype=np.int32)
+            _, _, act = self._edges()
             order = np.argsort(act, kind="stable")
             cmds, starts = np.unique(act[order], return_index=True)
             ends = list(starts[1:]) + [len(order)]
-            self._by_act = {int(a): order[lo:hi].tolist() for a, lo, hi in zip(cmds, starts, ends)}
+            self._by_act = {int(a): order[lo:hi] for a, lo, hi in zip(cmds, starts, ends)}
         return self._by_act
 
     # -- queries --------------------------------------------------------------------------
     def first_state(self, e: Expr) -> int | None:
         """The lowest state id satisfying ``e`` (None: no explored state does)."""
-        pred = compile_predicate(self.system, e)
-        for i, s in enumerate(self.states):
-            if pred(s):
-                return i
-        return None
+        hits = np.flatnonzero(self.columns.mask(e))
+        return int(hits[0]) if len(hits) else None
 
     def path_to(self, sid: int) -> list[int]:
         """The commands of a shortest path from the initial state to ``sid``."""
@@ -124,26 +138,26 @@ class GraphQueries:
         ``selected`` and whose pre-state satisfies the paired condition (None: any pre-state);
         returned as ``(source state, command)``."""
         by_act = self.by_action()
-        states, src = self.states, self.graph.src
+        src, _, act = self._edges()
         best: int | None = None
         for i, pre in selected:
             edges = by_act.get(i)
-            if not edges:
+            if edges is None:
                 continue
-            if pre is not None and pre.op == "const":
-                if pre.args[0] == 0:
+            if best is not None:
+                edges = edges[:np.searchsorted(edges, best)]  # only earlier edges can win
+            if not len(edges):
+                continue
+            if pre is not None and not (pre.op == "const" and pre.args[0]):
+                if pre.op == "const":
                     continue
-                pre = None
-            f = compile_predicate(self.system, pre) if pre is not None else None
-            for k in edges:
-                if best is not None and k >= best:
-                    break
-                if f is None or f(states[src[k]]):
-                    best = k
-                    break
+                edges = edges[self.columns.take(src[edges]).mask(pre)]
+                if not len(edges):
+                    continue
+            best = int(edges[0])
         if best is None:
             return None
-        return src[best], self.graph.act[best]
+        return int(src[best]), int(act[best])
 
     def lasso(self, goal: Expr, trigger: Expr | None = None) -> Lasso | None:
         """A fair run from a ``trigger`` state (None: the initial state) that never reaches
@@ -151,30 +165,33 @@ class GraphQueries:
         The graph must not be truncated (frontier states would look like deadlocks)."""
         if self.graph.truncated:
             raise ValueError("lasso() needs a complete graph: a truncated one has no known bottom SCCs")
-        n = self.graph.n_states
-        goal_f = compile_predicate(self.system, goal)
-        is_goal = [goal_f(s) for s in self.states]
-        comp, bottom, members = self.scc()
-        bad_comps = {c for c, m in members.items() if bottom[c] and not any(is_goal[i] for i in m)}
+        is_goal = self.columns.mask(goal)
+        comp, _, members = self.scc()  # members: of the bottom components
+        bad_comps = {c for c, m in members.items() if not is_goal[m].any()}
         if not bad_comps:
             return None
-        # States that can reach a goal-free bottom SCC along goal-free states.
-        doomed = [False] * n
-        queue = deque(i for c in sorted(bad_comps) for i in members[c])
-        for i in queue:
-            doomed[i] = True
-        pred = self.pred()
-        while queue:
-            v = queue.popleft()
-            for u in pred[v]:
-                if not doomed[u] and not is_goal[u]:
-                    doomed[u] = True
-                    queue.append(u)
+        # States that can reach a goal-free bottom SCC along goal-free states: a backward
+        # breadth-first search, one layer of predecessors per vector step.
+        doomed = np.zeros(self.graph.n_states, dtype=bool)
+        frontier = np.array([i for c in sorted(bad_comps) for i in members[c]], dtype=np.int64)
+        doomed[frontier] = True
+        ptr, pred = self._reverse()
+        while len(frontier):
+            lo, hi = ptr[frontier], ptr[frontier + 1]
+            lengths = hi - lo
+            total = int(lengths.sum())
+            if not total:
+                break
+            idx = np.arange(total) - np.repeat(np.cumsum(lengths) - lengths, lengths) + np.repeat(lo, lengths)
+            cand = np.unique(pred[idx])
+            cand = cand[~doomed[cand] & ~is_goal[cand]]
+            doomed[cand] = True
+            frontier = cand
         if trigger is None:
             start = 0 if doomed[0] else None
         else:
-            trig = compile_predicate(self.system, trigger)
-            start = next((i for i, s in enumerate(self.states) if doomed[i] and trig(s)), None)
+            hits = np.flatnonzero(doomed & self.columns.mask(trigger))
+            start = int(hits[0]) if len(hits) else None
         if start is None:
             return None
         prefix = self.path_to(start)
@@ -188,12 +205,11 @@ class GraphQueries:
         """Shortest command path from ``start`` to a ``target`` state through ``allowed`` states."""
         if target(start):
             return [], start
-        succ = self.succ()
         parent: dict[int, tuple[int, int]] = {start: (-1, -1)}
         queue = deque([start])
         while queue:
             u = queue.popleft()
-            for a, v in succ[u]:
+            for a, v in self.successors(u):
                 if v in parent or not allowed(v):
                     continue
                 parent[v] = (u, a)
@@ -210,20 +226,18 @@ class GraphQueries:
 
     def _end(self, start: int, path: list[int]) -> int:
         v = start
-        succ = self.succ()
         for a in path:
-            v = next(w for b, w in succ[v] if b == a)
+            v = next(w for b, w in self.successors(v) if b == a)
         return v
 
     def _cycle(self, entry: int, comp: list[int]) -> list[int]:
         """A shortest cycle from ``entry`` back to itself inside its SCC (empty for a trivial SCC)."""
-        succ = self.succ()
         c = comp[entry]
-        for a, v in succ[entry]:
+        for a, v in self.successors(entry):
             if v == entry:
                 return [a]
         best: list[int] | None = None
-        for a, v in succ[entry]:
+        for a, v in self.successors(entry):
             if comp[v] != c:
                 continue
             path, _ = self._bfs(v, lambda w: comp[w] == c, lambda w: w == entry)
