@@ -721,6 +721,18 @@ def _check_consistency(sc: Scenario, source: str) -> None:
                 raise ScenarioError(f"{source}: flows[{i}].guaranteed_encryption with "
                                     f"{h}.ale_require_encryption = true: the ALE layer applies to "
                                     f"every flow of the host; leave the flow's key out (or the ALE knob)")
+    # Flows that differ in GE (ND-7) renegotiate Quick Mode with the same flags again and again
+    # over one MM SA (ND-12, A-16); the model has no QM message IDs, so a copy of a QM #5 must
+    # not be possible where a new one is (the responder takes every QM #5 in QM-DONE as new).
+    if any(sc.mixed_ge(h) for h in ("client", "server")):
+        copies = [k for k, on in (("network.loss containing \"ike\"", "ike" in sc.network.loss),
+                                  ("network.duplicate > 0", sc.network.duplicate > 0),
+                                  ("tcp.premature_timeouts = true", sc.tcp.premature_timeouts),
+                                  ("ike.commit_bit = false", not sc.ike.commit_bit)) if on]
+        if copies:
+            raise ScenarioError(f"{source}: flows that differ in guaranteed_encryption cannot be "
+                                f"combined with {', '.join(copies)}: a copy of QM #5 would look like "
+                                f"a new Quick Mode (the model has no QM message IDs)")
     for h in ("client", "server"):
         p = getattr(sc, h)
         if p.ale_require_encryption and not p.guaranteed_encryption:

@@ -7,7 +7,7 @@ import dataclasses
 from statemachine import State
 
 from ..ir import FALSE, TRUE, Expr, F, Field, P, add, and_, eq, lt, max_, not_, or_
-from ..messages import other, qm1, qm1_bits
+from ..messages import in_flow, other, qm1, qm1_bits
 from ..timers import ike_waits, schedule, units
 from .base import Binding, BoundMachine, Ctx, V
 
@@ -161,9 +161,20 @@ def _mixed_bind(ctx: Ctx, b: Binding, take: dict, reset: dict) -> None:
     A-16 host-to-host SAs): a queued acquire says the GE flag of the flow that triggered it
     (:data:`PENDING`), the service takes one (either, when both are queued) and records that flag
     in ``qm_ge`` at once -- a Main Mode started for it ends in QM #5 with that flag (ND-9, ND-11)
-    -- and an acquire whose flag an installed outbound SA already has is stale."""
+    -- and an acquire is stale when an installed outbound SA already has its flag or no flow has
+    that flag any more (ND-20 marked the non-GE flows GE meanwhile)."""
     sc, h, e = ctx.sc, ctx.host, b.effects
-    b.conds["stale"] = or_(*[and_(eq(ctx.f(PENDING[g]), 1), usable_sa(ctx, g)) for g in (0, 1)])
+    flows = range(1, len(sc.flows) + 1)
+
+    def wanted(g: int) -> Expr:
+        """Some flow of the host still has GE flag ``g`` (flags only rise, A-5: a non-GE flow
+        that ND-20 has since marked GE no longer wants a non-GE SA)."""
+        return or_(*[eq(F(in_flow(f"{h}.flow_ge", i)), g) for i in flows])
+
+    def stale(g: int) -> Expr:
+        return and_(eq(ctx.f(PENDING[g]), 1), or_(usable_sa(ctx, g), not_(wanted(g))))
+
+    b.conds["stale"] = or_(*[stale(g) for g in (0, 1)])
     bb = int(getattr(sc, h).boundary)
     del take[ctx.n("acq_pending")]
 
@@ -175,18 +186,22 @@ def _mixed_bind(ctx: Ctx, b: Binding, take: dict, reset: dict) -> None:
         return qm(g) if sc.nd_host(h) else f"ge={g}"
 
     def fresh(g: int) -> Expr:
-        return and_(eq(ctx.f(PENDING[g]), 1), not_(usable_sa(ctx, g)))
+        return and_(eq(ctx.f(PENDING[g]), 1), not_(usable_sa(ctx, g)), wanted(g))
 
     e["acquire_mm"] = [V(guard=fresh(g), send=["MM1"], label=f"ge={g}",
                          updates={**take, ctx.n(PENDING[g]): 0, ctx.n("qm_ge"): g},
                          rules=("ND-1",) if sc.nd_host(h) else ()) for g in (0, 1)]
     e["acquire_qm"] = [V(guard=fresh(g), send=[qm(g)], label=label(g), rules=("ND-9",),
                          updates={**take, ctx.n(PENDING[g]): 0, ctx.n("qm_ge"): g}) for g in (0, 1)]
-    e["drop_stale_acquire"] = [V(guard=and_(eq(ctx.f(PENDING[g]), 1), usable_sa(ctx, g)),
+    e["drop_stale_acquire"] = [V(guard=stale(g),
                                  updates={ctx.n(PENDING[g]): 0}, label=f"stale ge={g}") for g in (0, 1)]
-    # MM #6 verified: QM #5 for the flag the Main Mode was started for (qm_ge, set when taken).
-    e["recv_mm6"] = [V(guard=eq(ctx.f("qm_ge"), g), recv="MM6", send=[qm(g)], label=label(g),
-                       updates={**reset, ctx.n("mm_sa"): 1}, rules=("ND-9",)) for g in (0, 1)]
+    # MM #6 verified: QM #5 built now (ND-9) for the flag the Main Mode was started for (qm_ge,
+    # set when taken) -- unless that was a non-GE flow's and ND-20 has marked every flow GE
+    # since: its flow is GE now, so QM #5 carries bit 0x2.
+    now = {1: or_(eq(ctx.f("qm_ge"), 1), not_(wanted(0))), 0: and_(eq(ctx.f("qm_ge"), 0), wanted(0))}
+    e["recv_mm6"] = [V(guard=now[g], recv="MM6", send=[qm(g)], label=label(g),
+                       updates={**reset, ctx.n("mm_sa"): 1, ctx.n("qm_ge"): g}, rules=("ND-9",))
+                     for g in (0, 1)]
 
 
 def bind(ctx: Ctx) -> Binding:
