@@ -467,6 +467,11 @@ class Composer:
                 out.extend(_module(key, sc).fields(ctx))
             for name, doc in HOST_FIELDS:
                 out.append(Field(f"{h}.{name}", 0, 1, 0, "bool", doc=doc))
+            if sc.mixed_ge(h) and f"{h}.ike_i" in self.machines:
+                # ND-9 / A-4: the flows differ in GE, so the queued acquire says which flag it is for
+                out.append(Field(f"{h}.acq_pending_ge", 0, 1, 0, "bool",
+                                 doc="IKE service: an acquire for a GE flow is queued (acq_pending: "
+                                     "for a non-GE flow; the flows differ in GE, ND-7, ND-9)"))
             for i in range(1, nflows + 1):
                 for name, doc in FLOW_FIELDS:
                     out.append(Field(in_flow(f"{h}.{name}", i), 0, 1, 0, "bool",
@@ -513,7 +518,7 @@ class Composer:
                     if flow_of(k.msg) == i:
                         names.extend(self.net.aged(k, a) for a in range(self.net.max_ages[h] + 1))
             names.extend(dict.fromkeys(k.msg for h in ends for k in msgs[h] if flow_of(k.msg) == i))
-            out.append(FlowNames(i, fl.opener, tuple(names)))
+            out.append(FlowNames(i, fl.opener, tuple(names), (sc.ge_rule("client", i), sc.ge_rule("server", i))))
         return tuple(out)
 
     # -- commands -----------------------------------------------------------------------------
@@ -624,11 +629,11 @@ class Composer:
                 else:
                     k = Key(h, msg, br.row.action)
                     a = a.set(net.produce(k)).add(wire=(k.packet(br.row.id),))
-                for a2 in _alive(self.acquire(h, a)) if br.row.acquire or br.row.trigger else [a]:
+                for a2 in _alive(self.acquire(h, a, fl)) if br.row.acquire or br.row.trigger else [a]:
                     out.append(a2.set(self._marks[h, AFTER_OUTBOUND, fl]).add(name="]"))
         return out
 
-    def acquire(self, h: str, fork: Fork) -> list[Fork]:
+    def acquire(self, h: str, fork: Fork, flow: int = 1) -> list[Fork]:
         """An ND trigger (ND-8, ND-10, ND-12, ND-15 acquire) queues an acquire to ``h``'s IKE
         service (timers-failures Q1-Q3): ``acq_pending := 1``, unless one is already pending or
         the initiator is negotiating, where the trigger is coalesced (A-4).  The service takes a
@@ -645,6 +650,8 @@ class Composer:
             return [fork]
         cls = self.machines[key]
         running = or_(*[eq(F(key), state_index(cls, s)) for s in cls.NEGOTIATING])
+        if self.sc.mixed_ge(h):
+            return self._acquire_by_ge(h, key, running, fork, flow)
         busy = or_(running, eq(F(f"{h}.acq_pending"), 1))
         # Queued unless coalesced: one fork, acq_pending := 1 when neither is the case.
         out = [fork.set({f"{h}.acq_pending": ite(busy, F(f"{h}.acq_pending"), C(1))})
@@ -654,6 +661,31 @@ class Composer:
             queued = fork.cond(not_(busy)).set({f"{h}.acq_pending": C(1)}).add(name=f" +{h}.acquire")
             out.extend(f for f in self.drive(h, key, "acquire_mm", queued)
                        if (key, "acquire_mm", "idle") in f.events)
+        return out
+
+    def _acquire_by_ge(self, h: str, key: str, running: Expr, fork: Fork, flow: int) -> list[Fork]:
+        """:meth:`acquire` at a host whose flows differ in GE (``Scenario.mixed_ge``): the trigger
+        asks for a Quick Mode with the triggering flow's GE flag (ND-9; the flag as the outbound
+        step left it, after ND-7's mark), queued in ``acq_pending`` (non-GE) or
+        ``acq_pending_ge`` (GE, :data:`~ndcheck.model.machines.ike_initiator.PENDING`).  It is
+        coalesced (A-4) only with a request for the same flag: one queued, or the negotiation
+        running for it (``qm_ge``, recorded when the service took it).  A request for the other
+        flag is a different Quick Mode (its SA has another SA.GE, ND-12), not a duplicate: it
+        waits, queued, while the running negotiation ends.  Q3 as in :meth:`acquire`."""
+        PENDING = ike_initiator.PENDING
+        ge = F(in_flow(f"{h}.flow_ge", flow))
+        busy = {g: or_(and_(running, eq(F(f"{h}.qm_ge"), g)), eq(F(f"{h}.{PENDING[g]}"), 1))
+                for g in (0, 1)}
+        ups = {f"{h}.{PENDING[g]}": ite(and_(eq(ge, g), not_(busy[g])), C(1), F(f"{h}.{PENDING[g]}"))
+               for g in (0, 1)}
+        out = [fork.set(ups).add(name=f" +{h}.acquire", rules=("A-4", "ND-9"))]
+        if self._first_packet(h, fork):
+            for g in (0, 1):
+                queued = (fork.cond(and_(eq(ge, g), not_(busy[g]))).set({f"{h}.{PENDING[g]}": C(1)})
+                          .add(name=f" +{h}.acquire"))
+                # ... this trigger's own request taken at once (not the other flag's, queued before)
+                out.extend(f for f in self.drive(h, key, "acquire_mm", queued)
+                           if (key, "acquire_mm", "idle") in f.events and f.name.endswith(f"[ge={g}]"))
         return out
 
     def _first_packet(self, h: str, fork: Fork) -> bool:

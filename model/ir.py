@@ -369,6 +369,16 @@ class FlowNames:
     number: int
     opener: str
     names: tuple[str, ...]
+    #: the flow's GE rule at (client, server) (ND-7, ``[[flows]] guaranteed_encryption``): flows
+    #: with the same opener but different GE rules correspond name by name (a property for the
+    #: first flow renamed speaks for the other, properties/flows.py) but are not interchangeable
+    #: (the swap does not map the system onto itself: no symmetry reduction between them)
+    ge: tuple[bool, bool] = (False, False)
+
+    @property
+    def kind(self) -> tuple[str, tuple[bool, bool]]:
+        """What makes two flows interchangeable (symmetry): the same opener and GE rules."""
+        return self.opener, self.ge
 
 
 def flow_swap(a: FlowNames, b: FlowNames) -> dict[str, str]:

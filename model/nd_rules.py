@@ -242,10 +242,10 @@ def _fl(host: str, name: str, flow: int) -> Expr:
     return F(in_flow(f"{host}.{name}", flow))
 
 
-def _preds_mark(host: str, sc: Scenario) -> dict[str, Expr]:
-    p: Policy = getattr(sc, host)
+def _preds_mark(host: str, sc: Scenario, flow: int = 1) -> dict[str, Expr]:
     return {
-        "ge_rule": C(p.guaranteed_encryption),
+        # ND-7: the flow's traffic matches a GE rule (the flow's own key, else the host's flag)
+        "ge_rule": C(sc.ge_rule(host, flow)),
         "ge_marking_before": C(sc.ike.ge_marking == "before"),
         "sa_in": eq(_h(host, "sa_in"), 1),
         "sa_in_ge": eq(_h(host, "sa_in_ge"), 1),
@@ -257,7 +257,7 @@ def marks(host: str, sc: Scenario, stage: str, flow: int = 1) -> dict[str, Expr]
     ``flag := flag | when``; a mark whose condition is false for the scenario makes none."""
     if stage not in STAGES:
         raise ValueError(f"unknown mark stage {stage!r}; stages: {', '.join(STAGES)}")
-    preds = _preds_mark(host, sc)
+    preds = _preds_mark(host, sc, flow)
     conds: dict[str, list[Expr]] = {}
     for m in MARKS:
         if m.stage == stage:

@@ -303,9 +303,15 @@ class Flow:
 
     Every flow matches the hosts' one rule (their ``[client]``/``[server]`` policies), so flows
     differ by their opener only; they share each host's MMSAD and SAD, and the Quick Mode SAs are
-    host-to-host (A-16: the SA negotiated for one flow carries every flow)."""
+    host-to-host (A-16: the SA negotiated for one flow carries every flow).
+
+    ``guaranteed_encryption`` (``None``: each host's ``guaranteed_encryption`` policy flag) says
+    whether the flow's traffic matches a guaranteed-encryption rule (ND-7) at both hosts, so one
+    flow can be GE beside a flow that is not (a GE rule for one port, WFP-GE).  Over the one
+    host-to-host SA (A-16) the two then want SAs with different SA.GE flags (ND-12)."""
 
     opener: str = "client"
+    guaranteed_encryption: bool | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -330,6 +336,23 @@ class Scenario:
     #: entry without one has no cause: allowed in a user file, refused in the catalog by a test)
     causes: dict[str, Cause] = field(default_factory=dict)
     source: str = "<built-in>"
+
+    def ge_rule(self, host: str, flow: int = 1) -> bool:
+        """``flow``'s traffic matches a guaranteed-encryption rule at ``host`` (ND-7): the flow's
+        own ``guaranteed_encryption`` if it sets one, else the host's policy flag."""
+        fl = self.flows[flow - 1].guaranteed_encryption if len(self.flows) >= flow else None
+        return getattr(self, host).guaranteed_encryption if fl is None else fl
+
+    def mixed_ge(self, host: str) -> bool:
+        """``host``'s flows differ in their GE rule (ND-7): its IKE service must build each Quick
+        Mode for the GE flag of the flow that triggered it (ND-9), and a trigger is coalesced
+        only with a queued or running negotiation for the same flag (A-4)."""
+        return len({self.ge_rule(host, i) for i in range(1, len(self.flows) + 1)}) > 1
+
+    @property
+    def any_ge(self) -> bool:
+        """Some flow matches a guaranteed-encryption rule at some host (ND-7)."""
+        return any(self.ge_rule(h, i) for h in ("client", "server") for i in range(1, len(self.flows) + 1))
 
     def uncaused(self) -> list[str]:
         """The ``[expect]`` keys expected ``violated`` without a cause, in file order."""
@@ -470,10 +493,16 @@ def _flows(source: str, raw: Any) -> tuple[Flow, ...]:
         raise ScenarioError(f"{source}: flows: {len(raw)} flows; at most {MAX_FLOWS}")
     out = []
     for i, item in enumerate(raw, 1):
+        item = dict(item)
+        ge = item.pop("guaranteed_encryption", None)
+        if ge is not None and not isinstance(ge, bool):
+            raise ScenarioError(f"{source}: flows[{i}].guaranteed_encryption: expected a boolean "
+                                f"(true/false; leave it out for the hosts' policy flag), got {ge!r}")
         try:
             fl = _section(f"flows[{i}]", item, Flow)
         except ScenarioError as e:
             raise ScenarioError(f"{source}: {e}") from None
+        fl = replace(fl, guaranteed_encryption=ge)
         if fl.opener not in FLOW_OPENERS:
             raise ScenarioError(f"{source}: flows[{i}].opener: unknown value {fl.opener!r}; allowed: "
                                 f"{', '.join(FLOW_OPENERS)}{did_you_mean(fl.opener, FLOW_OPENERS)}")
@@ -684,6 +713,26 @@ def _check_consistency(sc: Scenario, source: str) -> None:
     # WFP-GE: REQUIRE_IPSEC_ENCRYPTION rides on the guaranteed-encryption rule's traffic and is
     # "only usable together with a transport-mode option": without IPsec both ways it would
     # block the flow outright (nothing to encrypt with, or ESP it cannot decapsulate).
+    # A flow's own GE rule (ND-7) beside the hosts': the ALE layer (WFP-GE) is modelled for a
+    # host whose every flow is GE, not per flow.
+    for i, fl in enumerate(sc.flows, 1):
+        for h in ("client", "server"):
+            if fl.guaranteed_encryption is not None and getattr(sc, h).ale_require_encryption:
+                raise ScenarioError(f"{source}: flows[{i}].guaranteed_encryption with "
+                                    f"{h}.ale_require_encryption = true: the ALE layer applies to "
+                                    f"every flow of the host; leave the flow's key out (or the ALE knob)")
+    # Flows that differ in GE (ND-7) renegotiate Quick Mode with the same flags again and again
+    # over one MM SA (ND-12, A-16); the model has no QM message IDs, so a copy of a QM #5 must
+    # not be possible where a new one is (the responder takes every QM #5 in QM-DONE as new).
+    if any(sc.mixed_ge(h) for h in ("client", "server")):
+        copies = [k for k, on in (("network.loss containing \"ike\"", "ike" in sc.network.loss),
+                                  ("network.duplicate > 0", sc.network.duplicate > 0),
+                                  ("tcp.premature_timeouts = true", sc.tcp.premature_timeouts),
+                                  ("ike.commit_bit = false", not sc.ike.commit_bit)) if on]
+        if copies:
+            raise ScenarioError(f"{source}: flows that differ in guaranteed_encryption cannot be "
+                                f"combined with {', '.join(copies)}: a copy of QM #5 would look like "
+                                f"a new Quick Mode (the model has no QM message IDs)")
     for h in ("client", "server"):
         p = getattr(sc, h)
         if p.ale_require_encryption and not p.guaranteed_encryption:

@@ -49,7 +49,9 @@ S7 = ge.never_action(
 
 
 def _ge_host(s: System) -> str:
-    return "client" if scenario(s).client.guaranteed_encryption else "server"
+    """A host with a GE rule for some flow (ND-7)."""
+    sc = scenario(s)
+    return "client" if any(sc.ge_rule("client", i) for i in range(1, len(sc.flows) + 1)) else "server"
 
 
 W9 = ge.sometimes(

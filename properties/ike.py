@@ -14,7 +14,7 @@ own negotiations (A-13), crossing negotiations still end with usable SAs at both
 from __future__ import annotations
 
 from ..model.ir import TRUE, Command, F, System, and_, eq, implies, not_, or_
-from ..model.messages import HOSTS, qm1_bits
+from ..model.messages import HOSTS, in_flow, qm1_bits
 from .base import Concern
 from .predicates import (
     MM_PEERS,
@@ -88,6 +88,12 @@ def _s12_pre(s: System, c: Command):
         b, g = qm1_bits(p.internal)
         if b != int(getattr(scenario(s), p.sender).boundary):
             return TRUE
+        if scenario(s).mixed_ge(p.sender):
+            # flows of the host differ in GE (ND-7): bit 0x2 is the triggering flow's flag, so it
+            # must be some flow's (the conjunction over the flows is the same for every flow)
+            parts.append(after(c, and_(*[eq(F(in_flow(f"{p.sender}.flow_ge", i)), 1 - g)
+                                         for i in range(1, len(scenario(s).flows) + 1)])))
+            continue
         parts.append(after(c, flag(p.sender, "flow_ge", 1 - g)))
     return or_(*parts)
 

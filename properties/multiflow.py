@@ -12,10 +12,10 @@ scenarios with more than one flow.
 
 from __future__ import annotations
 
-from ..model.ir import Command, F, System, and_, eq, or_
+from ..model.ir import FALSE, Command, F, System, and_, eq, not_, or_
 from ..model.messages import HOSTS, in_flow
 from .base import Concern
-from .predicates import flag, has_event, initiator, sends_message, step_host
+from .predicates import after, flag, has_event, initiator, scenario, sends_message, step_host
 
 multiflow = Concern("flows")
 
@@ -44,8 +44,10 @@ F1 = multiflow.never_action(
 
 
 def _acquire_over_mm(s: System):
-    return or_(*[and_(flag(h, "mm_sa"), flag(h, "acq_pending")) for h in HOSTS
-                 if initiator(h) in s.machines])
+    # a host whose flows differ in GE queues a GE flow's acquire in acq_pending_ge (ND-9)
+    return or_(*[and_(flag(h, "mm_sa"), or_(*[flag(h, q) for q in ("acq_pending", "acq_pending_ge")
+                                              if f"{h}.{q}" in s.index]))
+                 for h in HOSTS if initiator(h) in s.machines])
 
 
 def _every_flow_secure(s: System):
@@ -60,4 +62,54 @@ W14 = multiflow.sometimes(
     applies=several_flows,
 )
 
-PROPERTIES = (F1, W14)
+def mixed_ge(s: System) -> bool:
+    """Several flows, and a host's flows differ in their GE rule (``[[flows]]
+    guaranteed_encryption``, ND-7)."""
+    sc = scenario(s)
+    return several_flows(s) and any(sc.mixed_ge(h) for h in HOSTS)
+
+
+def _flow_flag(h: str, name: str, i: int):
+    return F(in_flow(f"{h}.{name}", i))
+
+
+def _uses_sa(h: str, i: int):
+    """Flow ``i`` at ``h`` is secured and the host's outbound SA is one it can use (ND-14)."""
+    return and_(eq(_flow_flag(h, "secure", i), 1), eq(F(f"{h}.sa_out"), 1),
+                eq(F(f"{h}.sa_ge"), _flow_flag(h, "flow_ge", i)))
+
+
+def _takes_away_sa(s: System, c: Command):
+    """``c`` leaves a flow that was using its host's outbound SA with one of the other GE flag."""
+    h = step_host(c)
+    if h is None or not any(n == f"{h}.sa_ge" for n, _ in c.updates):
+        return FALSE
+    n = len(s.flows)
+    return or_(*[and_(_uses_sa(h, i), after(c, not_(eq(F(f"{h}.sa_ge"), _flow_flag(h, "flow_ge", i)))))
+                 for i in range(1, n + 1)])
+
+
+def _ge_differs(s: System):
+    n = len(s.flows)
+    return or_(*[and_(eq(_flow_flag(h, "secure", i), 1),
+                      not_(eq(_flow_flag(h, "flow_ge", i), _flow_flag(h, "flow_ge", j))))
+                 for h in HOSTS for i in range(1, n + 1) for j in range(1, n + 1) if i != j])
+
+
+F2 = multiflow.never_action(
+    "F-2", "secured_flow_keeps_its_sa",
+    claim="A host never replaces the outbound SA a secured flow is using with one of the other GE "
+          "flag (which the flow cannot use, ND-12).",
+    rules=("ND-10", "ND-12", "ND-14", "A-16"),
+    actions=lambda s, c: step_host(c) is not None and any(n == f"{step_host(c)}.sa_ge" for n, _ in c.updates),
+    pre=_takes_away_sa,
+    trigger=_ge_differs,
+    antecedent="a secured flow beside a flow whose GE flag differs at the same host",
+    applies=mixed_ge,
+    note="Expected violated in ge-beside-clear-flow: over one host-to-host SA (A-16) the GE and "
+         "the non-GE flow each find the other's SA wrong and renegotiate in turn (ND-12); the new "
+         "outbound SA replaces the older (D4), so the secured flow is held (ND-10) until its own "
+         "renegotiation.",
+)
+
+PROPERTIES = (F1, F2, W14)

@@ -286,8 +286,9 @@ MM_PEERS = ("capable", "qm-refused", "capable-no-nd")
 
 
 def any_ge(system: System) -> bool:
-    sc = scenario(system)
-    return sc.client.guaranteed_encryption or sc.server.guaranteed_encryption
+    """Some flow matches a guaranteed-encryption rule at some host (ND-7; a host's policy flag
+    or a flow's own ``guaranteed_encryption``)."""
+    return scenario(system).any_ge
 
 
 __all__ = [

@@ -36,7 +36,7 @@ def policy_can_block(s: System) -> bool:
     return (sc.server.inbound in ("secure", "require") or sc.client.inbound == "require"
             or "require" in (sc.client.outbound, sc.server.outbound)
             or "legacy" in (sc.client.outbound, sc.server.outbound)   # §6.4: a replying, failing peer blocks
-            or sc.client.guaranteed_encryption or sc.server.guaranteed_encryption
+            or sc.any_ge
             or sc.ike.sa_loss)
 
 

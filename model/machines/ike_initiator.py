@@ -6,8 +6,8 @@ import dataclasses
 
 from statemachine import State
 
-from ..ir import FALSE, TRUE, Expr, F, Field, P, add, and_, eq, lt, max_, not_
-from ..messages import other, qm1, qm1_bits
+from ..ir import FALSE, TRUE, Expr, F, Field, P, add, and_, eq, lt, max_, not_, or_
+from ..messages import in_flow, other, qm1, qm1_bits
 from ..timers import ike_waits, schedule, units
 from .base import Binding, BoundMachine, Ctx, V
 
@@ -108,7 +108,7 @@ def qm1_variants(sc, host: str) -> list[str]:
     if not sc.nd_host(host):
         return [qm1(0, 0)]
     b = int(getattr(sc, host).boundary)
-    ge = sc.client.guaranteed_encryption or sc.server.guaranteed_encryption
+    ge = sc.any_ge
     return [qm1(b, 0), qm1(b, 1)] if ge else [qm1(b, 0)]
 
 
@@ -139,14 +139,69 @@ def _send_qm1(ctx: Ctx, recv: str | None = None, **extra) -> list:
     return out
 
 
-def usable_sa(ctx: Ctx):
+def usable_sa(ctx: Ctx, ge: Expr | int | None = None):
     """The flow has a usable outbound SA: the outbound filter would encapsulate (or, ND-13, send
     clear) rather than trigger IKE -- an SA whose GE flag matches the flow's (ND-12) for an ND
-    rule, any SA for a transport-mode rule (ND-15)."""
+    rule, any SA for a transport-mode rule (ND-15).  ``ge``: the GE flag the SA must have (a
+    host whose flows differ in GE: the queued acquire's); by default the host's flows' flag."""
     sa = eq(ctx.f("sa_out"), 1)
     if getattr(ctx.sc, ctx.host).outbound == "request":
-        return and_(sa, eq(ctx.f("sa_ge"), ctx.flow_flag("flow_ge")))
+        return and_(sa, eq(ctx.f("sa_ge"), ctx.flow_flag("flow_ge") if ge is None else ge))
     return sa
+
+
+#: A host whose flows differ in GE (``Scenario.mixed_ge``) queues an acquire per GE flag: for a
+#: non-GE flow in ``acq_pending``, for a GE flow in ``acq_pending_ge`` (ND-9 builds QM #5 from
+#: the triggering flow's flag; A-4 coalesces a trigger only with a request for the same flag).
+PENDING = {0: "acq_pending", 1: "acq_pending_ge"}
+
+
+def _mixed_bind(ctx: Ctx, b: Binding, take: dict, reset: dict) -> None:
+    """The IKE service of a host whose flows differ in their GE rule (``Scenario.mixed_ge``,
+    A-16 host-to-host SAs): a queued acquire says the GE flag of the flow that triggered it
+    (:data:`PENDING`), the service takes one (either, when both are queued) and records that flag
+    in ``qm_ge`` at once -- a Main Mode started for it ends in QM #5 with that flag (ND-9, ND-11)
+    -- and an acquire is stale when an installed outbound SA already has its flag or no flow has
+    that flag any more (ND-20 marked the non-GE flows GE meanwhile)."""
+    sc, h, e = ctx.sc, ctx.host, b.effects
+    flows = range(1, len(sc.flows) + 1)
+
+    def wanted(g: int) -> Expr:
+        """Some flow of the host still has GE flag ``g`` (flags only rise, A-5: a non-GE flow
+        that ND-20 has since marked GE no longer wants a non-GE SA)."""
+        return or_(*[eq(F(in_flow(f"{h}.flow_ge", i)), g) for i in flows])
+
+    def stale(g: int) -> Expr:
+        return and_(eq(ctx.f(PENDING[g]), 1), or_(usable_sa(ctx, g), not_(wanted(g))))
+
+    b.conds["stale"] = or_(*[stale(g) for g in (0, 1)])
+    bb = int(getattr(sc, h).boundary)
+    del take[ctx.n("acq_pending")]
+
+    def qm(g: int) -> str:
+        """QM #5 for flag ``g`` (ND-9); a host without ND sends no EXCHANGE_INFO."""
+        return qm1(bb, g) if sc.nd_host(h) else qm1(0, 0)
+
+    def label(g: int) -> str:
+        return qm(g) if sc.nd_host(h) else f"ge={g}"
+
+    def fresh(g: int) -> Expr:
+        return and_(eq(ctx.f(PENDING[g]), 1), not_(usable_sa(ctx, g)), wanted(g))
+
+    e["acquire_mm"] = [V(guard=fresh(g), send=["MM1"], label=f"ge={g}",
+                         updates={**take, ctx.n(PENDING[g]): 0, ctx.n("qm_ge"): g},
+                         rules=("ND-1",) if sc.nd_host(h) else ()) for g in (0, 1)]
+    e["acquire_qm"] = [V(guard=fresh(g), send=[qm(g)], label=label(g), rules=("ND-9",),
+                         updates={**take, ctx.n(PENDING[g]): 0, ctx.n("qm_ge"): g}) for g in (0, 1)]
+    e["drop_stale_acquire"] = [V(guard=stale(g),
+                                 updates={ctx.n(PENDING[g]): 0}, label=f"stale ge={g}") for g in (0, 1)]
+    # MM #6 verified: QM #5 built now (ND-9) for the flag the Main Mode was started for (qm_ge,
+    # set when taken) -- unless that was a non-GE flow's and ND-20 has marked every flow GE
+    # since: its flow is GE now, so QM #5 carries bit 0x2.
+    now = {1: or_(eq(ctx.f("qm_ge"), 1), not_(wanted(0))), 0: and_(eq(ctx.f("qm_ge"), 0), wanted(0))}
+    e["recv_mm6"] = [V(guard=now[g], recv="MM6", send=[qm(g)], label=label(g),
+                       updates={**reset, ctx.n("mm_sa"): 1, ctx.n("qm_ge"): g}, rules=("ND-9",))
+                     for g in (0, 1)]
 
 
 def bind(ctx: Ctx) -> Binding:
@@ -237,4 +292,6 @@ def bind(ctx: Ctx) -> Binding:
     e["recv_notify@mm1_sent"] = [V(recv="NOTIFY", label="ignored" if ignore else "",
                                    rules=("ND-29",) if ignore else ("ND-27", "ND-29"))]
     e["recv_icmp"] = [V(recv="ICMP")]
+    if sc.mixed_ge(h):
+        _mixed_bind(ctx, b, dict(take), reset)
     return b

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from statemachine import State
 
-from ..ir import FALSE, Field, and_, eq, max_, not_
+from ..ir import FALSE, TRUE, Field, and_, eq, max_, not_
 from ..messages import other, qm1_bits
 from .base import Binding, BoundMachine, Ctx, V
 from .ike_initiator import qm1_variants
@@ -170,8 +170,14 @@ def bind(ctx: Ctx) -> Binding:
     new = [answer(m) for m in qm1s]
     for src in ("mm_done", "idle", "mm2_sent", "mm4_sent"):
         e[f"recv_qm1@{src}"] = new
-    dup = [V(recv=m, send=["QM2"], label=m + " dup", **({"guard": same(m)} if ge else {}))
-           for m in qm1s]
+    # The peer's flows differ in GE (Scenario.mixed_ge): its IKE service renegotiates each time a
+    # flow finds the host-to-host SA's GE flag wrong (ND-12), so a QM #5 arriving in QM-DONE is a
+    # new Quick Mode whatever its flag (a new message ID); the scenario rules out the copies a
+    # model without message IDs could not tell apart (no IKE loss or duplication, no premature
+    # timers, the commit bit: _check_consistency).
+    fresh = sc.mixed_ge(other(h))
+    dup = [V(recv=m, send=["QM2"], label=m + " dup",
+             **({"guard": FALSE if fresh else same(m)} if ge else {})) for m in qm1s]
     e["recv_qm1@qm2_sent"] = [V(recv=m, send=["QM2"], label=m + " dup") for m in qm1s]
     # A copy of the QM #5 answered last: QM #6 again, nothing installed anew (MS-IKEE §3.1.5:
     # the responder re-sends in reaction to a duplicate).
@@ -179,7 +185,8 @@ def bind(ctx: Ctx) -> Binding:
     # A QM #5 with the other GE flag: a new Quick Mode (the peer's flow found the SA's GE flag
     # wrong, ND-12).
     # (Without GE flags every QM #5 is the one answered: none starts a new Quick Mode.)
-    e["recv_new_qm1"] = [answer(m, " new", guard=not_(same(m)) if ge else FALSE) for m in qm1s]
+    e["recv_new_qm1"] = [answer(m, " new", guard=(TRUE if fresh else not_(same(m))) if ge else FALSE)
+                         for m in qm1s]
     # QM #7: outbound SA (and inbound, if late) installed; CONNECTED when the commit bit is set.
     # The new outbound SA replaces the previous one (kernel duplicate-SA deletion, D4/D10).
     e["recv_qm3@qm2_sent"] = [V(recv="QM3", send=["CONNECTED"] if commit else [],

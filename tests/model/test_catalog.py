@@ -30,6 +30,9 @@ PINNED = {
     # (not interchangeable: no reduction)
     "two-flows": (81508, 296142),
     "crossing-flows": (176065, 632506),
+    # a GE flow beside a non-GE one (ND-7 per flow): not interchangeable, no reduction; the
+    # connections only open, and the server's triggers only record Acquire (see the file)
+    "ge-beside-clear-flow": (3771, 7681),
     "fig7-duplicates": (21930, 63142),
     "fig7-fifo": (8464, 15975),
     "fig7-lossy": (44293, 173455),

@@ -106,3 +106,94 @@ def test_two_flows_unreduced_and_reduced_counts(two):
     reduced = explore(two)
     assert (full.n_states, full.n_edges) == (160692, 582778) and full.symmetry is None
     assert (reduced.n_states, reduced.n_edges) == (81508, 296142) and reduced.symmetry is not None
+
+
+# -- a GE flow beside a non-GE flow (ND-7 per flow, ND-12 over host-to-host SAs, A-16) -----------
+
+
+def _mixed(**knobs):
+    """ge-beside-clear-flow with TOML sections changed (``ike={"server_initiator": True}``)."""
+    raw = {"name": "mixed", "flows": [{"opener": "client", "guaranteed_encryption": True},
+                                      {"opener": "client", "guaranteed_encryption": False}],
+           "tcp": {"data_segments": 0, "server_segments": 0, "window": 1, "close": "none"},
+           "ike": {"retransmissions": 1}}
+    for k, v in knobs.items():
+        raw[k] = {**raw.get(k, {}), **v} if isinstance(v, dict) else v
+    return scenario_from_dict(raw)
+
+
+def test_a_flow_has_its_own_ge_rule():
+    sc = CATALOG["ge-beside-clear-flow"]
+    assert [f.guaranteed_encryption for f in sc.flows] == [True, False]
+    assert [sc.ge_rule(h, i) for h in ("client", "server") for i in (1, 2)] == [True, False, True, False]
+    assert sc.mixed_ge("client") and sc.mixed_ge("server") and sc.any_ge
+    # without the key, the hosts' policy flag (two-flows: none)
+    two = CATALOG["two-flows"]
+    assert two.flows[0].guaranteed_encryption is None and not two.mixed_ge("client") and not two.any_ge
+
+
+def test_mixed_ge_queues_acquires_per_flag_and_builds_qm1_from_the_trigger(two):
+    s = build_system(CATALOG["ge-beside-clear-flow"])
+    assert "client.acq_pending_ge" in s.index and "client.acq_pending_ge" not in two.index
+    # the GE flow's SYN asks for a GE Quick Mode, the other flow's for a non-GE one (ND-9)
+    syn1 = next(c for c in s.commands if c.name == "client.tcp.send_syn [SYN ND-8/clear+acquire +client.acquire]")
+    ups = dict(syn1.updates)
+    assert "client.acq_pending_ge" in ups and "client.acq_pending" in ups
+    qm = {c.name for c in s.commands if c.name.startswith("client.ike_i.acquire_qm")}
+    assert {"client.ike_i.acquire_qm@established[QM1/B]", "client.ike_i.acquire_qm@established[QM1/BG]"} <= qm
+    mm6 = {c.name for c in s.commands if c.name.startswith("client.ike_i.recv_mm6")}
+    assert mm6 == {"client.ike_i.recv_mm6[QM1/B]", "client.ike_i.recv_mm6[QM1/BG]"}
+    # the server's responder takes every QM #5 in QM-DONE as a new Quick Mode (no copies here)
+    assert not any(c.name.startswith("server.ike_r.recv_qm1@established") for c in s.commands)
+
+
+def test_a_ge_flow_and_a_non_ge_flow_are_not_interchangeable():
+    from ndcheck.engines.symmetry import interchangeable
+
+    s = build_system(CATALOG["ge-beside-clear-flow"])
+    a, b = s.flows
+    assert a.kind != b.kind and interchangeable(s) == []
+    assert flow_swap(a, b)["client.secure"] == "client.secure#2"   # names still correspond
+
+
+@pytest.mark.parametrize("raw, msg", [
+    ({"flows": [{"opener": "client", "guaranteed_encryption": "yes"}]}, "expected a boolean"),
+    ({"flows": [{"opener": "client", "guaranteed_encryption": True}, {"opener": "client"}],
+      "client": {"guaranteed_encryption": True, "ale_require_encryption": True}},
+     "the ALE layer applies to every flow"),
+    ({"flows": [{"opener": "client", "guaranteed_encryption": True}, {"opener": "client"}],
+      "network": {"loss": ["ike"]}}, "a copy of QM #5 would look like a new Quick Mode"),
+])
+def test_flow_ge_validation(raw, msg):
+    with pytest.raises(ScenarioError, match=msg):
+        scenario_from_dict({"name": "x", **raw})
+
+
+def test_nd12_renegotiations_with_both_initiators_are_bounded():
+    """ND-12 over one host-to-host SA (A-16): with the server's own negotiations too, QM #5s with
+    alternating GE flags follow each other, but the product graph has no cycle at all -- each
+    renegotiation needs a packet of a mismatching flow, a flow's packets are finite, and ND-20
+    marks every flow GE once a packet arrives under a GE SA (flags only rise, A-5) -- and a run
+    holds at most 7 fresh QM #5s (both hosts together)."""
+    from ndcheck.engines.explicit import explore
+
+    s = build_system(_mixed())
+    g = explore(s)
+    assert (g.n_states, g.n_edges) == (89220, 246411) and g.symmetry is None
+    fresh = {i for i, c in enumerate(s.commands) if any(p.message == "QM1" for p in c.wire)
+             and not any(e == "retransmit" for _, e, _ in c.events)}
+    succ: list[list[tuple[int, int]]] = [[] for _ in range(g.n_states)]
+    indeg = [0] * g.n_states
+    for a, b, c in zip(g.src, g.dst, g.act):
+        succ[a].append((b, int(c in fresh)))
+        indeg[b] += 1
+    most = [0] * g.n_states          # most fresh QM #5s on a path from the initial state
+    order = [v for v in range(g.n_states) if indeg[v] == 0]
+    for v in order:                  # Kahn: every state is ordered iff there is no cycle
+        for b, w in succ[v]:
+            most[b] = max(most[b], most[v] + w)
+            indeg[b] -= 1
+            if indeg[b] == 0:
+                order.append(b)
+    assert len(order) == g.n_states
+    assert max(most) == 7

@@ -72,6 +72,8 @@ def to_toml(sc: Scenario) -> str:
             lines.append(f"{f.name} = {_toml_value(getattr(value, f.name))}")
     for fl in sc.flows:
         lines += ["", "[[flows]]", f"opener = {_toml_value(fl.opener)}"]
+        if fl.guaranteed_encryption is not None:   # absent: the hosts' policy flag
+            lines.append(f"guaranteed_encryption = {_toml_value(fl.guaranteed_encryption)}")
     lines += ["", "[expect]"]
     for k, v in sorted(sc.expect.items()):
         c = sc.causes.get(k)

@@ -58,3 +58,38 @@ def test_two_flows_verdicts_hold_per_flow():
     r = catalog_cache.result("two-flows")
     assert r.as_expected
     assert {v.property.id: v.verdict for v in r.verdicts}["W-14"] == "holds"
+
+
+def test_f2_applies_only_where_flows_differ_in_ge():
+    p = get_property("F-2")
+    assert p.applies(build_system(CATALOG["ge-beside-clear-flow"]))
+    assert not p.applies(build_system(CATALOG["two-flows"]))
+    assert not p.applies(build_system(CATALOG["guaranteed-encryption"]))
+
+
+def test_f2_trace_a_ge_renegotiation_takes_the_sa_of_the_secured_non_ge_flow():
+    """ge-beside-clear-flow: the non-GE flow's SYN starts Main Mode and a non-GE Quick Mode; the
+    server secures that flow over it (ND-14); the GE flow's queued acquire then renegotiates
+    (ND-12), and the server's responder replaces its outbound SA by the GE one (D4), which the
+    secured non-GE flow cannot use."""
+    from ndcheck.checking.check import shortest_trace
+
+    t = shortest_trace("ge-beside-clear-flow", "F-2")
+    acts = [s.action for s in t.steps]
+    assert len(acts) == 17
+    assert acts[0] == ("client.tcp#2.send_syn [SYN#2 ND-8/clear+acquire +client.acquire "
+                       "+client.ike_i.acquire_mm@idle[ge=0]]")
+    assert acts[7] == "client.ike_i.recv_mm6[QM1/B]"
+    assert acts[11] == "server.tcp#2.recv_syn@listen <SYN#2 clear ND-17/accept-new> [SYN-ACK#2 ND-14/esp]"
+    assert acts[13] == "client.ike_i.acquire_qm@established[QM1/BG]"
+    assert acts[14] == "server.ike_r.recv_new_qm1[QM1/BG new]"
+    assert acts[-1] == "server.ike_r.recv_qm3@qm2_sent"
+    assert t.steps[-1].changes["server.sa_ge"] == "1" and t.steps[11].changes["server.secure#2"] == "1"
+
+
+def test_ge_beside_clear_flow_verdicts():
+    r = catalog_cache.result("ge-beside-clear-flow")
+    assert r.as_expected
+    v = {x.property.id: x.verdict for x in r.verdicts}
+    # the per-flow GE properties speak for both flows; S-6 holds: ND-12 renegotiates instead
+    assert (v["S-6"], v["S-7"], v["W-9"], v["F-2"], v["S-12"]) == ("holds", "violated", "holds", "violated", "holds")

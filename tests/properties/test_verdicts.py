@@ -80,6 +80,9 @@ PINNED = {
     # for each client-opened flow, F-1 and W-14 across flows.
     "two-flows": (26, set(), _NO_IKE_FAILURE),
     "crossing-flows": (26, set(), _NO_IKE_FAILURE),
+    # A GE flow beside a non-GE flow over host-to-host SAs: S-7 as in guaranteed-encryption,
+    # F-2 the ND-12 renegotiations taking the SA from under a secured flow; no data, so no T-*.
+    "ge-beside-clear-flow": (24, {"S-7", "F-2"}, _NO_IKE_FAILURE),
 }
 
 

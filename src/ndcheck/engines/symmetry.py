@@ -1,6 +1,6 @@
 """Symmetry reduction over interchangeable flows: one canonical representative per orbit.
 
-Flows opened by the same host are interchangeable (:class:`~ndcheck.model.ir.FlowNames`,
+Flows opened by the same host, with the same GE rules (ND-7), are interchangeable (:class:`~ndcheck.model.ir.FlowNames`,
 :func:`~ndcheck.model.ir.flow_swap`): permuting their names maps the system onto itself, and the
 properties are lifted to be symmetric over the orbit (``properties/flows.py``).  So the
 explorer may store one state per orbit: :func:`symmetry_of` builds a canonicalizer on packed
@@ -39,7 +39,7 @@ class Symmetry:
     """The canonicalizer of a system's interchangeable flows.
 
     ``groups`` lists the flow numbers of each group of interchangeable flows (two or more flows
-    with the same opener); ``canon(packed) -> packed`` maps a state to its orbit's representative.
+    with the same opener and GE rules); ``canon(packed) -> packed`` maps a state to its orbit's representative.
     """
 
     groups: tuple[tuple[int, ...], ...]
@@ -57,10 +57,11 @@ class Symmetry:
 
 
 def interchangeable(system: System) -> list[list]:
-    """The groups (two or more flows, flow order) of flows with the same opener."""
-    by_opener: dict[str, list] = {}
+    """The groups (two or more flows, flow order) of flows with the same opener and the same
+    GE rules (:attr:`FlowNames.kind`: a GE flow and a non-GE flow are not interchangeable)."""
+    by_opener: dict[tuple, list] = {}
     for f in system.flows:
-        by_opener.setdefault(f.opener, []).append(f)
+        by_opener.setdefault(f.kind, []).append(f)
     return [g for g in by_opener.values() if len(g) >= 2]
 
 
