@@ -2,8 +2,11 @@
 
 nbmake (``--nbmake`` in pyproject.toml) runs each ``*.ipynb`` here top to bottom in a fresh
 ``python3`` kernel of the interpreter running pytest, with this directory as working directory;
-a cell that raises fails the item.  ``05_proofs`` (z3 Spacer proofs, about two minutes since both
-hosts run IKE) is also marked ``slow``: deselected by default, run with ``-m slow``.
+a cell that raises fails the item.  The notebooks that sweep the catalog are also marked ``slow``
+(deselected by default, run with ``-m slow``): ``03_safety`` and ``04_liveness`` (a verdict
+matrix over every small scenario, about a minute each on 2 cores), ``05_proofs`` (z3 Spacer
+proofs, about two minutes) and ``06_time`` (latency tables and a delay/loss sweep, about a
+minute); ``01_machines`` and ``02_interleavings`` run with every test run.
 """
 
 from __future__ import annotations
@@ -13,7 +16,7 @@ from pathlib import Path
 import pytest
 
 HERE = Path(__file__).parent
-SLOW = {"05_proofs.ipynb"}
+SLOW = {"03_safety.ipynb", "04_liveness.ipynb", "05_proofs.ipynb", "06_time.ipynb"}
 
 
 def pytest_collection_modifyitems(config, items):

@@ -69,7 +69,7 @@ def test_bmc_reports_increasing_depths_and_the_same_shortest_length():
 def test_kinduction_reports_base_and_step_cases():
     messages: list[str] = []
     r = prove("guaranteed-encryption", "S-3", engine="kind", depth=2, progress=messages.append)
-    quiet = prove("guaranteed-encryption", "S-3", engine="kind", depth=2)
-    assert r.verdict == quiet.verdict
+    # pinned (the verdict of the same call without a callback): S-3 is not 3-inductive there
+    assert r.verdict == "undetermined" and "not 3-inductive" in r.note
     assert messages[:1] == ["encoding the transition relation"]
     assert "k-induction k=0: base case" in messages and "k-induction k=1: step case" in messages
