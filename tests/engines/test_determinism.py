@@ -19,7 +19,7 @@ import pytest
 # (both hosts negotiate in fig7-fifo and ge-server-only; fig7-both-capable and qm3-race, 80k-107k
 # states since both hosts run IKE, would cost a minute per hash seed)
 SCENARIOS = ("ge-server-only", "fig8-silent-peer", "nd-client-transport-server", "fig7-fifo", "guaranteed-encryption")
-SEEDS = ("0", "1", "4242")
+SEEDS = ("0", "4242")   # two fixed seeds; the in-process test adds this interpreter's own
 
 FINGERPRINT = r"""
 import hashlib, sys
