@@ -46,13 +46,15 @@ BUDGET = 1.0
 
 
 def cone_lemmas(system: System, pool: Candidates, bad: Callable[[Sequence[z3.ArithRef]], z3.BoolRef],
-                unbounded: bool = True, tier: str = "core", budget: float = BUDGET,
+                unbounded: bool = True, tier: str = "core", budget: float | None = None,
                 deadline: float | None = None, progress: Callable[[str], None] | None = None
                 ) -> tuple[list[Lemma], int] | None:
     """Candidates of ``pool`` that are inductive by themselves and exclude ``bad`` (checked by
     z3, see the module docstring), and the z3 checks it took; None when none is found within
     ``budget`` CPU seconds (or before ``deadline``) or no subset of the active candidates
-    implies ``¬bad``."""
+    implies ``¬bad``.  ``budget`` defaults to :data:`BUDGET`, read at the call."""
+    if budget is None:
+        budget = BUDGET
     try:
         return _cone(system, pool, bad, unbounded, tier, budget, deadline, progress)
     finally:
