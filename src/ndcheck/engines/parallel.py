@@ -22,6 +22,7 @@ those may stop at a different point.
 
 from __future__ import annotations
 
+import gc
 import multiprocessing as mp
 import os
 import shutil
@@ -75,10 +76,9 @@ def _work(conn, system: System, me: int, workers: int, folder: str) -> None:
     else:
         f_lo, f_gids = 0, np.zeros(0, np.int64)
     while True:
-        if conn.recv() != "expand":
-            return
         # 1. expand the frontier this worker owns (in chunks: the words are made while the
-        #    successors are still in the cache)
+        #    successors are still in the cache); the first level starts at once, the next ones
+        #    when the coordinator has sent this level's ids
         f_hi = f_lo + len(f_gids)
         cnts, acts, words, ovf = [], [], [], []
         for lo in range(f_lo, f_hi, CHUNK):
@@ -97,7 +97,8 @@ def _work(conn, system: System, me: int, workers: int, folder: str) -> None:
         tags = (np.repeat(f_gids, counts) << K_BITS) | k
         own = owner_of(h, workers)
         parts = [np.flatnonzero(own == w) for w in range(workers)]
-        outgoing = [None if w == me else box.put(tags[p], A[p], keys[p]) for w, p in enumerate(parts)]
+        outgoing = [None if w == me else box.put(tags[p], A[p], keys[p], h[p])
+                    for w, p in enumerate(parts)]
         ovf_gids = f_gids[np.asarray(ovf, np.int64)]
         conn.send((box.put(f_gids, counts, ovf_gids), outgoing))
         # 3. look up the successors this worker owns
@@ -105,19 +106,18 @@ def _work(conn, system: System, me: int, workers: int, folder: str) -> None:
         forwarded = conn.recv()
         if isinstance(forwarded, str):
             return
-        incoming = [(tags[p], A[p], keys[p]), *map(Box.get, forwarded)]
+        incoming = [(tags[p], A[p], keys[p], h[p]), *map(Box.get, forwarded)]
         T = np.concatenate([x[0] for x in incoming])
         A = np.concatenate([x[1] for x in incoming])
         K = np.concatenate([x[2] for x in incoming]).reshape(-1, store.words)
-        H = np.concatenate([h[p], hash_words(K[len(p):])])
+        H = np.concatenate([x[3] for x in incoming])
         ids = store.find(K, H)
-        miss = np.flatnonzero(ids < 0)
-        dst = np.empty(len(T), np.int32)
         hit = ids >= 0
+        miss = np.flatnonzero(~hit)
+        dst = np.empty(len(T), np.int32)
         dst[hit] = gid[ids[hit]]
         if miss.size:
-            miss = miss[np.argsort(T[miss], kind="stable")]
-            first, rank = first_occurrences(H[miss], K[miss])
+            first, rank = least_tags(T[miss], H[miss], K[miss])
             new = miss[first]
             dst[miss] = -1 - rank
         else:
@@ -134,6 +134,42 @@ def _work(conn, system: System, me: int, workers: int, folder: str) -> None:
         reply = Box.get(reply)[0]
         gid[lo:store.n] = reply
         f_lo, f_gids = lo, reply.astype(np.int64)
+
+
+def least_tags(tags: np.ndarray, h: np.ndarray, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Distinct rows of ``keys``, each represented by its row of least tag (tags are distinct).
+
+    Returns ``(first, rank)``: ``first`` the representatives' row indices in ascending tag
+    order, ``rank[r]`` the position in ``first`` of row ``r``'s value; the same as
+    :func:`~.store.first_occurrences` on the rows sorted by tag, with one unstable sort of the
+    hashes instead of two stable sorts.
+
+    >>> keys = np.array([[7], [5], [7], [9]], np.uint64)
+    >>> [x.tolist() for x in least_tags(np.array([4, 3, 1, 2]), hash_words(keys), keys)]
+    [[2, 3, 1], [0, 2, 0, 1]]
+    """
+    o = np.argsort(h)
+    hs = h[o]
+    start = np.ones(len(o), bool)
+    start[1:] = hs[1:] != hs[:-1]
+    heads = np.flatnonzero(start)
+    group = np.cumsum(start) - 1                   # group of each sorted row
+    ko = keys[o]
+    if not (ko == ko[heads][group]).all():         # a 64-bit hash collision: exact keys
+        by_tag = np.argsort(tags, kind="stable")
+        first, r = first_occurrences(h[by_tag], keys[by_tag])
+        rank = np.empty(len(tags), np.int64)
+        rank[by_tag] = r
+        return by_tag[first], rank
+    to = tags[o]
+    least = np.minimum.reduceat(to, heads)
+    order = np.argsort(least)                      # the groups in order of their least tag
+    pos = np.empty(len(heads), np.int64)
+    pos[order] = np.arange(len(heads))
+    rank = np.empty(len(o), np.int64)
+    rank[o] = pos[group]
+    reps = o[to == least[group]]                   # one per group (tags are distinct)
+    return reps[order], rank
 
 
 class Box:
@@ -208,23 +244,27 @@ def explore_parallel(system: System, workers: int, max_states: int, timeout: flo
                               dir="/dev/shm" if os.path.isdir("/dev/shm") else None)
     mine = Box(folder, workers)
     conns, procs = [], []
-    for w in range(workers):
-        here, there = ctx.Pipe()
-        p = ctx.Process(target=_worker, args=(there, system, w, workers, folder), daemon=True)
-        p.start()
-        there.close()
-        conns.append(here)
-        procs.append(p)
+    # the objects the workers inherit stay out of their garbage collections, so a collection
+    # does not write to (and copy) the pages they share with this process
+    gc.freeze()
+    try:
+        for w in range(workers):
+            here, there = ctx.Pipe()
+            p = ctx.Process(target=_worker, args=(there, system, w, workers, folder), daemon=True)
+            p.start()
+            there.close()
+            conns.append(here)
+            procs.append(p)
+    finally:
+        gc.unfreeze()
     store = StateStore(lay.bits)
     store.append(store.to_words([lay.encode(system.init)]), index=False)
     src, dst, act = array("i"), array("i"), array("i")
     parent, parent_act = array("i", [0]), array("i", [-1])
     truncated, reason, overflow = False, "", 0
-    a, b = 0, 1
+    a, b, more = 0, 1, True
     try:
         while a < b:
-            for c in conns:
-                _send(c, "expand")
             expanded = [_recv(c) for c in conns]
             counts = np.zeros(b - a, np.int64)
             ovf = []
@@ -245,12 +285,17 @@ def explore_parallel(system: System, workers: int, max_states: int, timeout: flo
                 cut = int(new_tags[order[allowed]])
                 order = order[:allowed]
                 truncated, reason = True, f"max-states {max_states} reached"
+            elif len(order):
+                reason = bound_reached(t0, timeout, guard)
+                truncated = bool(reason)
             new_gid = np.full(len(new_tags), -1, np.int64)
             new_gid[order] = b + np.arange(len(order), dtype=np.int64)
             bounds = np.cumsum([0] + [len(x[3]) for x in looked])
-            if cut is None:
-                for w, c in enumerate(conns):
-                    _send(c, mine.put(new_gid[bounds[w]:bounds[w + 1]].astype(np.int32)))
+            more = not truncated and len(order) > 0
+            for w, c in enumerate(conns):
+                # the ids start the workers on the next level, while this one's edges are written
+                _send(c, mine.put(new_gid[bounds[w]:bounds[w + 1]].astype(np.int32)) if more
+                      else "stop")
             store.append(np.concatenate([x[5] for x in looked]).reshape(-1, store.words)[order],
                          index=False)
             parent.frombytes((new_tags[order] >> K_BITS).astype(np.int32).tobytes())
@@ -278,20 +323,17 @@ def explore_parallel(system: System, workers: int, max_states: int, timeout: flo
             dst.frombytes(e_dst[:n_e].astype(np.int32).tobytes())
             act.frombytes(e_act[:n_e].astype(np.int32).tobytes())
             a, b = b, b + len(order)
-            if truncated:
+            if not more:
                 break
             if progress:
                 progress(a, b)
-            reason = bound_reached(t0, timeout, guard)
-            if reason:
-                truncated = True
-                break
     finally:
-        for c in conns:
-            try:
-                c.send("stop")
-            except OSError:
-                pass
+        if more:
+            for c in conns:
+                try:
+                    c.send("stop")
+                except OSError:
+                    pass
         for p in procs:
             p.join(timeout=10)
             if p.is_alive():
