@@ -206,6 +206,32 @@ class Box:
         return out
 
 
+class _Column:
+    """A growing ``int32`` column, filled through numpy views, handed out as ``array('i')``."""
+
+    __slots__ = ("a", "n")
+
+    def __init__(self, first: tuple[int, ...] = ()) -> None:
+        self.a = np.zeros(max(1024, len(first)), np.int32)
+        self.a[:len(first)] = first
+        self.n = len(first)
+
+    def extend(self, m: int) -> np.ndarray:
+        """The next ``m`` places, to be written before the next call."""
+        need = self.n + m
+        if need > len(self.a):
+            self.a.resize(max(need, 2 * len(self.a)), refcheck=False)
+        view = self.a[self.n:need]
+        self.n = need
+        return view
+
+    def array(self) -> array:
+        out = array("i")
+        out.frombytes(memoryview(self.a[:self.n]).cast("B"))
+        self.a = np.zeros(0, np.int32)
+        return out
+
+
 def _cat(parts: list, dtype) -> np.ndarray:
     return np.concatenate(parts).astype(dtype, copy=False) if parts else np.zeros(0, dtype)
 
@@ -259,8 +285,8 @@ def explore_parallel(system: System, workers: int, max_states: int, timeout: flo
         gc.unfreeze()
     store = StateStore(lay.bits)
     store.append(store.to_words([lay.encode(system.init)]), index=False)
-    src, dst, act = array("i"), array("i"), array("i")
-    parent, parent_act = array("i", [0]), array("i", [-1])
+    src, dst, act = _Column(), _Column(), _Column()
+    parent, parent_act = _Column((0,)), _Column((-1,))
     truncated, reason, overflow = False, "", 0
     a, b, more = 0, 1, True
     try:
@@ -288,40 +314,35 @@ def explore_parallel(system: System, workers: int, max_states: int, timeout: flo
             elif len(order):
                 reason = bound_reached(t0, timeout, guard)
                 truncated = bool(reason)
-            new_gid = np.full(len(new_tags), -1, np.int64)
-            new_gid[order] = b + np.arange(len(order), dtype=np.int64)
+            new_gid = np.full(len(new_tags), -1, np.int32)
+            new_gid[order] = np.arange(b, b + len(order), dtype=np.int32)
             bounds = np.cumsum([0] + [len(x[3]) for x in looked])
             more = not truncated and len(order) > 0
             for w, c in enumerate(conns):
                 # the ids start the workers on the next level, while this one's edges are written
-                _send(c, mine.put(new_gid[bounds[w]:bounds[w + 1]].astype(np.int32)) if more
-                      else "stop")
+                _send(c, mine.put(new_gid[bounds[w]:bounds[w + 1]]) if more else "stop")
             store.append(np.concatenate([x[5] for x in looked]).reshape(-1, store.words)[order],
                          index=False)
-            parent.frombytes((new_tags[order] >> K_BITS).astype(np.int32).tobytes())
-            parent_act.frombytes(np.concatenate([x[4] for x in looked])[order]
-                                 .astype(np.int32).tobytes())
+            parent.extend(len(order))[:] = new_tags[order] >> K_BITS
+            parent_act.extend(len(order))[:] = np.concatenate([x[4] for x in looked])[order]
             # the level's edges, each at the place its tag gives
             offsets = np.cumsum(counts) - counts
             n_e = int(counts.sum())
-            e_dst = np.empty(n_e, np.int64)
-            e_act = np.empty(n_e, np.int64)
+            e0 = src.n
+            src.extend(n_e)[:] = np.repeat(np.arange(a, b, dtype=np.int32), counts)
+            e_dst, e_act = dst.extend(n_e), act.extend(n_e)
             for w, (T, A, D, *_rest) in enumerate(looked):
                 neg = D < 0
                 D[neg] = new_gid[bounds[w] - 1 - D[neg]]
                 pos = offsets[(T >> K_BITS) - a] + (T & _K_MASK)
                 e_dst[pos] = D
                 e_act[pos] = A
-            e_src = np.repeat(np.arange(a, b, dtype=np.int64), counts)
             if cut is not None:
                 last = cut >> K_BITS
-                n_e = int(offsets[last - a] + (cut & _K_MASK))
+                src.n = dst.n = act.n = e0 + int(offsets[last - a] + (cut & _K_MASK))
                 overflow += int((ovf <= last).sum())
             else:
                 overflow += len(ovf)
-            src.frombytes(e_src[:n_e].astype(np.int32).tobytes())
-            dst.frombytes(e_dst[:n_e].astype(np.int32).tobytes())
-            act.frombytes(e_act[:n_e].astype(np.int32).tobytes())
             a, b = b, b + len(order)
             if not more:
                 break
@@ -348,5 +369,7 @@ def explore_parallel(system: System, workers: int, max_states: int, timeout: flo
     if progress:
         progress(a, store.n)
     store.trim()
+    src, dst, act = src.array(), dst.array(), act.array()
+    parent, parent_act = parent.array(), parent_act.array()
     return (PackedStates(store), src, dst, act, parent, parent_act, truncated, reason,
             time.perf_counter() - t0, overflow, t0 - tc, lay)
