@@ -15,7 +15,13 @@ The machine's load matters: on two cores, a parallel run competing with other wo
 busy process in another session takes a whole core's share from the two workers.  The
 "others" column is measured from ``/proc/stat`` (all non-idle CPU time during the run minus the
 run's own); ``--quiet-cores X`` waits before each run until the other processes used less than X
-cores over a 2-second sample (at most ``--max-wait`` seconds, then runs anyway).
+cores over a 2-second sample (at most ``--max-wait`` seconds, then runs anyway), and repeats a run
+during which they used more (marked "noisy", left out of the medians) until ``--rounds`` quiet
+runs of each kind, or ``--max-wait`` in all has passed.
+
+``--pair`` measures the machine's ceiling instead: one sequential run alone, then two sequential
+runs at the same time; ``2 * alone / together`` is the most any two processes can gain (on
+cores that share caches, memory bandwidth or a physical core of the host it is below 2).
 """
 
 from __future__ import annotations
@@ -58,19 +64,35 @@ def wait_quiet(cores: float, max_wait: float) -> float:
             return used
 
 
-def run(target: list[str], workers: int) -> dict:
-    with tempfile.NamedTemporaryFile(suffix=".json", delete=False) as f:
-        out = f.name
+def run(target: list[str], workers: int, copies: int = 1) -> list[dict]:
+    outs = []
+    for _ in range(copies):
+        with tempfile.NamedTemporaryFile(suffix=".json", delete=False) as f:
+            outs.append(f.name)
     b0, c0, t0 = busy_seconds(), children_cpu(), time.monotonic()
-    subprocess.run([sys.executable, os.path.join(HERE, "explore_big.py"), *target,
-                    "--workers", str(workers), "--json", out], check=True, capture_output=True)
+    procs = [subprocess.Popen([sys.executable, os.path.join(HERE, "explore_big.py"), *target,
+                               "--workers", str(workers), "--json", out],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) for out in outs]
+    for p in procs:
+        if p.wait():
+            raise SystemExit(f"explore_big.py failed ({p.returncode})")
     wall = time.monotonic() - t0
     others = max(0.0, (busy_seconds() - b0) - (children_cpu() - c0)) / wall
-    with open(out) as f:
-        row = json.load(f)
-    os.unlink(out)
-    row["others_cores"] = others
-    return row
+    rows = []
+    for out in outs:
+        with open(out) as f:
+            row = json.load(f)
+        os.unlink(out)
+        row["others_cores"] = others
+        rows.append(row)
+    return rows
+
+
+def row_md(r: dict, label) -> str:
+    return (f"| {r['scenario']} | {label} | {r['states']:,} | {r['edges']:,} | {r['bfs_seconds']:.2f} | "
+            f"{r['cpu_seconds']:.2f} + {r['cpu_seconds_workers']:.2f} | "
+            f"{r['peak_rss_mb']:,} / {r['peak_rss_workers_mb']:,} | "
+            f"{r['load_before'][0]:.1f} → {r['load_after'][0]:.1f} | {r['others_cores']:.2f} |")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -82,23 +104,40 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--quiet-cores", type=float, default=None,
                     help="before each run, wait until other processes use fewer cores than this")
     ap.add_argument("--max-wait", type=float, default=600.0)
+    ap.add_argument("--pair", action="store_true",
+                    help="one sequential run alone against two at once (the machine's ceiling)")
     args = ap.parse_args(argv)
     target = ["--file", args.file] if args.file else ["--name", args.name or "crossing-ike-loss"]
     print("| scenario | workers | states | edges | BFS wall s | CPU s coordinator + workers | "
           "peak RSS MB coordinator / workers | load 1-min before → after | others' CPU during run (cores) |")
     print("|---|---:|---:|---:|---:|---:|---:|---|---:|")
+    if args.pair:
+        alone, together = [], []
+        for _ in range(args.rounds):
+            for copies in (1, 2):
+                if args.quiet_cores is not None:
+                    wait_quiet(args.quiet_cores, args.max_wait)
+                rows = run(target, 1, copies)
+                for r in rows:
+                    print(row_md(r, "1 (alone)" if copies == 1 else "1 (two at once)"), flush=True)
+                (alone if copies == 1 else together).append(max(r["bfs_seconds"] for r in rows))
+        a, t = statistics.median(alone), statistics.median(together)
+        print(f"\nmedian BFS wall: alone {a:.2f} s, two at once {t:.2f} s: two processes do "
+              f"{2 * a / t:.2f}x the work of one")
+        return 0
     walls: dict[int, list[float]] = {1: [], args.workers: []}
+    end = time.monotonic() + args.max_wait
     for _ in range(args.rounds):
         for w in (1, args.workers):
-            if args.quiet_cores is not None:
-                wait_quiet(args.quiet_cores, args.max_wait)
-            r = run(target, w)
+            while True:
+                if args.quiet_cores is not None:
+                    wait_quiet(args.quiet_cores, max(0.0, end - time.monotonic()))
+                r = run(target, w)[0]
+                quiet = args.quiet_cores is None or r["others_cores"] < args.quiet_cores
+                print(row_md(r, w if quiet else f"{w} (noisy)"), flush=True)
+                if quiet or time.monotonic() > end:
+                    break
             walls[w].append(r["bfs_seconds"])
-            print(f"| {r['scenario']} | {w} | {r['states']:,} | {r['edges']:,} | {r['bfs_seconds']:.2f} | "
-                  f"{r['cpu_seconds']:.2f} + {r['cpu_seconds_workers']:.2f} | "
-                  f"{r['peak_rss_mb']:,} / {r['peak_rss_workers_mb']:,} | "
-                  f"{r['load_before'][0]:.1f} → {r['load_after'][0]:.1f} | {r['others_cores']:.2f} |",
-                  flush=True)
     m1, mw = statistics.median(walls[1]), statistics.median(walls[args.workers])
     print(f"\nmedian BFS wall: 1 worker {m1:.2f} s, {args.workers} workers {mw:.2f} s, "
           f"speed-up {m1 / mw:.2f}x; best: {min(walls[1]):.2f} s / {min(walls[args.workers]):.2f} s, "

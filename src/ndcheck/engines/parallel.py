@@ -101,17 +101,24 @@ def _work(conn, system: System, me: int, workers: int, folder: str) -> None:
                     for w, p in enumerate(parts)]
         ovf_gids = f_gids[np.asarray(ovf, np.int64)]
         conn.send((box.put(f_gids, counts, ovf_gids), outgoing))
-        # 3. look up the successors this worker owns
+        # 3. look up the successors this worker owns: its own first, while the others may
+        #    still be expanding, then the ones they forward
         p = parts[me]
+        incoming = [(tags[p], A[p], keys[p], h[p])]
+        found = [store.find(keys[p], h[p])]
         forwarded = conn.recv()
         if isinstance(forwarded, str):
             return
-        incoming = [(tags[p], A[p], keys[p], h[p]), *map(Box.get, forwarded)]
+        for msg in forwarded:
+            x = Box.get(msg)
+            x[2] = x[2].reshape(-1, store.words)
+            incoming.append(x)
+            found.append(store.find(x[2], x[3]))
         T = np.concatenate([x[0] for x in incoming])
         A = np.concatenate([x[1] for x in incoming])
-        K = np.concatenate([x[2] for x in incoming]).reshape(-1, store.words)
+        K = np.concatenate([x[2] for x in incoming])
         H = np.concatenate([x[3] for x in incoming])
-        ids = store.find(K, H)
+        ids = np.concatenate(found)
         hit = ids >= 0
         miss = np.flatnonzero(~hit)
         dst = np.empty(len(T), np.int32)
@@ -292,6 +299,8 @@ def explore_parallel(system: System, workers: int, max_states: int, timeout: flo
     try:
         while a < b:
             expanded = [_recv(c) for c in conns]
+            for w, c in enumerate(conns):
+                _send(c, [e[1][w] for v, e in enumerate(expanded) if v != w])
             counts = np.zeros(b - a, np.int64)
             ovf = []
             for head, _ in expanded:
@@ -299,8 +308,6 @@ def explore_parallel(system: System, workers: int, max_states: int, timeout: flo
                 counts[f_gids - a] = cnt
                 ovf.append(o)
             ovf = np.concatenate(ovf)
-            for w, c in enumerate(conns):
-                _send(c, [e[1][w] for v, e in enumerate(expanded) if v != w])
             looked = [Box.get(_recv(c)) for c in conns]
             # number the new states by their first tag, as the sequential BFS does
             new_tags = np.concatenate([x[3] for x in looked])
