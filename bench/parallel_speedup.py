@@ -2,7 +2,7 @@
 
 Usage::
 
-    python bench/parallel_speedup.py [--name crossing-ike-loss | --file bench/scale-3m.toml]
+    python bench/parallel_speedup.py [--name crossing-ike-loss | --file bench/scale-3m.toml] [--no-symmetry]
                                      [--workers 2] [--rounds 3] [--quiet-cores 0.2 --max-wait 600]
 
 Runs ``bench/explore_big.py`` with 1 and with N workers in turn and prints one Markdown row per
@@ -100,6 +100,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--name", default=None)
     ap.add_argument("--file", default=None)
     ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--no-symmetry", action="store_true",
+                    help="explore interchangeable flows unreduced (e.g. crossing-flows)")
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--quiet-cores", type=float, default=None,
                     help="before each run, wait until other processes use fewer cores than this")
@@ -108,6 +110,7 @@ def main(argv: list[str] | None = None) -> int:
                     help="one sequential run alone against two at once (the machine's ceiling)")
     args = ap.parse_args(argv)
     target = ["--file", args.file] if args.file else ["--name", args.name or "crossing-ike-loss"]
+    target += ["--no-symmetry"] if args.no_symmetry else []
     print("| scenario | workers | states | edges | BFS wall s | CPU s coordinator + workers | "
           "peak RSS MB coordinator / workers | load 1-min before → after | others' CPU during run (cores) |")
     print("|---|---:|---:|---:|---:|---:|---:|---|---:|")
