@@ -6,18 +6,27 @@ states it owns in its own :class:`~.store.StateStore`.  The search goes level by
 1. every worker expands the states of the current level it owns, in id order, and tags each
    successor with its place in the sequential order, ``(source id << 16) | k`` for the k-th
    successor of a source;
-2. the coordinator (this process) forwards each successor to the worker owning its hash;
-3. each owner looks its successors up, keeps the new ones (first occurrence = least tag) and
-   returns every successor's id (or its rank among the owner's new states) with the new states;
+2. the coordinator (this process) forwards each successor to the worker owning its hash (as
+   numpy arrays in files under ``/dev/shm``: a pipe carries only the names, see :class:`Box`);
+3. each owner looks its successors up (its own while the others may still be expanding, then
+   the forwarded ones), keeps the new ones (first occurrence = least tag, :func:`least_tags`)
+   and returns every successor's id (or its rank among the owner's new states) with the new
+   states;
 4. the coordinator merges the owners' new states by tag, which numbers them exactly as the
    sequential BFS does (:func:`~.explicit.explore` numbers new states in order of first
-   occurrence), tells the owners their ids and writes the level's edges at the positions their
-   tags give.
+   occurrence), and tells the owners their ids, which starts them on the next level; meanwhile
+   it writes the level's edges at the positions their tags give.
 
 So the graph is the sequential explorer's, state for state and edge for edge: same ids, edges,
 parents, and the same cut under ``max_states``.  A ``timeout`` or memory limit is checked
 between levels (the sequential explorer checks every 2048 states), so a graph truncated by
 those may stop at a different point.
+
+Speed: on two idle cores the workers share the expansion, which is most of the work; on a
+machine where other sessions are busy, the kernel's autogroup scheduling
+(``/proc/sys/kernel/sched_autogroup_enabled``) gives this session's processes together one
+session's share, so there the parallel explorer is no faster than the sequential one
+(BENCHMARKS.md, "Both cores").
 """
 
 from __future__ import annotations
