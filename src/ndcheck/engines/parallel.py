@@ -118,6 +118,7 @@ def _work(conn, system: System, me: int, workers: int, folder: str) -> None:
         forwarded = conn.recv()
         if isinstance(forwarded, str):
             return
+        a, offsets_box, forwarded = forwarded
         for msg in forwarded:
             x = Box.get(msg)
             x[2] = x[2].reshape(-1, store.words)
@@ -125,6 +126,8 @@ def _work(conn, system: System, me: int, workers: int, folder: str) -> None:
             found.append(store.find(x[2], x[3]))
         T = np.concatenate([x[0] for x in incoming])
         A = np.concatenate([x[1] for x in incoming])
+        # each successor's place among the level's edges (the coordinator's offsets of sources)
+        pos = Box.get(offsets_box)[0][(T >> K_BITS) - a] + (T & _K_MASK)
         K = np.concatenate([x[2] for x in incoming])
         H = np.concatenate([x[3] for x in incoming])
         ids = np.concatenate(found)
@@ -140,16 +143,28 @@ def _work(conn, system: System, me: int, workers: int, folder: str) -> None:
             new = miss
         lo = store.n
         store.append(K[new], H[new])
-        conn.send(box.put(T, A, dst, T[new], A[new], K[new]))
-        # 4. the new states' global ids: the next frontier
+        conn.send(box.put(T[new], A[new], K[new]))
+        # 4. the new states' global ids (-1 past a max-states cut): the next frontier; with them
+        #    this worker writes its successors' edges into the level's shared file
         reply = conn.recv()
         if isinstance(reply, str):
             return
+        ids_box, edges_path, last = reply
         if store.n > len(gid):
             gid = np.resize(gid, max(store.n, 2 * len(gid)))
-        reply = Box.get(reply)[0]
-        gid[lo:store.n] = reply
-        f_lo, f_gids = lo, reply.astype(np.int64)
+        new_ids = Box.get(ids_box)[0]
+        gid[lo:store.n] = new_ids
+        if len(pos):
+            neg = dst < 0
+            dst[neg] = new_ids[-1 - dst[neg]]
+            columns = np.memmap(edges_path, np.int32, "r+").reshape(2, -1)
+            columns[0, pos] = dst
+            columns[1, pos] = A
+            del columns
+        if last:
+            conn.send("written")
+            return
+        f_lo, f_gids = lo, new_ids.astype(np.int64)
 
 
 def least_tags(tags: np.ndarray, h: np.ndarray, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -220,6 +235,18 @@ class Box:
             out.append(np.frombuffer(buf, dt, count, off).reshape(shape))
             off += count * dt.itemsize
         return out
+
+
+def _take_edges(level, src: _Column, dst: _Column, act: _Column) -> None:
+    """Append a level's edges (written by the workers into its file) to the columns."""
+    path, a, b, counts, n_e, n_keep = level
+    src.extend(n_keep)[:] = np.repeat(np.arange(a, b, dtype=np.int32), counts)[:n_keep]
+    if n_e:
+        written = np.memmap(path, np.int32, "r").reshape(2, n_e)
+        dst.extend(n_keep)[:] = written[0, :n_keep]
+        act.extend(n_keep)[:] = written[1, :n_keep]
+        del written
+        os.unlink(path)
 
 
 class _Column:
@@ -305,11 +332,12 @@ def explore_parallel(system: System, workers: int, max_states: int, timeout: flo
     parent, parent_act = _Column((0,)), _Column((-1,))
     truncated, reason, overflow = False, "", 0
     a, b, more = 0, 1, True
+    pending = None                   # the last level's edges, until the workers have written them
     try:
-        while a < b:
+        while True:
             expanded = [_recv(c) for c in conns]
-            for w, c in enumerate(conns):
-                _send(c, [e[1][w] for v, e in enumerate(expanded) if v != w])
+            if pending:              # the workers wrote them before expanding this level
+                _take_edges(pending, src, dst, act)
             counts = np.zeros(b - a, np.int64)
             ovf = []
             for head, _ in expanded:
@@ -317,53 +345,53 @@ def explore_parallel(system: System, workers: int, max_states: int, timeout: flo
                 counts[f_gids - a] = cnt
                 ovf.append(o)
             ovf = np.concatenate(ovf)
+            offsets = np.cumsum(counts) - counts
+            for w, c in enumerate(conns):
+                _send(c, (a, mine.put(offsets), [e[1][w] for v, e in enumerate(expanded) if v != w]))
             looked = [Box.get(_recv(c)) for c in conns]
             # number the new states by their first tag, as the sequential BFS does
-            new_tags = np.concatenate([x[3] for x in looked])
+            new_tags = np.concatenate([x[0] for x in looked])
             order = np.argsort(new_tags, kind="stable")
-            cut = None
+            n_e = n_keep = int(counts.sum())
             if b + len(order) > max_states:
                 allowed = max(0, max_states - b)
                 cut = int(new_tags[order[allowed]])
                 order = order[:allowed]
                 truncated, reason = True, f"max-states {max_states} reached"
-            elif len(order):
-                reason = bound_reached(t0, timeout, guard)
-                truncated = bool(reason)
-            new_gid = np.full(len(new_tags), -1, np.int32)
-            new_gid[order] = np.arange(b, b + len(order), dtype=np.int32)
-            bounds = np.cumsum([0] + [len(x[3]) for x in looked])
-            more = not truncated and len(order) > 0
-            for w, c in enumerate(conns):
-                # the ids start the workers on the next level, while this one's edges are written
-                _send(c, mine.put(new_gid[bounds[w]:bounds[w + 1]]) if more else "stop")
-            store.append(np.concatenate([x[5] for x in looked]).reshape(-1, store.words)[order],
-                         index=False)
-            parent.extend(len(order))[:] = new_tags[order] >> K_BITS
-            parent_act.extend(len(order))[:] = np.concatenate([x[4] for x in looked])[order]
-            # the level's edges, each at the place its tag gives
-            offsets = np.cumsum(counts) - counts
-            n_e = int(counts.sum())
-            e0 = src.n
-            src.extend(n_e)[:] = np.repeat(np.arange(a, b, dtype=np.int32), counts)
-            e_dst, e_act = dst.extend(n_e), act.extend(n_e)
-            for w, (T, A, D, *_rest) in enumerate(looked):
-                neg = D < 0
-                D[neg] = new_gid[bounds[w] - 1 - D[neg]]
-                pos = offsets[(T >> K_BITS) - a] + (T & _K_MASK)
-                e_dst[pos] = D
-                e_act[pos] = A
-            if cut is not None:
                 last = cut >> K_BITS
-                src.n = dst.n = act.n = e0 + int(offsets[last - a] + (cut & _K_MASK))
+                n_keep = int(offsets[last - a] + (cut & _K_MASK))
                 overflow += int((ovf <= last).sum())
             else:
                 overflow += len(ovf)
+                if len(order):
+                    reason = bound_reached(t0, timeout, guard)
+                    truncated = bool(reason)
+            new_gid = np.full(len(new_tags), -1, np.int32)
+            new_gid[order] = np.arange(b, b + len(order), dtype=np.int32)
+            bounds = np.cumsum([0] + [len(x[0]) for x in looked])
+            more = not truncated and len(order) > 0
+            # the ids start the workers on the next level (after they have written this one's
+            # edges, each at the place its tag gives, into a shared file)
+            path = os.path.join(folder, f"edges-{a}")
+            if n_e:
+                with open(path, "wb") as f:
+                    f.truncate(8 * n_e)
+            for w, c in enumerate(conns):
+                _send(c, (mine.put(new_gid[bounds[w]:bounds[w + 1]]), path, not more))
+            store.append(np.concatenate([x[2] for x in looked]).reshape(-1, store.words)[order],
+                         index=False)
+            parent.extend(len(order))[:] = new_tags[order] >> K_BITS
+            parent_act.extend(len(order))[:] = np.concatenate([x[1] for x in looked])[order]
+            pending = (path, a, b, counts, n_e, n_keep)
             a, b = b, b + len(order)
             if not more:
                 break
             if progress:
                 progress(a, b)
+        for c in conns:
+            if _recv(c) != "written":
+                raise RuntimeError("an explorer worker did not write its edges")
+        _take_edges(pending, src, dst, act)
     finally:
         if more:
             for c in conns:
