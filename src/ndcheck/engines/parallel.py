@@ -10,12 +10,13 @@ states it owns in its own :class:`~.store.StateStore`.  The search goes level by
    numpy arrays in files under ``/dev/shm``: a pipe carries only the names, see :class:`Box`);
 3. each owner looks its successors up (its own while the others may still be expanding, then
    the forwarded ones), keeps the new ones (first occurrence = least tag, :func:`least_tags`)
-   and returns every successor's id (or its rank among the owner's new states) with the new
-   states;
+   and returns the new states with their least tags;
 4. the coordinator merges the owners' new states by tag, which numbers them exactly as the
    sequential BFS does (:func:`~.explicit.explore` numbers new states in order of first
-   occurrence), and tells the owners their ids, which starts them on the next level; meanwhile
-   it writes the level's edges at the positions their tags give.
+   occurrence), and sends each owner the ids of its new states with the offsets of the level's
+   sources among the edges; the owner writes the edges of its successors (target id, command)
+   into a shared file at the places their tags give, and starts on the next level, while the
+   coordinator appends the states and parents, and then the written edges.
 
 So the graph is the sequential explorer's, state for state and edge for edge: same ids, edges,
 parents, and the same cut under ``max_states``.  A ``timeout`` or memory limit is checked
@@ -118,7 +119,6 @@ def _work(conn, system: System, me: int, workers: int, folder: str) -> None:
         forwarded = conn.recv()
         if isinstance(forwarded, str):
             return
-        a, offsets_box, forwarded = forwarded
         for msg in forwarded:
             x = Box.get(msg)
             x[2] = x[2].reshape(-1, store.words)
@@ -126,8 +126,6 @@ def _work(conn, system: System, me: int, workers: int, folder: str) -> None:
             found.append(store.find(x[2], x[3]))
         T = np.concatenate([x[0] for x in incoming])
         A = np.concatenate([x[1] for x in incoming])
-        # each successor's place among the level's edges (the coordinator's offsets of sources)
-        pos = Box.get(offsets_box)[0][(T >> K_BITS) - a] + (T & _K_MASK)
         K = np.concatenate([x[2] for x in incoming])
         H = np.concatenate([x[3] for x in incoming])
         ids = np.concatenate(found)
@@ -149,12 +147,14 @@ def _work(conn, system: System, me: int, workers: int, folder: str) -> None:
         reply = conn.recv()
         if isinstance(reply, str):
             return
-        ids_box, edges_path, last = reply
+        ids_box, a, offsets_box, edges_path, last = reply
         if store.n > len(gid):
             gid = np.resize(gid, max(store.n, 2 * len(gid)))
         new_ids = Box.get(ids_box)[0]
         gid[lo:store.n] = new_ids
-        if len(pos):
+        if len(T):
+            # each successor's place among the level's edges, from the sources' offsets there
+            pos = Box.get(offsets_box)[0][(T >> K_BITS) - a] + (T & _K_MASK)
             neg = dst < 0
             dst[neg] = new_ids[-1 - dst[neg]]
             columns = np.memmap(edges_path, np.int32, "r+").reshape(2, -1)
@@ -336,6 +336,8 @@ def explore_parallel(system: System, workers: int, max_states: int, timeout: flo
     try:
         while True:
             expanded = [_recv(c) for c in conns]
+            for w, c in enumerate(conns):
+                _send(c, [e[1][w] for v, e in enumerate(expanded) if v != w])
             if pending:              # the workers wrote them before expanding this level
                 _take_edges(pending, src, dst, act)
             counts = np.zeros(b - a, np.int64)
@@ -346,8 +348,6 @@ def explore_parallel(system: System, workers: int, max_states: int, timeout: flo
                 ovf.append(o)
             ovf = np.concatenate(ovf)
             offsets = np.cumsum(counts) - counts
-            for w, c in enumerate(conns):
-                _send(c, (a, mine.put(offsets), [e[1][w] for v, e in enumerate(expanded) if v != w]))
             looked = [Box.get(_recv(c)) for c in conns]
             # number the new states by their first tag, as the sequential BFS does
             new_tags = np.concatenate([x[0] for x in looked])
@@ -377,7 +377,8 @@ def explore_parallel(system: System, workers: int, max_states: int, timeout: flo
                 with open(path, "wb") as f:
                     f.truncate(8 * n_e)
             for w, c in enumerate(conns):
-                _send(c, (mine.put(new_gid[bounds[w]:bounds[w + 1]]), path, not more))
+                _send(c, (mine.put(new_gid[bounds[w]:bounds[w + 1]]), a,
+                          mine.put(offsets) if n_e else None, path, not more))
             store.append(np.concatenate([x[2] for x in looked]).reshape(-1, store.words)[order],
                          index=False)
             parent.extend(len(order))[:] = new_tags[order] >> K_BITS
