@@ -3,7 +3,7 @@
 Usage::
 
     python bench/explore_big.py [--file bench/scale-50m.toml | --name SCENARIO] [--workers N]
-                                [--max-states N] [--json OUT]
+                                [--max-states N] [--no-symmetry] [--json OUT]
 
 Prints one Markdown row: states, edges, BFS seconds (wall) and CPU seconds of this process and
 its workers, peak RSS, the load average before and after, and the bytes per state of the store
@@ -26,6 +26,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--name", help="a catalog scenario instead of --file")
     ap.add_argument("--workers", type=int, default=1)
     ap.add_argument("--max-states", type=int, default=None)
+    ap.add_argument("--no-symmetry", action="store_true",
+                    help="explore interchangeable flows unreduced (the parallel explorer does not reduce)")
     ap.add_argument("--json", help="write the measurements as JSON here")
     args = ap.parse_args(argv)
 
@@ -49,7 +51,8 @@ def main(argv: list[str] | None = None) -> int:
 
     c0 = time.process_time()
     w0 = time.perf_counter()
-    g = explore(system, max_states=args.max_states, progress=progress, workers=args.workers)
+    g = explore(system, max_states=args.max_states, progress=progress, workers=args.workers,
+                symmetry=False if args.no_symmetry else None)
     wall = time.perf_counter() - w0
     cpu = time.process_time() - c0
     kids = resource.getrusage(resource.RUSAGE_CHILDREN)

@@ -80,3 +80,22 @@ def test_cli_workers_flag(capsys):
     g = graph("fig8-silent-lossy")
     assert f'"states": {g.n_states}' in out and f'"edges": {g.n_edges}' in out
     assert main(["check", "fig8-icmp-peer", "-q", "--workers", "2"]) == 0
+
+
+@pytest.mark.parametrize("collide", [False, True])
+def test_least_tags_is_first_occurrence_in_tag_order(collide):
+    import numpy as np
+
+    from ndcheck.engines.store import first_occurrences, hash_words
+
+    rng = np.random.default_rng(7)
+    keys = rng.integers(0, 50, size=(2000, 2)).astype(np.uint64)
+    tags = rng.permutation(10_000)[:2000].astype(np.int64)
+    h = hash_words(keys)
+    if collide:                       # distinct rows with one hash: resolved by exact keys
+        h = h % np.uint64(7)
+    first, rank = parallel.least_tags(tags, h, keys)
+    by_tag = np.argsort(tags)
+    f, r = first_occurrences(hash_words(keys[by_tag]), keys[by_tag])
+    assert first.tolist() == by_tag[f].tolist()
+    assert rank[by_tag].tolist() == r.tolist()
