@@ -41,8 +41,8 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from operator import add
 
+import numpy as np
 import z3
 
 from ...model.ir import System
@@ -131,13 +131,18 @@ def mine(system: System, states: Sequence[Sequence[int]], tier: str = "full") ->
     """Candidate lemmas true in every given state (see the module docstring for their shape;
     ``tier`` as :data:`TIERS`)."""
     n = len(system.fields)
-    cols = list(zip(*states)) if states else [() for _ in range(n)]
-    domain = [frozenset(c) for c in cols]
+    arr = np.array(states, dtype=np.int64).reshape(len(states), n)
+    return mine_columns(system, [arr[:, j] for j in range(n)], tier)
+
+
+def mine_columns(system: System, cols: Sequence[np.ndarray], tier: str = "full") -> list[Lemma]:
+    """:func:`mine` over the states given column by column (one ``int64`` array per field, as
+    :class:`~ndcheck.engines.columns.Columns` extracts them from the explorer's packed store
+    without decoding a state tuple: 1.4 s saved on fig7-both-capable's 106,770 states)."""
+    n = len(system.fields)
+    uniq = [np.unique(c) for c in cols]
+    domain = [frozenset(u.tolist()) for u in uniq]
     out = [Lemma(j, domain[j]) for j in range(n) if domain[j]]
-    # Value pairs are packed into one int (a * base + b) and collected with map(add, ...), which
-    # builds no tuples: 4x faster than set(zip(...)) on fig7-both-capable (50k states).
-    base = max((max(d) for d in domain if d), default=0) + 1
-    col = [list(c) for c in cols]
     core = tier in ("core", "lean")
     # lean: no consequent about a counter, none about a channel under a single-field antecedent
     single = [not (tier == "lean" and (f.kind == "counter" or f.name.startswith("net.")))
@@ -148,35 +153,40 @@ def mine(system: System, states: Sequence[Sequence[int]], tier: str = "full") ->
     for i, fx in enumerate(system.fields):
         if len(domain[i]) < 2 or fx.name.startswith("net.") or (core and fx.kind not in ("control", "bool")):
             continue
-        ai: list[int] | None = None
         flag_only = core and fx.kind == "bool"    # a flag antecedent: no channel consequent
         for j in range(n):
             if j == i or len(domain[j]) < 2 or not single[j] or \
                     (flag_only and system.fields[j].name.startswith("net.")):
                 continue
             seen = packed.pairs(i, j)
-            if seen is None:    # a domain too wide for one byte per pair: collect the pairs
-                seen = {}
-                if ai is None:
-                    ai = [a * base for a in col[i]]
-                for v in set(map(add, ai, col[j])):
-                    seen.setdefault(v // base, set()).add(v % base)
+            if seen is None:    # a domain too wide for one byte per pair: count the pairs
+                seen = packed.wide_pairs(i, j)
             for a in sorted(seen):
                 if len(seen[a]) < len(domain[j]):
                     out.append(Lemma(j, frozenset(seen[a]), ((i, a),)))
     # the two ends of one exchange (client.ike_i with server.ike_r, client.tcp with server.tcp):
-    # their joint phase as antecedent
+    # their joint phase as antecedent; the value triples counted in numpy (np.bincount over
+    # one code per state), 15x faster than collecting them in a Python set
     for i1, i2 in _peer_controls(system, domain):
-        a12 = [(a1 * base + a2) * base for a1, a2 in zip(col[i1], col[i2])]
+        lo1, lo2 = packed.lo[i1], packed.lo[i2]
+        s1, s2 = packed.span[i1], packed.span[i2]
+        a12 = (cols[i1] - lo1) * s2 + (cols[i2] - lo2)
         for j in range(n):
             if j in (i1, i2) or len(domain[j]) < 2 or not joint[j]:
                 continue
-            seen2: dict[tuple[int, int], set[int]] = {}
-            for v in set(map(add, a12, col[j])):
-                seen2.setdefault(divmod(v // base, base), set()).add(v % base)
-            for (a1, a2), vals in sorted(seen2.items()):
+            sj, lj = packed.span[j], packed.lo[j]
+            codes = a12 * sj + (cols[j] - lj)
+            if s1 * s2 * sj <= 1 << 22:
+                hit = np.bincount(codes, minlength=s1 * s2 * sj) > 0
+            else:       # wide domains: no table of every triple
+                hit = np.zeros(s1 * s2 * sj, bool)
+                hit[np.unique(codes)] = True
+            hit = hit.reshape(s1 * s2, sj)
+            for ab in np.flatnonzero(hit.any(axis=1)).tolist():
+                vals = (np.flatnonzero(hit[ab]) + lj).tolist()
                 if len(vals) < len(domain[j]):
-                    out.append(Lemma(j, frozenset(vals), ((i1, a1), (i2, a2))))
+                    a1, a2 = divmod(ab, s2)
+                    out.append(Lemma(j, frozenset(vals), ((i1, a1 + lo1), (i2, a2 + lo2))))
     if tier == "lean":
         out = [lem for lem in out if lean(system, lem)]
     return out
@@ -189,7 +199,7 @@ class _Columns:
     ``memchr`` (``bytes.__contains__``) per possible pair.  About 8x faster than collecting the
     pairs in a Python set on fig7-both-capable (106k states, 2279 candidates)."""
 
-    def __init__(self, domain: Sequence[frozenset[int]], cols: Sequence[Sequence[int]]) -> None:
+    def __init__(self, domain: Sequence[frozenset[int]], cols: Sequence[np.ndarray]) -> None:
         self.domain = domain
         self.n = len(cols[0]) if cols else 0
         self.lo = [min(d) if d else 0 for d in domain]
@@ -200,8 +210,7 @@ class _Columns:
     def _column(self, j: int) -> int:
         hit = self._big.get(j)
         if hit is None:
-            lo = self.lo[j]
-            raw = bytes(self._cols[j]) if lo == 0 else bytes(v - lo for v in self._cols[j])
+            raw = (self._cols[j] - self.lo[j]).astype(np.uint8).tobytes()
             hit = self._big[j] = int.from_bytes(raw, "big")
         return hit
 
@@ -218,6 +227,16 @@ class _Columns:
             vals = {v for v in self.domain[j] if bytes(((a - li) * k + v - lj,)) in joint}
             if vals:
                 out[a] = vals
+        return out
+
+    def wide_pairs(self, i: int, j: int) -> dict[int, set[int]]:
+        """:meth:`pairs` for any domains: the distinct value pairs by ``np.unique``."""
+        k = self.span[j]
+        codes = np.unique((self._cols[i] - self.lo[i]) * k + (self._cols[j] - self.lo[j]))
+        out: dict[int, set[int]] = {}
+        for c in codes.tolist():
+            a, b = divmod(c, k)
+            out.setdefault(a + self.lo[i], set()).add(b + self.lo[j])
         return out
 
 
@@ -540,11 +559,22 @@ def candidates(system: System, tier: str = "full", timeout: float | None = None,
         say(f"houdini: no lemmas (the exploration was truncated: {graph.reason})")
         return None
     say(f"houdini: mining {tier} candidates from {graph.n_states} states")
-    pool = Candidates(system, mine(system, list(graph.states), tier), {})
+    pool = Candidates(system, _mine_graph(system, graph, tier), {})
     if len(_POOLS) > 32:
         _POOLS.clear()
     _POOLS[key] = (system, pool)
     return pool
+
+
+def _mine_graph(system: System, graph, tier: str) -> list[Lemma]:
+    """:func:`mine` over every state of an explored graph, read as columns from its packed
+    store when it has one (no state tuple decoded), else from its state tuples."""
+    if getattr(graph, "layout", None) is not None and getattr(graph, "packed", None) is not None:
+        from ..columns import Columns
+
+        cols = Columns(graph)
+        return mine_columns(system, [cols.column(f.name) for f in system.fields], tier)
+    return mine(system, list(graph.states), tier)
 
 
 class _Search:
