@@ -262,6 +262,8 @@ def _peer_controls(system: System, domain) -> list[tuple[int, int]]:
 class _Index:
     """The active candidates, indexed for fast concrete evaluation on state tuples."""
 
+    _tab: tuple | None
+
     def __init__(self, lemmas: Sequence[Lemma]) -> None:
         self.lemmas = lemmas
         self.active = set(range(len(lemmas)))
@@ -281,8 +283,55 @@ class _Index:
                     out.append(k)
         return out
 
-    def drop(self, ks: Sequence[int]) -> None:
+    def drop(self, ks) -> None:
         self.active.difference_update(ks)
+
+    def violated_any(self, states: Sequence[Sequence[int]]) -> list[int]:
+        """Active candidates false in at least one of ``states``: :meth:`violated` over a batch,
+        in numpy (one Python pass over 100 states and 1,433 candidates per Houdini round cost
+        about 10 ms on fig7-both-capable)."""
+        if not states:
+            return []
+        tab = self._table()
+        if tab is None:
+            bad: set[int] = set()
+            for t in states:
+                bad.update(self.violated(t))
+            return sorted(bad)
+        j, lo, allowed, x1, a1, has1, x2, a2, has2 = tab
+        S = np.asarray(states, dtype=np.int64)
+        off = S[:, j] - lo                                   # states x candidates
+        width = allowed.shape[1]
+        inside = (off >= 0) & (off < width)
+        ok = allowed[np.arange(len(j)), np.clip(off, 0, width - 1)] & inside
+        cond = (~has1 | (S[:, x1] == a1)) & (~has2 | (S[:, x2] == a2))
+        hit = np.flatnonzero((cond & ~ok).any(axis=0)).tolist()
+        act = self.active
+        return [k for k in hit if k in act]
+
+    def _table(self):
+        """The candidates as arrays for :meth:`violated_any` (None: a shape it does not cover)."""
+        if "_tab" in self.__dict__:
+            return self._tab
+        lemmas = self.lemmas
+        self._tab = None
+        if not lemmas or any(len(lem.when) > 2 for lem in lemmas):
+            return None
+        lo = np.array([min(lem.values) for lem in lemmas], np.int64)
+        width = max(max(lem.values) - min(lem.values) + 1 for lem in lemmas)
+        if width > 4096:
+            return None
+        allowed = np.zeros((len(lemmas), width), bool)
+        for k, lem in enumerate(lemmas):
+            allowed[k, [v - lo[k] for v in lem.values]] = True
+        w1 = [lem.when[0] if lem.when else (0, 0) for lem in lemmas]
+        w2 = [lem.when[1] if len(lem.when) > 1 else (0, 0) for lem in lemmas]
+        self._tab = (np.array([lem.field for lem in lemmas], np.intp), lo, allowed,
+                     np.array([x for x, _ in w1], np.intp), np.array([a for _, a in w1], np.int64),
+                     np.array([bool(lem.when) for lem in lemmas]),
+                     np.array([x for x, _ in w2], np.intp), np.array([a for _, a in w2], np.int64),
+                     np.array([len(lem.when) > 1 for lem in lemmas]))
+        return self._tab
 
 
 @dataclass
@@ -379,19 +428,21 @@ def _walk(start: tuple[int, ...], succ, idx: _Index, limit: int) -> None:
 
     Every state visited satisfies the candidates still active when it is expanded (its
     violations were dropped when it was generated), so each drop is one Houdini would make.
+    The walk itself does not depend on the candidates: the states are collected first and
+    checked as one batch (:meth:`_Index.violated_any`).
     """
     seen = {start}
     work = [start]
+    reached = []
     while work and len(seen) < limit:
         s = work.pop()
         for _, t in succ(s):
             if t in seen:
                 continue
-            bad = idx.violated(t)
-            if bad:
-                idx.drop(bad)
+            reached.append(t)
             seen.add(t)
             work.append(t)
+    idx.drop(idx.violated_any(reached))
 
 
 class _Walker:
@@ -409,27 +460,32 @@ class _Walker:
         self.packed, _, self.layout = compile_packed(system)
         self._lifted_succ = None
 
-    def __call__(self, start: tuple[int, ...], idx: _Index, limit: int) -> None:
+    def __call__(self, start: tuple[int, ...], idx: _Index, limit: int,
+                 also: Sequence[tuple[int, ...]] = ()) -> None:
+        """Walk from ``start`` and drop what the states reached (and ``also``) falsify.  The walk
+        does not depend on the candidates, so the states are collected first and checked as
+        one batch (:meth:`_Index.violated_any`): the same drops as :func:`_walk`'s."""
         lay = self.layout
         if any(v < lo or v > hi for v, lo, hi in zip(start, lay.lo, lay.hi)):
             if self._lifted_succ is None:
                 self._lifted_succ = compile_lifted_successors(self.system, self.lifted)
+            idx.drop(idx.violated_any(list(also)))
             _walk(start, self._lifted_succ, idx, limit)
             return
         succ, decode = self.packed, lay.decode
         p0 = lay.encode(start)
         seen = {p0}
         work = [p0]
+        reached = list(also)
         while work and len(seen) < limit:
             out, _ = succ(work.pop())
             for _, _, q in out:
                 if q in seen:
                     continue
-                bad = idx.violated(decode(q))
-                if bad:
-                    idx.drop(bad)
+                reached.append(decode(q))
                 seen.add(q)
                 work.append(q)
+        idx.drop(idx.violated_any(reached))
 
 
 def _encoding(system: System, unbounded: bool) -> Encoding:
@@ -642,8 +698,7 @@ class _Search:
         its post-state falsifies, then walk concretely from its pre-state."""
         m = self.sol.model()
         before = set(self.idx.active)
-        self.idx.drop(self.idx.violated(self.enc.decode(m, self.t)))
-        self.walk(self.enc.decode(m, self.s), self.idx, CLOSURE_STATES)
+        self.walk(self.enc.decode(m, self.s), self.idx, CLOSURE_STATES, also=[self.enc.decode(m, self.t)])
         gone = before - self.idx.active
         self.pool.known_false.setdefault(self.unbounded, set()).update(gone)
         self.sol.add(*[z3.Not(self.lits[k]) for k in sorted(gone)])   # for good
