@@ -38,6 +38,7 @@ represent the reachable states, and the engines do not seed Spacer.
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -357,15 +358,23 @@ class Strengthening:
                 ) -> dict[str, list[int]]:
         """For each ``bad(s)`` the lemmas exclude (``H(s) ∧ domain(s) ∧ bad(s)`` unsat): the
         indices of the lemmas in an unsat core.  One solver for all of them."""
-        sol = z3.Solver(ctx=s[0].ctx)
-        sol.add(enc.domain(s))
-        lits = [z3.Bool(f"lemma{k}", s[0].ctx) for k in range(len(self.lemmas))]
-        for lit, lem in zip(lits, self.lemmas):
-            sol.add(z3.Implies(lit, lem.formula(s)))
-        index = {str(x): k for k, x in enumerate(lits)}
+        # one solver per encoding mode and state, kept for the next call (a property and the
+        # unreachability of its trigger ask the same lemmas: 0.3 s to build on fig7-both-capable)
+        key = (id(s[0].ctx), id(enc.system), enc.unbounded, enc.lift_budgets, tuple(map(str, s)))
+        cache = self.__dict__.setdefault("_implies", {})
+        if key not in cache:
+            sol = z3.Solver(ctx=s[0].ctx)
+            sol.add(enc.domain(s))
+            lits = [z3.Bool(f"lemma{k}", s[0].ctx) for k in range(len(self.lemmas))]
+            for lit, lem in zip(lits, self.lemmas):
+                sol.add(z3.Implies(lit, lem.formula(s)))
+            cache.clear()
+            cache[key] = (sol, lits, {str(x): k for k, x in enumerate(lits)})
+        sol, lits, index = cache[key]
         out = {}
         for key, bad in bads.items():
-            at = z3.Bool(f"bad:{key}", s[0].ctx)
+            self._asked = getattr(self, "_asked", 0) + 1
+            at = z3.Bool(f"bad:{key}#{self._asked}", s[0].ctx)
             sol.add(z3.Implies(at, bad))
             if sol.check(lits + [at]) == z3.unsat:
                 out[key] = sorted(index[str(x)] for x in sol.unsat_core() if str(x) in index)
@@ -450,8 +459,10 @@ class _Walker:
     (compiled and cached on the system by the exploration) when the start state lies inside the
     bounded domains -- every bounded step is a step of the lifted model too, and one that would
     overflow has no successor there, so each drop is still one Houdini would make -- else over
-    the lifted tuple successors, compiled on first need (0.65 s for fig7-both-capable's 1,159
-    commands, which the packed function saves)."""
+    the lifted tuple successors.  Those are compiled in a background thread from the start
+    (1.2 s of CPU for fig7-both-capable's 1,159 commands on a slow machine): the z3 checks of
+    the cone and the first Houdini rounds release the GIL (ctypes), so on two cores the
+    compilation costs no wall-clock time; the first CTI outside the domains waits for it."""
 
     def __init__(self, system: System, lifted: Sequence[str]) -> None:
         from ..codegen import compile_packed
@@ -459,6 +470,25 @@ class _Walker:
         self.system, self.lifted = system, lifted
         self.packed, _, self.layout = compile_packed(system)
         self._lifted_succ = None
+        self._compiled: list = []
+        self._thread = threading.Thread(target=self._compile, daemon=True,
+                                         name="ndcheck-lifted-successors")
+        self._thread.start()
+
+    def _compile(self) -> None:
+        try:
+            self._compiled.append(compile_lifted_successors(self.system, self.lifted))
+        except Exception as e:   # noqa: BLE001 - re-raised by lifted_succ() in the caller's thread
+            self._compiled.append(e)
+
+    def lifted_succ(self):
+        if self._lifted_succ is None:
+            self._thread.join()
+            got = self._compiled[0]
+            if isinstance(got, Exception):
+                raise got
+            self._lifted_succ = got
+        return self._lifted_succ
 
     def __call__(self, start: tuple[int, ...], idx: _Index, limit: int,
                  also: Sequence[tuple[int, ...]] = ()) -> None:
@@ -467,10 +497,8 @@ class _Walker:
         one batch (:meth:`_Index.violated_any`): the same drops as :func:`_walk`'s."""
         lay = self.layout
         if any(v < lo or v > hi for v, lo, hi in zip(start, lay.lo, lay.hi)):
-            if self._lifted_succ is None:
-                self._lifted_succ = compile_lifted_successors(self.system, self.lifted)
             idx.drop(idx.violated_any(list(also)))
-            _walk(start, self._lifted_succ, idx, limit)
+            _walk(start, self.lifted_succ(), idx, limit)
             return
         succ, decode = self.packed, lay.decode
         p0 = lay.encode(start)
@@ -673,8 +701,12 @@ class _Search:
     def check(self, ks, *extra: z3.BoolRef) -> z3.CheckSatResult:
         if self.cpu_stop is not None and time.process_time() > self.cpu_stop:
             return z3.unknown
-        if self.deadline is not None:
-            left = self.deadline - time.perf_counter()
+        if self.deadline is not None or self.cpu_stop is not None:
+            left = float("inf") if self.deadline is None else self.deadline - time.perf_counter()
+            if self.cpu_stop is not None:
+                # the cone's CPU budget bounds each check too (one check overran it by 0.7 s on
+                # fig7-both-capable H-1); z3's limit is wall-clock, equal to CPU when idle
+                left = min(left, self.cpu_stop - time.process_time())
             if left <= 0:
                 return z3.unknown
             self.sol.set(timeout=max(1, int(left * 1000)))
