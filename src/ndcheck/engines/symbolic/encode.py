@@ -528,7 +528,7 @@ class _Smt:
         branches: dict[int, list[tuple[int, str]]] = {}
         for i, c in enumerate(cmds):
             dom = [self.field_domain(f, self.term(e)) for f, e in self.enc._may_leave(c)]
-            enabled = f"(and {self.formula(c.guard)} {' '.join(dom)} true)"
+            enabled = f"(and {self.formula(c.guard)} (and {' '.join(dom)} true))"
             cond.append(f"(=> (= {sv} {i}) {enabled})")
             for name, e in c.updates:
                 branches.setdefault(system.index[name], []).append((i, self.term(e)))
