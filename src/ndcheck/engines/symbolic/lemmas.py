@@ -484,6 +484,8 @@ class _Walker:
     def lifted_succ(self):
         if self._lifted_succ is None:
             self._thread.join()
+            if not self._compiled:   # the thread did not survive a fork: compile here
+                self._compile()
             got = self._compiled[0]
             if isinstance(got, Exception):
                 raise got
