@@ -91,3 +91,22 @@ def test_unbounded_mode_lifts_only_unbounded_ok_fields():
     assert any(n.startswith("net.") for n in lifted) and any(n.endswith("_retx") for n in lifted)
     with pytest.raises(ValueError):
         Encoding(system, lift_budgets=True)
+
+
+@pytest.mark.parametrize("name", ["require-inbound-auth-failure", "fig8-silent-peer"])
+@pytest.mark.parametrize("unbounded", [False, True])
+def test_smtlib_templates_equal_the_python_api_ones(name, unbounded):
+    """The step relation and the overflow condition written as SMT-LIB text (encode._Smt) are
+    equivalent to the ones built through z3's Python API (step_formula, leaves_domain): z3
+    finds no state, selector and successor where they differ."""
+    system = build_system(CATALOG[name])
+    enc = Encoding(system, unbounded=unbounded)
+    s, t, sel = enc.state("a"), enc.state("b"), enc.selector("sel")
+    text_rel, text_leak = enc.step_rel(s, sel, t), enc.leaks(s)
+    cond, nxt = enc.step_formula(s, sel)
+    api_rel = z3.And([cond] + [a == b for a, b in zip(t, nxt)])
+    api_leak = z3.Or([x for x in (enc.leaves_domain(c, s) for c in system.commands) if x is not None]
+                     + [z3.BoolVal(False)])
+    sol = z3.Solver()
+    sol.add(z3.Or(text_rel != api_rel, text_leak != api_leak))
+    assert sol.check() == z3.unsat

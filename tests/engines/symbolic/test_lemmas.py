@@ -7,7 +7,16 @@ import z3
 
 from ndcheck import CATALOG, build_system, explore
 from ndcheck.engines.symbolic.encode import Encoding
-from ndcheck.engines.symbolic.lemmas import Lemma, houdini, lean, mine, strengthening
+from ndcheck.engines.symbolic.lemmas import (
+    Lemma,
+    _Index,
+    _mine_graph,
+    _peer_controls,
+    houdini,
+    lean,
+    mine,
+    strengthening,
+)
 
 
 def _system(name="require-inbound-auth-failure"):
@@ -24,6 +33,65 @@ def test_mined_lemmas_hold_on_every_explored_state_and_say_something():
     assert not any(system.fields[x].name.startswith("net.") for lem in lemmas for x, _ in lem.when)
     pairs = [lem for lem in lemmas if len(lem.when) == 2]
     assert pairs and all(system.fields[x].kind == "control" for lem in pairs for x, _ in lem.when)
+
+
+def _reference_full(system, states):
+    """The ``full`` candidates by the definition (Python sets, state by state)."""
+    n = len(system.fields)
+    dom = [frozenset(s[j] for s in states) for j in range(n)]
+    out = [Lemma(j, dom[j]) for j in range(n) if dom[j]]
+    for i, f in enumerate(system.fields):
+        if len(dom[i]) < 2 or f.name.startswith("net."):
+            continue
+        for j in range(n):
+            if j == i or len(dom[j]) < 2:
+                continue
+            for a in sorted(dom[i]):
+                vals = frozenset(s[j] for s in states if s[i] == a)
+                if len(vals) < len(dom[j]):
+                    out.append(Lemma(j, vals, ((i, a),)))
+    for i1, i2 in _peer_controls(system, dom):
+        for j in range(n):
+            if j in (i1, i2) or len(dom[j]) < 2:
+                continue
+            seen = {}
+            for s in states:
+                seen.setdefault((s[i1], s[i2]), set()).add(s[j])
+            for (a1, a2), vals in sorted(seen.items()):
+                if len(vals) < len(dom[j]):
+                    out.append(Lemma(j, frozenset(vals), ((i1, a1), (i2, a2))))
+    return out
+
+
+@pytest.mark.parametrize("name", ["require-inbound-auth-failure", "fig8-silent-peer"])
+def test_mining_from_the_packed_columns_is_mining_from_the_state_tuples(name):
+    system = _system(name)
+    graph = explore(system, symmetry=False)
+    states = list(graph.states)
+    assert mine(system, states) == _reference_full(system, states)
+    for tier in ("full", "core", "lean"):
+        assert _mine_graph(system, graph, tier) == mine(system, states, tier)
+
+
+def test_batch_violations_are_the_union_of_the_single_state_ones():
+    import random
+
+    system = _system()
+    states = list(explore(system).states)
+    lemmas = mine(system, states)
+    idx = _Index(lemmas)
+    rng = random.Random(7)
+    idx.drop(rng.sample(range(len(lemmas)), len(lemmas) // 3))
+    for _ in range(200):
+        batch = []
+        for _ in range(rng.randint(1, 12)):
+            s = list(rng.choice(states))
+            for _ in range(rng.randint(0, 3)):     # some fields moved, some out of their domain
+                f = rng.randrange(len(s))
+                s[f] += rng.choice([-2, -1, 1, 3, 9])
+            batch.append(tuple(s))
+        union = sorted(set().union(*[idx.violated(s) for s in batch]))
+        assert idx.violated_any(batch) == union
 
 
 def test_houdini_result_is_inductive_by_an_independent_query():

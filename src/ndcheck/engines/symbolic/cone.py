@@ -41,7 +41,8 @@ from .lemmas import Candidates, Lemma, search_for
 #: keeping the refutations (fig7-both-capable: S-2 and S-12 close in 0.1-0.5 s after the 1.5 s
 #: build; H-1 needs 280 lemmas and 27 s this way, against 5 s of Houdini over the lean
 #: candidates).  CPU rather than wall seconds, so that the answer does not depend on the load;
-#: the wall clock stops it at three times the budget.
+#: the wall clock stops it at three times the budget, and each z3 check gets the CPU budget
+#: left as its (wall-clock) timeout, so one check cannot overrun it by much.
 BUDGET = 1.0
 
 
