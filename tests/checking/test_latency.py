@@ -71,6 +71,7 @@ def test_upgrade_stall_is_bounded_and_its_trace_replays():
     assert "server.nd.drop[DATA2 clear: ND-18/drop]" in acts
 
 
+@pytest.mark.slow  # fig7-lossy timed: 16-38 s
 def test_lossy_ike_give_up_is_per_message():
     r = _run(timed(CATALOG["fig7-lossy"]), ("ike-give-up", "tcp-established"))
     assert (r["ike-give-up"].min, r["ike-give-up"].max) == (60000, 68000)

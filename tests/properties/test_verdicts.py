@@ -271,6 +271,7 @@ def test_t2_nat_boundary_trace():
     assert t.steps[-1].wire == ("client>server RST clear",)
 
 
+@pytest.mark.slow  # a variant of fig7 explored twice: 13-26 s
 def test_t1_fig7_needs_back_off_timers():
     """Without back-off a timer may expire again and again while CONNECTED is on its way: the
     client's ACK, held by ND-10 (A-1: Secure from the server's ESP, no outbound SA yet), never

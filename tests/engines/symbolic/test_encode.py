@@ -59,6 +59,7 @@ def test_guards_and_updates_agree_on_reachable_states(name):
     assert checked > 0
 
 
+@pytest.mark.slow  # 25-40 s of z3 enumeration; the encoding is also checked against the explored graph by BMC/Spacer tests
 def test_successors_agree_with_the_explored_graph():
     """On a small scenario, each state's z3 successors (by enumeration of the selector) are the
     graph's edges."""
