@@ -38,6 +38,10 @@ def register(sub) -> None:
                    help="BMC depth / largest k for k-induction (defaults: 40 / 12)")
     p.add_argument("--timeout", type=positive_float, default=None, metavar="SECONDS",
                    help="give up after this many seconds (verdict: undetermined, exit 3)")
+    p.add_argument("--workers", type=positive_int, default=2, metavar="N",
+                   help="spacer: run Houdini on two cores, a forked partner process with another "
+                        "z3 seed sharing what it refutes (the same lemmas; default 2; 1: one "
+                        "process; a one-core machine always uses one)")
     p.add_argument("--lemmas", action="store_true",
                    help="also print every Houdini lemma of the invariant (spacer; text format — "
                         "JSON always carries them)")
@@ -71,7 +75,7 @@ def run(args) -> int:
     with status_line(f"{prop.id} on {sc.name}:") as update:
         r = prove(system, prop, engine=args.engine, unbounded=args.unbounded or args.lift_budgets,
                   depth=args.depth, timeout=args.timeout, lift_budgets=args.lift_budgets,
-                  progress=update)
+                  progress=update, workers=args.workers)
     if args.format == "json":
         print(json.dumps(r.to_json(), indent=2))
     else:

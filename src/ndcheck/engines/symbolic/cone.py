@@ -86,7 +86,7 @@ def _cone(system: System, pool: Candidates, bad: Callable[[Sequence[z3.ArithRef]
     while u is not None:
         u &= idx.active
         say(f"houdini cone: {len(u)} lemmas, {len(idx.active)} candidates active")
-        goal = search.literal(z3.Or([search.not_t[k] for k in sorted(u)] + [z3.BoolVal(False)]))
+        goal = search.literal(z3.Or([search.changed(k) for k in sorted(u)] + [z3.BoolVal(False)]))
         checks += 1
         r = search.check(u, goal)
         if r == z3.unsat:

@@ -47,7 +47,7 @@ import numpy as np
 import z3
 
 from ...model.ir import System
-from ..pyexpr import compile_lifted_successors
+from ..pyexpr import compile_lifted_successors, join_successor_parts, lifted_successor_parts
 from .encode import Encoding
 
 CLOSURE_STATES = 100  # concrete states walked per Houdini round (the choice: BENCHMARKS.md)
@@ -366,8 +366,8 @@ class Strengthening:
             sol = z3.Solver(ctx=s[0].ctx)
             sol.add(enc.domain(s))
             lits = [z3.Bool(f"lemma{k}", s[0].ctx) for k in range(len(self.lemmas))]
-            for lit, lem in zip(lits, self.lemmas):
-                sol.add(z3.Implies(lit, lem.formula(s)))
+            for lit, form in zip(lits, _formulas(self.lemmas, s, enc)):
+                sol.add(z3.Implies(lit, form))
             cache.clear()
             cache[key] = (sol, lits, {str(x): k for k, x in enumerate(lits)})
         sol, lits, index = cache[key]
@@ -459,10 +459,16 @@ class _Walker:
     (compiled and cached on the system by the exploration) when the start state lies inside the
     bounded domains -- every bounded step is a step of the lifted model too, and one that would
     overflow has no successor there, so each drop is still one Houdini would make -- else over
-    the lifted tuple successors.  Those are compiled in a background thread from the start
-    (1.2 s of CPU for fig7-both-capable's 1,159 commands on a slow machine): the z3 checks of
-    the cone and the first Houdini rounds release the GIL (ctypes), so on two cores the
-    compilation costs no wall-clock time; the first CTI outside the domains waits for it."""
+    the lifted tuple successors.
+
+    Those take about 1 s of CPU to generate and compile for fig7-both-capable's 1,159 commands.
+    A background thread compiles them from the first z3 check on (:meth:`start`), one part of
+    :data:`~ndcheck.engines.pyexpr.PART` commands at a time: z3's checks release the GIL
+    (ctypes), so on two cores the thread runs beside them.  Started any earlier, it stole the
+    GIL from the solver's build (thousands of short z3 calls, each giving the GIL away: the
+    build took 2.1 s instead of 0.9 s).  Until the parts are all compiled, a counterexample to
+    induction outside the domains is not walked (only its post-state is checked): the walk only
+    drops earlier what Houdini drops anyway, so the answer is the same, the rounds may differ."""
 
     def __init__(self, system: System, lifted: Sequence[str]) -> None:
         from ..codegen import compile_packed
@@ -471,18 +477,30 @@ class _Walker:
         self.packed, _, self.layout = compile_packed(system)
         self._lifted_succ = None
         self._compiled: list = []
-        self._thread = threading.Thread(target=self._compile, daemon=True,
-                                         name="ndcheck-lifted-successors")
-        self._thread.start()
+        self._thread: threading.Thread | None = None
+        self.off = False        # a forked Houdini partner does not compile them
+
+    def start(self) -> None:
+        """Begin compiling the lifted successors in a background thread (once)."""
+        if self._thread is None and not self.off:
+            self._thread = threading.Thread(target=self._compile, daemon=True,
+                                            name="ndcheck-lifted-successors")
+            self._thread.start()
 
     def _compile(self) -> None:
         try:
-            self._compiled.append(compile_lifted_successors(self.system, self.lifted))
+            self._compiled.append(join_successor_parts(list(lifted_successor_parts(self.system, self.lifted))))
         except Exception as e:   # noqa: BLE001 - re-raised by lifted_succ() in the caller's thread
             self._compiled.append(e)
 
-    def lifted_succ(self):
+    def lifted_succ(self, wait: bool = True):
+        """The lifted successor function; with ``wait=False`` None while it is being compiled."""
         if self._lifted_succ is None:
+            if self.off:
+                return None
+            self.start()
+            if not wait and not self._compiled:
+                return None
             self._thread.join()
             if not self._compiled:   # the thread did not survive a fork: compile here
                 self._compile()
@@ -500,7 +518,9 @@ class _Walker:
         lay = self.layout
         if any(v < lo or v > hi for v, lo, hi in zip(start, lay.lo, lay.hi)):
             idx.drop(idx.violated_any(list(also)))
-            _walk(start, self.lifted_succ(), idx, limit)
+            succ = self.lifted_succ(wait=False)
+            if succ is not None:
+                _walk(start, succ, idx, limit)
             return
         succ, decode = self.packed, lay.decode
         p0 = lay.encode(start)
@@ -532,8 +552,18 @@ def overflow_free(system: System, lemmas: Sequence[Lemma], unbounded: bool = Fal
     if z3.is_false(z3.simplify(leak)):
         return True
     sol = z3.SolverFor("QF_BV" if enc.bits else "QF_LIA")
-    sol.add(enc.domain(s), leak, *[lem.formula(s) for lem in lemmas])
+    sol.add(enc.domain(s), leak, *_formulas(lemmas, s, enc))
     return sol.check() == z3.unsat
+
+
+def _formulas(lemmas: Sequence[Lemma], s: Sequence[z3.ArithRef], enc: Encoding) -> list[z3.BoolRef]:
+    """``[lem.formula(s) for lem in lemmas]``, parsed from SMT-LIB text in one call where the
+    state is plain integer variables (984 lemmas: 0.05 s against 0.35 s)."""
+    if enc.bits or not lemmas:
+        return [lem.formula(s) for lem in lemmas]
+    names = [f"|{v}|" for v in s]
+    text = "".join(f"(assert {lemma_smt(lem, names)})\n" for lem in lemmas)
+    return list(z3.parse_smt2_string(text, decls={str(v): v for v in s}, ctx=s[0].ctx))
 
 
 def _silent(_text: str) -> None:
@@ -552,7 +582,7 @@ def explored(system: System):
 
 def strengthening(system: System, unbounded: bool = False, timeout: float | None = None,
                   progress: Callable[[str], None] | None = None, tier: str = "full",
-                  cached_only: bool = False) -> Strengthening | None:
+                  cached_only: bool = False, workers: int = 1) -> Strengthening | None:
     """The Houdini invariant of ``system`` from its explored states and the candidates of
     ``tier`` (:data:`TIERS`; cached per system, mode and tier; ``cached_only``: None unless
     already computed).
@@ -560,6 +590,7 @@ def strengthening(system: System, unbounded: bool = False, timeout: float | None
     None when the explicit exploration is truncated (its states are not all the reachable ones,
     so mining would mostly propose false candidates) or Houdini does not finish in time.
     ``progress`` is told the phases (exploring, mining, each Houdini round, overflow check).
+    ``workers > 1``: Houdini with a forked partner on another core (:mod:`.portfolio`).
     """
     key = (id(system), unbounded, tier)
     hit = _CACHE.get(key)
@@ -580,6 +611,8 @@ def strengthening(system: System, unbounded: bool = False, timeout: float | None
         say(f"houdini: encoding {len(cands)} candidates for z3")
         search = search_for(system, pool, unbounded, tier)
         search.deadline = deadline
+        if workers > 1:
+            search.start_partner()    # Houdini on two cores (.portfolio)
         out = search.houdini(progress)
         if out is None:
             say("houdini: stopped by the time limit")
@@ -683,15 +716,61 @@ class _Search:
         self.lits = [z3.Bool(f"cone{k}") for k in range(len(lemmas))]
         self._asts = [lit.as_ast() for lit in self.lits]
         self.index = {f"cone{k}": k for k in range(len(lemmas))}
-        for lit, lem in zip(self.lits, lemmas):
-            self.sol.add(z3.Implies(lit, lem.formula(self.s)))
-        self.not_t = [z3.Not(lem.formula(self.t)) for lem in lemmas]
+        self.moved = self._moved(system)
+        self._text: _Text | None = None
+        if enc.bits:    # bounded Houdini's bit-vector fields are terms (ZeroExt + lo), not names
+            for lit, lem in zip(self.lits, lemmas):
+                self.sol.add(z3.Implies(lit, lem.formula(self.s)))
+            self.not_t = [z3.Not(lem.formula(self.t)) for lem in lemmas]
+        else:           # integers: the 2 x 1,433 candidate formulas as SMT-LIB text, parsed at once
+            self._text = text = _Text(lemmas, self.s, self.t, self.lits, self.moved)
+            self.sol.add(*text.parse(f"(=> {text.lit[k]} {text.pre[k]})" for k in range(len(lemmas))))
+            self.not_t = text.parse(f"(not {text.post[k]})" for k in range(len(lemmas)))
         # refuted candidates are switched off for good (else a query for "some candidate turns
         # false" could answer with one of them and make no progress)
         self.sol.add(*[z3.Not(self.lits[k]) for k in range(len(lemmas)) if k not in self.idx.active])
         self.goals = 0
+        self.partner = None     # a .portfolio.Partner (or, in the forked child, its link back)
         self.deadline: float | None = None     # wall clock (perf_counter)
         self.cpu_stop: float | None = None     # CPU time (process_time; the cone's budget)
+
+    def _moved(self, system: System) -> list[z3.BoolRef]:
+        """One Boolean per field, defined as "the selected command updates it".  A candidate can
+        only turn false in a step that updates one of its fields (the others are framed), and
+        saying so in the goal (:meth:`changed`) spares z3 the frame reasoning: Houdini over
+        fig7-both-capable's lean candidates 8.3-11.3 s of CPU with it, 12.3-15.1 s without
+        (three z3 seeds each; BENCHMARKS.md)."""
+        writers: list[list[int]] = [[] for _ in system.fields]
+        for i, c in enumerate(system.commands):
+            for name, _ in c.updates:
+                writers[system.index[name]].append(i)
+        sel = self.sel
+        out = []
+        for j, ws in enumerate(writers):
+            flag = z3.Bool(f"moved{j}")
+            runs: list[list[int]] = []       # the writers as runs of consecutive command indices
+            for i in ws:
+                if runs and runs[-1][1] == i - 1:
+                    runs[-1][1] = i
+                else:
+                    runs.append([i, i])
+            picks = [sel == a if a == b else z3.And(sel >= a, sel <= b) for a, b in runs]
+            self.sol.add(flag == (z3.Or(picks) if picks else z3.BoolVal(False)))
+            out.append(flag)
+        return out
+
+    def _everything(self) -> z3.BoolRef:
+        """Some active candidate is false after the step (which updates one of its fields)."""
+        if self._text is None:
+            return z3.Or([z3.And(lit, self.changed(k)) for k, lit in enumerate(self.lits)])
+        text = self._text
+        return text.parse([f"(or {' '.join(text.changed(k, True) for k in range(len(self.lits)))} false)"])[0]
+
+    def changed(self, k: int) -> z3.BoolRef:
+        """Candidate ``k`` is false after the step, which updates one of its fields."""
+        lem = self.pool.lemmas[k]
+        fields = sorted({lem.field, *(x for x, _ in lem.when)})
+        return z3.And(self.not_t[k], z3.Or([self.moved[j] for j in fields]))
 
     def literal(self, formula: z3.BoolRef) -> z3.BoolRef:
         """A fresh literal that switches ``formula`` on when assumed."""
@@ -716,6 +795,7 @@ class _Search:
         elif getattr(self, "_timed", False):     # no stale limit from the cone's budget
             self.sol.set(timeout=4294967295)
             self._timed = False
+        self.walk.start()   # the lifted successors compile beside this check (_Walker)
         # what Solver.check does, without casting each of the ~1,500 literals to Bool again in
         # every round (7 % of a Houdini pass on fig7-both-capable)
         asts = self._asts
@@ -727,25 +807,77 @@ class _Search:
     def core(self) -> set[int]:
         return {self.index[str(x)] for x in self.sol.unsat_core() if str(x) in self.index}
 
-    def refute(self) -> None:
+    def refute(self) -> int:
         """The model is a counterexample to induction of every active candidate: drop what
-        its post-state falsifies, then walk concretely from its pre-state."""
+        its post-state falsifies, then walk concretely from its pre-state (and tell a
+        :mod:`.portfolio` partner what was dropped)."""
         m = self.sol.model()
         before = set(self.idx.active)
         self.walk(self.enc.decode(m, self.s), self.idx, CLOSURE_STATES, also=[self.enc.decode(m, self.t)])
         gone = before - self.idx.active
+        self._switch_off(gone)
+        if self.partner is not None:
+            self.partner.send(gone)
+        return len(gone)
+
+    def _switch_off(self, gone) -> None:
         self.pool.known_false.setdefault(self.unbounded, set()).update(gone)
         self.sol.add(*[z3.Not(self.lits[k]) for k in sorted(gone)])   # for good
-        return len(gone)
+
+    def start_partner(self, seed: int = 1) -> bool:
+        """Fork a :class:`~.portfolio.Partner` that runs Houdini on this solver with z3 seed
+        ``seed`` and shares its refutations (False where no second core or ``fork`` is there)."""
+        from . import portfolio
+
+        if self.partner is None and portfolio.available():
+            self.partner = portfolio.Partner(self, seed)
+        return self.partner is not None
+
+    def stop_partner(self) -> None:
+        if self.partner is not None and hasattr(self.partner, "close"):
+            self.partner.close()
+            self.partner = None
+
+    def _absorb(self) -> bool:
+        """Take the partner's drops; True when its answer is adopted (the active candidates
+        are then the largest inductive subset)."""
+        if self.partner is None:
+            return False
+        drops, answer = self.partner.take()
+        gone = set(drops) & self.idx.active
+        if gone:
+            self.idx.drop(gone)
+            self._switch_off(gone)
+        if answer is None:
+            return False
+        keep = set(answer)
+        if not keep <= self.idx.active:     # cannot happen (both sides drop soundly): go on alone
+            self.stop_partner()
+            return False
+        gone = self.idx.active - keep
+        self.idx.drop(gone)
+        self._switch_off(gone)
+        self.stop_partner()
+        return True
 
     def houdini(self, progress: Callable[[str], None] | None = None) -> tuple[list[Lemma], int] | None:
         """Full Houdini on this solver (what :func:`.lemmas.houdini` computes, starting from the
         refutations so far): one query per round for a counterexample to induction of any
         active candidate, until unsat.  None when the deadline passes first."""
+        try:
+            return self._houdini(progress)
+        finally:
+            self.stop_partner()     # its only use is this pass
+
+    def _houdini(self, progress: Callable[[str], None] | None) -> tuple[list[Lemma], int] | None:
         lemmas = self.pool.lemmas
-        everything = self.literal(z3.Or([z3.And(lit, nt) for lit, nt in zip(self.lits, self.not_t)]))
+        everything = self.literal(self._everything())
         rounds = 0
         while True:
+            if self._absorb():
+                if progress is not None:
+                    progress(f"houdini: the partner process found the fixpoint (round {rounds})")
+                return [lemmas[k] for k in sorted(self.idx.active)], rounds
             rounds += 1
             if progress is not None:
                 progress(f"houdini round {rounds}: {len(self.idx.active)} candidates left")
@@ -771,6 +903,54 @@ class _Search:
             if not missing:          # z3's core was not sufficient after all: take all of it
                 return n | core
             n.add(missing[-1])
+
+
+class _Text:
+    """The candidates of a :class:`_Search` as SMT-LIB text over its state names, parsed by z3
+    in one call per batch: the same formulas as :meth:`Lemma.formula` (a test compares them),
+    about 10x faster to build than through z3's Python API (fig7-both-capable: the 2 x 1,433
+    candidate formulas and Houdini's goal took 1.4 s that way)."""
+
+    def __init__(self, lemmas: Sequence[Lemma], s, t, lits, moved) -> None:
+        self.lemmas = lemmas
+        self.decls = {str(v): v for v in [*s, *t, *lits, *moved]}
+        self.ctx = s[0].ctx
+        names_s = [f"|{v}|" for v in s]
+        names_t = [f"|{v}|" for v in t]
+        self.pre = [lemma_smt(lem, names_s) for lem in lemmas]
+        self.post = [lemma_smt(lem, names_t) for lem in lemmas]
+        self.lit = [f"|{v}|" for v in lits]
+        self.moved = [f"|{v}|" for v in moved]
+
+    def changed(self, k: int, with_lit: bool = False) -> str:
+        lem = self.lemmas[k]
+        fields = sorted({lem.field, *(x for x, _ in lem.when)})
+        moved = " ".join(self.moved[j] for j in fields)
+        lit = f"{self.lit[k]} " if with_lit else ""
+        return f"(and {lit}(not {self.post[k]}) (or {moved}))"
+
+    def parse(self, bodies) -> list[z3.BoolRef]:
+        text = "".join(f"(assert {b})\n" for b in bodies)
+        return list(z3.parse_smt2_string(text, decls=self.decls, ctx=self.ctx))
+
+
+def _num(v: int) -> str:
+    return str(v) if v >= 0 else f"(- {-v})"
+
+
+def lemma_smt(lem: Lemma, names: Sequence[str]) -> str:
+    """:meth:`Lemma.formula` as SMT-LIB text over the (quoted) variable ``names``."""
+    v = names[lem.field]
+    vals = sorted(lem.values)
+    if vals[-1] - vals[0] + 1 == len(vals):
+        inside = f"(= {v} {_num(vals[0])})" if len(vals) == 1 else \
+            f"(and (>= {v} {_num(vals[0])}) (<= {v} {_num(vals[-1])}))"
+    else:
+        inside = f"(or {' '.join(f'(= {v} {_num(x)})' for x in vals)})"
+    if not lem.when:
+        return inside
+    cond = [f"(= {names[x]} {_num(a)})" for x, a in lem.when]
+    return f"(=> {cond[0] if len(cond) == 1 else '(and ' + ' '.join(cond) + ')'} {inside})"
 
 
 def search_for(system: System, pool: Candidates, unbounded: bool, tier: str) -> _Search:

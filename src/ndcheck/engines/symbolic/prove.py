@@ -21,7 +21,7 @@ from .cone import cone_lemmas
 from .encode import Encoding
 from .kind import classify, kinduction
 from .layers import bfs_layers, constrain
-from .lemmas import Strengthening, candidates, explored, overflow_free, seed_tier, strengthening
+from .lemmas import Strengthening, candidates, explored, overflow_free, search_for, seed_tier, strengthening
 from .result import ProofResult
 from .spacer import spacer
 
@@ -100,7 +100,8 @@ class _Run:
 def prove(system: System, prop: SafetyProperty, engine: str = "spacer", unbounded: bool = False,
           depth: int | None = None, timeout: float | None = None,
           lift_budgets: bool = False, graph=None, seed: bool = True,
-          progress: Callable[[str], None] | None = None, search: bool = True) -> ProofResult:
+          progress: Callable[[str], None] | None = None, search: bool = True,
+          workers: int = 1) -> ProofResult:
     """Decide one safety property of a system with z3.
 
     ``engine``: ``spacer`` (proof with invariant, or counterexample), ``bmc`` (counterexamples
@@ -111,6 +112,8 @@ def prove(system: System, prop: SafetyProperty, engine: str = "spacer", unbounde
     Spacer without the Houdini lemmas of :mod:`.lemmas` (its own invariant only; slower);
     ``search=False`` stops Spacer before its own search: ``holds`` only when no state is bad or
     Houdini lemmas this process already has imply the property, else ``undetermined``.
+    ``workers`` (Spacer with seeds): with 2 or more, Houdini runs on two cores, a forked
+    partner with another z3 seed sharing refutations (:mod:`.portfolio`; the same lemmas).
     ``progress``, when given, is called with a short text each time the phase changes or a
     round or depth finishes (``"houdini round 3: 212 candidates left"``, ``"bmc depth 14"``);
     it is a side channel only: the result does not depend on it.
@@ -124,7 +127,7 @@ def prove(system: System, prop: SafetyProperty, engine: str = "spacer", unbounde
         return _bmc(run, k)
     if engine == "kind":
         return _kind(run, k, graph)
-    return _spacer(run, seed, search)
+    return _spacer(run, seed, search, workers)
 
 
 def _bmc(run: _Run, k: int) -> ProofResult:
@@ -166,7 +169,7 @@ def _kind(run: _Run, k: int, graph) -> ProofResult:
                          f"({how}): a stronger invariant is needed (try --engine spacer)")
 
 
-def _spacer(run: _Run, use_seed: bool, search: bool = True) -> ProofResult:
+def _spacer(run: _Run, use_seed: bool, search: bool = True, workers: int = 1) -> ProofResult:
     # Always asked with the unbounded_ok caps lifted (bounded reachable states are a subset of
     # those, so a proof there is a proof of the bounded model, and it is much cheaper than
     # proving the channel caps); the bounded model is consulted only for a counterexample.
@@ -196,12 +199,19 @@ def _spacer(run: _Run, use_seed: bool, search: bool = True) -> ProofResult:
                 break
     if seeded and seed is None:
         tier = seed_tier(system, run.left(), run.progress, cached_only=not search) or "core"
-        proof = _cone_proof(run, enc_u, bad_u, how, mine=search, tier=tier)
-        if proof is not None:
-            return proof
-        if search:
-            seed = strengthening(system, unbounded=True, timeout=run.left(), progress=run.progress,
-                                 tier=tier)
+        # with a second core, a forked partner starts Houdini while this process looks for
+        # the property's cone (.portfolio); both keep sharing refutations in the full pass
+        shared = _partner(run, tier, search and workers > 1)
+        try:
+            proof = _cone_proof(run, enc_u, bad_u, how, mine=search, tier=tier)
+            if proof is not None:
+                return proof
+            if search:
+                seed = strengthening(system, unbounded=True, timeout=run.left(), progress=run.progress,
+                                     tier=tier)
+        finally:
+            if shared is not None:
+                shared.stop_partner()
     while True:
         if seed is not None and seed.overflow_free:
             run.say(f"spacer: do the {len(seed.lemmas)} Houdini lemmas imply {run.prop.id}?")
@@ -228,7 +238,7 @@ def _spacer(run: _Run, use_seed: bool, search: bool = True) -> ProofResult:
             run.say("spacer: no answer with the lean lemmas; Houdini over the core candidates")
             tier = "core"
             core = strengthening(system, unbounded=True, timeout=run.left(), progress=run.progress,
-                                 tier=tier)
+                                 tier=tier, workers=workers)
             if core is not None:
                 seed = core
                 continue
@@ -260,6 +270,22 @@ def _spacer(run: _Run, use_seed: bool, search: bool = True) -> ProofResult:
         return run.done("undetermined", invariant=again.invariant,
                         note=f"holds while every field stays in its domain, but {why}")
     return run.done("undetermined", note=f"{why}; {again.reason}")
+
+
+def _partner(run: _Run, tier: str, wanted: bool):
+    """The Houdini search of ``tier`` with a :mod:`.portfolio` partner started (None: not
+    wanted, no candidates, or no second core)."""
+    if not wanted:
+        return None
+    pool = candidates(run.system, tier, timeout=run.left(), progress=run.progress)
+    if pool is None:
+        return None
+    found = search_for(run.system, pool, True, tier)
+    found.deadline = run.deadline
+    if not found.start_partner():
+        return None
+    run.say("houdini: a partner process runs Houdini on the second core")
+    return found
 
 
 def _cone_proof(run: _Run, enc_u: Encoding, bad_u, how: str, mine: bool,
