@@ -220,6 +220,13 @@ def _spacer(run: _Run, use_seed: bool, search: bool = True, workers: int = 1) ->
             if used is not None:
                 run.say(f"spacer: {run.prop.id} follows from {len(used)} of the {len(seed.lemmas)} lemmas")
                 return run.done("holds", **lemma_proof(seed, used, how))
+            # not implied, but perhaps inductive relative to them: then H ∧ ¬bad is an
+            # inductive invariant and Spacer is not needed (fig7-both-capable S-11, S-14)
+            run.say(f"spacer: is {run.prop.id} inductive relative to the {len(seed.lemmas)} lemmas?")
+            used = seed.relatively_inductive(enc_u, bad_u)
+            if used is not None:
+                run.say(f"spacer: {run.prop.id} is inductive relative to {len(used)} of the lemmas")
+                return run.done("holds", **lemma_proof(seed, used, how, relative=run.prop.id))
         if not search:
             witness = _explored_witness(run)
             if witness is not None:
@@ -351,15 +358,22 @@ def _no_bad_state(enc: Encoding, bad) -> bool:
     return sol.check() == z3.unsat
 
 
-def lemma_proof(seed: Strengthening, used: list[int], how: str = "") -> dict:
-    """The invariant, lemmas and note of a proof by the Houdini lemmas alone."""
-    head = (f"the conjunction of {len(seed.lemmas)} lemmas (inductive: checked by z3); "
-            f"the property follows from these {len(used)}:")
+def lemma_proof(seed: Strengthening, used: list[int], how: str = "", relative: str = "") -> dict:
+    """The invariant, lemmas and note of a proof by the Houdini lemmas (``relative``: the
+    property's own negated bad states are inductive relative to them, and the invariant is
+    their conjunction with it)."""
+    mined = (f"{len(seed.lemmas)} inductive lemmas (Houdini over {seed.candidates} candidates "
+             f"mined from the explicit graph, {seed.rounds} z3 rounds, {seed.seconds:.2f}s)")
+    if relative:
+        head = (f"not bad({relative}) ∧ the conjunction of {len(seed.lemmas)} lemmas (inductive "
+                f"by themselves; not bad({relative}) is inductive relative to these {len(used)}):")
+        note = f"inductive relative to {mined}; no initial state is bad"
+    else:
+        head = (f"the conjunction of {len(seed.lemmas)} lemmas (inductive: checked by z3); "
+                f"the property follows from these {len(used)}:")
+        note = f"implied by {mined}"
     return {"invariant": "\n".join([head] + [f"  {t}" for t in seed.text(used)]),
-            "lemmas": seed.text(),
-            "note": f"implied by {len(seed.lemmas)} inductive lemmas (Houdini over "
-                    f"{seed.candidates} candidates mined from the explicit graph, "
-                    f"{seed.rounds} z3 rounds, {seed.seconds:.2f}s){how}"}
+            "lemmas": seed.text(), "note": note + how}
 
 
 def overflow_note(enc: Encoding) -> str:
