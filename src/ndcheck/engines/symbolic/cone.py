@@ -1,34 +1,40 @@
-"""Property-directed Houdini: the few mined lemmas one property needs, grown from unsat cores.
+"""Property-directed Houdini: the property and the few mined lemmas it needs, inductive together.
 
 Full Houdini (:func:`.lemmas.houdini`) filters every mined candidate to the largest inductive
-subset; on fig7-both-capable that is 160-200 z3 rounds (18-22 s), most of it spent refuting
-candidates about channel counters that most properties never need.  A property is often
-implied by a handful of lemmas that are inductive among themselves (S-2: one).  This module
-looks for such a set ``U`` directly:
+subset; on fig7-both-capable that is 100-150 z3 rounds, most of them refuting candidates about
+channel counters that a property does not need.  This module looks instead for a small set
+``U`` of candidates such that ``U ∧ P`` is inductive, ``P = ¬bad`` the property itself:
 
-1. ``U`` starts as a small unsat core of ``A(s) ∧ bad(s)``, ``A`` the candidates not yet
-   refuted (none is refuted yet: the mined ones).  When ``A ∧ bad`` is satisfiable no subset
-   of ``A`` implies the property: the answer is None at once (the caller goes on without
-   lemmas for it, or with full Houdini for Spacer).
-2. Is ``U`` inductive by itself, ``U(s) ∧ T(s, t) ∧ ¬U(t)`` unsat?  Then, if still
-   ``U ⊨ ¬bad``, done.
-3. Otherwise ask the same with ``A(s)``: a model is a counterexample to induction of the whole
-   of ``A`` (``s`` satisfies every candidate still active), so every candidate its ``t``
-   falsifies is refuted, as in Houdini (the concrete walk of :func:`.lemmas._walk` refutes
-   more); unsat: ``U`` is inductive relative to ``A``, and a small support ``N`` from the
-   unsat core is added to ``U`` (the core is shrunk by models: while ``U ∪ N`` has a
-   counterexample ``(s, t)``, one core candidate ``s`` falsifies joins ``N``).
+1. ``U`` starts empty.  Is ``U ∧ P`` inductive: ``U(s) ∧ P(s) ∧ T(s, t) ∧ ¬(U ∧ P)(t)``
+   unsat (the goal asks only for steps that update a field of the candidate they falsify,
+   :meth:`.lemmas._Search.changed`)?  Then done.
+2. Otherwise ask the same with all active candidates ``A(s)``: a model is a state satisfying
+   every active candidate and ``P`` whose successor falsifies some of ``U ∧ P``.  Every
+   candidate its successor falsifies is refuted, as in Houdini (and the concrete walk of
+   :func:`.lemmas._walk` refutes more); when it falsifies only ``P``, the property is not
+   inductive relative to anything the candidates can say: the answer is None.  Unsat: ``U ∧ P``
+   is inductive relative to ``A``, and a small support ``N`` from the unsat core joins ``U``
+   (the core is shrunk by models: while ``U ∪ N`` has a counterexample ``(s, t)``, one core
+   candidate ``s`` falsifies joins ``N``).
 
-Each refutation is one Houdini would make, so the refuted set is shared with the later full
-Houdini pass (:class:`.lemmas.Candidates`).  Soundness does not rest on the cores or the walk:
-the answer is a set ``U`` of candidates true initially for which z3 has answered unsat to
-``U(s) ∧ domain(s) ∧ T(s, t) ∧ ¬U(t)`` and to ``U(s) ∧ domain(s) ∧ bad(s)``; the caller also
-requires overflow freedom (:func:`.lemmas.overflow_free`).  Bounded by ``budget`` CPU seconds:
-past it the answer is None and full Houdini takes over (keeping the refutations).
+With ``P`` in the invariant rather than implied by ``U``, more properties close this way: on
+fig7-both-capable every safety property that needed full Houdini or Spacer (S-3 with no lemma
+at all, S-14 with 14, S-11 with 63, H-1 with 148; BENCHMARKS.md).  Each refutation is one
+Houdini would make, so the refuted set is shared with the full Houdini pass
+(:class:`.lemmas.Candidates`) and with a :mod:`.portfolio` partner running it on the other
+core; when the partner reaches the fixpoint first, the search stops and the caller uses it.
+
+Soundness does not rest on the cores or the walk: the answer is a set ``U`` of candidates true
+initially, with ``P`` true initially (z3: ``init ∧ bad`` unsat), for which z3 has answered
+unsat to ``U(s) ∧ P(s) ∧ domain(s) ∧ T(s, t) ∧ ¬(U ∧ P)(t)``; the caller also requires
+overflow freedom of ``U`` (:func:`.lemmas.overflow_free`), so that ``T`` (no step out of the
+domains) is every step from those states.  Bounded by ``budget`` CPU seconds: past it the
+answer is None and full Houdini takes over (keeping the refutations).
 """
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Callable, Sequence
 
@@ -38,22 +44,27 @@ from ...model.ir import System
 from .lemmas import Candidates, Lemma, search_for
 
 #: CPU seconds the cone search may take before Houdini takes over, on the same solver and
-#: keeping the refutations (fig7-both-capable: S-2 and S-12 close in 0.1-0.5 s after the 1.5 s
-#: build; H-1 needs 280 lemmas and 27 s this way, against 5 s of Houdini over the lean
-#: candidates).  CPU rather than wall seconds, so that the answer does not depend on the load;
-#: the wall clock stops it at three times the budget, and each z3 check gets the CPU budget
-#: left as its (wall-clock) timeout, so one check cannot overrun it by much.
-BUDGET = 1.0
+#: keeping the refutations.  fig7-both-capable (CPU s, loaded machine): S-3 closes with no
+#: lemma in 0.7 s, S-2 with one in 1.7 s, S-12 with four in 2.4 s; S-11 and S-14 need about
+#: 300 lemmas and do not close in 30 s, where Houdini over the lean candidates takes 10-15 s and
+#: the property is then inductive relative to its lemmas (:meth:`.lemmas.Strengthening.
+#: relatively_inductive`).  CPU rather than wall seconds, so that the answer does not depend on
+#: the load; the wall clock stops it at three times the budget, and each z3 check gets the CPU
+#: budget left as its (wall-clock) timeout, so one check cannot overrun it by much.  With a
+#: :mod:`.portfolio` partner the full Houdini pass has already started on the other core.
+BUDGET = 3.0
 
 
 def cone_lemmas(system: System, pool: Candidates, bad: Callable[[Sequence[z3.ArithRef]], z3.BoolRef],
                 unbounded: bool = True, tier: str = "core", budget: float | None = None,
                 deadline: float | None = None, progress: Callable[[str], None] | None = None
                 ) -> tuple[list[Lemma], int] | None:
-    """Candidates of ``pool`` that are inductive by themselves and exclude ``bad`` (checked by
+    """Candidates ``U`` of ``pool`` with ``U ∧ ¬bad`` inductive and true initially (checked by
     z3, see the module docstring), and the z3 checks it took; None when none is found within
-    ``budget`` CPU seconds (or before ``deadline``) or no subset of the active candidates
-    implies ``¬bad``.  ``budget`` defaults to :data:`BUDGET`, read at the call."""
+    ``budget`` CPU seconds (or before ``deadline``), when the property is not inductive
+    relative to the active candidates, or when a :mod:`.portfolio` partner has reached the
+    Houdini fixpoint first.  ``budget`` defaults to :data:`BUDGET`, read at the call;
+    ``math.inf``: no CPU budget."""
     if budget is None:
         budget = BUDGET
     try:
@@ -67,48 +78,50 @@ def _cone(system: System, pool: Candidates, bad: Callable[[Sequence[z3.ArithRef]
           progress: Callable[[str], None] | None) -> tuple[list[Lemma], int] | None:
     """The search of :func:`cone_lemmas`."""
     search = search_for(system, pool, unbounded, tier)
-    stop = time.perf_counter() + 3 * budget     # the budget is for the search, not the solver's build
-    search.deadline = stop if deadline is None else min(stop, deadline)
-    search.cpu_stop = time.process_time() + budget
+    if not _initially_good(search, bad):
+        return None
+    if math.isfinite(budget):
+        stop = time.perf_counter() + 3 * budget     # the budget is for the search, not the build
+        search.deadline = stop if deadline is None else min(stop, deadline)
+        search.cpu_stop = time.process_time() + budget
+    else:
+        search.deadline = deadline
     idx = search.idx
     say = progress if progress is not None else (lambda _text: None)
-    bad_lit = search.literal(bad(search.s))
+    p_lit = search.literal(z3.Not(bad(search.s)))
+    bad_t = bad(search.t)
+    u: set[int] = set()
     checks = 0
-
-    def needed() -> set[int] | None:
-        nonlocal checks
-        checks += 1
-        if search.check(idx.active, bad_lit) != z3.unsat:
+    while True:
+        if search._absorb():    # the partner's Houdini is done: the caller takes its lemmas
             return None
-        return search.shrink(set(), search.core(), bad_lit)
-
-    u = needed()
-    while u is not None:
         u &= idx.active
         say(f"houdini cone: {len(u)} lemmas, {len(idx.active)} candidates active")
-        goal = search.literal(z3.Or([search.changed(k) for k in sorted(u)] + [z3.BoolVal(False)]))
+        goal = search.literal(z3.Or([search.changed(k) for k in sorted(u)] + [bad_t]))
         checks += 1
-        r = search.check(u, goal)
+        r = search.check(u, p_lit, goal)
         if r == z3.unsat:
-            checks += 1
-            if search.check(u, bad_lit) == z3.unsat:
-                return [pool.lemmas[k] for k in sorted(u)], checks
-            more = needed()
-            if more is None:
-                return None
-            u |= more
-            continue
+            return [pool.lemmas[k] for k in sorted(u)], checks
         if r != z3.sat:
             return None
         checks += 1
-        r = search.check(idx.active, goal)
+        r = search.check(idx.active, p_lit, goal)
         if r == z3.sat:
-            search.refute()
+            if not search.refute():     # only P turns false: not inductive relative to A
+                return None
             continue
         if r != z3.unsat:
             return None
-        n = search.shrink(u, search.core() - u, goal)
+        n = search.shrink(u, search.core() - u, goal, p_lit)
         if n is None:
             return None
         u |= n
-    return None
+
+
+def _initially_good(search, bad) -> bool:
+    """No initial state is bad (z3; with lifted parameters the initial states are many)."""
+    enc = search.enc
+    s = enc.state("cone_init")
+    sol = z3.Solver(ctx=s[0].ctx)
+    sol.add(enc.init(s), bad(s))
+    return sol.check() == z3.unsat

@@ -761,6 +761,7 @@ class _Search:
         self.sol.add(*[z3.Not(self.lits[k]) for k in range(len(lemmas)) if k not in self.idx.active])
         self.goals = 0
         self.partner = None     # a .portfolio.Partner (or, in the forked child, its link back)
+        self.fixed = False      # the active candidates are the largest inductive subset
         self.deadline: float | None = None     # wall clock (perf_counter)
         self.cpu_stop: float | None = None     # CPU time (process_time; the cone's budget)
 
@@ -888,6 +889,7 @@ class _Search:
         self.idx.drop(gone)
         self._switch_off(gone)
         self.stop_partner()
+        self.fixed = True
         return True
 
     def houdini(self, progress: Callable[[str], None] | None = None) -> tuple[list[Lemma], int] | None:
@@ -901,6 +903,8 @@ class _Search:
 
     def _houdini(self, progress: Callable[[str], None] | None) -> tuple[list[Lemma], int] | None:
         lemmas = self.pool.lemmas
+        if self.fixed:      # a partner's fixpoint, adopted (the active set is inductive)
+            return [lemmas[k] for k in sorted(self.idx.active)], 0
         everything = self.literal(self._everything())
         rounds = 0
         while True:
@@ -913,17 +917,18 @@ class _Search:
                 progress(f"houdini round {rounds}: {len(self.idx.active)} candidates left")
             r = self.check(self.idx.active, everything)
             if r == z3.unsat:
+                self.fixed = True
                 return [lemmas[k] for k in sorted(self.idx.active)], rounds
             if r != z3.sat:
                 return None
             self.refute()
 
-    def shrink(self, base: set[int], core: set[int], goal: z3.BoolRef) -> set[int] | None:
-        """A small ``N ⊆ core`` with ``base ∪ N`` (and ``goal``) unsat, knowing ``base ∪ core``
-        is: grown one candidate per model (one the model's pre-state falsifies)."""
+    def shrink(self, base: set[int], core: set[int], goal: z3.BoolRef, *extra: z3.BoolRef) -> set[int] | None:
+        """A small ``N ⊆ core`` with ``base ∪ N`` (and ``goal``, ``extra``) unsat, knowing
+        ``base ∪ core`` is: grown one candidate per model (one the model's pre-state falsifies)."""
         n: set[int] = set()
         while True:
-            r = self.check(base | n, goal)
+            r = self.check(base | n, goal, *extra)
             if r == z3.unsat:
                 return n
             if r != z3.sat:

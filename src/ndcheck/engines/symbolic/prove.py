@@ -296,10 +296,10 @@ def _partner(run: _Run, tier: str, wanted: bool):
 
 
 def _cone_proof(run: _Run, enc_u: Encoding, bad_u, how: str, mine: bool,
-                tier: str = "lean") -> ProofResult | None:
-    """``holds`` when a small set of mined candidates, inductive by itself and overflow-free,
-    excludes the bad states (:func:`.cone.cone_lemmas`); None otherwise (``mine=False``: only
-    with candidates this process has already mined)."""
+                tier: str = "lean", budget: float | None = None) -> ProofResult | None:
+    """``holds`` when a small set ``U`` of mined candidates, overflow-free, makes ``U ∧ ¬bad``
+    inductive (:func:`.cone.cone_lemmas`); None otherwise (``mine=False``: only with
+    candidates this process has already mined)."""
     t0 = time.perf_counter()
     system = run.system
     pool = candidates(system, tier, timeout=run.left(), progress=run.progress,
@@ -308,7 +308,7 @@ def _cone_proof(run: _Run, enc_u: Encoding, bad_u, how: str, mine: bool,
         return None
     run.say(f"houdini cone: which of the {len(pool.lemmas)} candidates does {run.prop.id} need?")
     got = cone_lemmas(system, pool, bad_u, unbounded=True, tier=tier, deadline=run.deadline,
-                      progress=run.progress)
+                      progress=run.progress, budget=budget)
     if got is None:
         run.say("houdini cone: no small inductive set found" + (f"; Houdini over the {tier} candidates" if mine else ""))
         return None
@@ -317,16 +317,20 @@ def _cone_proof(run: _Run, enc_u: Encoding, bad_u, how: str, mine: bool,
         return None
     seed = Strengthening(system, kept, True, len(pool.lemmas), checks, True, time.perf_counter() - t0)
     q = enc_u.state("q")
-    used = seed.implies(enc_u, {run.prop.id: bad_u(q)}, q).get(run.prop.id)
-    if used is None:     # cannot happen: cone_lemmas checked it; stay on the safe side
-        return None
-    head = (f"the conjunction of {len(kept)} lemmas (inductive by themselves: checked by z3); "
-            f"the property follows from these {len(used)}:")
+    used = seed.implies(enc_u, {run.prop.id: bad_u(q)}, q).get(run.prop.id) if kept else None
+    where = (f"property-directed Houdini over {len(pool.lemmas)} candidates mined from the "
+             f"explicit graph, {checks} z3 checks, {seed.seconds:.2f}s")
+    if used is not None:
+        head = (f"the conjunction of {len(kept)} lemmas (inductive by themselves: checked by z3); "
+                f"the property follows from these {len(used)}:")
+        note = f"implied by {len(kept)} inductive lemmas ({where}){how}"
+    else:
+        head = (f"not bad({run.prop.id}) ∧ the conjunction of {len(kept)} lemmas (inductive "
+                f"together, true initially: checked by z3):")
+        note = (f"not bad({run.prop.id}) is inductive together with {len(kept)} lemmas "
+                f"({where}){how}")
     return run.done("holds", invariant="\n".join([head] + [f"  {t}" for t in seed.text(used)]),
-                    lemmas=seed.text(),
-                    note=f"implied by {len(kept)} inductive lemmas (property-directed Houdini over "
-                         f"{len(pool.lemmas)} candidates mined from the explicit graph, {checks} z3 "
-                         f"checks, {seed.seconds:.2f}s){how}")
+                    lemmas=seed.text(), note=note)
 
 
 def _explored_witness(run: _Run) -> ProofResult | None:
