@@ -10,8 +10,8 @@ from __future__ import annotations
 from statemachine import State
 
 from ..ir import Field
-from ..messages import other
-from .base import Binding, BoundMachine, Ctx, V
+from .base import Binding, BoundMachine, Ctx
+from .ike_responder import main_mode_conds, main_mode_effects
 
 
 class IkeMmResponder(BoundMachine):
@@ -43,28 +43,6 @@ def fields(ctx: Ctx) -> list[Field]:
 
 
 def bind(ctx: Ctx) -> Binding:
-    sc, h = ctx.sc, ctx.host
-    peer = sc.peer
-    nd = sc.nd_host(h) and sc.nd_host(other(h))
-    b = Binding(conds={
-        "answers": peer in ("capable", "no-credential", "qm-refused", "capable-no-nd"),
-        "silent": h == "server" and peer == "silent",
-        "icmp": sc.answers_icmp(h),
-        "no_proposal": peer == "no-proposal",
-        "authenticates": peer in ("capable", "qm-refused", "capable-no-nd"),
-        "no_credential": peer == "no-credential",
-    })
-    e = b.effects
-    e["recv_mm1@idle"] = [V(recv="MM1", send=["MM2"], updates={ctx.n("mm_nd"): 1} if nd else {},
-                            rules=("ND-2", "ND-3") if nd else ())]
-    e["recv_mm1@mm2_sent"] = [V(recv="MM1", send=["MM2"], label="dup")]
-    e["ignore_mm1"] = [V(recv="MM1", rules=("ND-26",))]
-    e["reject_mm1"] = [V(recv="MM1", send=["ICMP"])]
-    e["refuse_mm1"] = [V(recv="MM1", send=["NOTIFY"], rules=("ND-29",))]
-    e["recv_mm3@mm2_sent"] = [V(recv="MM3", send=["MM4"], rules=("ND-5",))]
-    e["recv_mm3@mm4_sent"] = [V(recv="MM3", send=["MM4"], label="dup")]
-    e["recv_mm5@mm4_sent"] = [V(recv="MM5", send=["MM6"], updates={ctx.n("mm_sa"): 1}, rules=("ND-5",))]
-    e["recv_mm5@mm_done"] = [V(recv="MM5", send=["MM6"], label="dup")]
-    e["fail_auth@mm4_sent"] = [V(recv="MM5", send=["NOTIFY"], rules=("ND-27", "ND-29"))]
-    e["fail_auth@failed"] = [V(recv="MM5", send=["NOTIFY"], label="dup")]
+    b = Binding(conds=main_mode_conds(ctx.sc, ctx.host))
+    b.effects.update(main_mode_effects(ctx))
     return b

@@ -282,7 +282,6 @@ def test_flow_1s_sa_never_upgrades_flow_2_but_does_host_to_host():
     one step (ND-14 on their next packets, A-16)."""
     from ndcheck.engines.explicit import explore
     from ndcheck.properties.catalog import get_property
-
     from tests import catalog_cache
 
     f3 = get_property("F-3")
