@@ -286,7 +286,8 @@ def test_flow_1s_sa_never_upgrades_flow_2_but_does_host_to_host():
 
     f3 = get_property("F-3")
     sc = CATALOG["two-flows-per-flow-sa"]
-    host = build_system(dataclasses.replace(sc, ike=dataclasses.replace(sc.ike, qm_sa="host")))
+    host = build_system(dataclasses.replace(sc, name="two-flows-host-sa", expect={}, causes={},
+                                            ike=dataclasses.replace(sc.ike, qm_sa="host")))
     assert not f3.applies(host)   # the catalog checks it where qm_sa = "flow"
     r = catalog_cache.result("two-flows-per-flow-sa")
     assert next(v.verdict for v in r.verdicts if v.property.id == "F-3") == "holds"
