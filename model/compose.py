@@ -48,7 +48,16 @@ from .ir import (
     or_,
     substitute,
 )
-from .machines import ike_initiator, ike_responder, tcp_client, tcp_server
+from .machines import (
+    ike_initiator,
+    ike_mm_initiator,
+    ike_mm_responder,
+    ike_qm_initiator,
+    ike_qm_responder,
+    ike_responder,
+    tcp_client,
+    tcp_server,
+)
 from .machines.base import (
     Binding,
     BoundMachine,
@@ -61,7 +70,7 @@ from .machines.base import (
     state_index,
     transitions,
 )
-from .messages import HOSTS, flow_of, in_flow, is_ike, other, unflowed
+from .messages import HOSTS, flow_of, in_flow, is_ike, is_qm, other, unflowed
 from .nd_rules import (
     AFTER_OUTBOUND,
     BEFORE_OUTBOUND,
@@ -82,6 +91,14 @@ MACHINES: dict[str, dict[str, ModuleType]] = {
     "client": {"tcp": tcp_client, "ike_i": ike_initiator, "ike_r": ike_responder},
     "server": {"tcp": tcp_server, "ike_i": ike_initiator, "ike_r": ike_responder},
 }
+
+#: With per-flow Quick Mode SAs (``ike.qm_sa = "flow"``, A-16) a host's IKE initiator and
+#: responder split: Main Mode per host (``ike_mi``, ``ike_mr``), Quick Mode per flow under the
+#: keys the host-wide machines have otherwise (``ike_i``, ``ike_i#2`` ...; ``ike_r`` ...).
+PER_FLOW_IKE: dict[str, ModuleType] = {"ike_mi": ike_mm_initiator, "ike_mr": ike_mm_responder,
+                                       "ike_i": ike_qm_initiator, "ike_r": ike_qm_responder}
+#: ... and the host's SAD fields (:data:`HOST_FIELDS`) that are then the flow's
+PER_FLOW_SAD = ("acq_pending", "sa_in", "sa_out", "sa_boundary", "sa_ge", "sa_in_ge")
 
 #: TCP end modules by the end's role in its flow (the active opener runs ``tcp_client``)
 TCP_ROLES: dict[str, ModuleType] = {"client": tcp_client, "server": tcp_server}
@@ -205,12 +222,16 @@ def machine_keys(h: str, sc: Scenario) -> list[str]:
     (:meth:`Scenario.initiates`: an outbound rule that triggers IKE and an IKE stack), its IKE
     responder (``client.ike_r``) when the peer can."""
     keys = [f"{h}.tcp"]
-    if sc.initiates(h):
-        keys.append(f"{h}.ike_i")
-    if sc.initiates(other(h)):
-        keys.append(f"{h}.ike_r")
-    # further flows' TCP ends after the first flow's machines (DESIGN.md "Flows")
-    keys.extend(in_flow(f"{h}.tcp", i) for i in range(2, len(sc.flows) + 1))
+    ike = [k for k, on in (("ike_i", sc.initiates(h)), ("ike_r", sc.initiates(other(h)))) if on]
+    if sc.ike.per_flow:
+        # A-16 per flow: the host's Main Mode machines, then each flow's Quick Mode machines
+        keys.extend(f"{h}.ike_m{k[-1]}" for k in ike)
+    keys.extend(f"{h}.{k}" for k in ike)
+    # further flows' TCP ends (and Quick Mode machines) after the first flow's machines
+    for i in range(2, len(sc.flows) + 1):
+        keys.append(in_flow(f"{h}.tcp", i))
+        if sc.ike.per_flow:
+            keys.extend(in_flow(f"{h}.{k}", i) for k in ike)
     return keys
 
 
@@ -226,6 +247,8 @@ def _module(key: str, sc: Scenario | None = None) -> ModuleType:
     h, _, m = base.partition(".")
     if m == "tcp" and sc is not None:
         return TCP_ROLES[tcp_role(sc, h, flow_of(key))]
+    if sc is not None and sc.ike.per_flow:
+        return PER_FLOW_IKE[m]
     return MACHINES[h][m]
 
 
@@ -252,15 +275,21 @@ def bind_machines(sc: Scenario, in_flight, in_flight_from=None, settled=None) ->
     for h in HOSTS:
         for key in machine_keys(h, sc):
             fl = flow_of(key)
-            ctx = Ctx(h, sc, in_flight, in_flight_from, settled, role_reader(sc), flow=fl)
+            ctx = Ctx(h, sc, in_flight, in_flight_from, settled, role_reader(sc), flow=fl,
+                      flow_ike=per_flow_qm(sc, key))
             mod = _module(key, sc)
             out[key] = _flowed(mod.bind(ctx), ctx) if fl > 1 else mod.bind(ctx)
             check_binding(machine_class(mod), out[key])
     return out
 
 
+def per_flow_qm(sc: Scenario, key: str) -> bool:
+    """``key`` is a flow's Quick Mode machine (``ike.qm_sa = "flow"``, A-16)."""
+    return sc.ike.per_flow and unflowed(key).split(".")[1] in ("ike_i", "ike_r")
+
+
 def _flowed(b: Binding, ctx: Ctx) -> Binding:
-    """A further flow's TCP binding: the segments it sends and receives carry the flow's number
+    """A further flow's TCP (or Quick Mode) binding: the segments it sends and receives carry the flow's number
     (its fields and channel guards already do, through ``ctx``)."""
     def msg(m):
         return ctx.msgs([m])[0] if m else m
@@ -463,11 +492,17 @@ class Composer:
         nflows = len(sc.flows)
         for h in HOSTS:
             for key in machine_keys(h, sc):
-                ctx = Ctx(h, sc, lambda host, msgs: TRUE, role_in=role_reader(sc), flow=flow_of(key))
+                ctx = Ctx(h, sc, lambda host, msgs: TRUE, role_in=role_reader(sc), flow=flow_of(key),
+                          flow_ike=per_flow_qm(sc, key))
                 out.extend(_module(key, sc).fields(ctx))
             for name, doc in HOST_FIELDS:
-                out.append(Field(f"{h}.{name}", 0, 1, 0, "bool", doc=doc))
-            if sc.mixed_ge(h) and f"{h}.ike_i" in self.machines:
+                if sc.ike.per_flow and name in PER_FLOW_SAD:
+                    # A-16 per flow: each flow its own SAD entries and acquire queue
+                    out.extend(Field(in_flow(f"{h}.{name}", i), 0, 1, 0, "bool", doc=f"{doc}, flow {i}")
+                               for i in range(1, nflows + 1))
+                else:
+                    out.append(Field(f"{h}.{name}", 0, 1, 0, "bool", doc=doc))
+            if sc.mixed_ge(h) and f"{h}.ike_i" in self.machines and not sc.ike.per_flow:
                 # ND-9 / A-4: the flows differ in GE, so the queued acquire says which flag it is for
                 out.append(Field(f"{h}.acq_pending_ge", 0, 1, 0, "bool",
                                  doc="IKE service: an acquire for a GE flow is queued (acq_pending: "
@@ -502,17 +537,29 @@ class Composer:
         sc = self.sc
         if len(sc.flows) == 1:
             return ()
-        msgs = {h: [k for k in self.net.alphabet[h] if k.prot] for h in HOSTS}
+        # a flow's channel entries: its TCP segments (and, A-16 per flow, its Quick Mode messages)
+        msgs = {h: [k for k in self.net.alphabet[h] if k.prot or (sc.ike.per_flow and is_qm(k.msg))]
+                for h in HOSTS}
         out = []
         for i, fl in enumerate(sc.flows, 1):
             names: list[str] = []
             # ends in role order (opener first), so equal openers give equal layouts
             ends = [fl.opener, other(fl.opener)]
             names.extend(in_flow(f"{h}.tcp", i) for h in ends)
+            qms = [in_flow(f"{h}.{m}", i) for h in ends for m in ("ike_i", "ike_r")
+                   if in_flow(f"{h}.{m}", i) in self.machines] if sc.ike.per_flow else []
+            names.extend(qms)     # A-16 per flow: the flow's Quick Mode machines
             for h in ends:
                 ctx = Ctx(h, sc, lambda host, m: TRUE, role_in=role_reader(sc), flow=i)
                 names.extend(f.name for f in _module(in_flow(f"{h}.tcp", i), sc).fields(ctx))
                 names.extend(in_flow(f"{h}.{n}", i) for n, _ in FLOW_FIELDS)
+                if sc.ike.per_flow:
+                    for key in qms:
+                        if key.startswith(f"{h}."):
+                            qctx = Ctx(h, sc, lambda host, m: TRUE, role_in=role_reader(sc), flow=i,
+                                       flow_ike=True)
+                            names.extend(f.name for f in _module(key, sc).fields(qctx))
+                    names.extend(in_flow(f"{h}.{n}", i) for n in PER_FLOW_SAD)
             for h in ends:
                 for k in msgs[h]:
                     if flow_of(k.msg) == i:
@@ -564,7 +611,20 @@ class Composer:
         forks = self.step(key, forks, t, v)
         for msg in v.send:
             forks = self.send(h, forks, msg)
+        if key == f"{h}.ike_mi" and t.target.id == "failed" and st.id != "failed":
+            forks = self.mm_failed(h, forks)
         return [f.command(label, _kind(v), (h,)) for f in forks]
+
+    def mm_failed(self, h: str, forks: list[Fork]) -> list[Fork]:
+        """``h``'s Main Mode failed (``ike.qm_sa = "flow"``): each flow whose acquire waits for it
+        fails its negotiation with it (its Quick Mode initiator's ``mm_failed``, ND-26/27)."""
+        for k in [k for k in self.machines if unflowed(k) == f"{h}.ike_i"]:
+            cls = self.machines[k]
+            enabled = or_(*[self.enable(k, st, t, v).guard for st, t, _ in transitions(cls, "mm_failed")
+                            for v in self.variants(k, "mm_failed", st.id)])
+            forks = ([g for f in forks for g in self.drive(h, k, "mm_failed", f)]
+                     + [f.cond(not_(enabled)) for f in forks])
+        return _alive(forks)
 
     # -- stages -------------------------------------------------------------------------------
     def enable(self, key: str, st, t, v: Variant, fork: Fork | None = None) -> Fork:
@@ -645,11 +705,17 @@ class Composer:
         figures 18/19 draw MM #1 first; later takes add no state, only that order).  A host
         without an initiator (no IKE stack, or no outbound rule that triggers IKE) records
         Acquire only."""
-        key = f"{h}.ike_i"
+        key = in_flow(f"{h}.ike_i", flow) if self.sc.ike.per_flow else f"{h}.ike_i"
         if key not in self.machines:
             return [fork]
         cls = self.machines[key]
         running = or_(*[eq(F(key), state_index(cls, s)) for s in cls.NEGOTIATING])
+        if self.sc.ike.per_flow:
+            # A-16 per flow: the flow's own queue, coalesced with its own Quick Mode (A-4); the
+            # service takes it later (its Quick Mode initiator, or Main Mode first: ND-11)
+            pend = in_flow(f"{h}.acq_pending", flow)
+            busy = or_(running, eq(F(pend), 1))
+            return [fork.set({pend: ite(busy, F(pend), C(1))}).add(name=f" +{h}.acquire", rules=("A-4",))]
         if self.sc.mixed_ge(h):
             return self._acquire_by_ge(h, key, running, fork, flow)
         busy = or_(running, eq(F(f"{h}.acq_pending"), 1))

@@ -90,7 +90,17 @@ def wire_name(msg: str) -> str:
 
 
 def is_ike(msg: str) -> bool:
-    return msg.partition("/")[0] in IKE_MESSAGES
+    """An IKE message id (a flow's Quick Mode messages too, ``QM2#2``: ``ike.qm_sa = "flow"``)."""
+    return unflowed(msg).partition("/")[0] in IKE_MESSAGES
+
+
+#: The messages of a Quick Mode: with per-flow Quick Mode SAs (A-16) each flow has its own
+#: (``QM1#2``, ``CONNECTED#2``), flowed like its TCP segments.
+QM_MESSAGES = ("QM1", "QM2", "QM3", "CONNECTED")
+
+
+def is_qm(msg: str) -> bool:
+    return unflowed(msg).partition("/")[0] in QM_MESSAGES
 
 
 def short(msg: str) -> str:

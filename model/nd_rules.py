@@ -242,13 +242,19 @@ def _fl(host: str, name: str, flow: int) -> Expr:
     return F(in_flow(f"{host}.{name}", flow))
 
 
+def _sad(host: str, sc: Scenario, name: str, flow: int) -> Expr:
+    """``host``'s SAD field ``name`` as ``flow`` sees it: the host's (host-to-host Quick Mode
+    SAs, A-16 default) or the flow's own (``ike.qm_sa = "flow"``)."""
+    return _fl(host, name, flow) if sc.ike.per_flow else _h(host, name)
+
+
 def _preds_mark(host: str, sc: Scenario, flow: int = 1) -> dict[str, Expr]:
     return {
         # ND-7: the flow's traffic matches a GE rule (the flow's own key, else the host's flag)
         "ge_rule": C(sc.ge_rule(host, flow)),
         "ge_marking_before": C(sc.ike.ge_marking == "before"),
-        "sa_in": eq(_h(host, "sa_in"), 1),
-        "sa_in_ge": eq(_h(host, "sa_in_ge"), 1),
+        "sa_in": eq(_sad(host, sc, "sa_in", flow), 1),
+        "sa_in_ge": eq(_sad(host, sc, "sa_in_ge", flow), 1),
     }
 
 
@@ -272,9 +278,9 @@ def _preds_out(host: str, sc: Scenario, flow: int = 1) -> dict[str, Expr]:
     return {
         # WFP-GE: the host's ALE layer requires encryption for the flow (a policy constant)
         "ale": C(p.ale_require_encryption),
-        "sa": eq(_h(host, "sa_out"), 1),
-        "ge_match": eq(_h(host, "sa_ge"), _fl(host, "flow_ge", flow)),
-        "nat_boundary": and_(sc.network.nat, eq(_h(host, "sa_boundary"), 1)),
+        "sa": eq(_sad(host, sc, "sa_out", flow), 1),
+        "ge_match": eq(_sad(host, sc, "sa_ge", flow), _fl(host, "flow_ge", flow)),
+        "nat_boundary": and_(sc.network.nat, eq(_sad(host, sc, "sa_boundary", flow), 1)),
         "secure": eq(_fl(host, "secure", flow), 1),
         "acquire": eq(_fl(host, "acquire", flow), 1),
         # the legacy soft SA (digest §6.4): only an outbound "legacy" host with an IKE initiator
@@ -291,7 +297,7 @@ def _preds_in(host: str, sc: Scenario, esp: bool, new_flow: Expr, flow: int = 1)
         # A-10: accept_clear_new = rule.ND and rule.Boundary.
         "accept_clear_new": p.inbound == "boundary",
         "secure": eq(_fl(host, "secure", flow), 1),
-        "sa_in": eq(_h(host, "sa_in"), 1),
+        "sa_in": eq(_sad(host, sc, "sa_in", flow), 1),
         # A-14 (policy knob allow_clear_timeout): the inbound SA's clear-acceptance window is open.
         "grace": and_(p.allow_clear_timeout, eq(_h(host, "sa_in"), 1),
                       eq(_h(host, "grace_over"), 0)),

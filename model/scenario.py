@@ -29,6 +29,8 @@ GE_MARKING = ("before", "after")
 NOTIFY_AT_MM1 = ("fail", "ignore")
 MM_IN_PROGRESS = ("counts", "ignored")
 DELETE_BY = ("none", "client", "server", "both")
+#: A-16: one Quick Mode SA pair for every flow between the hosts, or one per flow
+QM_SA = ("host", "flow")
 LOSS = ("ike", "tcp")
 #: Which end closes the connection first (``tcp.close``); the other closes after the FIN.
 CLOSE = ("client", "server", "none")
@@ -143,6 +145,12 @@ class IkeKnobs:
     ``mm_expiry`` (L11, L13: MM 480 min against QM 60 min): the MM SA (both ends' MMSAD entry)
     may expire once, between negotiations, apart from the QM SAs, which stay (L4); a later
     negotiation of either host starts with Main Mode again (ND-1).
+
+    ``qm_sa`` (A-16): ``host`` (default) -- one Quick Mode SA pair with host-to-host selectors
+    carries every flow, so an SA negotiated for one flow upgrades the others (ND-14); ``flow`` --
+    each flow negotiates its own Quick Mode SA pair (port-specific selectors) over the host's
+    one Main Mode SA (ND-11): per flow its own SAD fields, acquire queue and Quick Mode
+    initiator/responder, Main Mode per host (README "Per-flow Quick Mode SAs").
     """
 
     commit_bit: bool = True          # RFC 2408 §3.1; ND-24
@@ -156,6 +164,12 @@ class IkeKnobs:
     server_initiator: bool = True    # A-13: the server's triggers reach its own IKE initiator
     delete: str = "none"             # L1: which host may delete the QM SAs with a DELETE (once)
     mm_expiry: bool = False          # L4, L13: the MM SA may expire once, apart from the QM SAs
+    qm_sa: str = "host"              # A-16: host-to-host Quick Mode SAs, or one pair per flow
+
+    @property
+    def per_flow(self) -> bool:
+        """Each flow has its own Quick Mode SAs (A-16, ``qm_sa = "flow"``)."""
+        return self.qm_sa == "flow"
 
     def deletes(self, host: str) -> bool:
         """``host`` may delete the flow's QM SAs with a DELETE (knob ``delete``)."""
@@ -442,7 +456,7 @@ _ENUMS = {
     ("client", "inbound"): INBOUND, ("server", "inbound"): INBOUND,
     ("ike", "responder_install"): INSTALL, ("ike", "ge_marking"): GE_MARKING,
     ("ike", "notify_at_mm1"): NOTIFY_AT_MM1, ("ike", "mm_in_progress"): MM_IN_PROGRESS,
-    ("ike", "delete"): DELETE_BY,
+    ("ike", "delete"): DELETE_BY, ("ike", "qm_sa"): QM_SA,
     ("tcp", "close"): CLOSE, ("tcp", "server_sends"): SERVER_SENDS, ("tcp", "timers"): TIMERS,
     ("time", "mode"): TIME_MODES, ("time", "tcp_preset"): TCP_PRESETS,
 }
@@ -676,6 +690,36 @@ def _cause_rules(where: str, rules: Any) -> tuple[str, ...]:
     return tuple(rules)
 
 
+#: What ``ike.qm_sa = "flow"`` is built for (README "Per-flow Quick Mode SAs"): the knobs it
+#: refuses, each with what is allowed.
+def _per_flow_cuts(sc: Scenario) -> list[tuple[str, str]]:
+    ike = sc.ike
+    return [(what, allowed) for what, on, allowed in (
+        ("time.mode = \"timed\"", sc.time.timed, "untimed"),
+        ("ike.sa_expiry = true", ike.sa_expiry, "sa_expiry = false"),
+        ("ike.delete = " + repr(ike.delete), ike.delete != "none", "delete = \"none\""),
+        ("ike.mm_expiry = true", ike.mm_expiry, "mm_expiry = false"),
+        (f"peer = {sc.peer!r}", sc.peer == "qm-refused", "any peer but qm-refused"),
+        ("outbound = \"legacy\"", "legacy" in (sc.client.outbound, sc.server.outbound),
+         "outbound = \"request\", \"require\" or \"none\""),
+        ("allow_clear_timeout", bool(sc.client.allow_clear_timeout or sc.server.allow_clear_timeout),
+         "allow_clear_timeout = 0"),
+    ) if on]
+
+
+def _check_per_flow(sc: Scenario, source: str) -> None:
+    """``ike.qm_sa = "flow"`` (A-16): per-flow Quick Mode SAs are built without SA expiry, DELETE,
+    MM expiry, the qm-refused peer, the legacy policy, A-14's grace timer and time."""
+    if not sc.ike.per_flow:
+        return
+    cuts = _per_flow_cuts(sc)
+    if cuts:
+        what, allowed = cuts[0]
+        raise ScenarioError(f"{source}: ike.qm_sa = \"flow\" cannot be combined with {what} "
+                            f"(per-flow Quick Mode SAs are built without it); allowed: {allowed}, "
+                            f"or ike.qm_sa = \"host\"")
+
+
 def _check_consistency(sc: Scenario, source: str) -> None:
     if sc.network.capacity < 1:
         raise ScenarioError(f"{source}: network.capacity must be at least 1")
@@ -724,7 +768,8 @@ def _check_consistency(sc: Scenario, source: str) -> None:
     # Flows that differ in GE (ND-7) renegotiate Quick Mode with the same flags again and again
     # over one MM SA (ND-12, A-16); the model has no QM message IDs, so a copy of a QM #5 must
     # not be possible where a new one is (the responder takes every QM #5 in QM-DONE as new).
-    if any(sc.mixed_ge(h) for h in ("client", "server")):
+    _check_per_flow(sc, source)
+    if any(sc.mixed_ge(h) for h in ("client", "server")) and not sc.ike.per_flow:
         copies = [k for k, on in (("network.loss containing \"ike\"", "ike" in sc.network.loss),
                                   ("network.duplicate > 0", sc.network.duplicate > 0),
                                   ("tcp.premature_timeouts = true", sc.tcp.premature_timeouts),

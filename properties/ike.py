@@ -14,7 +14,7 @@ own negotiations (A-13), crossing negotiations still end with usable SAs at both
 from __future__ import annotations
 
 from ..model.ir import TRUE, Command, F, System, and_, eq, implies, not_, or_
-from ..model.messages import HOSTS, in_flow, qm1_bits
+from ..model.messages import HOSTS, flow_of, in_flow, qm1_bits
 from .base import Concern
 from .predicates import (
     MM_PEERS,
@@ -24,6 +24,8 @@ from .predicates import (
     ike_done,
     in_state,
     initiator,
+    mm_initiator,
+    mm_responder,
     negotiations,
     peer_ipsec,
     responder,
@@ -32,7 +34,8 @@ from .predicates import (
 
 ike = Concern("ike")
 
-_MM2_SEEN = ("mm3_sent", "mm5_sent", "qm1_sent", "qm3_sent", "established", "expired")
+_MM2_SEEN = ("mm3_sent", "mm5_sent", "qm1_sent", "qm3_sent", "established", "expired",
+             "mm_done")   # MM-DONE: the Main Mode initiator of ike.qm_sa = "flow" (A-16)
 _MM1_SEEN = ("mm2_sent", "mm4_sent", "mm_done", "qm2_sent", "established")
 
 
@@ -45,7 +48,9 @@ def _s11(s: System):
     parts = []
     for h in HOSTS:
         # The host has seen the peer's vendor ID: as initiator in MM #2, as responder in MM #1.
-        seen = or_(in_state(s, initiator(h), *_MM2_SEEN), in_state(s, responder(h), *_MM1_SEEN))
+        # (with per-flow Quick Mode SAs, A-16, the host's Main Mode machines)
+        mi, mr = mm_initiator(s, h), mm_responder(s, h)
+        seen = or_(in_state(s, mi, *_MM2_SEEN), in_state(s, mr, *_MM1_SEEN))
         if "sad.mm_expired" in s.index:
             # Once the MM SA expired (ike.mm_expiry) its MMSAD entry, NDSupported with it, is
             # gone: a Main Mode that completed before it no longer counts, a new one does.
@@ -53,7 +58,7 @@ def _s11(s: System):
                        in_state(s, responder(h), "mm_done", "established"))
             lapsed = and_(eq(F("sad.mm_expired"), 1), flag(h, "mm_sa", 0), done)
             seen = and_(seen, not_(lapsed))
-        untouched = and_(*[in_state(s, k, "idle") for k in (initiator(h), responder(h))
+        untouched = and_(*[in_state(s, k, "idle") for k in (mi, mr)
                            if k in s.machines])
         parts += [implies(seen, flag(h, "mm_nd")), implies(flag(h, "mm_nd"), not_(untouched))]
     return and_(*parts)
@@ -88,6 +93,10 @@ def _s12_pre(s: System, c: Command):
         b, g = qm1_bits(p.internal)
         if b != int(getattr(scenario(s), p.sender).boundary):
             return TRUE
+        if scenario(s).ike.per_flow:
+            # per-flow Quick Mode SAs (A-16): bit 0x2 is the flag of the QM #5's own flow
+            parts.append(after(c, eq(F(in_flow(f"{p.sender}.flow_ge", flow_of(p.internal))), 1 - g)))
+            continue
         if scenario(s).mixed_ge(p.sender):
             # flows of the host differ in GE (ND-7): bit 0x2 is the triggering flow's flag, so it
             # must be some flow's (the conjunction over the flows is the same for every flow)
@@ -112,7 +121,7 @@ S12 = ike.never_action(
 
 def _notified(c: Command) -> list[str]:
     """The initiators whose ``recv_notify`` this step performs."""
-    return [k for k, e, _ in c.events if e == "recv_notify" and k.endswith(".ike_i")]
+    return [k for k, e, _ in c.events if e == "recv_notify" and k.endswith((".ike_i", ".ike_mi"))]
 
 
 def _nd27_pre(s: System, c: Command):

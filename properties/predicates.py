@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from ..model.ir import FALSE, TRUE, Command, Expr, F, System, and_, eq, lt, or_, substitute
 from ..model.machines.base import state_ids, state_index
-from ..model.messages import HOSTS, flow_of, is_ike, other
+from ..model.messages import HOSTS, flow_of, in_flow, is_ike, other
 from ..model.nd_rules import (
     INBOUND_ND,
     INBOUND_NONE,
@@ -75,6 +75,31 @@ def initiator(host: str) -> str:
 def responder(host: str) -> str:
     """The machine key of ``host``'s IKE responder."""
     return f"{host}.ike_r"
+
+
+def mm_initiator(system: System, host: str) -> str:
+    """The machine that runs ``host``'s Main Mode as initiator: the host's IKE initiator, or with
+    per-flow Quick Mode SAs (``ike.qm_sa = "flow"``, A-16) its Main Mode initiator
+    (``client.ike_mi``; ``client.ike_i`` is then the first flow's Quick Mode initiator)."""
+    key = f"{host}.ike_mi"
+    return key if key in system.machines else initiator(host)
+
+
+def mm_responder(system: System, host: str) -> str:
+    """The machine that answers the peer's Main Mode at ``host`` (see :func:`mm_initiator`)."""
+    key = f"{host}.ike_mr"
+    return key if key in system.machines else responder(host)
+
+
+def per_flow(system: System) -> bool:
+    """Each flow has its own Quick Mode SAs (``ike.qm_sa = "flow"``, A-16)."""
+    return scenario(system).ike.per_flow
+
+
+def sad(system: System, host: str, name: str, flow: int = 1) -> str:
+    """The name of ``host``'s SAD field ``name`` (``sa_out``, ``sa_ge`` ...) that ``flow`` uses:
+    the host's with host-to-host Quick Mode SAs, the flow's own with ``ike.qm_sa = "flow"``."""
+    return in_flow(f"{host}.{name}", flow) if per_flow(system) else f"{host}.{name}"
 
 
 def ike_machines(system: System) -> list[str]:
@@ -295,6 +320,7 @@ __all__ = [
     "ACCEPT_CLEAR", "ACCEPT_ESP", "BLOCKING", "ESP_UNDECIPHERABLE", "FALSE", "INBOUND_DROP",
     "OUTBOUND_HELD", "SYNCHRONIZED", "TRUE", "after", "all_acked", "all_delivered", "connected",
     "ctl", "flag", "has_event", "ike_done", "ike_failed", "ike_machines", "in_state", "initiator",
-    "negotiations", "not_secure", "responder", "scenario", "sends_tcp", "step_host",
+    "mm_initiator", "mm_responder", "negotiations", "not_secure", "per_flow", "responder", "sad",
+    "scenario", "sends_tcp", "step_host",
     "takes_rows", "updates_field",
 ]

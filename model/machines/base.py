@@ -184,8 +184,11 @@ class Ctx:
                  in_flight_from: Callable[[str, Sequence[str]], Expr] | None = None,
                  settled: Callable[[], Expr] | None = None,
                  role_in: Callable[[str, str, Sequence[str]], Expr] | None = None,
-                 flow: int = 1):
+                 flow: int = 1, flow_ike: bool = False):
         self.host = host
+        #: a per-flow Quick Mode machine (``ike.qm_sa = "flow"``, A-16): its IKE messages carry
+        #: the flow's number too (``QM2#2``), and the flow flags it reads are its flow's
+        self.flow_ike = flow_ike
         self.sc = scenario
         self._in_flight = in_flight
         self._from = in_flight_from
@@ -209,12 +212,15 @@ class Ctx:
 
     def msgs(self, msgs: Sequence[str]) -> list[str]:
         """TCP message ids as this context's flow names them (IKE messages are the host's)."""
-        return [m if is_ike(m) else in_flow(m, self.flow) for m in msgs]
+        return [m if is_ike(m) and not self.flow_ike else in_flow(m, self.flow) for m in msgs]
 
     def flow_flag(self, name: str) -> Expr:
         """A flow-table flag of the host (``flow_ge``) over every flow: set for some flow (one
         flow: the field itself).  The host's IKE service reads it for the Quick Mode it builds
-        for whichever flow triggered it (host-to-host SAs, A-16)."""
+        for whichever flow triggered it (host-to-host SAs, A-16); a per-flow Quick Mode machine
+        reads its own flow's."""
+        if self.flow_ike:
+            return self.f(name)
         n = max(1, len(getattr(self.sc, "flows", ())))
         fs = [F(in_flow(f"{self.host}.{name}", i)) for i in range(1, n + 1)]
         return fs[0] if n == 1 else functools.reduce(max_, fs)

@@ -95,23 +95,55 @@ def fields(ctx: Ctx) -> list[Field]:
                   doc="GE flag of the QM #5 the responder last answered (ND-21)")]
 
 
+def main_mode_conds(sc, h: str) -> dict:
+    """The conditions of the Main Mode transitions: how the host answers by the peer's kind."""
+    peer = sc.peer
+    return {
+        "answers": peer in ("capable", "no-credential", "qm-refused", "capable-no-nd"),
+        "silent": h == "server" and peer == "silent",
+        "icmp": sc.answers_icmp(h),
+        "no_proposal": peer == "no-proposal",
+        "authenticates": peer in ("capable", "qm-refused", "capable-no-nd"),
+        "no_credential": peer == "no-credential",
+    }
+
+
+def main_mode_effects(ctx: Ctx) -> dict[str, list]:
+    """The Main Mode answers (MM #1..#6, and the refusals by peer kind) into the host's MMSAD;
+    the host-wide responder and, with per-flow Quick Mode SAs, the Main Mode responder share them."""
+    sc, h = ctx.sc, ctx.host
+    nd = sc.nd_host(h) and sc.nd_host(other(h))   # ND-2: both hosts do negotiation discovery
+    return {
+        # ND-2: MM #1 carries the ND vendor ID (ND-1) -> NDSupported; ND-3: MM #2 carries ours.
+        # A capable-no-nd host does neither.
+        "recv_mm1@idle": [V(recv="MM1", send=["MM2"], updates={ctx.n("mm_nd"): 1} if nd else {},
+                            rules=("ND-2", "ND-3") if nd else ())],
+        "recv_mm1@mm2_sent": [V(recv="MM1", send=["MM2"], label="dup")],
+        "ignore_mm1": [V(recv="MM1", rules=("ND-26",))],
+        "reject_mm1": [V(recv="MM1", send=["ICMP"])],
+        # NO-PROPOSAL-CHOSEN, unprotected in the first MM round trip (ND-29); no state is kept,
+        # so every MM #1 (a retransmission too) gets the same answer.
+        "refuse_mm1": [V(recv="MM1", send=["NOTIFY"], rules=("ND-29",))],
+        "recv_mm3@mm2_sent": [V(recv="MM3", send=["MM4"], rules=("ND-5",))],
+        "recv_mm3@mm4_sent": [V(recv="MM3", send=["MM4"], label="dup")],
+        # MM #5 verified, MM #6 sent: the MM SA is in the host's MMSAD.
+        "recv_mm5@mm4_sent": [V(recv="MM5", send=["MM6"], updates={ctx.n("mm_sa"): 1}, rules=("ND-5",))],
+        "recv_mm5@mm_done": [V(recv="MM5", send=["MM6"], label="dup")],
+        "fail_auth@mm4_sent": [V(recv="MM5", send=["NOTIFY"], rules=("ND-27", "ND-29"))],
+        "fail_auth@failed": [V(recv="MM5", send=["NOTIFY"], label="dup")],
+    }
+
+
 def bind(ctx: Ctx) -> Binding:
     sc = ctx.sc
     h = ctx.host
     peer = sc.peer
     qm1s = qm1_variants(sc, other(h))  # the QM #5 forms the peer's initiator sends
     commit = sc.sets_commit(h)
-    nd = sc.nd_host(h) and sc.nd_host(other(h))   # ND-2: both hosts do negotiation discovery
     late = sc.ike.responder_install == "qm3"
     ge = _ge_variants(sc, h)
-    silent = h == "server" and peer == "silent"
     b = Binding(conds={
-        "answers": peer in ("capable", "no-credential", "qm-refused", "capable-no-nd"),
-        "silent": silent,
-        "icmp": sc.answers_icmp(h),
-        "no_proposal": peer == "no-proposal",
-        "authenticates": peer in ("capable", "qm-refused", "capable-no-nd"),
-        "no_credential": peer == "no-credential",
+        **main_mode_conds(sc, h),
         "refuses_qm": peer == "qm-refused",
         "over_mm": eq(ctx.f("mm_sa"), 1),
         "mm_lapsed": and_(sc.ike.mm_expiry, eq(ctx.f("mm_sa"), 0)),
@@ -119,26 +151,11 @@ def bind(ctx: Ctx) -> Binding:
         "ipsec_gone": h == "server" and sc.ike.peer_drops_ipsec,
     })
     e = b.effects
-    # ND-2: MM #1 carries the ND vendor ID (ND-1) -> NDSupported; ND-3: MM #2 carries ours.
-    # A capable-no-nd host does neither.
-    e["recv_mm1@idle"] = [V(recv="MM1", send=["MM2"], updates={ctx.n("mm_nd"): 1} if nd else {},
-                            rules=("ND-2", "ND-3") if nd else ())]
-    e["recv_mm1@mm2_sent"] = [V(recv="MM1", send=["MM2"], label="dup")]
+    e.update(main_mode_effects(ctx))
+    # A new Main Mode after the MM SA expired (ike.mm_expiry, ND-1).
     for src in ("mm_done", "established"):
         e[f"recv_mm1@{src}"] = [V(recv="MM1", send=["MM2"], updates=dict(e["recv_mm1@idle"][0].updates),
                                   label="new", rules=e["recv_mm1@idle"][0].rules)]
-    e["ignore_mm1"] = [V(recv="MM1", rules=("ND-26",))]
-    e["reject_mm1"] = [V(recv="MM1", send=["ICMP"])]
-    # NO-PROPOSAL-CHOSEN, unprotected in the first MM round trip (ND-29); no state is kept, so
-    # every MM #1 (a retransmission too) gets the same answer.
-    e["refuse_mm1"] = [V(recv="MM1", send=["NOTIFY"], rules=("ND-29",))]
-    e["recv_mm3@mm2_sent"] = [V(recv="MM3", send=["MM4"], rules=("ND-5",))]
-    e["recv_mm3@mm4_sent"] = [V(recv="MM3", send=["MM4"], label="dup")]
-    # MM #5 verified, MM #6 sent: the MM SA is in the host's MMSAD.
-    e["recv_mm5@mm4_sent"] = [V(recv="MM5", send=["MM6"], updates={ctx.n("mm_sa"): 1}, rules=("ND-5",))]
-    e["recv_mm5@mm_done"] = [V(recv="MM5", send=["MM6"], label="dup")]
-    e["fail_auth@mm4_sent"] = [V(recv="MM5", send=["NOTIFY"], rules=("ND-27", "ND-29"))]
-    e["fail_auth@failed"] = [V(recv="MM5", send=["NOTIFY"], label="dup")]
 
     # ND-21: SA.Boundary / SA.GE from the EXCHANGE_INFO bits of QM #5 (a capable-no-nd host skips
     # the unknown private notify); ND-22: QM #6 carries ND_BOUNDARY iff our rule is Boundary

@@ -87,6 +87,25 @@ NOT_IN_CATALOG_ROWS = {"ND-13/ale-held", "ND-17/ale-drop-new", "ND-18/ale-drop",
                        "ND-15/legacy-protect"}
 
 
+# Per-flow Quick Mode SAs (ike.qm_sa = "flow", A-16): the catalog's two per-flow scenarios have a
+# capable peer and lose nothing, so the Main Mode machines' retransmissions and failures (and a
+# flow's Quick Mode failing with its Main Mode) are in none of them; tests/model/test_flows.py
+# checks the split machines' structure.  Not yet covered by a lossy or failing per-flow scenario.
+NOT_IN_CATALOG |= {
+    *(("client.ike_mi", ev, src) for ev, srcs in (
+        ("give_up", ("mm1_sent", "mm3_sent", "mm5_sent")),
+        ("retransmit", ("mm1_sent", "mm3_sent", "mm5_sent")),
+        ("recv_notify", ("mm1_sent", "mm3_sent", "mm5_sent")),
+        ("recv_icmp", ("idle", "mm1_sent", "mm3_sent", "mm5_sent", "mm_done", "failed")),
+        ("start_mm", ("failed",))) for src in srcs),
+    ("client.ike_i", "mm_failed", "idle"), ("client.ike_i", "mm_failed", "failed"),
+    *(("server.ike_mr", ev, src) for ev, src in (
+        ("fail_auth", "failed"), ("fail_auth", "mm4_sent"), ("ignore_mm1", "idle"),
+        ("recv_mm1", "mm2_sent"), ("recv_mm3", "mm4_sent"), ("recv_mm5", "mm_done"),
+        ("refuse_mm1", "idle"), ("reject_mm1", "idle"))),
+}
+
+
 @pytest.fixture(scope="module")
 def covs():
     return [coverage(_catalog_cache.graph(n)) for n in sorted(CATALOG)]

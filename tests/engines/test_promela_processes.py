@@ -94,6 +94,7 @@ def test_toy_counts_equal_in_both_styles():
 
 @needs_spin
 @pytest.mark.parametrize("name", ["fig8-icmp-peer", "transport-mode", "no-ipsec", "ge-beside-clear-flow",
+                                  "ge-beside-clear-flow-per-flow-sa",
                                   *(pytest.param(n, marks=pytest.mark.slow)
                                     for n in ("crossing-ike-loss", "sa-expiry-rekey", "fig7-timed"))])
 def test_catalog_counts_equal(name):

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 
 from ndcheck import CATALOG, build_system
-from ndcheck.model.ir import flow_swap
+from ndcheck.model.ir import C, flow_swap
 from ndcheck.model.messages import flow_of, in_flow, unflowed, wire_name
 from ndcheck.model.scenario import Flow, ScenarioError, scenario_from_dict
 
@@ -197,3 +199,145 @@ def test_nd12_renegotiations_with_both_initiators_are_bounded():
                 order.append(b)
     assert len(order) == g.n_states
     assert max(most) == 7
+
+
+# -- per-flow Quick Mode SAs (A-16 as a knob: ike.qm_sa = "flow") ------------------------------
+
+
+@pytest.fixture(scope="module")
+def per_flow():
+    return build_system(CATALOG["two-flows-per-flow-sa"])
+
+
+def test_host_to_host_is_the_default_and_composes_todays_machines(two):
+    """``qm_sa = "host"`` (the default) builds exactly the system without the knob: the split
+    machines and the per-flow SAD exist only with ``"flow"`` (the pinned counts of every
+    scenario, tests/model/test_catalog.py, stay)."""
+    assert CATALOG["two-flows"].ike.qm_sa == "host"
+    sc = dataclasses.replace(CATALOG["two-flows"],
+                             ike=dataclasses.replace(CATALOG["two-flows"].ike, qm_sa="host"))
+    s = build_system(sc)
+    assert [f.name for f in s.fields] == [f.name for f in two.fields]
+    assert [(c.name, c.guard, c.updates) for c in s.commands] == [(c.name, c.guard, c.updates) for c in two.commands]
+    assert not any(k.endswith((".ike_mi", ".ike_mr", "ike_i#2")) for k in two.machines)
+
+
+def test_per_flow_splits_main_mode_per_host_and_quick_mode_per_flow(per_flow):
+    s = per_flow
+    assert list(s.machines) == [
+        "client.tcp", "client.ike_mi", "client.ike_i", "client.tcp#2", "client.ike_i#2",
+        "server.tcp", "server.ike_mr", "server.ike_r", "server.tcp#2", "server.ike_r#2"]
+    for h in ("client", "server"):
+        for f in ("sa_in", "sa_out", "sa_ge", "sa_in_ge", "sa_boundary", "acq_pending"):
+            assert f"{h}.{f}" in s.index and f"{h}.{f}#2" in s.index
+        assert f"{h}.mm_sa" in s.index and f"{h}.mm_sa#2" not in s.index   # F-1: one MMSAD
+    sends = {p.internal for c in s.commands for p in c.wire if p.sender == "client"}
+    assert {"MM1", "QM1/B", "QM1/B#2", "QM3#2"} <= sends and "MM1#2" not in sends
+    assert {p.internal for c in s.commands for p in c.wire if p.sender == "server"} >= {"QM2#2", "CONNECTED#2"}
+    # the flow's names include its Quick Mode machines, SAD and messages (symmetry, lifting)
+    swap = flow_swap(*s.flows)
+    assert swap["client.ike_i"] == "client.ike_i#2" and swap["server.sa_out#2"] == "server.sa_out"
+    assert swap["QM2#2"] == "QM2" and "MM1" not in swap and "client.ike_mi" not in swap
+
+
+def test_per_flow_swap_maps_the_commands_onto_themselves(per_flow):
+    from ndcheck.properties.flows import orbit, rename_command
+
+    (r,) = orbit(per_flow)[1:]
+    mine = {_norm(c) for c in per_flow.commands}
+    for c in per_flow.commands:
+        assert _norm(rename_command(per_flow, c, r)) in mine, c.name
+
+
+def test_a_flows_nd_rows_read_its_own_sad():
+    """ND-8..ND-19 for flow 2 read flow 2's SAD entries (A-16 per flow), never the host's."""
+    from ndcheck.model.ir import fields_of
+    from ndcheck.model.nd_rules import inbound_branches, outbound_branches
+
+    sc = CATALOG["two-flows-per-flow-sa"]
+    read = set()
+    for h in ("client", "server"):
+        for br in outbound_branches(h, sc, 2) + inbound_branches(h, sc, True, C(0), 2):
+            read |= fields_of(br.guard)
+    assert {"client.sa_out#2", "client.sa_ge#2", "server.sa_in#2"} <= read
+    assert not read & {"client.sa_out", "client.sa_ge", "server.sa_in"}
+
+
+def test_per_flow_counts_and_symmetry_keeps_the_verdicts(per_flow):
+    from ndcheck.checking.check import check_graph
+    from ndcheck.engines.explicit import explore
+
+    full = explore(per_flow, symmetry=False)
+    reduced = explore(per_flow)
+    assert (full.n_states, full.n_edges) == (24576, 81574) and full.symmetry is None
+    assert (reduced.n_states, reduced.n_edges) == (12392, 41145) and reduced.symmetry is not None
+    a, b = (check_graph(g, traces=False) for g in (full, reduced))
+    assert [(v.property.id, v.verdict) for v in a.verdicts] == [(v.property.id, v.verdict) for v in b.verdicts]
+    assert {v.property.id for v in a.verdicts if v.verdict != "holds"} == {"H-1", "L-1", "L-6"}
+
+
+def test_flow_1s_sa_never_upgrades_flow_2_but_does_host_to_host():
+    """F-3 (an SA upgrades only its own flow) holds with per-flow SAs and fails when the same
+    scenario has host-to-host SAs: the Quick Mode one flow triggers upgrades both clear flows in
+    one step (ND-14 on their next packets, A-16)."""
+    from ndcheck.engines.explicit import explore
+    from ndcheck.properties.catalog import get_property
+    from tests import catalog_cache
+
+    f3 = get_property("F-3")
+    sc = CATALOG["two-flows-per-flow-sa"]
+    host = build_system(dataclasses.replace(sc, name="two-flows-host-sa", expect={}, causes={},
+                                            ike=dataclasses.replace(sc.ike, qm_sa="host")))
+    assert not f3.applies(host)   # the catalog checks it where qm_sa = "flow"
+    r = catalog_cache.result("two-flows-per-flow-sa")
+    assert next(v.verdict for v in r.verdicts if v.property.id == "F-3") == "holds"
+    v = check_graph_with(explore(host), dataclasses.replace(f3, applies=lambda s: True))
+    assert v.verdict == "violated"
+
+
+def check_graph_with(graph, prop):
+    from ndcheck.checking.check import check_graph
+
+    (v,) = check_graph(graph, [prop], traces=False).verdicts
+    return v
+
+
+def test_per_flow_ge_flows_negotiate_once_each():
+    """ge-beside-clear-flow with per-flow SAs: no ND-12 ping-pong (F-2 holds) -- a run holds at
+    most one fresh QM #5 per flow, where host-to-host SAs renegotiate in turn."""
+    from ndcheck.engines.explicit import explore
+
+    s = build_system(CATALOG["ge-beside-clear-flow-per-flow-sa"])
+    g = explore(s)
+    assert (g.n_states, g.n_edges) == (1928, 4978)
+    fresh = {i: flow_of(p.internal) for i, c in enumerate(s.commands) for p in c.wire
+             if p.message == "QM1" and not any(e == "retransmit" for _, e, _ in c.events)}
+    most = {1: [0] * g.n_states, 2: [0] * g.n_states}
+    succ: list[list[tuple[int, int]]] = [[] for _ in range(g.n_states)]
+    indeg = [0] * g.n_states
+    for a, b, c in zip(g.src, g.dst, g.act):
+        succ[a].append((b, fresh.get(c, 0)))
+        indeg[b] += 1
+    order = [v for v in range(g.n_states) if indeg[v] == 0]
+    for v in order:
+        for b, fl in succ[v]:
+            for k in (1, 2):
+                most[k][b] = max(most[k][b], most[k][v] + (fl == k))
+            indeg[b] -= 1
+            if indeg[b] == 0:
+                order.append(b)
+    assert len(order) == g.n_states          # acyclic
+    assert max(most[1]) == max(most[2]) == 1
+
+
+@pytest.mark.parametrize("knobs, msg", [
+    ({"ike": {"qm_sa": "port"}}, "allowed: host, flow"),
+    ({"ike": {"qm_sa": "flow", "delete": "client"}}, "ike.delete = 'client'"),
+    ({"ike": {"qm_sa": "flow", "mm_expiry": True}}, "allowed: mm_expiry = false"),
+    ({"ike": {"qm_sa": "flow"}, "peer": "qm-refused"}, "any peer but qm-refused"),
+    ({"ike": {"qm_sa": "flow"}, "time": {"mode": "timed"}, "flows": [{"opener": "client"}]}, "allowed: untimed"),
+])
+def test_per_flow_validation(knobs, msg):
+    raw = {"name": "x", "flows": [{"opener": "client"}] * 2, **knobs}
+    with pytest.raises(ScenarioError, match=msg):
+        scenario_from_dict(raw)

@@ -96,7 +96,7 @@ def test_applies_excludes_meaningless_properties():
 #: Properties whose claim has an antecedent ("once X", "after X", "whenever X", "a GE flow"), with
 #: it as their trigger; every other property has none (S-3, S-4, S-11 ...: no antecedent).
 TRIGGERED = {"H-1", "S-1", "S-2", "S-5", "S-6", "S-7", "S-13", "L-1", "L-3", "L-5", "L-6", "L-7",
-             "H-3", "T-3", "F-1", "F-2"}
+             "H-3", "T-3", "F-1", "F-2", "F-3"}
 
 
 def test_properties_with_an_antecedent_have_a_trigger():

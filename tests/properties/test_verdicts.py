@@ -83,6 +83,9 @@ PINNED = {
     # A GE flow beside a non-GE flow over host-to-host SAs: S-7 as in guaranteed-encryption,
     # F-2 the ND-12 renegotiations taking the SA from under a secured flow; no data, so no T-*.
     "ge-beside-clear-flow": (24, {"S-7", "F-2"}, _NO_IKE_FAILURE),
+    # Per-flow Quick Mode SAs (A-16, ike.qm_sa = "flow"): F-3 and W-15 besides; F-2 holds.
+    "two-flows-per-flow-sa": (27, set(), _NO_IKE_FAILURE),
+    "ge-beside-clear-flow-per-flow-sa": (26, {"S-7"}, _NO_IKE_FAILURE),
 }
 
 
