@@ -21,8 +21,10 @@ With ``P`` in the invariant rather than implied by ``U``, more properties close 
 fig7-both-capable every safety property that needed full Houdini or Spacer (S-3 with no lemma
 at all, S-14 with 14, S-11 with 63, H-1 with 148; BENCHMARKS.md).  Each refutation is one
 Houdini would make, so the refuted set is shared with the full Houdini pass
-(:class:`.lemmas.Candidates`) and with a :mod:`.portfolio` partner running it on the other
-core; when the partner reaches the fixpoint first, the search stops and the caller uses it.
+(:class:`.lemmas.Candidates`) and sent to a :mod:`.portfolio` partner running it on the other
+core.  The search does not take the partner's refutations (they arrive when they arrive): its
+answer, unlike Houdini's, depends on the order of the refutations, and a proof should not
+depend on timing.
 
 Soundness does not rest on the cores or the walk: the answer is a set ``U`` of candidates true
 initially, with ``P`` true initially (z3: ``init ∧ bad`` unsat), for which z3 has answered
@@ -62,8 +64,7 @@ def cone_lemmas(system: System, pool: Candidates, bad: Callable[[Sequence[z3.Ari
     """Candidates ``U`` of ``pool`` with ``U ∧ ¬bad`` inductive and true initially (checked by
     z3, see the module docstring), and the z3 checks it took; None when none is found within
     ``budget`` CPU seconds (or before ``deadline``), when the property is not inductive
-    relative to the active candidates, or when a :mod:`.portfolio` partner has reached the
-    Houdini fixpoint first.  ``budget`` defaults to :data:`BUDGET`, read at the call;
+    relative to the active candidates.  ``budget`` defaults to :data:`BUDGET`, read at the call;
     ``math.inf``: no CPU budget."""
     if budget is None:
         budget = BUDGET
@@ -93,8 +94,6 @@ def _cone(system: System, pool: Candidates, bad: Callable[[Sequence[z3.ArithRef]
     u: set[int] = set()
     checks = 0
     while True:
-        if search._absorb():    # the partner's Houdini is done: the caller takes its lemmas
-            return None
         u &= idx.active
         say(f"houdini cone: {len(u)} lemmas, {len(idx.active)} candidates active")
         goal = search.literal(z3.Or([search.changed(k) for k in sorted(u)] + [bad_t]))

@@ -858,10 +858,10 @@ class _Search:
     def start_partner(self, seed: int = 1) -> bool:
         """Fork a :class:`~.portfolio.Partner` that runs Houdini on this solver with z3 seed
         ``seed`` and shares its refutations (False where no second core or ``fork`` is there)."""
-        from . import portfolio
+        from .portfolio import Partner, available
 
-        if self.partner is None and portfolio.available():
-            self.partner = portfolio.Partner(self, seed)
+        if self.partner is None and available():
+            self.partner = Partner(self, seed)
         return self.partner is not None
 
     def stop_partner(self) -> None:
