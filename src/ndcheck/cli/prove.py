@@ -38,15 +38,23 @@ def register(sub) -> None:
                    help="BMC depth / largest k for k-induction (defaults: 40 / 12)")
     p.add_argument("--timeout", type=positive_float, default=None, metavar="SECONDS",
                    help="give up after this many seconds (verdict: undetermined, exit 3)")
-    p.add_argument("--workers", type=positive_int, default=2, metavar="N",
+    p.add_argument("--workers", type=positive_int, default=_default_workers(), metavar="N",
                    help="spacer: run Houdini on two cores, a forked partner process with another "
-                        "z3 seed sharing what it refutes (the same lemmas; default 2; 1: one "
-                        "process; a one-core machine always uses one)")
+                        "z3 seed sharing what it refutes (the same lemmas; default 2, or "
+                        "NDCHECK_PROVE_WORKERS; 1: one process; a one-core machine always uses one)")
     p.add_argument("--lemmas", action="store_true",
                    help="also print every Houdini lemma of the invariant (spacer; text format — "
                         "JSON always carries them)")
     p.add_argument("--format", choices=("text", "json"), default="text")
     p.set_defaults(run=run)
+
+
+def _default_workers() -> int:
+    """2, or NDCHECK_PROVE_WORKERS (the test suite sets 1: it already runs on both cores)."""
+    import os
+
+    got = os.environ.get("NDCHECK_PROVE_WORKERS", "2")
+    return int(got) if got.isdigit() and int(got) > 0 else 2
 
 
 def _lookup(prop: str):

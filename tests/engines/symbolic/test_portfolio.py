@@ -83,3 +83,15 @@ def test_prove_with_two_workers_gives_the_one_worker_verdict():
     b = prove("require-inbound-auth-failure", "S-3", engine="spacer", unbounded=True, workers=1)
     assert any("partner process" in m for m in said)
     assert a.verdict == b.verdict == "holds"
+
+
+def test_the_cli_default_is_two_workers_and_the_environment_can_say_one(monkeypatch):
+    from ndcheck.cli.prove import _default_workers
+
+    monkeypatch.delenv("NDCHECK_PROVE_WORKERS", raising=False)
+    assert _default_workers() == 2
+    monkeypatch.setenv("NDCHECK_PROVE_WORKERS", "1")
+    assert _default_workers() == 1
+    monkeypatch.setenv("NDCHECK_PROVE_WORKERS", "many")
+    assert _default_workers() == 2
+
