@@ -232,6 +232,9 @@ def _spacer(run: _Run, use_seed: bool, search: bool = True, workers: int = 1) ->
             if witness is not None:
                 return witness
             return run.done("undetermined", note="the Houdini lemmas do not imply it (no Spacer search)")
+        if run.deadline is not None and time.perf_counter() >= run.deadline:
+            # building Spacer's Horn clauses takes seconds and does not watch the clock
+            return run.done("undetermined", note="the time limit was reached before Spacer")
         # an overflow-free seed already excludes every overflow: no need to ask Spacer again
         background = seed.formula if seed is not None else None
         told = run.told("" if seed is None else f" (seeded with {len(seed.lemmas)} Houdini lemmas)")
