@@ -29,8 +29,10 @@ model, so it can *propose* those relations; z3 then *checks* them:
 
 :func:`strengthening` caches one result per system, mode and tier (:data:`TIERS`) and is what
 the engines use: ``prove(..., engine="spacer")`` first looks for the few ``lean`` candidates one
-property needs (:mod:`.cone`, property-directed), then runs Houdini over the ``lean`` ones and
-asks whether ``H ⊨ ¬bad``, and otherwise gives ``H`` to Spacer as a background invariant on both
+property needs together with the property itself (:mod:`.cone`, property-directed), then runs
+Houdini over the ``lean`` ones (on two cores with a :mod:`.portfolio` partner) and asks whether
+``H ⊨ ¬bad`` or ``¬bad`` is inductive relative to ``H`` (:meth:`Strengthening.
+relatively_inductive`), and otherwise gives ``H`` to Spacer as a background invariant on both
 sides of the transition rule (and only when that gives no answer, does the same with ``core``).  Houdini does not need
 the candidates to be true: with lifted budgets (``--lift-budgets``) the bounded graph does not
 represent the reachable states, and the engines do not seed Spacer.
