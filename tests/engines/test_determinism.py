@@ -118,6 +118,7 @@ def _z3_report(seed: str, *args: str) -> dict:
     return doc
 
 
+@pytest.mark.slow   # four cold `ndcheck prove` processes, 23 s of the suite's CPU
 def test_z3_cti_and_lemmas_do_not_depend_on_the_hash_seed():
     """The z3 engine too: the decoded counterexample to induction and the Houdini invariant."""
     kind = ("require-inbound-auth-failure", "S-3", "--engine", "kind", "--depth", "2")
