@@ -6,7 +6,8 @@ a cell that raises fails the item.  The notebooks that sweep the catalog are als
 (deselected by default, run with ``-m slow``): ``03_safety`` and ``04_liveness`` (a verdict
 matrix over every small scenario, about a minute each on 2 cores), ``05_proofs`` (z3 Spacer
 proofs, about two minutes) and ``06_time`` (latency tables and a delay/loss sweep, about a
-minute); ``01_machines`` and ``02_interleavings`` run with every test run.
+minute) and ``02_interleavings`` (the interleaving enumeration, 21 s of the suite's CPU);
+``01_machines`` runs with every test run.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from pathlib import Path
 import pytest
 
 HERE = Path(__file__).parent
-SLOW = {"03_safety.ipynb", "04_liveness.ipynb", "05_proofs.ipynb", "06_time.ipynb"}
+SLOW = {"02_interleavings.ipynb", "03_safety.ipynb", "04_liveness.ipynb", "05_proofs.ipynb", "06_time.ipynb"}
 
 
 def pytest_collection_modifyitems(config, items):
