@@ -170,6 +170,7 @@ print(h.hexdigest())
 """
 
 
+@pytest.mark.slow   # 8 s of the suite's CPU; test_determinism fingerprints fig7-fifo's states and edges per seed
 def test_bfs_order_is_independent_of_pythonhashseed():
     names = [n for n in ("fig7-fifo", "fig8-silent-lossy") if n in CATALOG]
     digests = set()
