@@ -8,10 +8,11 @@ from __future__ import annotations
 
 from statemachine import State
 
-from ..ir import FALSE, F, Field, eq, max_, not_
-from ..messages import other, qm1_bits
+from ..ir import FALSE, F, Field, eq, not_
+from ..messages import other
 from .base import Binding, BoundMachine, Ctx, V
 from .ike_initiator import qm1_variants
+from .ike_responder import _ge_variants, quick_mode_answers
 
 
 class IkeQmResponder(BoundMachine):
@@ -34,10 +35,6 @@ class IkeQmResponder(BoundMachine):
     recv_qm3 = qm2_sent.to(established) | established.to.itself(cond="commit")
 
 
-def _ge_variants(sc, host: str) -> bool:
-    return len(qm1_variants(sc, other(host))) > 1
-
-
 def fields(ctx: Ctx) -> list[Field]:
     if not _ge_variants(ctx.sc, ctx.host):
         return []
@@ -54,26 +51,7 @@ def bind(ctx: Ctx) -> Binding:
     b = Binding(conds={"over_mm": eq(F(f"{h}.mm_sa"), 1), "commit": commit})
     e = b.effects
 
-    def inbound(gg) -> dict:
-        return {ctx.n("sa_in"): 1, **({ctx.n("sa_in_ge"): max_(ctx.f("sa_in_ge"), gg)} if ge else {})}
-
-    def answer(m: str, label: str = "", guard=None) -> V:
-        bb, gg = qm1_bits(m)
-        ups = {ctx.n("sa_boundary"): bb} if sc.nd_host(h) else {}
-        if not sc.nd_host(h):
-            gg = 0
-        if ge:
-            ups[ctx.n("r_qm_ge")] = gg
-        if not late:
-            ups.update(inbound(gg))
-        rules = ("ND-21", "ND-22") if sc.nd_host(h) else ()
-        return V(recv=m, send=["QM2"], updates=ups, label=m + label, rules=rules,
-                 **({"guard": guard} if guard is not None else {}))
-
-    def same(m: str):
-        return eq(ctx.f("r_qm_ge"), qm1_bits(m)[1])
-
-    this_ge = ctx.f("r_qm_ge") if ge else (qm1_bits(qm1s[0])[1] if sc.nd_host(h) else 0)
+    answer, same, inbound, this_ge = quick_mode_answers(ctx, qm1s, ge, late)   # ND-21, ND-22
     e["recv_qm1@idle"] = [answer(m) for m in qm1s]
     e["recv_qm1@qm2_sent"] = [V(recv=m, send=["QM2"], label=m + " dup") for m in qm1s]
     e["recv_qm1@established"] = [V(recv=m, send=["QM2"], label=m + " dup",

@@ -134,6 +134,43 @@ def main_mode_effects(ctx: Ctx) -> dict[str, list]:
     }
 
 
+def quick_mode_answers(ctx: Ctx, qm1s, ge: bool, late: bool):
+    """How a responder answers QM #5, shared by the host-wide responder and the per-flow Quick
+    Mode responder (``ike.qm_sa = "flow"``): ``answer(m)`` the QM #6 answer to the QM #5 form
+    ``m``, ``same(m)`` whether ``m`` has the GE flag answered last, ``inbound(ge)`` the inbound
+    SA's updates, ``this_ge`` the SA.GE of the Quick Mode being answered.
+
+    ND-21: SA.Boundary / SA.GE from the EXCHANGE_INFO bits of QM #5 (a capable-no-nd host skips
+    the unknown private notify); ND-22: QM #6 carries ND_BOUNDARY iff our rule is Boundary
+    (modelled by the initiator's ND-23 update).  The inbound SA is installed when QM #6 is sent
+    (typical), or on QM #7 (A-2 knob)."""
+    sc, h = ctx.sc, ctx.host
+
+    def answer(m: str, label: str = "", guard=None) -> V:
+        bb, gg = qm1_bits(m)
+        ups = {ctx.n("sa_boundary"): bb} if sc.nd_host(h) else {}
+        if not sc.nd_host(h):
+            gg = 0
+        if ge:
+            ups[ctx.n("r_qm_ge")] = gg
+        if not late:
+            ups.update(inbound(gg))
+        rules = ("ND-21", "ND-22") if sc.nd_host(h) else ()
+        return V(recv=m, send=["QM2"], updates=ups, label=m + label, rules=rules,
+                 **({"guard": guard} if guard is not None else {}))
+
+    def same(m: str):
+        return eq(ctx.f("r_qm_ge"), qm1_bits(m)[1])
+
+    def inbound(gg) -> dict:
+        """The inbound SA installed, kept beside any other (D10); ND-20 reads its SA.GE."""
+        return {ctx.n("sa_in"): 1, **({ctx.n("sa_in_ge"): max_(ctx.f("sa_in_ge"), gg)} if ge else {})}
+
+    # The SA.GE of the Quick Mode being answered: the flag of the QM #5 answered last.
+    this_ge = ctx.f("r_qm_ge") if ge else (qm1_bits(qm1s[0])[1] if sc.nd_host(h) else 0)
+    return answer, same, inbound, this_ge
+
+
 def bind(ctx: Ctx) -> Binding:
     sc = ctx.sc
     h = ctx.host
@@ -157,32 +194,7 @@ def bind(ctx: Ctx) -> Binding:
         e[f"recv_mm1@{src}"] = [V(recv="MM1", send=["MM2"], updates=dict(e["recv_mm1@idle"][0].updates),
                                   label="new", rules=e["recv_mm1@idle"][0].rules)]
 
-    # ND-21: SA.Boundary / SA.GE from the EXCHANGE_INFO bits of QM #5 (a capable-no-nd host skips
-    # the unknown private notify); ND-22: QM #6 carries ND_BOUNDARY iff our rule is Boundary
-    # (modelled by the initiator's ND-23 update).  The inbound SA is installed when QM #6 is
-    # sent (typical), or on QM #7 (A-2 knob).
-    def answer(m: str, label: str = "", guard=None) -> V:
-        bb, gg = qm1_bits(m)
-        ups = {ctx.n("sa_boundary"): bb} if sc.nd_host(h) else {}
-        if not sc.nd_host(h):
-            gg = 0
-        if ge:
-            ups[ctx.n("r_qm_ge")] = gg
-        if not late:
-            ups.update(inbound(gg))
-        rules = ("ND-21", "ND-22") if sc.nd_host(h) else ()
-        return V(recv=m, send=["QM2"], updates=ups, label=m + label, rules=rules,
-                 **({"guard": guard} if guard is not None else {}))
-
-    def same(m: str):
-        return eq(ctx.f("r_qm_ge"), qm1_bits(m)[1])
-
-    def inbound(gg) -> dict:
-        """The inbound SA installed, kept beside any other (D10); ND-20 reads its SA.GE."""
-        return {ctx.n("sa_in"): 1, **({ctx.n("sa_in_ge"): max_(ctx.f("sa_in_ge"), gg)} if ge else {})}
-
-    # The SA.GE of the Quick Mode being answered: the flag of the QM #5 answered last.
-    this_ge = ctx.f("r_qm_ge") if ge else (qm1_bits(qm1s[0])[1] if sc.nd_host(h) else 0)
+    answer, same, inbound, this_ge = quick_mode_answers(ctx, qm1s, ge, late)
 
     new = [answer(m) for m in qm1s]
     for src in ("mm_done", "idle", "mm2_sent", "mm4_sent"):
