@@ -95,3 +95,28 @@ def test_never_enabled():
     assert not never_enabled(s, s.commands[1].guard)
     # f == lo and lo < f are one test with opposite polarity
     assert never_enabled(s, and_(eq(F("n"), 0), lt(0, F("n"))))
+
+
+def test_a_system_equal_in_fields_and_commands_reuses_the_compiled_function():
+    """``compile_packed``'s process-wide cache: a system built again from the same scenario
+    gets the same function object; a system whose commands differ in one guard does not."""
+    a, b = toy(), toy()
+    assert a.commands[0] is not b.commands[0] and a.commands == b.commands
+    fa, src_a, _ = compile_packed(a)
+    fb, src_b, _ = compile_packed(b)
+    assert fa is fb and src_a == src_b
+    c = toy()
+    c.commands[1] = Command("inc", and_(eq(F("pc"), 1), lt(F("x"), 4)), c.commands[1].updates)
+    fc, src_c, _ = compile_packed(c)
+    assert fc is not fa and "4" in src_c and src_c != src_a
+    assert explore(c).n_states != explore(a).n_states
+
+
+def test_an_expression_hashes_once_and_equal_trees_hash_equal():
+    """``Expr`` keeps its hash (the generators hash each subtree many times); equality and the
+    hash still depend on the tree only."""
+    e1 = and_(eq(F("pc"), 1), lt(F("x"), 5))
+    e2 = and_(eq(F("pc"), 1), lt(F("x"), 5))
+    assert e1 is not e2 and e1 == e2 and hash(e1) == hash(e2)
+    assert hash(e1) == hash(e1) and e1 != and_(eq(F("pc"), 1), lt(F("x"), 4))
+    assert {e1: 1}[e2] == 1

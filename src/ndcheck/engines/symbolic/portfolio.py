@@ -75,10 +75,13 @@ class _Pipe:
         """The messages that have arrived (``block``: wait for at least some bytes or EOF)."""
         out: list[dict] = []
         while not self.closed:
-            ready = select.select([self.rd], [], [], None if block and not out else 0)[0]
-            if not ready:
-                break
-            chunk = os.read(self.rd, 1 << 16)
+            try:
+                ready = select.select([self.rd], [], [], None if block and not out else 0)[0]
+                if not ready:
+                    break
+                chunk = os.read(self.rd, 1 << 16)
+            except OSError:     # closed under us
+                chunk = b""
             if not chunk:
                 self.closed = True
                 break
@@ -150,6 +153,10 @@ class Partner:
             os.waitpid(self.pid, 0)
         except ChildProcessError:
             pass
+        # the child's end of the pipe died with it: the reader sees EOF and returns.  Only then
+        # is the descriptor closed (closed under a select, it raised EBADF in the reader, and
+        # its number could have been reused by a file opened meanwhile)
+        self._reader.join(timeout=5.0)
         for fd in (self.pipe.rd, self.pipe.wr):
             try:
                 os.close(fd)
