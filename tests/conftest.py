@@ -23,7 +23,7 @@ CATALOG_GROUP = "catalog-cache"
 
 
 _IMPORT = re.compile(r"^\s*(from tests\.catalog_cache import|from tests import catalog_cache|"
-                     r"import tests\.catalog_cache)", re.M)
+                     r"import tests\.catalog_cache)", re.MULTILINE)
 
 
 @cache

@@ -99,3 +99,23 @@ def test_least_tags_is_first_occurrence_in_tag_order(collide):
     f, r = first_occurrences(hash_words(keys[by_tag]), keys[by_tag])
     assert first.tolist() == by_tag[f].tolist()
     assert rank[by_tag].tolist() == r.tolist()
+
+
+def test_the_memory_guard_counts_the_workers(monkeypatch):
+    """The parallel explorer's memory bound is on the coordinator and its workers together
+    (proportional set sizes, so pages shared since the fork count once): 10 MB here and
+    300 MB in each worker trips a 500 MB limit that the coordinator alone never would."""
+    from ndcheck.engines import memguard
+
+    seen: set = set()
+
+    def fake_pss(pid="self"):
+        seen.add(pid)
+        return 10.0 if pid == "self" else 300.0
+
+    monkeypatch.setattr(memguard, "pss_mb", fake_pss)
+    system = build_system(CATALOG["fig7-lossy"].with_bounds(max_memory=500))
+    par = explore(system, workers=2)
+    assert par.truncated and par.reason == "memory limit 500 MB reached (610 MB resident by 3 processes)"
+    assert len(seen - {"self"}) == 2
+    assert memguard.group_mb(()) == 10.0

@@ -2,7 +2,8 @@
 
 The explicit explorer checks its bounds every few thousand states; :class:`MemoryGuard` is the
 memory one.  It reads the process's resident set size from ``/proc/self/statm`` (Linux), or the
-peak from :func:`resource.getrusage` elsewhere, and says when it exceeds the limit, so that the
+peak from :func:`resource.getrusage` elsewhere (the parallel explorer's guard also counts its
+forked workers, ``pids``: the proportional set sizes of all of them together), and says when it exceeds the limit, so that the
 search ends like a ``max-states`` or ``timeout`` stop: ``Graph.truncated`` with a reason, every
 unrefuted property ``undetermined`` and exit status 3 — never a ``MemoryError`` traceback.
 
@@ -52,6 +53,29 @@ def rss_mb() -> float:
         return peak / 1_048_576 if sys.platform == "darwin" else peak / 1024
 
 
+def pss_mb(pid: int | str = "self") -> float | None:
+    """A process's proportional set size in MB (its private pages plus its share of the pages
+    it shares, e.g. with a forked parent): ``/proc/PID/smaps_rollup``; None where unreadable."""
+    try:
+        with open(f"/proc/{pid}/smaps_rollup", "rb") as f:
+            for line in f:
+                if line.startswith(b"Pss:"):
+                    return int(line.split()[1]) / 1024
+    except (OSError, IndexError, ValueError):
+        pass
+    return None
+
+
+def group_mb(pids) -> float:
+    """The memory of this process and of ``pids`` (forked workers) together: the sum of their
+    proportional set sizes, so pages shared since the fork count once; this process's resident
+    set alone where ``smaps_rollup`` is unavailable (a worker that has exited counts 0)."""
+    own = pss_mb()
+    if own is None:
+        return rss_mb()
+    return own + sum(pss_mb(pid) or 0.0 for pid in pids)
+
+
 def limit_from_env() -> int:
     """The ``NDCHECK_MAX_MEMORY`` limit in MB (0 when unset, empty or not a positive integer)."""
     text = os.environ.get(ENV, "").strip()
@@ -65,12 +89,14 @@ def limit_from_env() -> int:
 class MemoryGuard:
     """Says when the process's resident memory exceeds ``limit_mb`` (0 = never)."""
 
-    __slots__ = ("limit_mb", "peak_mb", "reason")
+    __slots__ = ("limit_mb", "peak_mb", "pids", "reason")
 
     def __init__(self, limit_mb: int) -> None:
         self.limit_mb = int(limit_mb)
         self.reason = ""
         self.peak_mb = 0.0
+        #: forked worker processes whose memory counts as well (the parallel explorer's)
+        self.pids: tuple[int, ...] = ()
 
     @classmethod
     def for_system(cls, system) -> MemoryGuard:
@@ -85,9 +111,10 @@ class MemoryGuard:
         """True (and ``reason`` set) once the resident set is past the limit."""
         if self.limit_mb <= 0:
             return False
-        used = rss_mb()
+        used = group_mb(self.pids) if self.pids else rss_mb()
         self.peak_mb = max(self.peak_mb, used)
         if used > self.limit_mb:
-            self.reason = f"memory limit {self.limit_mb} MB reached ({used:.0f} MB resident)"
+            who = f" by {len(self.pids) + 1} processes" if self.pids else ""
+            self.reason = f"memory limit {self.limit_mb} MB reached ({used:.0f} MB resident{who})"
             return True
         return False

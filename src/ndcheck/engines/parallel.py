@@ -326,6 +326,7 @@ def explore_parallel(system: System, workers: int, max_states: int, timeout: flo
             procs.append(p)
     finally:
         gc.unfreeze()
+    guard.pids = tuple(p.pid for p in procs)          # the workers' memory counts too
     store = StateStore(lay.bits)
     store.append(store.to_words([lay.encode(system.init)]), index=False)
     src, dst, act = _Column(), _Column(), _Column()
