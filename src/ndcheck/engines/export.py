@@ -19,11 +19,13 @@ networkx graph for analyses in Python.
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 from xml.sax.saxutils import escape, quoteattr
 
-import networkx as nx
-
 from ..model.ir import Command, Field, System
+
+if TYPE_CHECKING:       # networkx is imported when a graph is built (0.2 s of every CLI start)
+    import networkx as nx
 
 Progress = Callable[[int, int], None] | None
 
@@ -85,6 +87,8 @@ def labelled_graph(g, progress: Progress = None) -> nx.MultiDiGraph:
     """The product graph as a ``networkx.MultiDiGraph``: every node with ``label``, ``initial``
     and one attribute per state field; every edge (keyed by its command name) with
     ``action``, ``rules``, ``wire`` and ``kind``."""
+    import networkx as nx
+
     system = g.system
     _check_names(system)
     ctl = _controls(system)

@@ -60,21 +60,31 @@ def test_unseeded_spacer_reports_the_horn_clause_query():
 
 
 def test_bmc_reports_increasing_depths_and_the_same_shortest_length():
+    from ndcheck.checking.check import shortest_trace
+    from ndcheck.engines.explicit import explore
+
     messages: list[str] = []
-    r = prove("qm3-race", "S-14", engine="bmc", progress=messages.append)
-    quiet = prove("qm3-race", "S-14", engine="bmc")
-    assert r.verdict == quiet.verdict == "violated"
-    # shortest either way (z3 may pick another path of that length on a second call)
-    assert len(r.counterexample.commands) == len(quiet.counterexample.commands)
+    system = build_system(CATALOG["require-inbound-auth-failure"])
+    r = prove(system, "H-1", engine="bmc", progress=messages.append)
+    assert r.verdict == "violated"
+    # as short as the explicit engine's breadth-first counterexample (7 steps): the callback
+    # changes nothing (z3 may pick another path of that length)
+    assert len(r.counterexample.commands) == len(shortest_trace(explore(system), "H-1").steps) == 7
     depths = [int(m.removeprefix("bmc depth ")) for m in messages if re.fullmatch(r"bmc depth \d+", m)]
     assert depths == list(range(len(depths))) and depths[-1] == len(r.counterexample.commands) - 1
     assert messages[-1].startswith("replaying the counterexample")
 
 
 def test_kinduction_reports_base_and_step_cases():
+    from ndcheck.engines.explicit import explore
+
     messages: list[str] = []
-    r = prove("guaranteed-encryption", "S-3", engine="kind", depth=2, progress=messages.append)
-    # pinned (the verdict of the same call without a callback): S-3 is not 3-inductive there
+    system = build_system(CATALOG["fig8-silent-peer"])
+    graph = explore(system)     # classifies the counterexample to induction without Spacer
+    r = prove(system, "S-3", engine="kind", depth=2, graph=graph, progress=messages.append)
+    # pinned (the verdict of the same call without a callback): S-3 is not 3-inductive there,
+    # and the counterexample to induction is not a reachable state
     assert r.verdict == "undetermined" and "not 3-inductive" in r.note
+    assert "not among the reachable states" in r.note
     assert messages[:1] == ["encoding the transition relation"]
     assert "k-induction k=0: base case" in messages and "k-induction k=1: step case" in messages
