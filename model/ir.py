@@ -44,6 +44,16 @@ class Expr:
             object.__setattr__(self, "_hash", h)
         return h
 
+    def __eq__(self, other: object) -> bool:
+        if self is other:
+            return True
+        if other.__class__ is not Expr:
+            return NotImplemented
+        # two trees whose hashes are known and differ are different (no deep comparison)
+        if self._hash is not None and other._hash is not None and self._hash != other._hash:
+            return False
+        return self.op == other.op and self.args == other.args
+
     def __repr__(self) -> str:  # compact, readable
         return show(self)
 
@@ -142,6 +152,7 @@ def _junction(op: str, xs: tuple[Expr | bool, ...], unit: Expr, zero: Expr) -> E
     one): constants fold, nested ``op`` nodes are flattened and repeated operands dropped; a
     conjunction pinning one field to two constants is false."""
     out: list[Expr] = []
+    seen: set[Expr] = set()
     for x in xs:
         x = _c(x)
         if is_const(x):
@@ -150,7 +161,8 @@ def _junction(op: str, xs: tuple[Expr | bool, ...], unit: Expr, zero: Expr) -> E
             continue
         parts = x.args if x.op == op else (x,)
         for p in parts:
-            if p not in out:
+            if p not in seen:       # a set: the list's linear scan compared trees deeply
+                seen.add(p)
                 out.append(p)
     if not out:
         return unit
