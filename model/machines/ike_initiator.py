@@ -204,11 +204,55 @@ def _mixed_bind(ctx: Ctx, b: Binding, take: dict, reset: dict) -> None:
                      for g in (0, 1)]
 
 
+def main_mode_conds(ctx: Ctx, retx: Expr) -> dict[str, object]:
+    """The Main Mode initiator's retransmission budget and timers, and its reading of a NOTIFY
+    answering MM #1 (ND-29): shared by this host-wide machine and the per-flow split's Main Mode
+    machine (:mod:`.ike_mm_initiator`, A-16); ``retx`` is the machine's retransmission counter."""
+    budget = ctx.sc.ike.retransmissions
+    q = ctx.quiet
+    return {
+        "ignores_mm1_notify": ctx.sc.ike.notify_at_mm1 == "ignore",
+        "budget_left": lt(retx, P(budget, "ike.retransmissions")),
+        "budget_spent": eq(retx, P(budget, "ike.retransmissions")),
+        # The timer fires when neither the message nor its answer is in flight.
+        "mm1_quiet": q("MM1", "MM2", "ICMP", "NOTIFY"),
+        "mm3_quiet": q("MM3", "MM4"),
+        "mm5_quiet": q("MM5", "MM6", "NOTIFY"),
+    }
+
+
+def main_mode_exchange(ctx: Ctx, reset: dict[str, object]) -> dict[str, list[V]]:
+    """MM #2 and MM #4 answered (``reset``: the counter's restart): ND-4 reads the ND vendor ID of
+    MM #2 when both hosts do negotiation discovery (a capable-no-nd peer sends none, so
+    NDSupported stays 0; the model keeps no other use of it: the digest's §3.5 leaves its IKEv1
+    use open, and ND-9 sends EXCHANGE_INFO regardless, choice X-1, README); ND-5 at MM #4."""
+    h = ctx.host
+    nd = ctx.sc.nd_host(h) and ctx.sc.nd_host(other(h))
+    return {
+        "recv_mm2": [V(recv="MM2", send=["MM3"], updates={**reset, **({ctx.n("mm_nd"): 1} if nd else {})},
+                       rules=("ND-4",) if nd else ())],
+        "recv_mm4": [V(recv="MM4", send=["MM5"], updates=reset, rules=("ND-5",))],
+    }
+
+
+def negotiation_ends(ctx: Ctx) -> dict[str, list[V]]:
+    """The budget spent, a NOTIFY (ND-27), a plaintext NOTIFY answering MM #1
+    (NO-PROPOSAL-CHOSEN, ND-29: the end of the negotiation, or dropped unread with
+    ike.notify_at_mm1 = "ignore", N2/N8) and ICMP: shared with :mod:`.ike_mm_initiator`."""
+    ignore = ctx.sc.ike.notify_at_mm1 == "ignore"
+    return {
+        "give_up": [V()],
+        "recv_notify": [V(recv="NOTIFY", rules=("ND-27",))],
+        "recv_notify@mm1_sent": [V(recv="NOTIFY", label="ignored" if ignore else "",
+                                   rules=("ND-29",) if ignore else ("ND-27", "ND-29"))],
+        "recv_icmp": [V(recv="ICMP")],
+    }
+
+
 def bind(ctx: Ctx) -> Binding:
     sc = ctx.sc
     h = ctx.host
     retx = ctx.f("ike_retx")
-    budget = sc.ike.retransmissions
     q = ctx.quiet
     qm1s = qm1_variants(sc, h)
     pending = eq(ctx.f("acq_pending"), 1)
@@ -226,13 +270,7 @@ def bind(ctx: Ctx) -> Binding:
         "mm_lapses": sc.ike.mm_expiry,
         "stale": and_(pending, usable_sa(ctx)),
         "commit": sc.waits_connected(h),
-        "ignores_mm1_notify": sc.ike.notify_at_mm1 == "ignore",
-        "budget_left": lt(retx, P(budget, "ike.retransmissions")),
-        "budget_spent": eq(retx, P(budget, "ike.retransmissions")),
-        # The timer fires when neither the message nor its answer is in flight.
-        "mm1_quiet": q("MM1", "MM2", "ICMP", "NOTIFY"),
-        "mm3_quiet": q("MM3", "MM4"),
-        "mm5_quiet": q("MM5", "MM6", "NOTIFY"),
+        **main_mode_conds(ctx, retx),
         "qm1_quiet": q(*qm1s, "QM2", "NOTIFY"),
         "qm3_quiet": q("QM3", "CONNECTED"),
     })
@@ -247,14 +285,8 @@ def bind(ctx: Ctx) -> Binding:
     e["acquire_qm"] = [dataclasses.replace(v, guard=and_(fresh, v.guard)) for v in _send_qm1(ctx, **take)]
     e["drop_stale_acquire"] = [V(updates={ctx.n("acq_pending"): 0}, label="stale")]
     e["sa_expire"] = [V()]
-    # ND-4: NDSupported from the ND vendor ID of MM #2 (both hosts do negotiation discovery); a
-    # capable-no-nd peer sends none, so NDSupported stays 0 (the model keeps no other use of it:
-    # the digest's §3.5 leaves its IKEv1 use open, and ND-9 sends EXCHANGE_INFO regardless,
-    # choice X-1, README).
+    e.update(main_mode_exchange(ctx, reset))      # ND-4, ND-5
     nd = sc.nd_host(h) and sc.nd_host(other(h))
-    e["recv_mm2"] = [V(recv="MM2", send=["MM3"], updates={**reset, **({ctx.n("mm_nd"): 1} if nd else {})},
-                       rules=("ND-4",) if nd else ())]
-    e["recv_mm4"] = [V(recv="MM4", send=["MM5"], updates=reset, rules=("ND-5",))]
     # MM #6 verified: the MM SA is in the host's MMSAD (either role may now start Quick Mode, D3).
     e["recv_mm6"] = _send_qm1(ctx, recv="MM6", **reset, **{ctx.n("mm_sa"): 1})
     # QM #6 received (ND-23): SA.Boundary from the responder's EXCHANGE_INFO bit; the initiator
@@ -284,14 +316,7 @@ def bind(ctx: Ctx) -> Binding:
     e["retransmit@qm1_sent"] = [
         V(guard=eq(ctx.f("qm_ge"), qm1_bits(m)[1]) if len(qm1s) > 1 else TRUE,
           send=[m], updates={ctx.n("ike_retx"): add(retx, 1)}, label=m) for m in qm1s]
-    e["give_up"] = [V()]
-    e["recv_notify"] = [V(recv="NOTIFY", rules=("ND-27",))]
-    # A plaintext NOTIFY answering MM #1 (NO-PROPOSAL-CHOSEN, ND-29): the end of the
-    # negotiation, or dropped unread with ike.notify_at_mm1 = "ignore" (N2/N8).
-    ignore = sc.ike.notify_at_mm1 == "ignore"
-    e["recv_notify@mm1_sent"] = [V(recv="NOTIFY", label="ignored" if ignore else "",
-                                   rules=("ND-29",) if ignore else ("ND-27", "ND-29"))]
-    e["recv_icmp"] = [V(recv="ICMP")]
+    e.update(negotiation_ends(ctx))               # ND-27, ND-29
     if sc.mixed_ge(h):
         _mixed_bind(ctx, b, dict(take), reset)
     return b

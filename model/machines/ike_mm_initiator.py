@@ -10,9 +10,10 @@ from __future__ import annotations
 
 from statemachine import State
 
-from ..ir import FALSE, F, Field, P, add, and_, eq, lt, not_, or_
-from ..messages import in_flow, other
+from ..ir import FALSE, F, Field, add, and_, eq, not_, or_
+from ..messages import in_flow
 from .base import Binding, BoundMachine, Ctx, V
+from .ike_initiator import main_mode_conds, main_mode_exchange, negotiation_ends
 from .ike_qm_initiator import usable_sa
 
 
@@ -74,34 +75,19 @@ def waiting(ctx: Ctx) -> object:
 def bind(ctx: Ctx) -> Binding:
     sc, h = ctx.sc, ctx.host
     retx = ctx.f("mm_retx")
-    budget = sc.ike.retransmissions
-    q = ctx.quiet
     answering = (ctx.role_in("ike_mr", "mm2_sent", "mm4_sent")
                  if sc.ike.mm_in_progress == "counts" else FALSE)
     b = Binding(conds={
         "no_mm_sa": and_(eq(ctx.f("mm_sa"), 0), not_(answering)),
-        "ignores_mm1_notify": sc.ike.notify_at_mm1 == "ignore",
-        "budget_left": lt(retx, P(budget, "ike.retransmissions")),
-        "budget_spent": eq(retx, P(budget, "ike.retransmissions")),
-        "mm1_quiet": q("MM1", "MM2", "ICMP", "NOTIFY"),
-        "mm3_quiet": q("MM3", "MM4"),
-        "mm5_quiet": q("MM5", "MM6", "NOTIFY"),
+        **main_mode_conds(ctx, retx),
     })
     e = b.effects
     reset = {ctx.n("mm_retx"): 0}
     e["start_mm"] = [V(guard=waiting(ctx), send=["MM1"], updates=reset,
                        rules=("ND-1", "ND-11") if sc.nd_host(h) else ("ND-11",))]
-    nd = sc.nd_host(h) and sc.nd_host(other(h))
-    e["recv_mm2"] = [V(recv="MM2", send=["MM3"], updates={**reset, **({ctx.n("mm_nd"): 1} if nd else {})},
-                       rules=("ND-4",) if nd else ())]
-    e["recv_mm4"] = [V(recv="MM4", send=["MM5"], updates=reset, rules=("ND-5",))]
+    e.update(main_mode_exchange(ctx, reset))      # ND-4, ND-5
     e["recv_mm6"] = [V(recv="MM6", updates={**reset, ctx.n("mm_sa"): 1}, rules=("ND-11",))]
     for src, msg in (("mm1_sent", "MM1"), ("mm3_sent", "MM3"), ("mm5_sent", "MM5")):
         e[f"retransmit@{src}"] = [V(send=[msg], updates={ctx.n("mm_retx"): add(retx, 1)})]
-    e["give_up"] = [V()]
-    e["recv_notify"] = [V(recv="NOTIFY", rules=("ND-27",))]
-    ignore = sc.ike.notify_at_mm1 == "ignore"
-    e["recv_notify@mm1_sent"] = [V(recv="NOTIFY", label="ignored" if ignore else "",
-                                   rules=("ND-29",) if ignore else ("ND-27", "ND-29"))]
-    e["recv_icmp"] = [V(recv="ICMP")]
+    e.update(negotiation_ends(ctx))               # ND-27, ND-29
     return b
