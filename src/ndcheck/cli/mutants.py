@@ -74,11 +74,13 @@ def run_mutant(mutant, max_states: int | None = None, timeout: float | None = No
         graph = explore(system)
         if graph.truncated:
             truncated.append(name)
-        result = check_graph(graph)
-        for v in result.verdicts:
-            if v.expected is None or v.verdict == "undetermined" or v.verdict == v.expected:
-                continue
-            catches.append(Catch(name, v.property.id, v.verdict, v.expected, v.trace))
+        # traces only for the catches (most violations of a mutant's scenario are expected)
+        odd = [v for v in check_graph(graph, traces=False).verdicts
+               if v.expected is not None and v.verdict not in ("undetermined", v.expected)]
+        shown = [v.property.id for v in odd if v.verdict == "violated"]
+        traces = {v.property.id: v.trace for v in check_graph(graph, shown).verdicts} if shown else {}
+        for v in odd:
+            catches.append(Catch(name, v.property.id, v.verdict, v.expected, traces.get(v.property.id)))
     # catches with a trace first (they show the fault), then in catalog order
     catches.sort(key=lambda c: c.trace is None)
     return MutantResult(mutant.name, mutant.description, tuple(catches), tuple(truncated))
