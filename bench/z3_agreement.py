@@ -4,8 +4,9 @@ One line per scenario with its time and any pair that is not ``agree``: ``UNDET`
 or ``DIFFER`` (a real disagreement: a bug in one engine); then the totals.
 Usage: ``python bench/z3_agreement.py [TIMEOUT_S] [--ladder] [--max-states N]`` (``--ladder``:
 without the explored-state certificate, i.e. Houdini lemmas, k-induction, seeded Spacer and BMC;
-``--max-states N``: only the scenarios with at most N reachable states, the others are listed as
-skipped -- the certificate's z3 query grows with the states, BENCHMARKS.md).
+``--max-states N`` / ``--min-states N``: only the scenarios with at most / at least N reachable
+states, the others are listed as skipped -- the certificate's z3 query grows with the states,
+BENCHMARKS.md).
 """
 
 from __future__ import annotations
@@ -21,10 +22,14 @@ from ndcheck.checking.symbolic import check_safeties
 
 def main() -> None:
     argv = sys.argv[1:]
-    cap = None
+    cap, floor = None, 0
     if "--max-states" in argv:
         k = argv.index("--max-states")
         cap = int(argv[k + 1])
+        del argv[k:k + 2]
+    if "--min-states" in argv:
+        k = argv.index("--min-states")
+        floor = int(argv[k + 1])
         del argv[k:k + 2]
     args = [a for a in argv if not a.startswith("--")]
     timeout = float(args[0]) if args else 120.0
@@ -34,8 +39,9 @@ def main() -> None:
     for name in sorted(CATALOG):
         system = build_system(CATALOG[name])
         g = explore(system)
-        if cap is not None and g.n_states > cap:
-            print(f"{name:30} {g.n_states:6} states: skipped (over --max-states {cap})", flush=True)
+        if (cap is not None and g.n_states > cap) or g.n_states < floor:
+            print(f"{name:30} {g.n_states:6} states: skipped (outside the --max-states/--min-states range)",
+                  flush=True)
             tally["skipped scenarios"] += 1
             continue
         explicit = {v.property.id: v.verdict for v in check_graph(g, traces=False).verdicts}
