@@ -31,6 +31,7 @@ from ..model.compose import build_system
 from . import UsageError
 from .common import (
     add_bounds,
+    add_native,
     add_symmetry,
     add_workers,
     counted_task,
@@ -85,6 +86,7 @@ def register(sub) -> None:
     p.add_argument("--no-traces", action="store_true", help="skip building counterexample traces")
     add_bounds(p)
     add_workers(p)
+    add_native(p)
     add_symmetry(p)
     p.set_defaults(run=run)
 
@@ -128,7 +130,7 @@ def run(args) -> int:
         with progress_bar(f"exploring {sc.name}") as update:
             try:
                 graph = explore(system, progress=update, workers=args.workers,
-                                symmetry=False if args.no_symmetry else None)
+                                symmetry=False if args.no_symmetry else None, native=args.native)
             except ValueError as e:
                 raise UsageError(f"--workers {args.workers}: {e} (add --no-symmetry)") from None
         with counted_task(f"{sc.name}: checking") as step:

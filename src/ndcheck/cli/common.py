@@ -22,6 +22,14 @@ def add_workers(p: argparse.ArgumentParser) -> None:
     p.add_argument("--workers", type=positive_int, default=1, metavar="N",
                    help="explore with N processes (states partitioned by hash; the same graph, "
                         "state ids and traces as one process; default 1)")
+def add_native(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--native", action="store_true", default=None,
+                   help="explore with the successor function and the visited set in C (one "
+                        "process; compiled once per model with the system's C compiler and "
+                        "cached, 30-50 s for fig7-both-capable; then about ten times the states "
+                        "per second; also NDCHECK_NATIVE=1)")
+
+
 def add_symmetry(p: argparse.ArgumentParser) -> None:
     p.add_argument("--no-symmetry", action="store_true",
                    help="explore every state, not one per orbit of interchangeable flows "
@@ -112,7 +120,8 @@ def explore_scenario(sc: Scenario, args):
     with progress_bar(f"exploring {sc.name}") as update:
         try:
             return explore(system, progress=update, workers=getattr(args, "workers", 1),
-                           symmetry=False if getattr(args, "no_symmetry", False) else None)
+                           symmetry=False if getattr(args, "no_symmetry", False) else None,
+                           native=getattr(args, "native", None))
         except ValueError as e:
             from . import UsageError
 

@@ -15,6 +15,7 @@ import sys
 from . import UsageError
 from .common import (
     add_bounds,
+    add_native,
     add_scenario,
     add_symmetry,
     add_workers,
@@ -46,6 +47,7 @@ def register(sub) -> None:
                         "('-' or no OUT: standard output)")
     add_bounds(p)
     add_workers(p)
+    add_native(p)
     add_symmetry(p)
     p.set_defaults(run=run)
 

@@ -15,7 +15,10 @@ reported in the fixed order of the generated decision tree
 
 from __future__ import annotations
 
+import os
+import subprocess
 import time
+import warnings
 from array import array
 from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Iterator, Sequence
@@ -25,9 +28,10 @@ import numpy as np
 
 from ..model.ir import System
 from .codegen import compile_packed, layout_of
-from .expand import CHUNK, bound_reached, expand
+from .expand import CHUNK, Batch, bound_reached, expand
 from .layout import Layout
 from .memguard import MemoryGuard
+from .native import agrees
 from .parallel import explore_parallel
 from .store import PackedStates, StateStore, first_occurrences, hash_words
 from .symmetry import Symmetry, symmetry_of
@@ -196,9 +200,52 @@ class Graph:
         return list(zip(self.act[lo:hi], self.dst[lo:hi]))
 
 
+def _native(system: System, source: str, lay: Layout):
+    """The compiled C translation of ``system``'s successor function (its Python ``source``),
+    or None (no compiler, a construct the translation does not know, a failed build: the reason
+    is a warning)."""
+    from .native import TranslationError, compile_native
+
+    try:
+        return compile_native(source, (lay.bits + 63) // 64)
+    except (TranslationError, OSError, subprocess.SubprocessError) as e:
+        warnings.warn(f"{system.name}: no C successor function ({e}); exploring with the Python one",
+                      RuntimeWarning, stacklevel=3)
+        return None
+
+
+def _store_new(store: StateStore, keys: np.ndarray, batch: Batch, i: int, max_states: int,
+               parent: array, parent_act: array) -> tuple[np.ndarray, np.ndarray, int, str]:
+    """Look a batch's successors up, store the new ones (numbered in order of first
+    occurrence) and record their parents: ``(sources, ids, cut, reason)``, ``cut`` the first
+    successor left out by ``max_states`` (the batch's length when none is; then the reason is
+    "")."""
+    n = store.n
+    h = hash_words(keys)
+    ids = store.find(keys, h)
+    miss = np.flatnonzero(ids < 0)
+    cut, reason = len(ids), ""
+    sources = batch.sources(i)
+    if miss.size:
+        first, rank = first_occurrences(h[miss], keys[miss])
+        new = miss[first]                       # candidate index of each new state, in order
+        if n + len(new) > max_states:
+            allowed = max(0, max_states - n)
+            cut = int(new[allowed])             # the first candidate left out
+            reason = f"max-states {max_states} reached"
+            first, new = first[:allowed], new[:allowed]
+            keep = miss < cut
+            miss, rank = miss[keep], rank[keep]
+        store.append(keys[new], h[new])
+        ids[miss] = n + rank
+        parent.frombytes(sources[new].astype(np.int32).tobytes())
+        parent_act.frombytes(batch.acts[new].astype(np.int32).tobytes())
+    return sources, ids, cut, reason
+
+
 def explore(system: System, max_states: int | None = None, timeout: float | None = None,
             progress: Callable[[int, int], None] | None = None, workers: int = 1,
-            symmetry: bool | None = None) -> Graph:
+            symmetry: bool | None = None, native: bool | None = None) -> Graph:
     """Breadth-first exploration of every reachable state (within the bounds).
 
     Bounds, checked every 2048 states: ``max_states`` and ``timeout`` (default: the scenario's
@@ -215,6 +262,14 @@ def explore(system: System, max_states: int | None = None, timeout: float | None
     representative per orbit (:mod:`~ndcheck.engines.symmetry`); ``Graph.symmetry`` says so.
     The parallel explorer does not reduce: ``workers > 1`` with interchangeable flows needs
     ``symmetry=False``.
+
+    ``native`` (default: the environment variable ``NDCHECK_NATIVE=1``) runs the successor
+    function translated to C and the visited set's lookups and insertions in C
+    (:mod:`~ndcheck.engines.native`: compiled once per model and cached on disk, 33-48 s for
+    crossing-ike-loss or fig7-both-capable; then about ten times the states per second,
+    BENCHMARKS.md); the graph is the same.  The first batch is expanded by both functions and
+    compared: a difference, like a missing compiler, falls back to Python with a warning.  Not
+    with symmetry reduction.
     """
     if max_states is None:
         max_states = system.limits.max_states
@@ -227,9 +282,11 @@ def explore(system: System, max_states: int | None = None, timeout: float | None
         return Graph(system, *explore_parallel(system, workers, max_states, timeout, progress))
     guard = MemoryGuard.for_system(system)
     tc = time.perf_counter()
-    succ, _, lay = compile_packed(system)
+    succ, src, lay = compile_packed(system)
     sym = symmetry_of(system, lay) if symmetry is not False else None
     canon = sym.canon if sym else None
+    nat = _native(system, src, lay) if (native if native is not None else
+                                   os.environ.get("NDCHECK_NATIVE") == "1") and not canon else None
     t0 = time.perf_counter()
     store = StateStore(lay.bits)
     init = lay.encode(system.init)
@@ -241,34 +298,29 @@ def explore(system: System, max_states: int | None = None, timeout: float | None
     i = 0
     while i < store.n:
         hi = min(store.n, i + CHUNK)
-        batch = expand(succ, store.ints(i, hi))
-        if canon:
-            batch.targets = [canon(t) for t in batch.targets]
-        n = store.n
-        keys = store.to_words(batch.targets)
-        h = hash_words(keys)
-        ids = store.find(keys, h)
-        miss = np.flatnonzero(ids < 0)
-        cut = len(ids)
-        if miss.size:
-            first, rank = first_occurrences(h[miss], keys[miss])
-            new = miss[first]                       # candidate index of each new state, in order
-            if n + len(new) > max_states:
-                allowed = max(0, max_states - n)
-                cut = int(new[allowed])             # the first candidate left out
-                truncated, reason = True, f"max-states {max_states} reached"
-                first, new = first[:allowed], new[:allowed]
-                keep = miss < cut
-                miss, rank = miss[keep], rank[keep]
-                store.append(keys[new], h[new])
-            else:
-                store.append(keys[new], h[new])
-            ids[miss] = n + rank
+        if nat is not None and i == 0 and not agrees(nat, succ, store.keys[i:hi], store):
+            warnings.warn(f"{system.name}: the C successor function differs from the Python one; "
+                          "exploring with the Python one", RuntimeWarning, stacklevel=2)
+            nat = None
+        if nat is not None:
+            # C: the successors, then one pass looking them up and storing the new ones
+            keys, acts, counts, ovfs = nat.expand(store.keys[i:hi])
+            batch = Batch([], acts, counts, np.flatnonzero(ovfs).tolist())
             sources = batch.sources(i)
+            ids, created, cut = nat.lookup_insert(store, keys, max_states)
+            if cut < len(ids):
+                truncated, reason = True, f"max-states {max_states} reached"
+            new = np.flatnonzero(created[:cut])
             parent.frombytes(sources[new].astype(np.int32).tobytes())
             parent_act.frombytes(batch.acts[new].astype(np.int32).tobytes())
         else:
-            sources = batch.sources(i)
+            batch = expand(succ, store.ints(i, hi))
+            if canon:
+                batch.targets = [canon(t) for t in batch.targets]
+            sources, ids, cut, cut_reason = _store_new(store, store.to_words(batch.targets), batch,
+                                                       i, max_states, parent, parent_act)
+            if cut_reason:
+                truncated, reason = True, cut_reason
         src.frombytes(sources[:cut].astype(np.int32).tobytes())
         dst.frombytes(ids[:cut].astype(np.int32).tobytes())
         act.frombytes(batch.acts[:cut].astype(np.int32).tobytes())

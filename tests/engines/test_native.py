@@ -1,0 +1,181 @@
+"""The successor function translated to C (:mod:`ndcheck.engines.native`) explores the Python
+function's graph: the same states in the same order, edges, parents, overflows and cuts.
+
+The scenarios are the catalog's smallest sources (no-ipsec: 181 commands, about 2 s to compile
+at -O1; nd-client-transport-server with a duplicating network into channels of capacity 1, for
+the overflow rule).  The multi-word arithmetic (carries and borrows across 64-bit words, shifts
+across word boundaries, wide comparisons) is checked on a hand-written source over random
+states of 200 bits.  The compiled libraries go to a temporary cache folder.
+"""
+
+from __future__ import annotations
+
+import random
+import warnings
+from dataclasses import replace
+
+import numpy as np
+import pytest
+
+from ndcheck import CATALOG, build_system, explore
+from ndcheck.engines import native
+from ndcheck.engines.store import StateStore
+
+pytestmark = pytest.mark.skipif(native.compiler() is None, reason="no C compiler (cc or gcc)")
+
+
+@pytest.fixture(scope="module", autouse=True)
+def cache_folder(tmp_path_factory):
+    mp = pytest.MonkeyPatch()
+    mp.setenv("XDG_CACHE_HOME", str(tmp_path_factory.mktemp("cache")))
+    yield
+    mp.undo()
+
+
+def same_graph(a, b) -> bool:
+    return (list(a.packed) == list(b.packed) and a.src == b.src and a.dst == b.dst
+            and a.act == b.act and a.parent == b.parent and a.parent_act == b.parent_act
+            and a.truncated == b.truncated and a.reason == b.reason
+            and a.overflow_states == b.overflow_states)
+
+
+@pytest.fixture(scope="module")
+def no_ipsec():
+    return build_system(CATALOG["no-ipsec"])
+
+
+def test_the_c_function_explores_the_python_functions_graph(no_ipsec):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")          # no fallback to the Python function
+        c = explore(no_ipsec, native=True)
+    py = explore(no_ipsec, native=False)
+    assert py.n_states == 149 and same_graph(c, py)
+
+
+def test_overflows_and_a_max_states_cut_are_the_python_functions():
+    sc = CATALOG["nd-client-transport-server"]
+    system = build_system(replace(sc, network=replace(sc.network, capacity=1, duplicate=1)))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        c = explore(system, native=True)
+        cut = explore(system, native=True, max_states=50)
+    py = explore(system, native=False)
+    assert c.overflow_states > 0 and "capacity" in c.reason and same_graph(c, py)
+    assert cut.n_states == 50 and same_graph(cut, explore(system, native=False, max_states=50))
+
+
+def test_the_environment_variable_turns_it_on(no_ipsec, monkeypatch):
+    calls = []
+    real = native.NativeSuccessors.expand
+    monkeypatch.setattr(native.NativeSuccessors, "expand",
+                        lambda self, states: calls.append(len(states)) or real(self, states))
+    monkeypatch.setenv("NDCHECK_NATIVE", "1")
+    explore(no_ipsec)
+    assert calls
+    calls.clear()
+    monkeypatch.setenv("NDCHECK_NATIVE", "0")
+    explore(no_ipsec)
+    assert not calls
+
+
+def test_a_c_function_that_differs_falls_back_to_python_with_a_warning(no_ipsec, monkeypatch):
+    real = native.NativeSuccessors.expand
+
+    def drops_the_last(self, states):
+        words, acts, counts, ovfs = real(self, states)
+        counts = counts.copy()
+        counts[-1] -= 1
+        return words[:-1], acts[:-1], counts, ovfs
+
+    monkeypatch.setattr(native.NativeSuccessors, "expand", drops_the_last)
+    with pytest.warns(RuntimeWarning, match="differs from the Python one"):
+        g = explore(no_ipsec, native=True)
+    assert same_graph(g, explore(no_ipsec, native=False))
+
+
+def test_without_a_compiler_python_explores_with_a_warning(no_ipsec, monkeypatch):
+    monkeypatch.setenv("NDCHECK_CC", "")
+    assert native.compiler() is None
+    with pytest.warns(RuntimeWarning, match="no C successor function"):
+        g = explore(no_ipsec, native=True)
+    assert g.n_states == 149
+
+
+WIDE = """
+def successors(s):
+    out = []
+    ovf = False
+    if s & 1:
+        out.append((2, 0, s + 18446744073709551615))
+        if (s >> 60) & 255 > 17:
+            out.append((1, 1, (s & 1606938044258990275541962092341162602522202993782792835301375) - 18446744073709551617))
+        else:
+            ovf = True
+    else:
+        u0 = max(((s >> 130) & 7), 3)
+        out.append((0, 2, (s >> 3) | (u0 << 190)))
+        if not (s & 1237940039285380274899124224) and (s < 803469022129495137770981046170581301261101496891396417650688 or s == 6):
+            out.append((3, 3, s << 5))
+    out.sort()
+    return out, ovf
+"""
+
+
+def test_wide_arithmetic_carries_across_words():
+    ns: dict = {}
+    exec(WIDE, ns)                               # noqa: S102 - the reference for the translation
+    nat = native.compile_native(WIDE, 4)
+    store = StateStore(bits=256)
+    rng = random.Random(7)
+    states = [rng.getrandbits(200) | (rng.getrandbits(1) << 64) for _ in range(2000)]
+    states += [(1 << 64) - 1, 1 << 64, (1 << 128) + 1, 6, 7, 0]
+    states = [st for st in states if st >= 18446744073709551617 or not st & 1]   # no negative results
+    words = store.to_words(states)
+    got_words, acts, counts, ovfs = nat.expand(words)
+    want = [ns["successors"](st) for st in states]
+    assert counts.tolist() == [len(o) for o, _ in want]
+    assert ovfs.astype(bool).tolist() == [ovf for _, ovf in want]
+    assert acts.tolist() == [a for o, _ in want for _, a, _ in o]
+    expect = [t & ((1 << 256) - 1) for o, _ in want for _, _, t in o]
+    assert np.array_equal(got_words, store.to_words(expect))
+
+
+def test_an_unknown_construct_is_a_translation_error():
+    with pytest.raises(native.TranslationError, match="statement"):
+        native.translate("def successors(s):\n    while s:\n        pass\n", 1)
+
+
+def test_the_c_visited_set_numbers_like_the_store_and_grows():
+    from ndcheck.engines.store import first_occurrences, hash_words
+
+    nat = native.compile_native(WIDE, 4)
+    rng = random.Random(11)
+    pool = [rng.getrandbits(230) for _ in range(3000)]
+    batches = [[rng.choice(pool) for _ in range(700)] for _ in range(6)]
+    c, py = StateStore(bits=256, capacity=16), StateStore(bits=256, capacity=16)
+    limit = 2000                                     # the last batches hit it
+    cuts = []
+    for states in batches:
+        keys = c.to_words(states)
+        ids, created, cut = nat.lookup_insert(c, keys, limit)
+        # the numpy store: find, first occurrences, append (the explorer's Python path)
+        n = py.n
+        h = hash_words(keys)
+        want = py.find(keys, h)
+        miss = np.flatnonzero(want < 0)
+        first, rank = first_occurrences(h[miss], keys[miss])
+        new = miss[first]
+        want_cut = len(keys)
+        if n + len(new) > limit:
+            want_cut = int(new[limit - n])
+            new, keep = new[:limit - n], miss < want_cut
+            miss, rank = miss[keep], rank[keep]
+        py.append(keys[new], h[new])
+        want[miss] = n + rank
+        assert cut == want_cut
+        assert ids[:cut].tolist() == want[:cut].tolist()
+        assert np.flatnonzero(created[:cut]).tolist() == sorted(new.tolist())
+        cuts.append(cut)
+    assert c.n == py.n == limit and cuts[-1] < len(batches[-1])
+    assert np.array_equal(c.keys[:c.n], py.keys[:py.n])
+    assert [c.index(s) for s in pool[:50]] == [py.index(s) for s in pool[:50]]
