@@ -179,3 +179,15 @@ def test_the_c_visited_set_numbers_like_the_store_and_grows():
     assert c.n == py.n == limit and cuts[-1] < len(batches[-1])
     assert np.array_equal(c.keys[:c.n], py.keys[:py.n])
     assert [c.index(s) for s in pool[:50]] == [py.index(s) for s in pool[:50]]
+
+
+def test_the_cli_flag_and_one_process_only(no_ipsec, capsys):
+    import json
+
+    from ndcheck.cli import main
+
+    assert main(["explore", "no-ipsec", "--native", "--json", "-"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert (doc["states"], doc["edges"]) == (149, 366)
+    with pytest.raises(ValueError, match="one process"):
+        explore(no_ipsec, native=True, workers=2)

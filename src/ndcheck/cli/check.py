@@ -36,6 +36,7 @@ from .common import (
     add_workers,
     counted_task,
     lookup_property,
+    native_usage,
     output_path,
     positive_int,
     print_table,
@@ -96,6 +97,7 @@ def run(args) -> int:
     props = None
     if args.props:
         props = [lookup_property(k) for k in args.props]
+    native_usage(args)
     if args.engine == "spin":
         _spin_usage(args)
     elif args.cores != 1 or args.bitstate:

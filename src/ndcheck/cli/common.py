@@ -30,6 +30,15 @@ def add_native(p: argparse.ArgumentParser) -> None:
                         "per second; also NDCHECK_NATIVE=1)")
 
 
+def native_usage(args) -> None:
+    """``--native`` searches in one process: with ``--workers N > 1`` it is bad input."""
+    if getattr(args, "native", None) and getattr(args, "workers", 1) > 1:
+        from . import UsageError
+
+        raise UsageError(f"--native searches in one process; give --native or --workers "
+                         f"{args.workers}, not both")
+
+
 def add_symmetry(p: argparse.ArgumentParser) -> None:
     p.add_argument("--no-symmetry", action="store_true",
                    help="explore every state, not one per orbit of interchangeable flows "
@@ -115,6 +124,7 @@ def explore_scenario(sc: Scenario, args):
     from ..engines.explicit import explore
     from ..model.compose import build_system
 
+    native_usage(args)
     sc = with_bounds(sc, args)
     system = build_system(sc)
     with progress_bar(f"exploring {sc.name}") as update:

@@ -276,6 +276,9 @@ def explore(system: System, max_states: int | None = None, timeout: float | None
     if timeout is None:
         timeout = system.limits.timeout
     if workers > 1:
+        if native:
+            raise ValueError("the native search runs in one process: explore with workers=1, "
+                             "or without native")
         if symmetry is not False and symmetry_of(system, layout_of(system)) is not None:
             raise ValueError("the parallel explorer does not reduce by symmetry: explore "
                              "interchangeable flows with one worker, or without the reduction")
