@@ -191,3 +191,16 @@ def test_the_cli_flag_and_one_process_only(no_ipsec, capsys):
     assert (doc["states"], doc["edges"]) == (149, 366)
     with pytest.raises(ValueError, match="one process"):
         explore(no_ipsec, native=True, workers=2)
+
+
+def test_a_domain_error_of_the_model_is_signalled_at_its_state():
+    src = ("def successors(s):\n    out = []\n    ovf = False\n    if s & 1:\n"
+           "        raise DomainError(\"command 'x' sets a field outside its domain\")\n"
+           "    out.append((0, 0, s + 2))\n    return out, ovf\n")
+    nat = native.compile_native(src, 1)
+    words = StateStore(bits=8).to_words([2, 4, 5, 6])
+    with pytest.raises(native.Raised) as e:
+        nat.expand(words)
+    assert e.value.args == (2,)                     # the third state
+    out, acts, counts, ovfs = nat.expand(words[:2])
+    assert out[:, 0].tolist() == [4, 6] and counts.tolist() == [1, 1]

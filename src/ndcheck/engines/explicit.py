@@ -31,7 +31,7 @@ from .codegen import compile_packed, layout_of
 from .expand import CHUNK, Batch, bound_reached, expand
 from .layout import Layout
 from .memguard import MemoryGuard
-from .native import agrees
+from .native import Raised, agrees
 from .parallel import explore_parallel
 from .store import PackedStates, StateStore, first_occurrences, hash_words
 from .symmetry import Symmetry, symmetry_of
@@ -306,8 +306,15 @@ def explore(system: System, max_states: int | None = None, timeout: float | None
                           "exploring with the Python one", RuntimeWarning, stacklevel=2)
             nat = None
         if nat is not None:
+            try:
+                keys, acts, counts, ovfs = nat.expand(store.keys[i:hi])
+            except Raised:
+                expand(succ, store.ints(i, hi))      # raises the model's DomainError ...
+                warnings.warn(f"{system.name}: the C successor function differs from the Python "
+                              "one; exploring with the Python one", RuntimeWarning, stacklevel=2)
+                nat = None                           # ... or the translation is wrong
+        if nat is not None:
             # C: the successors, then one pass looking them up and storing the new ones
-            keys, acts, counts, ovfs = nat.expand(store.keys[i:hi])
             batch = Batch([], acts, counts, np.flatnonzero(ovfs).tolist())
             sources = batch.sources(i)
             ids, created, cut = nat.lookup_insert(store, keys, max_states)

@@ -81,6 +81,7 @@ static inline B b_shl(B a, int k) {
     return r;
 }
 static inline S s_max(S a, S b) { return a > b ? a : b; }
+#define RAISED 2
 #define EMIT(RANK, CMD, STATE) do { rk[n] = (RANK); ac[n] = (CMD); tg[n] = (STATE); n++; } while (0)
 """
 
@@ -118,7 +119,8 @@ long lookup_insert(const uint64_t *keys, long m, uint64_t *stored, int32_t *tabl
     return m;
 }
 
-/* successors of n states (words in, words out); -1: more than cap successors */
+/* successors of n states (words in, words out); -1: more than cap successors; -2 - i: the
+   model raises DomainError at state i */
 long expand(const uint64_t *in, long count, uint64_t *out, int32_t *acts, int32_t *counts,
             uint8_t *ovfs, long cap) {
     long m = 0;
@@ -127,6 +129,7 @@ long expand(const uint64_t *in, long count, uint64_t *out, int32_t *acts, int32_
         B s; memcpy(s.w, in + i * W, sizeof s.w);
         int ovf = 0;
         int n = successors(s, rk, ac, tg, &ovf);
+        if (ovf == RAISED) return -2 - i;
         if (m + n > cap) return -1;
         /* by rank (insertion sort: a state has a few successors) */
         for (int a = 1; a < n; a++) {
@@ -141,6 +144,11 @@ long expand(const uint64_t *in, long count, uint64_t *out, int32_t *acts, int32_
     return m;
 }
 """
+
+
+class Raised(Exception):  # noqa: N818 - a signal, not an error of its own
+    """The model raises :class:`~.layout.DomainError` at state ``args[0]`` of a batch: the
+    caller runs the Python function there, which raises it with its message."""
 
 
 class TranslationError(ValueError):
@@ -299,6 +307,10 @@ class _C:
                 out.append(f"{pad}EMIT({r}, {c}, {self.big(state)});")
             elif isinstance(st, ast.Return):
                 out.append(f"{pad}return n;")
+            elif (isinstance(st, ast.Raise) and isinstance(st.exc, ast.Call)
+                  and isinstance(st.exc.func, ast.Name) and st.exc.func.id == "DomainError"):
+                # the model's error: the caller runs the Python function, which raises it
+                out.append(f"{pad}*ovf = RAISED; return n;")
             elif isinstance(st, ast.Pass) or (isinstance(st, ast.Expr) and isinstance(st.value, ast.Constant)):
                 continue
             else:
@@ -421,6 +433,8 @@ class NativeSuccessors:
                         counts.ctypes.data, ovfs.ctypes.data, cap)
             if m >= 0:
                 return out[:m], acts[:m], counts, ovfs
+            if m <= -2:
+                raise Raised(int(-2 - m))
             cap *= 4
 
 
@@ -429,15 +443,19 @@ def agrees(native: NativeSuccessors, succ, states: np.ndarray, store) -> bool:
     ``store``): the same successors in the same order, the same overflows."""
     from .expand import expand as expand_py
 
-    words, acts, counts, ovfs = native.expand(states)
     ints = [int.from_bytes(r.tobytes(), "little") for r in states]
+    try:
+        words, acts, counts, ovfs = native.expand(states)
+    except Raised:
+        expand_py(succ, ints)       # the model's DomainError, raised by the Python function
+        return False                # it did not raise: they differ
     b = expand_py(succ, ints)
     return (np.array_equal(counts, b.counts) and np.array_equal(acts.astype(np.int64), b.acts)
             and np.array_equal(words, store.to_words(b.targets) if b.targets else words[:0])
             and np.flatnonzero(ovfs).tolist() == sorted(b.ovf))
 
 
-VERSION = 2            # of the translation: part of the cache key of a compiled library
+VERSION = 3            # of the translation: part of the cache key of a compiled library
 _LOCK = threading.Lock()
 _LOADED: dict[str, NativeSuccessors] = {}
 
