@@ -146,7 +146,7 @@ long expand(const uint64_t *in, long count, uint64_t *out, int32_t *acts, int32_
 """
 
 
-class Raised(Exception):  # noqa: N818 - a signal, not an error of its own
+class Raised(Exception):
     """The model raises :class:`~.layout.DomainError` at state ``args[0]`` of a batch: the
     caller runs the Python function there, which raises it with its message."""
 
