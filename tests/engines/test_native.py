@@ -204,3 +204,4 @@ def test_a_domain_error_of_the_model_is_signalled_at_its_state():
     assert e.value.args == (2,)                     # the third state
     out, acts, counts, ovfs = nat.expand(words[:2])
     assert out[:, 0].tolist() == [4, 6] and counts.tolist() == [1, 1]
+    assert acts.tolist() == [0, 0] and not ovfs.any()
