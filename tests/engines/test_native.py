@@ -83,6 +83,8 @@ def test_a_c_function_that_differs_falls_back_to_python_with_a_warning(no_ipsec,
 
     def drops_the_last(self, states):
         words, acts, counts, ovfs = real(self, states)
+        if len(states) == 1:        # right on the initial state, wrong from the second batch on
+            return words, acts, counts, ovfs
         counts = counts.copy()
         counts[-1] -= 1
         return words[:-1], acts[:-1], counts, ovfs

@@ -22,6 +22,8 @@ def add_workers(p: argparse.ArgumentParser) -> None:
     p.add_argument("--workers", type=positive_int, default=1, metavar="N",
                    help="explore with N processes (states partitioned by hash; the same graph, "
                         "state ids and traces as one process; default 1)")
+
+
 def add_native(p: argparse.ArgumentParser) -> None:
     p.add_argument("--native", action="store_true", default=None,
                    help="explore with the successor function and the visited set in C (one "

@@ -15,8 +15,6 @@ reported in the fixed order of the generated decision tree
 
 from __future__ import annotations
 
-import os
-import subprocess
 import time
 import warnings
 from array import array
@@ -27,11 +25,11 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..model.ir import System
+from . import native as c_search
 from .codegen import compile_packed, layout_of
 from .expand import CHUNK, Batch, bound_reached, expand
 from .layout import Layout
 from .memguard import MemoryGuard
-from .native import Raised, agrees
 from .parallel import explore_parallel
 from .store import PackedStates, StateStore, first_occurrences, hash_words
 from .symmetry import Symmetry, symmetry_of
@@ -200,20 +198,6 @@ class Graph:
         return list(zip(self.act[lo:hi], self.dst[lo:hi]))
 
 
-def _native(system: System, source: str, lay: Layout):
-    """The compiled C translation of ``system``'s successor function (its Python ``source``),
-    or None (no compiler, a construct the translation does not know, a failed build: the reason
-    is a warning)."""
-    from .native import TranslationError, compile_native
-
-    try:
-        return compile_native(source, (lay.bits + 63) // 64)
-    except (TranslationError, OSError, subprocess.SubprocessError) as e:
-        warnings.warn(f"{system.name}: no C successor function ({e}); exploring with the Python one",
-                      RuntimeWarning, stacklevel=3)
-        return None
-
-
 def _store_new(store: StateStore, keys: np.ndarray, batch: Batch, i: int, max_states: int,
                parent: array, parent_act: array) -> tuple[np.ndarray, np.ndarray, int, str]:
     """Look a batch's successors up, store the new ones (numbered in order of first
@@ -267,9 +251,9 @@ def explore(system: System, max_states: int | None = None, timeout: float | None
     function translated to C and the visited set's lookups and insertions in C
     (:mod:`~ndcheck.engines.native`: compiled once per model and cached on disk, 33-48 s for
     crossing-ike-loss or fig7-both-capable; then about ten times the states per second,
-    BENCHMARKS.md); the graph is the same.  The first batch is expanded by both functions and
-    compared: a difference, like a missing compiler, falls back to Python with a warning.  Not
-    with symmetry reduction.
+    BENCHMARKS.md); the graph is the same.  The first :data:`~.expand.CHUNK` states are expanded
+    by both functions and compared: a difference, like a missing compiler, falls back to Python
+    with a warning.  Not with symmetry reduction.
     """
     if max_states is None:
         max_states = system.limits.max_states
@@ -288,8 +272,9 @@ def explore(system: System, max_states: int | None = None, timeout: float | None
     succ, src, lay = compile_packed(system)
     sym = symmetry_of(system, lay) if symmetry is not False else None
     canon = sym.canon if sym else None
-    nat = _native(system, src, lay) if (native if native is not None else
-                                   os.environ.get("NDCHECK_NATIVE") == "1") and not canon else None
+    nat = (c_search.load(system.name, src, (lay.bits + 63) // 64)
+           if c_search.wanted(native) and not canon else None)
+    checked = 0                          # states whose C successors were compared with Python's
     t0 = time.perf_counter()
     store = StateStore(lay.bits)
     init = lay.encode(system.init)
@@ -301,20 +286,17 @@ def explore(system: System, max_states: int | None = None, timeout: float | None
     i = 0
     while i < store.n:
         hi = min(store.n, i + CHUNK)
-        if nat is not None and i == 0 and not agrees(nat, succ, store.keys[i:hi], store):
-            warnings.warn(f"{system.name}: the C successor function differs from the Python one; "
-                          "exploring with the Python one", RuntimeWarning, stacklevel=2)
-            nat = None
+        got = None
         if nat is not None:
-            try:
-                keys, acts, counts, ovfs = nat.expand(store.keys[i:hi])
-            except Raised:
-                expand(succ, store.ints(i, hi))      # raises the model's DomainError ...
+            got = c_search.expand_checked(nat, succ, store, i, hi, checked < CHUNK)
+            checked += hi - i
+            if got is None:
                 warnings.warn(f"{system.name}: the C successor function differs from the Python "
                               "one; exploring with the Python one", RuntimeWarning, stacklevel=2)
-                nat = None                           # ... or the translation is wrong
-        if nat is not None:
+                nat = None
+        if got is not None:
             # C: the successors, then one pass looking them up and storing the new ones
+            keys, acts, counts, ovfs = got
             batch = Batch([], acts, counts, np.flatnonzero(ovfs).tolist())
             sources = batch.sources(i)
             ids, created, cut = nat.lookup_insert(store, keys, max_states)

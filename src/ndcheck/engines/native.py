@@ -3,8 +3,8 @@ statement for statement, compiled by the system's C compiler and called through 
 
 The packed successor function is nearly all of an exploration's time (85 % of
 ``explore(crossing-ike-loss)``: 13 µs a state in Python; in C 0.6 µs, and with the visited set
-in C too the whole search runs at about a million states per second, BENCHMARKS.md).  Its source is a small language --
-``if``/``else``, assignments to locals, ``out.append((rank, command, state))``, ``ovf = True``,
+in C too the whole search runs at about a million states per second, BENCHMARKS.md).  Its
+source is a small language -- ``if``/``else``, assignments to locals, ``out.append((rank, command, state))``, ``ovf = True``,
 integer expressions with ``& | + - << >>``, comparisons, ``and``/``or``/``not``, conditional
 expressions and ``max`` -- over one unbounded ``int``, the packed state (:mod:`.layout`, at most
 a few hundred bits).  :func:`translate` turns it into C over a fixed number of 64-bit words
@@ -20,7 +20,8 @@ returns the successors as words with their commands, counts and overflow flags -
 :func:`.expand.expand` returns, without a Python ``int`` per state -- and whose
 :meth:`~NativeSuccessors.lookup_insert` looks them up in a :class:`~.store.StateStore` and
 stores the new ones in one pass (the store's table, hash and numbering, in C).  The explorer
-checks the translation against the Python function on its first batch (:func:`agrees`).
+loads it with :func:`load` and compares it with the Python function on its first
+:data:`~.expand.CHUNK` states (:func:`expand_checked`).
 
 None of this is needed: without a C compiler (``cc``/``gcc``), or when the translation fails,
 the explorer runs the Python function.
@@ -36,6 +37,7 @@ import shutil
 import subprocess
 import tempfile
 import threading
+import warnings
 
 import numpy as np
 
@@ -438,24 +440,49 @@ class NativeSuccessors:
             cap *= 4
 
 
-def agrees(native: NativeSuccessors, succ, states: np.ndarray, store) -> bool:
-    """Whether ``native`` gives what the Python function ``succ`` gives on ``states`` (words of
-    ``store``): the same successors in the same order, the same overflows."""
+def expand_checked(native: NativeSuccessors, succ, store, lo: int, hi: int, check: bool):
+    """:meth:`NativeSuccessors.expand` of the states ``lo .. hi - 1`` of ``store``, or None
+    where it differs from the Python function ``succ``: compared on every state when ``check``,
+    and wherever the C function signals the model's DomainError (the Python function raises it
+    there; if it does not, the two differ)."""
     from .expand import expand as expand_py
 
-    ints = [int.from_bytes(r.tobytes(), "little") for r in states]
     try:
-        words, acts, counts, ovfs = native.expand(states)
+        got = native.expand(store.keys[lo:hi])
     except Raised:
-        expand_py(succ, ints)       # the model's DomainError, raised by the Python function
-        return False                # it did not raise: they differ
-    b = expand_py(succ, ints)
-    return (np.array_equal(counts, b.counts) and np.array_equal(acts.astype(np.int64), b.acts)
-            and np.array_equal(words, store.to_words(b.targets) if b.targets else words[:0])
-            and np.flatnonzero(ovfs).tolist() == sorted(b.ovf))
+        expand_py(succ, store.ints(lo, hi))      # raises the model's DomainError ...
+        return None                              # ... or the translation is wrong
+    if check:
+        words, acts, counts, ovfs = got
+        b = expand_py(succ, store.ints(lo, hi))
+        if not (np.array_equal(counts, b.counts) and np.array_equal(acts.astype(np.int64), b.acts)
+                and np.array_equal(words, store.to_words(b.targets) if b.targets else words[:0])
+                and np.flatnonzero(ovfs).tolist() == sorted(b.ovf)):
+            return None
+    return got
+
+
+def load(name: str, source: str, words: int) -> NativeSuccessors | None:
+    """The compiled translation of scenario ``name``'s generated ``source``, or None with a
+    warning naming why (no compiler, a construct the translation does not know, a failed
+    build)."""
+    try:
+        return compile_native(source, words)
+    except (TranslationError, OSError, subprocess.SubprocessError) as e:
+        warnings.warn(f"{name}: no C successor function ({e}); exploring with the Python one",
+                      RuntimeWarning, stacklevel=3)
+        return None
+
+
+def wanted(native: bool | None) -> bool:
+    """``native``, or by default whether ``NDCHECK_NATIVE=1``."""
+    return native if native is not None else os.environ.get("NDCHECK_NATIVE") == "1"
 
 
 VERSION = 3            # of the translation: part of the cache key of a compiled library
+#: gcc's optimisation level: -O0 compiled fig7-both-capable in 12.7 s but ran 4.6x the Python
+#: function's speed; -O1 (with the large branches split off) 48 s and 20x (BENCHMARKS.md)
+OPT = "-O1"
 _LOCK = threading.Lock()
 _LOADED: dict[str, NativeSuccessors] = {}
 
@@ -481,7 +508,7 @@ def compile_native(source: str, words: int, timeout: float = 600.0) -> NativeSuc
                 with open(src, "w", encoding="ascii") as f:
                     f.write(text)
                 out = os.path.join(tmp, "succ.so")
-                subprocess.run([cc, os.environ.get("NDCHECK_CC_OPT", "-O1"), "-shared", "-fPIC", "-o", out, src], check=True,
+                subprocess.run([cc, OPT, "-shared", "-fPIC", "-o", out, src], check=True,
                                capture_output=True, timeout=timeout, stdin=subprocess.DEVNULL)
                 os.replace(out, lib)          # atomic: a concurrent build finds one or the other
         native = _LOADED[key] = NativeSuccessors(lib, words)
