@@ -2,8 +2,9 @@
 
 One line per scenario with its time and any pair that is not ``agree``: ``UNDET`` (z3 timed out)
 or ``DIFFER`` (a real disagreement: a bug in one engine); then the totals.
-Usage: ``python bench/z3_agreement.py [TIMEOUT_S] [--ladder] [--max-states N]`` (``--ladder``:
-without the explored-state certificate, i.e. Houdini lemmas, k-induction, seeded Spacer and BMC;
+Usage: ``python bench/z3_agreement.py [TIMEOUT_S] [--ladder] [--max-states N] [--min-states N]``
+(``--ladder``: without the explored-state certificate, i.e. Houdini lemmas, k-induction, seeded
+Spacer and BMC;
 ``--max-states N`` / ``--min-states N``: only the scenarios with at most / at least N reachable
 states, the others are listed as skipped -- the certificate's z3 query grows with the states,
 BENCHMARKS.md).

@@ -252,8 +252,13 @@ def test_a_scenario_must_be_a_table():
 KNOBS = (OUTBOUND, INBOUND, OUTBOUND, INBOUND, PEER_KINDS, (False, True), (True, False))
 
 
+def _pair(i: int, a, j: int, b) -> tuple:
+    """Knob ``i`` at ``a`` with knob ``j`` at ``b``, the lower knob first."""
+    return (i, a, j, b) if i < j else (j, b, i, a)
+
+
 def _pairs(row) -> set[tuple]:
-    return {(i, row[i], j, row[j]) for i, j in itertools.combinations(range(len(row)), 2)}
+    return {_pair(i, row[i], j, row[j]) for i, j in itertools.combinations(range(len(row)), 2)}
 
 
 def pairwise(domains) -> list[tuple]:
@@ -272,8 +277,7 @@ def pairwise(domains) -> list[tuple]:
         for x in range(len(domains)):
             if row[x] is None:
                 row[x] = max(domains[x], key=lambda v, x=x: sum(
-                    (min(x, y), v if x < y else row[y], max(x, y), row[y] if x < y else v) in left
-                    for y in range(len(domains)) if row[y] is not None))
+                    _pair(x, v, y, row[y]) in left for y in range(len(domains)) if row[y] is not None))
         rows.append(tuple(row))
         left -= _pairs(row)
     return rows
