@@ -74,7 +74,7 @@ def main(argv: list[str] | None = None) -> int:
     row = {
         "scenario": sc.name, "workers": args.workers, "states": n, "edges": e,
         "truncated": g.truncated, "reason": g.reason, "seconds": round(wall, 2),
-        "bfs_seconds": round(g.seconds, 2), "cpu_seconds": round(cpu, 2),
+        "bfs_seconds": round(g.seconds, 3), "cpu_seconds": round(cpu, 2),
         "cpu_seconds_workers": round(cpu_kids, 2), "peak_rss_mb": round(peak_mb),
         "peak_rss_workers_mb": round(peak_kids_mb), "load_before": load0, "load_after": load1,
         "store_words_B": round(words_b, 1), "store_table_B": round(table_b, 1),

@@ -3,12 +3,13 @@
 Usage::
 
     python bench/parallel_speedup.py [--name crossing-ike-loss | --file bench/scale-3m.toml] [--no-symmetry]
-                                     [--workers 2] [--rounds 3] [--quiet-cores 0.2 --max-wait 600]
+                                     [--workers 2] [--native] [--rounds 3] [--quiet-cores 0.2 --max-wait 600]
 
 Runs ``bench/explore_big.py`` with 1 and with N workers in turn and prints one Markdown row per
 run (BFS wall seconds, CPU seconds of the coordinator and of the workers, load average before and
 after, and the CPU the *other* processes of the machine used during the run, in cores) and the
-ratio of the median wall times.
+ratio of the median wall times.  ``--native``: the search in C (``explore_big.py --native``: the
+library compiled before the clock), on N threads of one process instead of N processes.
 
 The machine's load matters: on two cores, a parallel run competing with other work cannot reach
 2x, and with the kernel's autogroup scheduling (``/proc/sys/kernel/sched_autogroup_enabled``) one
@@ -89,7 +90,7 @@ def run(target: list[str], workers: int, copies: int = 1) -> list[dict]:
 
 
 def row_md(r: dict, label) -> str:
-    return (f"| {r['scenario']} | {label} | {r['states']:,} | {r['edges']:,} | {r['bfs_seconds']:.2f} | "
+    return (f"| {r['scenario']} | {label} | {r['states']:,} | {r['edges']:,} | {r['bfs_seconds']:.3f} | "
             f"{r['cpu_seconds']:.2f} + {r['cpu_seconds_workers']:.2f} | "
             f"{r['peak_rss_mb']:,} / {r['peak_rss_workers_mb']:,} | "
             f"{r['load_before'][0]:.1f} → {r['load_after'][0]:.1f} | {r['others_cores']:.2f} |")
@@ -102,6 +103,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--no-symmetry", action="store_true",
                     help="explore interchangeable flows unreduced (e.g. crossing-flows)")
+    ap.add_argument("--native", action="store_true",
+                    help="the search in C: N threads instead of N processes")
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--quiet-cores", type=float, default=None,
                     help="before each run, wait until other processes use fewer cores than this")
@@ -111,6 +114,7 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     target = ["--file", args.file] if args.file else ["--name", args.name or "crossing-ike-loss"]
     target += ["--no-symmetry"] if args.no_symmetry else []
+    target += ["--native"] if args.native else []
     print("| scenario | workers | states | edges | BFS wall s | CPU s coordinator + workers | "
           "peak RSS MB coordinator / workers | load 1-min before → after | others' CPU during run (cores) |")
     print("|---|---:|---:|---:|---:|---:|---:|---|---:|")
@@ -142,8 +146,8 @@ def main(argv: list[str] | None = None) -> int:
                     break
             walls[w].append(r["bfs_seconds"])
     m1, mw = statistics.median(walls[1]), statistics.median(walls[args.workers])
-    print(f"\nmedian BFS wall: 1 worker {m1:.2f} s, {args.workers} workers {mw:.2f} s, "
-          f"speed-up {m1 / mw:.2f}x; best: {min(walls[1]):.2f} s / {min(walls[args.workers]):.2f} s, "
+    print(f"\nmedian BFS wall: 1 worker {m1:.3f} s, {args.workers} workers {mw:.3f} s, "
+          f"speed-up {m1 / mw:.2f}x; best: {min(walls[1]):.3f} s / {min(walls[args.workers]):.3f} s, "
           f"{min(walls[1]) / min(walls[args.workers]):.2f}x")
     return 0
 

@@ -183,16 +183,15 @@ def test_the_c_visited_set_numbers_like_the_store_and_grows():
     assert [c.index(s) for s in pool[:50]] == [py.index(s) for s in pool[:50]]
 
 
-def test_the_cli_flag_and_one_process_only(no_ipsec, capsys):
+@pytest.mark.parametrize("workers", ["1", "2"])
+def test_the_cli_flag(capsys, workers):
     import json
 
     from ndcheck.cli import main
 
-    assert main(["explore", "no-ipsec", "--native", "--json", "-"]) == 0
+    assert main(["explore", "no-ipsec", "--native", "--workers", workers, "--json", "-"]) == 0
     doc = json.loads(capsys.readouterr().out)
     assert (doc["states"], doc["edges"]) == (149, 366)
-    with pytest.raises(ValueError, match="one process"):
-        explore(no_ipsec, native=True, workers=2)
 
 
 def test_a_domain_error_of_the_model_is_signalled_at_its_state():

@@ -36,7 +36,6 @@ from .common import (
     add_workers,
     counted_task,
     lookup_property,
-    native_usage,
     output_path,
     positive_int,
     print_table,
@@ -97,7 +96,6 @@ def run(args) -> int:
     props = None
     if args.props:
         props = [lookup_property(k) for k in args.props]
-    native_usage(args)
     if args.engine == "spin":
         _spin_usage(args)
     elif args.cores != 1 or args.bitstate:

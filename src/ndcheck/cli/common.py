@@ -20,25 +20,16 @@ def add_bounds(p: argparse.ArgumentParser) -> None:
 
 def add_workers(p: argparse.ArgumentParser) -> None:
     p.add_argument("--workers", type=positive_int, default=1, metavar="N",
-                   help="explore with N processes (states partitioned by hash; the same graph, "
-                        "state ids and traces as one process; default 1)")
+                   help="explore with N processes (states partitioned by hash), or with --native "
+                        "N threads; the same graph, state ids and traces as one; default 1")
 
 
 def add_native(p: argparse.ArgumentParser) -> None:
     p.add_argument("--native", action="store_true", default=None,
-                   help="explore with the successor function and the visited set in C (one "
-                        "process; compiled once per model with the system's C compiler and "
-                        "cached, 30-50 s for fig7-both-capable; then about ten times the states "
-                        "per second; also NDCHECK_NATIVE=1)")
-
-
-def native_usage(args) -> None:
-    """``--native`` searches in one process: with ``--workers N > 1`` it is bad input."""
-    if getattr(args, "native", None) and getattr(args, "workers", 1) > 1:
-        from . import UsageError
-
-        raise UsageError(f"--native searches in one process; give --native or --workers "
-                         f"{args.workers}, not both")
+                   help="explore with the successor function and the search loop in C "
+                        "(compiled once per model with the system's C compiler and cached, 30-50 s "
+                        "for fig7-both-capable; then about ten times the states per second, with "
+                        "--workers N on N threads; also NDCHECK_NATIVE=1)")
 
 
 def add_symmetry(p: argparse.ArgumentParser) -> None:
@@ -126,7 +117,6 @@ def explore_scenario(sc: Scenario, args):
     from ..engines.explicit import explore
     from ..model.compose import build_system
 
-    native_usage(args)
     sc = with_bounds(sc, args)
     system = build_system(sc)
     with progress_bar(f"exploring {sc.name}") as update:

@@ -26,6 +26,7 @@ import numpy as np
 
 from ..model.ir import System
 from . import native as c_search
+from . import native_bfs
 from .codegen import compile_packed, layout_of
 from .expand import CHUNK, Batch, bound_reached, expand
 from .layout import Layout
@@ -227,6 +228,17 @@ def _store_new(store: StateStore, keys: np.ndarray, batch: Batch, i: int, max_st
     return sources, ids, cut, reason
 
 
+_NO_SYMMETRY = ("the parallel searches do not reduce by symmetry: explore interchangeable flows "
+                "with one worker, or without the reduction")
+
+
+def _explore_parallel(system: System, workers: int, max_states: int, timeout: float,
+                      progress, symmetry: bool | None) -> Graph:
+    if symmetry is not False and symmetry_of(system, layout_of(system)) is not None:
+        raise ValueError(_NO_SYMMETRY)
+    return Graph(system, *explore_parallel(system, workers, max_states, timeout, progress))
+
+
 def explore(system: System, max_states: int | None = None, timeout: float | None = None,
             progress: Callable[[int, int], None] | None = None, workers: int = 1,
             symmetry: bool | None = None, native: bool | None = None) -> Graph:
@@ -240,40 +252,42 @@ def explore(system: System, max_states: int | None = None, timeout: float | None
     table of ids).  States are expanded in batches of :data:`CHUNK`: the successors of a batch
     are looked up together, and the new ones numbered in order of first occurrence, which is
     the order a state-at-a-time BFS gives them.  ``workers > 1`` runs
-    :func:`~.parallel.explore_parallel` (the same graph, on several processes).
+    :func:`~.parallel.explore_parallel` (the same graph, on several processes), or with
+    ``native`` the C search on ``workers`` threads.
 
     ``symmetry`` (default: on when the system has two or more interchangeable flows) stores one
     representative per orbit (:mod:`~ndcheck.engines.symmetry`); ``Graph.symmetry`` says so.
-    The parallel explorer does not reduce: ``workers > 1`` with interchangeable flows needs
+    The parallel searches do not reduce: ``workers > 1`` with interchangeable flows needs
     ``symmetry=False``.
 
     ``native`` (default: the environment variable ``NDCHECK_NATIVE=1``) runs the successor
-    function translated to C and the visited set's lookups and insertions in C
-    (:mod:`~ndcheck.engines.native`: compiled once per model and cached on disk, 33-48 s for
-    crossing-ike-loss or fig7-both-capable; then about ten times the states per second,
+    function translated to C (:mod:`~ndcheck.engines.native`: compiled once per model and cached
+    on disk, 33-48 s for crossing-ike-loss or fig7-both-capable) and, after the first
+    :data:`~.expand.CHUNK` states, the whole search loop in C (:mod:`~ndcheck.engines.native_bfs`:
+    about ten times the states per second, and 1.8 times that again on two threads,
     BENCHMARKS.md); the graph is the same.  The first :data:`~.expand.CHUNK` states are expanded
-    by both functions and compared: a difference, like a missing compiler, falls back to Python
-    with a warning.  Not with symmetry reduction.
+    by both successor functions and compared: a difference, like a missing compiler, falls back
+    to Python with a warning (to the parallel processes with ``workers > 1``).  Not with
+    symmetry reduction.
     """
     if max_states is None:
         max_states = system.limits.max_states
     if timeout is None:
         timeout = system.limits.timeout
-    if workers > 1:
-        if native:
-            raise ValueError("the native search runs in one process: explore with workers=1, "
-                             "or without native")
-        if symmetry is not False and symmetry_of(system, layout_of(system)) is not None:
-            raise ValueError("the parallel explorer does not reduce by symmetry: explore "
-                             "interchangeable flows with one worker, or without the reduction")
-        return Graph(system, *explore_parallel(system, workers, max_states, timeout, progress))
+    want_native = c_search.wanted(native)
+    if workers > 1 and not want_native:
+        return _explore_parallel(system, workers, max_states, timeout, progress, symmetry)
     guard = MemoryGuard.for_system(system)
     tc = time.perf_counter()
     succ, src, lay = compile_packed(system)
     sym = symmetry_of(system, lay) if symmetry is not False else None
     canon = sym.canon if sym else None
+    if workers > 1 and canon:
+        raise ValueError(_NO_SYMMETRY)
     nat = (c_search.load(system.name, src, (lay.bits + 63) // 64)
-           if c_search.wanted(native) and not canon else None)
+           if want_native and not canon else None)
+    if workers > 1 and nat is None:
+        return _explore_parallel(system, workers, max_states, timeout, progress, symmetry)
     checked = 0                          # states whose C successors were compared with Python's
     t0 = time.perf_counter()
     store = StateStore(lay.bits)
@@ -284,7 +298,35 @@ def explore(system: System, max_states: int | None = None, timeout: float | None
     truncated, reason = False, ""
     overflow = 0
     i = 0
+    stopped: list[str] = []
+
+    def tick(at: int, n: int) -> bool:          # the C search's progress and bounds
+        if progress:
+            progress(at, n)
+        stopped.append(bound_reached(t0, timeout, guard))
+        return bool(stopped[-1])
+
     while i < store.n:
+        if nat is not None and checked >= CHUNK:
+            # the rest of the search in C, on ``workers`` threads (native_bfs)
+            rest = native_bfs.run(nat.lib, store, i, max_states, workers, tick)
+            for col, part in ((src, rest.src), (dst, rest.dst), (act, rest.act),
+                              (parent, rest.parent), (parent_act, rest.parent_act)):
+                col.frombytes(part.tobytes())
+            overflow += rest.overflow
+            i = rest.i
+            if rest.status == native_bfs.RAISED:
+                expand(succ, store.ints(rest.last, rest.last + 1))   # the model's DomainError ...
+                warnings.warn(f"{system.name}: the C successor function raises where the Python "
+                              "one does not; exploring with the Python one", RuntimeWarning,
+                              stacklevel=2)               # ... or the translation is wrong
+                nat = None
+                continue
+            if rest.status == native_bfs.CUT:
+                truncated, reason = True, f"max-states {max_states} reached"
+            elif rest.status == native_bfs.STOPPED:
+                truncated, reason = True, stopped[-1]
+            break
         hi = min(store.n, i + CHUNK)
         got = None
         if nat is not None:

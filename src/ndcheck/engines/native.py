@@ -41,6 +41,8 @@ import warnings
 
 import numpy as np
 
+from . import native_bfs
+
 _HEADER = r"""
 #include <stdint.h>
 #include <string.h>
@@ -365,7 +367,7 @@ def translate(source: str, words: int, fn_name: str = "successors") -> str:
     fn = ["static int successors(const B s, int *rk, int *ac, B *tg, int *ovf) {",
           "    int n = 0;", *body, "    return n;", "}"]
     return "\n".join([f"#define W {words}", f"#define MAXOUT {max(1, c.appends)}", _HEADER,
-                      *c.parts, *fn, _FOOTER])
+                      *c.parts, *fn, _FOOTER, native_bfs.C_SOURCE])
 
 
 def compiler() -> str | None:
@@ -398,6 +400,10 @@ class NativeSuccessors:
                       ctypes.c_uint64, ctypes.c_void_p, ctypes.c_long, ctypes.c_void_p,
                       ctypes.c_void_p]
         self._g = g
+        self.lib.rehash.restype = None
+        self.lib.rehash.argtypes = [ctypes.c_void_p, ctypes.c_long, ctypes.c_void_p, ctypes.c_uint64]
+        self.lib.search.restype = ctypes.c_long
+        self.lib.search.argtypes = [ctypes.POINTER(native_bfs._Ctx)]
 
     def lookup_insert(self, store, keys: np.ndarray, limit: int) -> tuple[np.ndarray, np.ndarray, int]:
         """:meth:`~.store.StateStore.find` and :meth:`~.store.StateStore.append` of the new
@@ -479,7 +485,7 @@ def wanted(native: bool | None) -> bool:
     return native if native is not None else os.environ.get("NDCHECK_NATIVE") == "1"
 
 
-VERSION = 3            # of the translation: part of the cache key of a compiled library
+VERSION = 4            # of the translation: part of the cache key of a compiled library
 #: gcc's optimisation level: -O0 compiled fig7-both-capable in 12.7 s but ran 4.6x the Python
 #: function's speed; -O1 (with the large branches split off) 48 s and 20x (BENCHMARKS.md)
 OPT = "-O1"
@@ -493,7 +499,9 @@ def compile_native(source: str, words: int, timeout: float = 600.0) -> NativeSuc
     cc = compiler()
     if cc is None:
         raise OSError("no C compiler (cc or gcc) on PATH")
-    key = hashlib.sha256(f"{VERSION} {words} {cc}\n{source}".encode()).hexdigest()[:24]
+    # the key: everything the library is built from (the C parts too, so editing them rebuilds)
+    key = hashlib.sha256(f"{VERSION} {words} {cc} {OPT}\n{_HEADER}{_FOOTER}{native_bfs.C_SOURCE}"
+                         f"\n{source}".encode()).hexdigest()[:24]
     with _LOCK:
         hit = _LOADED.get(key)
         if hit is not None:
@@ -508,7 +516,7 @@ def compile_native(source: str, words: int, timeout: float = 600.0) -> NativeSuc
                 with open(src, "w", encoding="ascii") as f:
                     f.write(text)
                 out = os.path.join(tmp, "succ.so")
-                subprocess.run([cc, OPT, "-shared", "-fPIC", "-o", out, src], check=True,
+                subprocess.run([cc, OPT, "-pthread", "-shared", "-fPIC", "-o", out, src], check=True,
                                capture_output=True, timeout=timeout, stdin=subprocess.DEVNULL)
                 os.replace(out, lib)          # atomic: a concurrent build finds one or the other
         native = _LOADED[key] = NativeSuccessors(lib, words)
