@@ -11,7 +11,9 @@ chunks of one state and of four make the threads hand over hundreds of times.
 
 from __future__ import annotations
 
+from array import array
 from dataclasses import replace
+from itertools import pairwise
 
 import numpy as np
 import pytest
@@ -43,14 +45,29 @@ def overflowing():
     return build_system(replace(sc, network=replace(sc.network, capacity=1, duplicate=1)))
 
 
-def search(system, threads: int, limit: int | None = None, tick=None):
+class Found:
+    """What the C search stored: its result, and the edge and parent columns as arrays."""
+
+    def __init__(self, result, cols):
+        self.__dict__.update(vars(result))
+        for name, col in zip(("src", "dst", "act", "parent", "parent_act"), cols):
+            setattr(self, name, np.frombuffer(col, np.int32) if col else np.zeros(0, np.int32))
+
+
+def columns():
+    """Empty edge columns, and the initial state's parent (itself, no command)."""
+    return array("i"), array("i"), array("i"), array("i", [0]), array("i", [-1])
+
+
+def search(system, threads: int, limit: int | None = None, tick=None, cols=None):
     """The C search from the initial state, in a store with room for 16 states."""
     _, src, lay = compile_packed(system)
     nat = native.compile_native(src, (lay.bits + 63) // 64)
     store = StateStore(lay.bits, capacity=16)
     store.append(store.to_words([lay.encode(system.init)]))
     limit = system.limits.max_states if limit is None else limit
-    return store, native_bfs.run(nat.lib, store, 0, limit, threads, tick)
+    cols = cols or columns()
+    return store, Found(native_bfs.run(nat.lib, store, 0, limit, threads, cols, tick), cols)
 
 
 def edges_of(g, sources: int | None = None):
@@ -58,7 +75,7 @@ def edges_of(g, sources: int | None = None):
     src = np.frombuffer(g.src, np.int32)
     k = len(src) if sources is None else int(np.searchsorted(src, sources))
     return (src[:k], np.frombuffer(g.dst, np.int32)[:k], np.frombuffer(g.act, np.int32)[:k],
-            np.frombuffer(g.parent, np.int32)[1:], np.frombuffer(g.parent_act, np.int32)[1:])
+            np.frombuffer(g.parent, np.int32), np.frombuffer(g.parent_act, np.int32))
 
 
 def assert_same(store, r, g, sources: int | None = None) -> None:
@@ -109,13 +126,14 @@ def test_the_tick_stops_the_search_between_chunks(no_ipsec, monkeypatch):
     store, r = search(no_ipsec, 2, tick=lambda i, n: seen.append((i, n)) or len(seen) == 3)
     assert r.status == native_bfs.STOPPED
     assert len(seen) == 3 and seen[-1] == (r.i, store.n) and 30 <= r.i < 149
+    assert all(b[0] - a[0] >= 10 for a, b in pairwise(seen))
     # the states of the first r.i sources' successors, numbered as the whole search numbers them
     g = explore(no_ipsec, native=False)
     src, dst, act, parent, parent_act = edges_of(g, r.i)
     assert np.array_equal(r.src, src) and np.array_equal(r.dst, dst) and np.array_equal(r.act, act)
     assert np.array_equal(store.keys[:store.n], g.packed.store.keys[:store.n])
-    assert np.array_equal(r.parent, parent[:store.n - 1])
-    assert np.array_equal(r.parent_act, parent_act[:store.n - 1])
+    assert np.array_equal(r.parent, parent[:store.n])
+    assert np.array_equal(r.parent_act, parent_act[:store.n])
 
 
 def test_an_exception_in_a_callback_is_raised_after_the_search(no_ipsec, monkeypatch):
@@ -147,7 +165,8 @@ def test_a_domain_error_stops_the_search_before_its_chunk(threads):
     nat = native.compile_native(CHAIN, 1)
     store = StateStore(bits=8, capacity=16)
     store.append(store.to_words([0]))
-    r = native_bfs.run(nat.lib, store, 0, 1000, threads)
+    cols = columns()
+    r = Found(native_bfs.run(nat.lib, store, 0, 1000, threads, cols), cols)
     # a chain: one state a level, so the raising state's chunk is that state alone
     assert r.status == native_bfs.RAISED and r.last == r.i == 37 and store.n == 38
     assert r.src.tolist() == list(range(37)) and r.dst.tolist() == list(range(1, 38))

@@ -309,10 +309,8 @@ def explore(system: System, max_states: int | None = None, timeout: float | None
     while i < store.n:
         if nat is not None and checked >= CHUNK:
             # the rest of the search in C, on ``workers`` threads (native_bfs)
-            rest = native_bfs.run(nat.lib, store, i, max_states, workers, tick)
-            for col, part in ((src, rest.src), (dst, rest.dst), (act, rest.act),
-                              (parent, rest.parent), (parent_act, rest.parent_act)):
-                col.frombytes(part.tobytes())
+            rest = native_bfs.run(nat.lib, store, i, max_states, workers,
+                                  (src, dst, act, parent, parent_act), tick)
             overflow += rest.overflow
             i = rest.i
             if rest.status == native_bfs.RAISED:

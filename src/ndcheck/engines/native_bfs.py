@@ -17,9 +17,10 @@ thread looks the successors up and stores them, and expands chunks itself while 
 to store is not ready.  The other threads read only stored rows of ids already published (under
 the lock that hands out the chunks); the table, the parents and the edges are the main
 thread's alone.  The lookups miss the cache, so the main thread prefetches the table slot of
-the successor 16 ahead and the stored row its slot names 8 ahead.  The buffers are Python's
-numpy arrays; when one is full the main thread calls :func:`run`'s ``grow`` callback, which
-resizes it and writes the new addresses into the shared :class:`_Ctx`; while the rows' words
+the successor 16 ahead and the stored row its slot names 8 ahead.  The buffers are Python's:
+the store's numpy arrays and the graph's ``array('i')`` columns, which the C search writes
+into directly; when one is full the main thread calls :func:`run`'s ``grow`` callback, which
+enlarges it and writes the new addresses into the shared :class:`_Ctx`; while the rows' words
 move, the other threads wait between chunks.  Tried and dropped: the other threads also
 looking the successors up (*pre-find*, reading the table while the main thread writes it):
 on crossing-ike-loss the lookups cost them 0.18 s of CPU and saved the main thread 0.06 s.
@@ -35,6 +36,7 @@ is the source whose successor was left out), :data:`STOPPED` (``tick`` said stop
 from __future__ import annotations
 
 import ctypes
+from array import array
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -63,6 +65,7 @@ static inline int succ_sorted(const B s, int *rk, int *ac, B *tg, int *ovf) {
 /* the table rebuilt for the ids 0 .. n - 1 (table: size mask + 1, all slots empty) */
 void rehash(const uint64_t *stored, long n, int32_t *table, uint64_t mask) {
     for (long id = 0; id < n; id++) {
+        if (id + 16 < n) __builtin_prefetch(&table[hash_row(stored + (id + 16) * W) & mask], 1);
         uint64_t slot = hash_row(stored + id * W) & mask;
         while (table[slot] >= 0) slot = (slot + 1) & mask;
         table[slot] = (int32_t)id;
@@ -72,7 +75,7 @@ void rehash(const uint64_t *stored, long n, int32_t *table, uint64_t mask) {
 typedef struct {
     uint64_t *stored; long cap;              /* rows of W words; capacity (rows) */
     int32_t *table; uint64_t mask;
-    int32_t *parent, *pact; long n0;         /* of ids n0 ..: parent, command */
+    int32_t *parent, *pact; long pcap;       /* of each id: parent, command; capacity */
     int32_t *src, *dst, *act; long ecap;     /* edges; capacity */
     long n, i, ne, limit, overflow, last, threads, chunk, tick_every;
     long (*grow)(long rows, long slots, long edges);     /* 0: grown */
@@ -133,7 +136,7 @@ static void fill(const Ctx *c, Slot *s) {
 static long store_slot(Ctx *c, const Slot *s) {
     /* counters and addresses in locals: stores through the pointers could alias them */
     uint64_t *stored = c->stored, mask = c->mask;
-    int32_t *table = c->table, *parent = c->parent - c->n0, *pact = c->pact - c->n0;
+    int32_t *table = c->table, *parent = c->parent, *pact = c->pact;
     int32_t *src = c->src, *dst = c->dst, *act = c->act;
     long n = c->n, ne = c->ne, limit = c->limit, overflow = c->overflow, r = 0, status = 0;
     /* the lookups miss the cache: fetch the table slot 16 rows ahead, the stored row 8 ahead */
@@ -235,7 +238,7 @@ long search(Ctx *c) {
             if (s->nomem) { status = FAILED_; break; }
             if (s->raised >= 0) { c->last = s->raised; c->i = s->lo; status = RAISED_; break; }
             long rows = c->n + s->m, slots = 2 * rows, edges = c->ne + s->m;
-            if (rows > c->cap || slots > (long)c->mask + 1 || edges > c->ecap) {
+            if (rows > c->cap || slots > (long)c->mask + 1 || edges > c->ecap || rows > c->pcap) {
                 /* the other threads read the stored rows: they wait between chunks while those
                    move; the table, parents and edges are the main thread's alone */
                 int moving = rows > c->cap;
@@ -303,7 +306,7 @@ class _Ctx(ctypes.Structure):
 
     _fields_ = [("stored", ctypes.c_void_p), ("cap", ctypes.c_long),
                 ("table", ctypes.c_void_p), ("mask", ctypes.c_uint64),
-                ("parent", ctypes.c_void_p), ("pact", ctypes.c_void_p), ("n0", ctypes.c_long),
+                ("parent", ctypes.c_void_p), ("pact", ctypes.c_void_p), ("pcap", ctypes.c_long),
                 ("src", ctypes.c_void_p), ("dst", ctypes.c_void_p), ("act", ctypes.c_void_p),
                 ("ecap", ctypes.c_long),
                 ("n", ctypes.c_long), ("i", ctypes.c_long), ("ne", ctypes.c_long),
@@ -314,55 +317,51 @@ class _Ctx(ctypes.Structure):
 
 @dataclass
 class Result:
-    """What :func:`run` stored: ``i`` the next source to expand (at :data:`CUT`, the source
-    whose successor was left out), the edges and the new states' parents as ``int32`` arrays,
-    ``overflow`` the number of expanded sources that exceeded a channel capacity."""
+    """How :func:`run` ended: ``status``, ``i`` the next source to expand (at :data:`CUT`, the
+    source whose successor was left out), ``last`` (see the statuses), ``overflow`` the number
+    of expanded sources that exceeded a channel capacity."""
 
     status: int
     i: int
     last: int
     overflow: int
-    src: np.ndarray
-    dst: np.ndarray
-    act: np.ndarray
-    parent: np.ndarray
-    parent_act: np.ndarray
 
 
-def run(lib, store, i: int, limit: int, threads: int = 1,
+def _extend(col: array, need: int) -> None:
+    """Room for at least ``need`` items in ``col`` (zeros appended: as many again)."""
+    if need > len(col):
+        col.frombytes(memoryview(np.zeros(max(need, 2 * len(col)) - len(col), np.int32)).cast("B"))
+
+
+def run(lib, store, i: int, limit: int, threads: int, cols: tuple[array, ...],
         tick: Callable[[int, int], bool] | None = None) -> Result:
     """Expand the states of ``store`` from id ``i`` on (the store holds every state found so
     far, fully indexed) and store their successors until no state is left, ``limit`` states
     are stored, ``tick(i, n)`` returns true, or the model raises; ``lib`` is the model's loaded
     library (:class:`.native.NativeSuccessors`' ``lib``).  The store's words, table and count
-    are updated in place."""
+    are updated in place; the edges (source, target, command) and the new states' parents
+    (parent, command) are appended to ``cols``, five ``array('i')`` columns (the parents' with
+    one item per stored state), which the C search writes into directly."""
     if store.indexed < store.n:
         store._rehash(2 * store.n)
-    n0 = store.n
+    src, dst, act, parent, pact = cols
+    if not len(src) == len(dst) == len(act) or not len(parent) == len(pact) == store.n:
+        raise ValueError("the edge columns differ in length, or the parents' are not one per state")
     ctx = _Ctx()
-    bufs: dict[str, np.ndarray] = {
-        "parent": np.empty(max(16, len(store.keys) - n0), np.int32),
-        "pact": np.empty(max(16, len(store.keys) - n0), np.int32),
-        "src": np.empty(4 * len(store.keys), np.int32),
-        "dst": np.empty(4 * len(store.keys), np.int32),
-        "act": np.empty(4 * len(store.keys), np.int32),
-    }
     failure: list[BaseException] = []
 
     def point() -> None:
         ctx.stored, ctx.cap = store.keys.ctypes.data, len(store.keys)
         ctx.table, ctx.mask = store.table.ctypes.data, int(store.mask)
-        for name, arr in bufs.items():
-            setattr(ctx, name, arr.ctypes.data)
-        ctx.ecap = len(bufs["src"])
+        ctx.src, ctx.dst, ctx.act = (c.buffer_info()[0] for c in (src, dst, act))
+        ctx.parent, ctx.pact = parent.buffer_info()[0], pact.buffer_info()[0]
+        ctx.ecap, ctx.pcap = len(src), len(parent)
 
     def grow(rows: int, slots: int, edges: int) -> int:
         try:
             store.n = store.indexed = ctx.n
             if rows > len(store.keys):
                 store._grow_keys(max(rows, 2 * len(store.keys)))
-                for name in ("parent", "pact"):
-                    bufs[name].resize(len(store.keys) - n0, refcheck=False)
             if slots > len(store.table):
                 size = len(store.table)
                 while size < 2 * slots:           # room for doubling before the next rehash
@@ -370,9 +369,10 @@ def run(lib, store, i: int, limit: int, threads: int = 1,
                 table = np.full(size, -1, np.int32)
                 lib.rehash(store.keys.ctypes.data, ctx.n, table.ctypes.data, size - 1)
                 store.table, store.mask = table, np.uint64(size - 1)
-            if edges > len(bufs["src"]):
-                for name in ("src", "dst", "act"):
-                    bufs[name].resize(max(edges, 2 * len(bufs[name])), refcheck=False)
+            for col in (src, dst, act):
+                _extend(col, edges)
+            for col in (parent, pact):
+                _extend(col, rows)
             point()
             return 0
         except BaseException as e:  # noqa: BLE001 - raised again after the search returns
@@ -387,16 +387,23 @@ def run(lib, store, i: int, limit: int, threads: int = 1,
             return 1
 
     grow_cb, tick_cb = _GROW(grow), _TICK(ticked)
+    ne = len(src)
+    for col in (src, dst, act):
+        _extend(col, ne + (1 << 16))
+    for col in (parent, pact):
+        _extend(col, store.n + (1 << 14))
     point()
-    ctx.n, ctx.i, ctx.ne, ctx.limit, ctx.n0 = store.n, i, 0, limit, n0
+    ctx.n, ctx.i, ctx.ne, ctx.limit = store.n, i, ne, limit
     ctx.threads, ctx.chunk, ctx.tick_every = max(1, threads), CHUNK_STATES, TICK_STATES
     ctx.grow, ctx.tick = grow_cb, tick_cb
-    status = lib.search(ctypes.byref(ctx))
-    store.n = store.indexed = ctx.n
+    try:
+        status = lib.search(ctypes.byref(ctx))
+    finally:
+        store.n = store.indexed = ctx.n
+        for col, used in ((src, ctx.ne), (dst, ctx.ne), (act, ctx.ne), (parent, ctx.n), (pact, ctx.n)):
+            del col[used:]
     if failure:
         raise failure[0]
     if status == FAILED:
         raise MemoryError("the C search could not allocate its buffers")
-    k = ctx.n - n0
-    return Result(status, ctx.i, ctx.last, ctx.overflow, bufs["src"][:ctx.ne], bufs["dst"][:ctx.ne],
-                  bufs["act"][:ctx.ne], bufs["parent"][:k], bufs["pact"][:k])
+    return Result(status, ctx.i, ctx.last, ctx.overflow)
