@@ -328,9 +328,10 @@ class Result:
 
 
 def _extend(col: array, need: int) -> None:
-    """Room for at least ``need`` items in ``col`` (zeros appended: as many again)."""
+    """Room for at least ``need`` items in ``col``: zeros appended, a quarter as many again
+    (the zeros touch their pages: a larger step holds more memory the search may not use)."""
     if need > len(col):
-        col.frombytes(memoryview(np.zeros(max(need, 2 * len(col)) - len(col), np.int32)).cast("B"))
+        col.frombytes(memoryview(np.zeros(max(need, len(col) * 5 // 4) - len(col), np.int32)).cast("B"))
 
 
 def run(lib, store, i: int, limit: int, threads: int, cols: tuple[array, ...],
@@ -361,10 +362,10 @@ def run(lib, store, i: int, limit: int, threads: int, cols: tuple[array, ...],
         try:
             store.n = store.indexed = ctx.n
             if rows > len(store.keys):
-                store._grow_keys(max(rows, 2 * len(store.keys)))
+                store._grow_keys(rows)              # half as many again, at least
             if slots > len(store.table):
                 size = len(store.table)
-                while size < 2 * slots:           # room for doubling before the next rehash
+                while size < slots:               # the store's load: a quarter to a half
                     size <<= 1
                 table = np.full(size, -1, np.int32)
                 lib.rehash(store.keys.ctypes.data, ctx.n, table.ctypes.data, size - 1)
