@@ -206,3 +206,40 @@ def test_a_domain_error_of_the_model_is_signalled_at_its_state():
     out, acts, counts, ovfs = nat.expand(words[:2])
     assert out[:, 0].tolist() == [4, 6] and counts.tolist() == [1, 1]
     assert acts.tolist() == [0, 0] and not ovfs.any()
+
+
+def test_the_cache_keeps_the_most_recently_used_libraries(tmp_path):
+    import os
+
+    for k in range(6):
+        lib = tmp_path / f"succ-{k}.so"
+        lib.write_bytes(b"")
+        os.utime(lib, (1000 + k, 1000 + k))
+    (tmp_path / "other.txt").write_text("not ours")
+    gone = native.prune(str(tmp_path), keep=str(tmp_path / "succ-0.so"), limit=3)
+    # the oldest one is the one just built: kept, with the two most recent of the others
+    assert sorted(os.path.basename(p) for p in gone) == ["succ-1.so", "succ-2.so", "succ-3.so"]
+    assert sorted(os.listdir(tmp_path)) == ["other.txt", "succ-0.so", "succ-4.so", "succ-5.so"]
+
+
+def test_a_build_prunes_the_cache_and_a_hit_marks_its_library_used(no_ipsec, monkeypatch, tmp_path):
+    import os
+
+    from ndcheck.engines.codegen import compile_packed
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    folder = tmp_path / "ndcheck" / "native"
+    folder.mkdir(parents=True)
+    for k in range(3):
+        (folder / f"succ-old{k}.so").write_bytes(b"")
+        os.utime(folder / f"succ-old{k}.so", (1000 + k, 1000 + k))
+    monkeypatch.setattr(native, "KEEP", 2)
+    monkeypatch.setattr(native, "_LOADED", {})
+    _, src, lay = compile_packed(no_ipsec)
+    native.compile_native(src, (lay.bits + 63) // 64)
+    built = [p for p in os.listdir(folder) if not p.startswith("succ-old")]
+    assert sorted(os.listdir(folder)) == sorted([*built, "succ-old2.so"]) and len(built) == 1
+    os.utime(folder / built[0], (500, 500))
+    monkeypatch.setattr(native, "_LOADED", {})
+    native.compile_native(src, (lay.bits + 63) // 64)          # from the disk: marked used
+    assert os.stat(folder / built[0]).st_mtime > 10**9

@@ -14,7 +14,8 @@ that can be wider than 64 bits (the state, masks, updated states) are ``B`` stru
 is inferred from its operands, and a narrow value meeting a wide one is widened.
 
 :func:`compile_native` compiles it once per generated source (cached in memory and, as a shared
-library, under ``$XDG_CACHE_HOME/ndcheck/native``), and returns a :class:`NativeSuccessors` whose
+library, under ``$XDG_CACHE_HOME/ndcheck/native``, which keeps the :data:`KEEP` most recently
+used: :func:`prune`), and returns a :class:`NativeSuccessors` whose
 :meth:`~NativeSuccessors.expand` takes a batch of states as a ``(n, W)`` ``uint64`` array and
 returns the successors as words with their commands, counts and overflow flags -- what
 :func:`.expand.expand` returns, without a Python ``int`` per state -- and whose
@@ -519,5 +520,35 @@ def compile_native(source: str, words: int, timeout: float = 600.0) -> NativeSuc
                 subprocess.run([cc, OPT, "-pthread", "-shared", "-fPIC", "-o", out, src], check=True,
                                capture_output=True, timeout=timeout, stdin=subprocess.DEVNULL)
                 os.replace(out, lib)          # atomic: a concurrent build finds one or the other
+            prune(folder, keep=lib)
+        else:
+            os.utime(lib)                     # used now: the pruning keeps the recently used
         native = _LOADED[key] = NativeSuccessors(lib, words)
         return native
+
+
+#: libraries kept in the cache folder (0.1-1.6 MB each, one per model and translation)
+KEEP = 64
+
+
+def prune(folder: str, keep: str | None = None, limit: int | None = None) -> list[str]:
+    """Delete all but the ``limit`` (default :data:`KEEP`) most recently used libraries of the
+    cache ``folder`` (never ``keep``); the names deleted."""
+    limit = KEEP if limit is None else limit
+    libs = []
+    for name in os.listdir(folder):
+        path = os.path.join(folder, name)
+        if name.startswith("succ-") and name.endswith(".so") and path != keep:
+            try:
+                libs.append((os.stat(path).st_mtime, path))
+            except OSError:                   # deleted by a concurrent pruning
+                continue
+    libs.sort(reverse=True)
+    gone = []
+    for _, path in libs[max(0, limit - (keep is not None)):]:
+        try:
+            os.remove(path)                   # a process that loaded it keeps its mapping
+            gone.append(path)
+        except OSError:
+            pass
+    return gone
