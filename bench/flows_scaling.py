@@ -8,6 +8,10 @@ memory).  ``--max-states`` bounds every run (a bounded run is reported truncated
 Usage::
 
     python bench/flows_scaling.py [--flows 1 2 3] [--max-states N] [--spin] [--opener client|server]
+                                  [--native [--workers N]]
+
+``--native``: the search in C (its library compiled before the clock and the RSS baseline), on
+``--workers`` threads.
 """
 
 from __future__ import annotations
@@ -24,14 +28,18 @@ import dataclasses, json, resource, sys, time
 from ndcheck import CATALOG, build_system, explore
 from ndcheck.model.scenario import Flow
 n, opener, sym, cap = int(sys.argv[1]), sys.argv[2], sys.argv[3], int(sys.argv[4])
+native, workers = sys.argv[5] == "1", int(sys.argv[6])
 base = CATALOG["two-flows"]
 flows = (Flow("client"),) + tuple(Flow(opener) for _ in range(n - 1))
 sc = dataclasses.replace(base, name=f"flows-{n}", flows=flows, expect={}, causes={},
                          bounds=dataclasses.replace(base.bounds, max_states=cap, timeout=3600.0))
 system = build_system(sc)
+kw = {} if sym == "n/a" else {"symmetry": sym == "on"}
+if native:
+    kw.update(native=True, workers=workers)
+    explore(system, max_states=1, **kw)          # compiles (or loads) the library
 rss0 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 c = time.process_time()
-kw = {} if sym == "n/a" else {"symmetry": sym == "on"}
 g = explore(system, **kw)
 cpu = time.process_time() - c
 rss1 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
@@ -66,15 +74,19 @@ def main() -> int:
     ap.add_argument("--opener", choices=("client", "server"), default="client",
                     help="who opens the flows after the first (client: interchangeable flows)")
     ap.add_argument("--spin", action="store_true", help="also run pan on the export")
+    ap.add_argument("--native", action="store_true", help="the search in C")
+    ap.add_argument("--workers", type=int, default=1, help="with --native: threads")
     args = ap.parse_args()
     modes = ["on", "off"] if _explorer_has_symmetry() else ["n/a"]
-    print(f"load average: {', '.join(f'{x:.1f}' for x in os.getloadavg())}")
+    print(f"load average: {', '.join(f'{x:.1f}' for x in os.getloadavg())}"
+          + (f"; native, {args.workers} thread(s)" if args.native else ""))
     print("| flows | symmetry | states | edges | explore s | CPU s | truncated | RSS Δ MB | B/state |")
     print("|---:|:-:|---:|---:|---:|---:|:-:|---:|---:|")
     for n in args.flows:
         for sym in modes:
             out = subprocess.run([sys.executable, "-c", CHILD, str(n), args.opener, sym,
-                                  str(args.max_states)], capture_output=True, text=True, check=False)
+                                  str(args.max_states), "1" if args.native else "0", str(args.workers)],
+                                 capture_output=True, text=True, check=False)
             if out.returncode:
                 print(f"| {n} | {sym} | failed: {out.stderr.strip().splitlines()[-1]} |")
                 continue

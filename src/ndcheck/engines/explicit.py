@@ -228,8 +228,8 @@ def _store_new(store: StateStore, keys: np.ndarray, batch: Batch, i: int, max_st
     return sources, ids, cut, reason
 
 
-_NO_SYMMETRY = ("the parallel searches do not reduce by symmetry: explore interchangeable flows "
-                "with one worker, or without the reduction")
+_NO_SYMMETRY = ("the process-parallel explorer does not reduce by symmetry: explore interchangeable "
+                "flows with one worker, with the native search, or without the reduction")
 
 
 def _explore_parallel(system: System, workers: int, max_states: int, timeout: float,
@@ -257,8 +257,8 @@ def explore(system: System, max_states: int | None = None, timeout: float | None
 
     ``symmetry`` (default: on when the system has two or more interchangeable flows) stores one
     representative per orbit (:mod:`~ndcheck.engines.symmetry`); ``Graph.symmetry`` says so.
-    The parallel searches do not reduce: ``workers > 1`` with interchangeable flows needs
-    ``symmetry=False``.
+    The process-parallel explorer does not reduce: ``workers > 1`` with interchangeable flows
+    needs ``native`` or ``symmetry=False``.
 
     ``native`` (default: the environment variable ``NDCHECK_NATIVE=1``) runs the successor
     function translated to C (:mod:`~ndcheck.engines.native`: compiled once per model and cached
@@ -266,9 +266,9 @@ def explore(system: System, max_states: int | None = None, timeout: float | None
     :data:`~.expand.CHUNK` states, the whole search loop in C (:mod:`~ndcheck.engines.native_bfs`:
     about ten times the states per second, and 1.8 times that again on two threads,
     BENCHMARKS.md); the graph is the same.  The first :data:`~.expand.CHUNK` states are expanded
-    by both successor functions and compared: a difference, like a missing compiler, falls back
-    to Python with a warning (to the parallel processes with ``workers > 1``).  Not with
-    symmetry reduction.
+    by both successor functions (and canonicalizers, with symmetry reduction: the C one is
+    :attr:`.symmetry.Symmetry.c_source`) and compared: a difference, like a missing compiler,
+    falls back to Python with a warning (to the parallel processes with ``workers > 1``).
     """
     if max_states is None:
         max_states = system.limits.max_states
@@ -282,10 +282,8 @@ def explore(system: System, max_states: int | None = None, timeout: float | None
     succ, src, lay = compile_packed(system)
     sym = symmetry_of(system, lay) if symmetry is not False else None
     canon = sym.canon if sym else None
-    if workers > 1 and canon:
-        raise ValueError(_NO_SYMMETRY)
-    nat = (c_search.load(system.name, src, (lay.bits + 63) // 64)
-           if want_native and not canon else None)
+    nat = (c_search.load(system.name, src, (lay.bits + 63) // 64, sym.c_source if sym else "")
+           if want_native else None)
     if workers > 1 and nat is None:
         return _explore_parallel(system, workers, max_states, timeout, progress, symmetry)
     checked = 0                          # states whose C successors were compared with Python's
@@ -328,7 +326,7 @@ def explore(system: System, max_states: int | None = None, timeout: float | None
         hi = min(store.n, i + CHUNK)
         got = None
         if nat is not None:
-            got = c_search.expand_checked(nat, succ, store, i, hi, checked < CHUNK)
+            got = c_search.expand_checked(nat, succ, store, i, hi, checked < CHUNK, canon)
             checked += hi - i
             if got is None:
                 warnings.warn(f"{system.name}: the C successor function differs from the Python "

@@ -53,6 +53,12 @@ static inline B b_of(S x) { B r; memset(&r, 0, sizeof r); r.w[0] = x; return r; 
 static inline S b_lo(B a) { return a.w[0]; }
 static inline B b_and(B a, B b) { for (int i = 0; i < W; i++) a.w[i] &= b.w[i]; return a; }
 static inline B b_or(B a, B b) { for (int i = 0; i < W; i++) a.w[i] |= b.w[i]; return a; }
+static inline B b_xor(B a, B b) { for (int i = 0; i < W; i++) a.w[i] ^= b.w[i]; return a; }
+/* lexicographic comparison of n words, the first most significant */
+static inline int memcmp_u64(const uint64_t *a, const uint64_t *b, int n) {
+    for (int i = 0; i < n; i++) if (a[i] != b[i]) return a[i] < b[i] ? -1 : 1;
+    return 0;
+}
 static inline int b_nz(B a) { uint64_t x = 0; for (int i = 0; i < W; i++) x |= a.w[i]; return x != 0; }
 static inline int b_eq(B a, B b) { for (int i = 0; i < W; i++) if (a.w[i] != b.w[i]) return 0; return 1; }
 static inline int b_lt(B a, B b) {
@@ -142,7 +148,7 @@ long expand(const uint64_t *in, long count, uint64_t *out, int32_t *acts, int32_
             while (b >= 0 && rk[b] > r) { rk[b + 1] = rk[b]; ac[b + 1] = ac[b]; tg[b + 1] = tg[b]; b--; }
             rk[b + 1] = r; ac[b + 1] = c; tg[b + 1] = t;
         }
-        for (int a = 0; a < n; a++) { memcpy(out + (m + a) * W, tg[a].w, sizeof tg[a].w); acts[m + a] = ac[a]; }
+        for (int a = 0; a < n; a++) { B x = CANON(tg[a]); memcpy(out + (m + a) * W, x.w, sizeof x.w); acts[m + a] = ac[a]; }
         counts[i] = n; ovfs[i] = (uint8_t)ovf;
         m += n;
     }
@@ -357,8 +363,10 @@ class _C:
 PART_NODES = 800   # syntax nodes of the generated source above which a branch is a function
 
 
-def translate(source: str, words: int, fn_name: str = "successors") -> str:
-    """The C translation of the generated Python ``source`` (states of ``words`` 64-bit words)."""
+def translate(source: str, words: int, fn_name: str = "successors", canon: str = "") -> str:
+    """The C translation of the generated Python ``source`` (states of ``words`` 64-bit words);
+    ``canon``, the C text of a ``static B canon(B p)`` (:attr:`.symmetry.Symmetry.c_source`),
+    maps every successor to its orbit's representative."""
     tree = ast.parse(source)
     fns = [n for n in tree.body if isinstance(n, ast.FunctionDef) and n.name == fn_name]
     if len(fns) != 1:
@@ -367,8 +375,9 @@ def translate(source: str, words: int, fn_name: str = "successors") -> str:
     body = c.block(fns[0].body, 1)
     fn = ["static int successors(const B s, int *rk, int *ac, B *tg, int *ovf) {",
           "    int n = 0;", *body, "    return n;", "}"]
+    reduce = [canon, "#define CANON(x) canon(x)"] if canon else ["#define CANON(x) (x)"]
     return "\n".join([f"#define W {words}", f"#define MAXOUT {max(1, c.appends)}", _HEADER,
-                      *c.parts, *fn, _FOOTER, native_bfs.C_SOURCE])
+                      *c.parts, *fn, *reduce, _FOOTER, native_bfs.C_SOURCE])
 
 
 def compiler() -> str | None:
@@ -447,9 +456,11 @@ class NativeSuccessors:
             cap *= 4
 
 
-def expand_checked(native: NativeSuccessors, succ, store, lo: int, hi: int, check: bool):
+def expand_checked(native: NativeSuccessors, succ, store, lo: int, hi: int, check: bool,
+                   canon=None):
     """:meth:`NativeSuccessors.expand` of the states ``lo .. hi - 1`` of ``store``, or None
-    where it differs from the Python function ``succ``: compared on every state when ``check``,
+    where it differs from the Python function ``succ`` (followed by the Python canonicalizer
+    ``canon`` when the library reduces by symmetry): compared on every state when ``check``,
     and wherever the C function signals the model's DomainError (the Python function raises it
     there; if it does not, the two differ)."""
     from .expand import expand as expand_py
@@ -462,6 +473,8 @@ def expand_checked(native: NativeSuccessors, succ, store, lo: int, hi: int, chec
     if check:
         words, acts, counts, ovfs = got
         b = expand_py(succ, store.ints(lo, hi))
+        if canon is not None:
+            b.targets = [canon(x) for x in b.targets]
         if not (np.array_equal(counts, b.counts) and np.array_equal(acts.astype(np.int64), b.acts)
                 and np.array_equal(words, store.to_words(b.targets) if b.targets else words[:0])
                 and np.flatnonzero(ovfs).tolist() == sorted(b.ovf)):
@@ -469,12 +482,12 @@ def expand_checked(native: NativeSuccessors, succ, store, lo: int, hi: int, chec
     return got
 
 
-def load(name: str, source: str, words: int) -> NativeSuccessors | None:
+def load(name: str, source: str, words: int, canon: str = "") -> NativeSuccessors | None:
     """The compiled translation of scenario ``name``'s generated ``source``, or None with a
     warning naming why (no compiler, a construct the translation does not know, a failed
     build)."""
     try:
-        return compile_native(source, words)
+        return compile_native(source, words, canon=canon)
     except (TranslationError, OSError, subprocess.SubprocessError) as e:
         warnings.warn(f"{name}: no C successor function ({e}); exploring with the Python one",
                       RuntimeWarning, stacklevel=3)
@@ -494,15 +507,16 @@ _LOCK = threading.Lock()
 _LOADED: dict[str, NativeSuccessors] = {}
 
 
-def compile_native(source: str, words: int, timeout: float = 600.0) -> NativeSuccessors:
-    """The compiled translation of ``source`` (a :class:`TranslationError` or ``OSError`` /
-    ``subprocess`` error when it cannot be built)."""
+def compile_native(source: str, words: int, timeout: float = 600.0, canon: str = "") -> NativeSuccessors:
+    """The compiled translation of ``source`` with the canonicalizer ``canon`` (C text, or "":
+    none; see :func:`translate`), or a :class:`TranslationError` or ``OSError`` /
+    ``subprocess`` error when it cannot be built."""
     cc = compiler()
     if cc is None:
         raise OSError("no C compiler (cc or gcc) on PATH")
     # the key: everything the library is built from (the C parts too, so editing them rebuilds)
     key = hashlib.sha256(f"{VERSION} {words} {cc} {OPT}\n{_HEADER}{_FOOTER}{native_bfs.C_SOURCE}"
-                         f"\n{source}".encode()).hexdigest()[:24]
+                         f"\n{source}\n{canon}".encode()).hexdigest()[:24]
     with _LOCK:
         hit = _LOADED.get(key)
         if hit is not None:
@@ -511,7 +525,7 @@ def compile_native(source: str, words: int, timeout: float = 600.0) -> NativeSuc
         os.makedirs(folder, exist_ok=True)
         lib = os.path.join(folder, f"succ-{key}.so")
         if not os.path.exists(lib):
-            text = translate(source, words)
+            text = translate(source, words, canon=canon)
             with tempfile.TemporaryDirectory(dir=folder) as tmp:
                 src = os.path.join(tmp, "succ.c")
                 with open(src, "w", encoding="ascii") as f:

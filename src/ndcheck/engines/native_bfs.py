@@ -123,7 +123,8 @@ static void fill(const Ctx *c, Slot *s) {
         for (int a = 0; a < k; a++) {
             long r = s->m + a;
             uint64_t *w = s->words + r * W;
-            memcpy(w, tg[a].w, sizeof tg[a].w);
+            B x = CANON(tg[a]);                /* the orbit's representative, if reduced */
+            memcpy(w, x.w, sizeof x.w);
             s->acts[r] = ac[a];
             s->hash[r] = hash_row(w);
         }
@@ -352,7 +353,9 @@ def run(lib, store, i: int, limit: int, threads: int, cols: tuple[array, ...],
     failure: list[BaseException] = []
 
     def point() -> None:
-        ctx.stored, ctx.cap = store.keys.ctypes.data, len(store.keys)
+        if ctx.stored != store.keys.ctypes.data:  # the other threads read it: written only while
+            ctx.stored = store.keys.ctypes.data   # they wait (the rows moved), never rewritten
+        ctx.cap = len(store.keys)
         ctx.table, ctx.mask = store.table.ctypes.data, int(store.mask)
         ctx.src, ctx.dst, ctx.act = (c.buffer_info()[0] for c in (src, dst, act))
         ctx.parent, ctx.pact = parent.buffer_info()[0], pact.buffer_info()[0]

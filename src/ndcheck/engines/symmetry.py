@@ -45,6 +45,9 @@ class Symmetry:
     groups: tuple[tuple[int, ...], ...]
     canon: Callable[[int], int]
     source: str
+    #: the same canonicalizer in C (``B canon(B p)`` over the native search's word structs,
+    #: :mod:`.native`), generated from the same chunks
+    c_source: str = ""
 
     def commands_to(self, graph, sid: int, final: Callable[[int, Sequence[int]], bool] | None = None,
                     final_hint: int | None = None) -> list[int]:
@@ -78,7 +81,8 @@ def symmetry_of(system: System, layout: Layout | None = None) -> Symmetry | None
         src = _generate(system, lay, groups)
         ns: dict = {}
         exec(compile(src, f"<ndcheck symmetry {system.name}>", "exec"), ns)  # noqa: S102 - our own generated code
-        sym = Symmetry(tuple(tuple(f.number for f in g) for g in groups), ns["canon"], src)
+        sym = Symmetry(tuple(tuple(f.number for f in g) for g in groups), ns["canon"], src,
+                       _generate_c(system, lay, groups))
     system.cache["symmetry"] = (tuple(system.flows), sym)
     return sym
 
@@ -171,6 +175,94 @@ def _pair(gi: int, chunks: list[list[tuple[int, int]]]) -> list[str]:
         body.append(f"        x = ((p >> {o1}) ^ (p >> {o2})) & {(1 << w) - 1}")
         body.append(f"        p ^= (x << {o1}) | (x << {o2})")
     return body
+
+
+def _pieces(chunks: list[tuple[int, int]]) -> list[list[tuple[int, int]]]:
+    """Each chunk as pieces of at most 64 bits, most significant first."""
+    out = []
+    for off, w in chunks:
+        ps = [(off + lo, min(64, w - lo)) for lo in range(0, w, 64)]
+        out.append(ps[::-1])
+    return out
+
+
+def _get(off: int, w: int) -> str:
+    """C: bits ``off .. off + w - 1`` (w <= 64) of the state ``p`` as a ``uint64_t``."""
+    q, r = divmod(off, 64)
+    mask = f"{(1 << w) - 1}ULL"
+    if r + w <= 64:
+        x = f"(p.w[{q}] >> {r})" if r else f"p.w[{q}]"
+        return x if r + w == 64 else f"({x} & {mask})"
+    return f"(((p.w[{q}] >> {r}) | (p.w[{q + 1}] << {64 - r})) & {mask})"
+
+
+def _put(op: str, off: int, w: int, v: str) -> list[str]:
+    """C: combine ``v`` (at most w bits) into the state's bits ``off ..`` with ``op`` (|= or ^=)."""
+    q, r = divmod(off, 64)
+    out = [f"p.w[{q}] {op} {v} << {r};" if r else f"p.w[{q}] {op} {v};"]
+    if r + w > 64:
+        out.append(f"p.w[{q + 1}] {op} {v} >> {64 - r};")
+    return out
+
+
+def _generate_c(system: System, lay: Layout, groups: list[list]) -> str:
+    """The C twin of :func:`_generate`: ``static B canon(B p)`` with the same order per group
+    (two flows: chunk by chunk, the first difference decides; more: the compact keys as
+    integers, sorted), on the words of the native search's state struct (:mod:`.native`): each
+    chunk read as pieces of at most 64 bits, compared from the most significant piece of the
+    order down, so no key wider than a word is built."""
+    words = max(1, (lay.bits + 63) // 64)
+    lines = ["static B canon(B p) {"]
+    for gi, group in enumerate(groups):
+        chunks = _chunks(system, lay, group)
+        pieces = [_pieces(c) for c in chunks]          # flow -> chunk -> pieces, high first
+        n = len(group)
+        lines.append(f"    {{ /* group {gi}: flows {[f.number for f in group]} */")
+        if n == 2:
+            # chunk 0 first, each chunk's pieces from the most significant
+            flat = [[pc for c in fl for pc in c] for fl in pieces]
+            lines.append("        int d = 0;")
+            for (o1, w), (o2, _) in zip(flat[0], flat[1]):
+                lines.append(f"        if (!d) {{ uint64_t a = {_get(o1, w)}, b = {_get(o2, w)}; "
+                             "d = a > b ? 1 : a < b ? -1 : 0; }")
+            lines.append("        if (d > 0) {")
+            for (o1, w), (o2, _) in zip(flat[0], flat[1]):
+                lines.append(f"            {{ uint64_t x = {_get(o1, w)} ^ {_get(o2, w)};")
+                lines += ["              " + s for s in _put("^=", o1, w, "x") + _put("^=", o2, w, "x")]
+                lines.append("            }")
+            lines += ["        }", "    }"]
+            continue
+        # more flows: the keys as integers, chunk 0 least significant: compare from the last
+        # chunk's most significant piece down
+        flat = [[pc for c in reversed(fl) for pc in c] for fl in pieces]
+        m = len(flat[0])
+        lines.append(f"        uint64_t v[{n}][{max(1, m)}];")
+        for k in range(n):
+            for j, (off, w) in enumerate(flat[k]):
+                lines.append(f"        v[{k}][{j}] = {_get(off, w)};")
+        lines.append(f"        int ord[{n}]; for (int i = 0; i < {n}; i++) ord[i] = i;")
+        lines.append("        int moved = 0;")
+        lines.append(f"        for (int i = 1; i < {n}; i++) {{")
+        lines.append("            int x = ord[i], j = i - 1;")
+        lines.append(f"            while (j >= 0 && memcmp_u64(v[x], v[ord[j]], {m}) < 0) "
+                     "{ ord[j + 1] = ord[j]; j--; moved = 1; }")
+        lines.append("            ord[j + 1] = x;")
+        lines.append("        }")
+        lines.append("        if (moved) {")
+        clear = 0
+        for fl in flat:
+            for off, w in fl:
+                clear |= ((1 << w) - 1) << off
+        for i in range(words):
+            cw = (clear >> (64 * i)) & ((1 << 64) - 1)
+            if cw:
+                lines.append(f"            p.w[{i}] &= {(~cw) & ((1 << 64) - 1)}ULL;")
+        for k in range(n):
+            for j, (off, w) in enumerate(flat[k]):
+                lines += ["            " + s for s in _put("|=", off, w, f"v[ord[{k}]][{j}]")]
+        lines += ["        }", "    }"]
+    lines += ["    return p;", "}"]
+    return "\n".join(lines) + "\n"
 
 
 def concrete_commands(graph, sid: int, final: Callable[[int, Sequence[int]], bool] | None = None,
