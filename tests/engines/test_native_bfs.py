@@ -6,7 +6,10 @@ The scenarios are the catalog's smallest sources (no-ipsec: 149 states, about 2 
 nd-client-transport-server with a duplicating network into channels of capacity 1, 124 of its
 140 states overflowing).  The stores start with room for 16 states, so the rows, the table,
 the parents and the edges all grow during the search (the rows while the other threads wait);
-chunks of one state and of four make the threads hand over hundreds of times.
+chunks of one state and of four make the threads hand over hundreds of times.  The C
+canonicalizer of the symmetry reduction is compared with the Python one on random states of
+two, three and four interchangeable flows (a successor function that returns its state,
+compiled with it: seconds), the reduced search itself on two flows (slow: 25 s of gcc).
 """
 
 from __future__ import annotations
@@ -191,3 +194,54 @@ def test_explore_hands_the_search_to_c_after_the_checked_states(overflowing, mon
     (i, limit, threads), again = runs
     assert 8 <= i < 16 and threads == workers and limit == overflowing.limits.max_states
     assert again == (i, 60, workers)
+
+
+IDENTITY = ("def successors(s):\n    out = []\n    ovf = False\n    out.append((0, 0, s))\n"
+            "    return out, ovf\n")
+
+
+@pytest.mark.parametrize("openers", [("client", "client"), ("client", "client", "client"),
+                                     ("client",) * 4, ("client", "client", "server", "server")])
+def test_the_c_canonicalizer_is_the_python_one(openers):
+    """symmetry.Symmetry.c_source against the Python canonicalizer on random states: two flows
+    (chunk by chunk), three and four (keys sorted), two groups; chunks that straddle words."""
+    import random
+
+    from ndcheck.engines.symmetry import symmetry_of
+    from ndcheck.model.scenario import Flow
+
+    sc = CATALOG["crossing-flows" if "server" in openers else "no-ipsec"]
+    system = build_system(replace(sc, name="flows", flows=tuple(Flow(o) for o in openers),
+                                  expect={}, causes={}))
+    sym = symmetry_of(system)
+    _, _, lay = compile_packed(system)
+    words = (lay.bits + 63) // 64
+    assert sym is not None and len(sym.groups) == (2 if "server" in openers else 1)
+    nat = native.compile_native(IDENTITY, words, canon=sym.c_source)     # s -> canon(s)
+    rng = random.Random(len(openers))
+    states = [rng.getrandbits(lay.bits) for _ in range(1500)]
+    # sparse states: many flows' chunks equal, so the orders' ties and the later chunks decide
+    states += [rng.getrandbits(lay.bits) & rng.getrandbits(lay.bits) & rng.getrandbits(lay.bits)
+               & rng.getrandbits(lay.bits) for _ in range(1500)]
+    store = StateStore(lay.bits)
+    got, _, counts, _ = nat.expand(store.to_words(states))
+    want = [sym.canon(p) for p in states]
+    assert counts.tolist() == [1] * len(states)
+    assert np.array_equal(got, store.to_words(want))
+    assert sum(w != p for w, p in zip(want, states)) > 500           # many states were reordered
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("workers", [1, 2])
+def test_a_symmetry_reduced_c_search_is_the_python_ones(workers):
+    """Two interchangeable flows (no-ipsec's hosts; about 25 s of gcc): the reduced graph."""
+    from ndcheck.model.scenario import Flow
+
+    sc = CATALOG["no-ipsec"]
+    system = build_system(replace(sc, name="no-ipsec-two-flows", flows=(Flow("client"),) * 2,
+                                  expect={}, causes={}))
+    py = explore(system, native=False)
+    c = explore(system, native=True, workers=workers)
+    assert py.symmetry is not None and c.symmetry is not None and py.n_states == 11175
+    assert (list(c.packed), c.src, c.dst, c.act, c.parent, c.parent_act) == (
+        list(py.packed), py.src, py.dst, py.act, py.parent, py.parent_act)
