@@ -5,7 +5,8 @@ The scenarios are the catalog's smallest sources (no-ipsec: 181 commands, about 
 at -O1; nd-client-transport-server with a duplicating network into channels of capacity 1, for
 the overflow rule).  The multi-word arithmetic (carries and borrows across 64-bit words, shifts
 across word boundaries, wide comparisons) is checked on a hand-written source over random
-states of 200 bits.  The compiled libraries go to a temporary cache folder.
+states of 200 bits.  The compiled libraries go to the run's cache folder (tests/engines/conftest.py),
+shared with test_native_bfs.py.
 """
 
 from __future__ import annotations
@@ -25,11 +26,8 @@ pytestmark = pytest.mark.skipif(native.compiler() is None, reason="no C compiler
 
 
 @pytest.fixture(scope="module", autouse=True)
-def cache_folder(tmp_path_factory):
-    mp = pytest.MonkeyPatch()
-    mp.setenv("XDG_CACHE_HOME", str(tmp_path_factory.mktemp("cache")))
-    yield
-    mp.undo()
+def _cache(cache_folder):
+    """The compiled libraries go to the run's shared cache folder (conftest.py)."""
 
 
 def same_graph(a, b) -> bool:

@@ -30,11 +30,8 @@ pytestmark = pytest.mark.skipif(native.compiler() is None, reason="no C compiler
 
 
 @pytest.fixture(scope="module", autouse=True)
-def cache_folder(tmp_path_factory):
-    mp = pytest.MonkeyPatch()
-    mp.setenv("XDG_CACHE_HOME", str(tmp_path_factory.mktemp("cache")))
-    yield
-    mp.undo()
+def _cache(cache_folder):
+    """The compiled libraries go to the run's shared cache folder (conftest.py)."""
 
 
 @pytest.fixture(scope="module")

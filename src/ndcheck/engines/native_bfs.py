@@ -329,10 +329,10 @@ class Result:
 
 
 def _extend(col: array, need: int) -> None:
-    """Room for at least ``need`` items in ``col``: zeros appended, a quarter as many again
+    """Room for at least ``need`` items in ``col``: zeros appended, an eighth as many again
     (the zeros touch their pages: a larger step holds more memory the search may not use)."""
     if need > len(col):
-        col.frombytes(memoryview(np.zeros(max(need, len(col) * 5 // 4) - len(col), np.int32)).cast("B"))
+        col.frombytes(memoryview(np.zeros(max(need, len(col) * 9 // 8) - len(col), np.int32)).cast("B"))
 
 
 def run(lib, store, i: int, limit: int, threads: int, cols: tuple[array, ...],
