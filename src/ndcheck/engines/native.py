@@ -542,7 +542,7 @@ def compile_native(source: str, words: int, timeout: float = 600.0, canon: str =
 
 
 #: libraries kept in the cache folder (0.1-1.6 MB each, one per model and translation)
-KEEP = 64
+KEEP = 128
 
 
 def prune(folder: str, keep: str | None = None, limit: int | None = None) -> list[str]:
