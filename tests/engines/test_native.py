@@ -206,6 +206,10 @@ def test_a_domain_error_of_the_model_is_signalled_at_its_state():
     assert acts.tolist() == [0, 0] and not ovfs.any()
 
 
+TINY = ("def successors(s):\n    out = []\n    ovf = False\n    out.append((0, 0, s + {k}))\n"
+        "    return out, ovf\n")
+
+
 def test_the_cache_keeps_the_most_recently_used_libraries(tmp_path):
     import os
 
@@ -220,10 +224,8 @@ def test_the_cache_keeps_the_most_recently_used_libraries(tmp_path):
     assert sorted(os.listdir(tmp_path)) == ["other.txt", "succ-0.so", "succ-4.so", "succ-5.so"]
 
 
-def test_a_build_prunes_the_cache_and_a_hit_marks_its_library_used(no_ipsec, monkeypatch, tmp_path):
+def test_a_build_prunes_the_cache_and_a_hit_marks_its_library_used(monkeypatch, tmp_path):
     import os
-
-    from ndcheck.engines.codegen import compile_packed
 
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
     folder = tmp_path / "ndcheck" / "native"
@@ -233,11 +235,80 @@ def test_a_build_prunes_the_cache_and_a_hit_marks_its_library_used(no_ipsec, mon
         os.utime(folder / f"succ-old{k}.so", (1000 + k, 1000 + k))
     monkeypatch.setattr(native, "KEEP", 2)
     monkeypatch.setattr(native, "_LOADED", {})
-    _, src, lay = compile_packed(no_ipsec)
-    native.compile_native(src, (lay.bits + 63) // 64)
+    source = TINY.format(k=7)
+    native.compile_native(source, 1)
     built = [p for p in os.listdir(folder) if not p.startswith("succ-old")]
     assert sorted(os.listdir(folder)) == sorted([*built, "succ-old2.so"]) and len(built) == 1
     os.utime(folder / built[0], (500, 500))
     monkeypatch.setattr(native, "_LOADED", {})
-    native.compile_native(src, (lay.bits + 63) // 64)          # from the disk: marked used
+    native.compile_native(source, 1)                          # from the disk: marked used
     assert os.stat(folder / built[0]).st_mtime > 10**9
+
+
+def test_one_build_per_library_and_different_libraries_at_once(monkeypatch, tmp_path):
+    import threading
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    monkeypatch.setattr(native, "_LOADED", {})
+    builds, running, overlap = [], [0], [0]
+    real = native.subprocess.run
+
+    both = threading.Event()
+    lock = threading.Lock()
+
+    def counted(cmd, **kw):
+        with lock:
+            running[0] += 1
+            overlap[0] = max(overlap[0], running[0])
+            builds.append(cmd[-1])
+            if running[0] == 2:
+                both.set()
+        both.wait(10)         # the other library's build starts meanwhile (a global lock: never)
+        try:
+            return real(cmd, **kw)
+        finally:
+            with lock:
+                running[0] -= 1
+
+    monkeypatch.setattr(native.subprocess, "run", counted)
+    got = []
+    threads = [threading.Thread(target=lambda k=k: got.append(native.compile_native(TINY.format(k=k % 2), 1)))
+               for k in range(6)]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join()
+    assert len(builds) == 2 and len({id(n) for n in got}) == 2      # two sources, two builds
+    assert overlap[0] == 2                                         # built at the same time
+
+
+def test_prepare_native_builds_what_explore_loads(no_ipsec, monkeypatch, tmp_path):
+    from ndcheck.engines.explicit import prepare_native
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    monkeypatch.setattr(native, "_LOADED", {})
+    prepare_native(no_ipsec)
+    built = sorted(p.name for p in (tmp_path / "ndcheck" / "native").iterdir())
+    monkeypatch.setattr(native, "_LOADED", {})
+    monkeypatch.setattr(native.subprocess, "run", lambda *a, **k: pytest.fail("compiled again"))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        explore(no_ipsec, native=True)
+    assert len(built) == 1                         # no interchangeable flows: one library
+
+
+@pytest.mark.slow
+def test_check_compiles_the_next_scenarios_ahead(monkeypatch, tmp_path, capsys):
+    """Two scenarios (two fresh libraries: about 20 s of gcc)."""
+    from ndcheck.cli import main
+    from ndcheck.engines import explicit
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    monkeypatch.setattr(native, "_LOADED", {})
+    ahead = []
+    real = explicit.prepare_native
+    monkeypatch.setattr(explicit, "prepare_native", lambda s: ahead.append(s.name) or real(s))
+    assert main(["check", "no-ipsec", "transport-mode", "--native", "-q"]) == 0
+    assert "2 scenario(s), all 23 verdicts as expected" in capsys.readouterr().out
+    assert ahead == ["transport-mode"]                  # the first one is the main thread's
+    assert len(list((tmp_path / "ndcheck" / "native").glob("succ-*.so"))) == 2

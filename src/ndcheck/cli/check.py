@@ -91,6 +91,41 @@ def register(sub) -> None:
     p.set_defaults(run=run)
 
 
+def _compile_ahead(scenarios, args):
+    """With ``--native``, compile the C libraries of the next scenarios on other threads (one per
+    core, at most two) while this one checks: gcc runs in its own process, and the first native
+    ``check all`` compiles about 50 libraries (four scenarios on a fresh cache: 171 s without,
+    107 s with two such threads, BENCHMARKS.md).  Returns the event that stops them, or None.
+    The threads are daemons: an interrupted check does not wait for them."""
+    import os
+    import queue
+    import threading
+
+    from ..engines import native
+
+    if args.engine == "spin" or not scenarios or not native.wanted(args.native) or native.compiler() is None:
+        return None
+    from ..engines.explicit import prepare_native
+
+    stop = threading.Event()
+    todo: queue.Queue = queue.Queue()
+    for sc in scenarios:
+        todo.put(sc)
+
+    def work() -> None:
+        while not stop.is_set():
+            try:
+                sc = todo.get_nowait()
+            except queue.Empty:
+                return
+            prepare_native(build_system(with_bounds(sc, args)))
+
+    # a compiler per core: the main thread mostly waits for the next library
+    for k in range(max(1, min(2, os.cpu_count() or 1))):
+        threading.Thread(target=work, name=f"ndcheck-compile-ahead-{k}", daemon=True).start()
+    return stop
+
+
 def run(args) -> int:
     t0 = time.perf_counter()
     props = None
@@ -110,6 +145,7 @@ def run(args) -> int:
         if sc.uncaused():
             print(uncaused_warning(sc), file=sys.stderr)
     quiet_stdout = args.json == "-"
+    ahead = _compile_ahead(scenarios[1:], args)
     results: list[CheckResult] = []
     depths: list[int] = []
     coverages = []
@@ -155,6 +191,8 @@ def run(args) -> int:
             _print_result(res, depths[-1])
             if args.coverage:
                 _print_coverage(coverages[-1])
+    if ahead is not None:
+        ahead.set()
     if args.json:
         doc = results[0].to_json() if len(results) == 1 else [r.to_json() for r in results]
         if args.coverage:

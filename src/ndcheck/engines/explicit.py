@@ -239,6 +239,20 @@ def _explore_parallel(system: System, workers: int, max_states: int, timeout: fl
     return Graph(system, *explore_parallel(system, workers, max_states, timeout, progress))
 
 
+def prepare_native(system: System) -> None:
+    """Compile (or load) the C libraries ``explore(system, native=True)`` uses: with the
+    symmetry reduction's canonicalizer and, for the properties decided on the full graph,
+    without.  Errors are left to :func:`explore`, which reports them and falls back."""
+    try:
+        _, src, lay = compile_packed(system)
+        words = (lay.bits + 63) // 64
+        sym = symmetry_of(system, lay)
+        for canon in ([sym.c_source] if sym else []) + [""]:
+            c_search.compile_native(src, words, canon=canon)
+    except Exception:  # noqa: BLE001 - explore raises or warns about it in its own time
+        return
+
+
 def explore(system: System, max_states: int | None = None, timeout: float | None = None,
             progress: Callable[[int, int], None] | None = None, workers: int = 1,
             symmetry: bool | None = None, native: bool | None = None) -> Graph:

@@ -505,6 +505,7 @@ VERSION = 4            # of the translation: part of the cache key of a compiled
 OPT = "-O1"
 _LOCK = threading.Lock()
 _LOADED: dict[str, NativeSuccessors] = {}
+_BUILDING: dict[str, threading.Lock] = {}     # a lock per library being built
 
 
 def compile_native(source: str, words: int, timeout: float = 600.0, canon: str = "") -> NativeSuccessors:
@@ -519,6 +520,14 @@ def compile_native(source: str, words: int, timeout: float = 600.0, canon: str =
                          f"\n{source}\n{canon}".encode()).hexdigest()[:24]
     with _LOCK:
         hit = _LOADED.get(key)
+        if hit is not None:
+            return hit
+        building = _BUILDING.setdefault(key, threading.Lock())
+    # one build per library; different libraries build at the same time (check all compiles the
+    # next scenarios' on another thread, explicit.prepare_native)
+    with building:
+        with _LOCK:
+            hit = _LOADED.get(key)
         if hit is not None:
             return hit
         folder = _cache_dir()
@@ -537,7 +546,9 @@ def compile_native(source: str, words: int, timeout: float = 600.0, canon: str =
             prune(folder, keep=lib)
         else:
             os.utime(lib)                     # used now: the pruning keeps the recently used
-        native = _LOADED[key] = NativeSuccessors(lib, words)
+        native = NativeSuccessors(lib, words)
+        with _LOCK:
+            _LOADED[key] = native
         return native
 
 
