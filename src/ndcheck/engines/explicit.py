@@ -310,13 +310,13 @@ def explore(system: System, max_states: int | None = None, timeout: float | None
     truncated, reason = False, ""
     overflow = 0
     i = 0
-    stopped: list[str] = []
+    stopped = [""]                               # the bound that stopped the C search
 
     def tick(at: int, n: int) -> bool:          # the C search's progress and bounds
         if progress:
             progress(at, n)
-        stopped.append(bound_reached(t0, timeout, guard))
-        return bool(stopped[-1])
+        stopped[0] = bound_reached(t0, timeout, guard)
+        return bool(stopped[0])
 
     while i < store.n:
         if nat is not None and checked >= CHUNK:
@@ -335,7 +335,7 @@ def explore(system: System, max_states: int | None = None, timeout: float | None
             if rest.status == native_bfs.CUT:
                 truncated, reason = True, f"max-states {max_states} reached"
             elif rest.status == native_bfs.STOPPED:
-                truncated, reason = True, stopped[-1]
+                truncated, reason = True, stopped[0]
             break
         hi = min(store.n, i + CHUNK)
         got = None

@@ -130,6 +130,17 @@ long lookup_insert(const uint64_t *keys, long m, uint64_t *stored, int32_t *tabl
     return m;
 }
 
+/* the successors of s in the Python function's order (by rank); RAISED in *ovf: DomainError */
+static inline int succ_sorted(const B s, int *rk, int *ac, B *tg, int *ovf) {
+    int n = successors(s, rk, ac, tg, ovf);
+    for (int a = 1; a < n; a++) {      /* insertion sort: a state has a few successors */
+        int r = rk[a], c = ac[a]; B t = tg[a]; int b = a - 1;
+        while (b >= 0 && rk[b] > r) { rk[b + 1] = rk[b]; ac[b + 1] = ac[b]; tg[b + 1] = tg[b]; b--; }
+        rk[b + 1] = r; ac[b + 1] = c; tg[b + 1] = t;
+    }
+    return n;
+}
+
 /* successors of n states (words in, words out); -1: more than cap successors; -2 - i: the
    model raises DomainError at state i */
 long expand(const uint64_t *in, long count, uint64_t *out, int32_t *acts, int32_t *counts,
@@ -139,15 +150,9 @@ long expand(const uint64_t *in, long count, uint64_t *out, int32_t *acts, int32_
     for (long i = 0; i < count; i++) {
         B s; memcpy(s.w, in + i * W, sizeof s.w);
         int ovf = 0;
-        int n = successors(s, rk, ac, tg, &ovf);
+        int n = succ_sorted(s, rk, ac, tg, &ovf);
         if (ovf == RAISED) return -2 - i;
         if (m + n > cap) return -1;
-        /* by rank (insertion sort: a state has a few successors) */
-        for (int a = 1; a < n; a++) {
-            int r = rk[a], c = ac[a]; B t = tg[a]; int b = a - 1;
-            while (b >= 0 && rk[b] > r) { rk[b + 1] = rk[b]; ac[b + 1] = ac[b]; tg[b + 1] = tg[b]; b--; }
-            rk[b + 1] = r; ac[b + 1] = c; tg[b + 1] = t;
-        }
         for (int a = 0; a < n; a++) { B x = CANON(tg[a]); memcpy(out + (m + a) * W, x.w, sizeof x.w); acts[m + a] = ac[a]; }
         counts[i] = n; ovfs[i] = (uint8_t)ovf;
         m += n;

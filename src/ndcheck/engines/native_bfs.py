@@ -51,17 +51,6 @@ C_SOURCE = r"""
 #include <pthread.h>
 #include <stdlib.h>
 
-/* the successors of s in the Python function's order (by rank); RAISED in *ovf: DomainError */
-static inline int succ_sorted(const B s, int *rk, int *ac, B *tg, int *ovf) {
-    int n = successors(s, rk, ac, tg, ovf);
-    for (int a = 1; a < n; a++) {      /* insertion sort: a state has a few successors */
-        int r = rk[a], c = ac[a]; B t = tg[a]; int b = a - 1;
-        while (b >= 0 && rk[b] > r) { rk[b + 1] = rk[b]; ac[b + 1] = ac[b]; tg[b + 1] = tg[b]; b--; }
-        rk[b + 1] = r; ac[b + 1] = c; tg[b + 1] = t;
-    }
-    return n;
-}
-
 /* the table rebuilt for the ids 0 .. n - 1 (table: size mask + 1, all slots empty) */
 void rehash(const uint64_t *stored, long n, int32_t *table, uint64_t mask) {
     for (long id = 0; id < n; id++) {
@@ -367,12 +356,8 @@ def run(lib, store, i: int, limit: int, threads: int, cols: tuple[array, ...],
             if rows > len(store.keys):
                 store._grow_keys(rows)              # half as many again, at least
             if slots > len(store.table):
-                size = len(store.table)
-                while size < slots:               # the store's load: a quarter to a half
-                    size <<= 1
-                table = np.full(size, -1, np.int32)
-                lib.rehash(store.keys.ctypes.data, ctx.n, table.ctypes.data, size - 1)
-                store.table, store.mask = table, np.uint64(size - 1)
+                store._rehash(slots, place=lambda keys, n, table, mask: lib.rehash(
+                    keys.ctypes.data, n, table.ctypes.data, mask))
             for col in (src, dst, act):
                 _extend(col, edges)
             for col in (parent, pact):

@@ -199,12 +199,18 @@ class StateStore:
         if len(self.keys) > self.n:
             self.keys.resize((max(self.n, 1), self.words), refcheck=False)
 
-    def _rehash(self, need_slots: int) -> None:
+    def _rehash(self, need_slots: int, place=None) -> None:
+        """A new table of at least ``need_slots`` slots holding every stored id; ``place(keys,
+        n, table, mask)`` fills it in one call (the C search's placer, :mod:`.native_bfs`)."""
         size = 16                            # a power of two, load between 1/4 and 1/2
         while size < need_slots:
             size <<= 1
         self.table = np.full(size, _EMPTY, np.int32)
         self.mask = np.uint64(size - 1)
+        if place is not None:
+            place(self.keys, self.n, self.table, size - 1)
+            self.indexed = self.n
+            return
         block = 1 << 20
         for lo in range(0, self.n, block):
             hi = min(self.n, lo + block)
