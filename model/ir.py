@@ -36,6 +36,10 @@ class Expr:
     #: the hash, computed once: the code generators hash every subtree many times (a
     #: recursive hash per lookup cost 0.3 s of fig7-both-capable's 1.9 s compile)
     _hash: int | None = field(default=None, init=False, repr=False, compare=False)
+    #: the names of the fields the tree reads, computed once (:func:`fields_of`): composition
+    #: substitutes the updates so far into every guard and update, and a subtree that reads
+    #: none of the substituted fields is returned as it is (:func:`substitute`)
+    _fields: frozenset | None = field(default=None, init=False, repr=False, compare=False)
 
     def __hash__(self) -> int:
         h = self._hash
@@ -219,14 +223,24 @@ def implies(a: Expr, b: Expr) -> Expr:
 
 def fields_of(e: Expr) -> set[str]:
     """Names of the fields an expression reads."""
-    if e.op == "field":
-        return {e.args[0]}
-    if e.op == "const":
-        return set()
-    out: set[str] = set()
-    for a in e.args:
-        out |= fields_of(a)
-    return out
+    return set(_fields(e))
+
+
+_NO_FIELDS: frozenset[str] = frozenset()
+
+
+def _fields(e: Expr) -> frozenset[str]:
+    """:func:`fields_of` as a frozenset, cached on the node."""
+    got = e._fields
+    if got is None:
+        if e.op == "field":
+            got = frozenset(e.args[:1])
+        elif e.op == "const":
+            got = _NO_FIELDS
+        else:
+            got = frozenset().union(*[_fields(a) for a in e.args])
+        object.__setattr__(e, "_fields", got)
+    return got
 
 
 _REBUILD = {
@@ -242,6 +256,11 @@ def substitute(e: Expr, env: Mapping[str, Expr]) -> Expr:
     if e.op == "field":
         return env.get(e.args[0], e)
     if e.op == "const":
+        return e
+    if env.keys().isdisjoint(_fields(e)):
+        # nothing to replace below: the tree as it is (rebuilding it would give an equal tree,
+        # every constructor having simplified it already; fig7-both-capable's composition made
+        # 1.5 million such calls)
         return e
     args = [substitute(a, env) for a in e.args]
     if e.op == "ne":

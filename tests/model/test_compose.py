@@ -13,7 +13,15 @@ from ndcheck.model.nd_rules import ALL_ROWS
 from ndcheck.model.scenario import CATALOG
 
 
-def test_unmatched_send_is_rejected_with_a_clear_message(monkeypatch):
+@pytest.fixture
+def fresh_builds(monkeypatch):
+    """The test patches the model's code and builds: no build is taken from, or left in, the
+    process's cache of composed systems (compose._BUILT)."""
+    monkeypatch.setattr(compose, "BUILT_SIZE", 0)
+    monkeypatch.setattr(compose, "_BUILT", type(compose._BUILT)())
+
+
+def test_unmatched_send_is_rejected_with_a_clear_message(monkeypatch, fresh_builds):
     original = tcp_server.bind
 
     def bad_bind(ctx):
@@ -26,7 +34,7 @@ def test_unmatched_send_is_rejected_with_a_clear_message(monkeypatch):
         build_system(CATALOG["fig7-both-capable"])
 
 
-def test_unmatched_receive_is_rejected_with_a_clear_message(monkeypatch):
+def test_unmatched_receive_is_rejected_with_a_clear_message(monkeypatch, fresh_builds):
     original = tcp_server.bind
 
     def bad_bind(ctx):
@@ -193,7 +201,7 @@ def _patched_server_binding(monkeypatch, change):
     monkeypatch.setattr(tcp_server, "bind", bad_bind)
 
 
-def test_a_misspelt_effects_key_is_a_model_error_listing_the_valid_keys(monkeypatch):
+def test_a_misspelt_effects_key_is_a_model_error_listing_the_valid_keys(monkeypatch, fresh_builds):
     _patched_server_binding(monkeypatch, lambda b: b.effects.update(send_dada=b.effects["send_data"]))
     with pytest.raises(ModelError) as e:
         build_system(CATALOG["fig7-both-capable"])
@@ -202,14 +210,14 @@ def test_a_misspelt_effects_key_is_a_model_error_listing_the_valid_keys(monkeypa
     assert "valid keys: recv_syn, recv_syn@listen, recv_syn@syn_received," in msg
 
 
-def test_a_misspelt_source_state_is_a_model_error(monkeypatch):
+def test_a_misspelt_source_state_is_a_model_error(monkeypatch, fresh_builds):
     _patched_server_binding(monkeypatch, lambda b: b.effects.update(
         {"recv_fin@last_akc": b.effects.pop("recv_fin@last_ack")}))
     with pytest.raises(ModelError, match="effects key 'recv_fin@last_akc' .*did you mean 'recv_fin@last_ack'"):
         build_system(CATALOG["fig7-both-capable"])
 
 
-def test_a_missing_effects_key_is_a_model_error_not_a_key_error(monkeypatch):
+def test_a_missing_effects_key_is_a_model_error_not_a_key_error(monkeypatch, fresh_builds):
     _patched_server_binding(monkeypatch, lambda b: b.effects.pop("recv_ack@syn_received"))
     with pytest.raises(ModelError) as e:
         build_system(CATALOG["fig7-both-capable"])
@@ -217,7 +225,7 @@ def test_a_missing_effects_key_is_a_model_error_not_a_key_error(monkeypatch):
            "'recv_ack@syn_received'); valid keys: " in str(e.value)
 
 
-def test_a_shadowed_event_key_is_a_model_error(monkeypatch):
+def test_a_shadowed_event_key_is_a_model_error(monkeypatch, fresh_builds):
     def shadow(b):
         b.effects["recv_fin"] = b.effects["recv_fin@established"]
     _patched_server_binding(monkeypatch, shadow)
@@ -225,7 +233,7 @@ def test_a_shadowed_event_key_is_a_model_error(monkeypatch):
         build_system(CATALOG["fig7-both-capable"])
 
 
-def test_condition_names_must_match_the_class(monkeypatch):
+def test_condition_names_must_match_the_class(monkeypatch, fresh_builds):
     _patched_server_binding(monkeypatch, lambda b: b.conds.update(all_recieved=b.conds.pop("all_received")))
     with pytest.raises(ModelError, match="condition 'all_recieved' is used by no transition of TcpServer"
                                          "; did you mean 'all_received'"):
@@ -270,7 +278,7 @@ def test_packet_equality_is_what_the_wire_shows():
 
 
 @pytest.mark.parametrize("scenario", ["fig7-both-capable", "fig7-fifo", "fig7-lossy", "ge-server-only"])
-def test_leaving_out_variants_that_cannot_fire_changes_no_behaviour(scenario, monkeypatch):
+def test_leaving_out_variants_that_cannot_fire_changes_no_behaviour(scenario, monkeypatch, fresh_builds):
     """Composer.live leaves out the variants a scenario's constants make impossible (the close
     with tcp.close = "none", SA-EXPIRED without ike.sa_expiry ...): the explored graph is the
     same with every variant composed."""
