@@ -47,6 +47,28 @@ def test_unmatched_receive_is_rejected_with_a_clear_message(monkeypatch, fresh_b
         build_system(CATALOG["fig7-both-capable"])
 
 
+def test_a_scenario_is_composed_once_and_each_caller_gets_its_own_copy(monkeypatch):
+    monkeypatch.setattr(compose, "_BUILT", type(compose._BUILT)())
+    calls = []
+    real = compose._compose
+    monkeypatch.setattr(compose, "_compose", lambda sc: calls.append(sc.name) or real(sc))
+    sc = CATALOG["fig8-silent-peer"]
+    a, b = build_system(sc), build_system(sc)
+    assert calls == ["fig8-silent-peer"]
+    assert a is not b and a.commands == b.commands and a.fields == b.fields
+    a.commands.pop()
+    a.cache["x"] = 1
+    a.mutant = "changed"
+    a.conds[next(iter(a.conds))]["extra"] = C(1)
+    c = build_system(sc)
+    assert len(c.commands) == len(b.commands) and c.cache == {} and c.mutant is None
+    assert all("extra" not in conds for conds in c.conds.values())
+    assert c.index == b.index
+    # another scenario is composed on its own
+    build_system(CATALOG["fig8-no-credential"])
+    assert calls == ["fig8-silent-peer", "fig8-no-credential"]
+
+
 @pytest.mark.parametrize("scenario", sorted(CATALOG))
 def test_commands_are_named_uniquely_and_cite_known_rules(scenario):
     system = build_system(CATALOG[scenario])

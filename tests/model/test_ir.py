@@ -11,6 +11,7 @@ from ndcheck.model.ir import (
     and_,
     eq,
     evaluate,
+    fields_of,
     ite,
     lt,
     max_,
@@ -36,6 +37,24 @@ def test_substitute_is_sequential_composition():
     assert substitute(e, {"x": C(1)}) == lt(F("y"), 3)
     assert substitute(e, {"x": C(0)}) == FALSE
     assert substitute(add(F("y"), 1), {"y": add(F("y"), 1)}) == add(add(F("y"), 1), 1)
+
+
+def test_a_subtree_that_reads_no_substituted_field_is_kept_as_it_is():
+    untouched = and_(lt(F("y"), 3), eq(F("z"), F("w")))
+    e = or_(eq(F("x"), 1), untouched)
+    out = substitute(e, {"x": C(2)})
+    assert out is untouched                              # x == 1 folded away, the rest shared
+    assert substitute(untouched, {"x": C(2)}) is untouched
+    assert substitute(e, {"z": F("w")}) == or_(eq(F("x"), 1), lt(F("y"), 3))   # z == w folded: TRUE
+
+
+def test_fields_of_is_cached_and_not_shared_with_the_caller():
+    e = ite(lt(F("x"), F("y")), max_(F("x"), 4), add(F("z"), 1))
+    got = fields_of(e)
+    assert got == {"x", "y", "z"}
+    got.add("w")                                         # the caller's own set
+    assert fields_of(e) == {"x", "y", "z"}
+    assert fields_of(C(3)) == set() and fields_of(F("a")) == {"a"}
 
 
 def test_evaluate_and_show():
