@@ -50,6 +50,20 @@ def bad_formula(enc: Encoding, prop: SafetyProperty) -> Callable[[Sequence[z3.Ar
                      f"properties (always, never_action) — use `ndcheck check` for it")
 
 
+def property_fields(system, prop: SafetyProperty) -> set[str]:
+    """The names of the fields ``bad`` reads: the state predicate's (always), or the firing
+    conditions' and the selected commands' guards' (never_action)."""
+    from ...model.ir import fields_of
+
+    if prop.kind == "always":
+        assert prop.state is not None
+        return fields_of(prop.state(system))
+    out: set[str] = set()
+    for i, cond in prop.firings(system):
+        out |= fields_of(cond) | fields_of(system.commands[i].guard)
+    return out
+
+
 def is_bad(system, prop: SafetyProperty, state: Sequence[int]) -> bool:
     """Whether a concrete state is bad for ``prop`` (by IR interpretation)."""
     n = len(system.fields)

@@ -15,9 +15,10 @@ import z3
 
 from ...model.ir import System
 from ..checkable import SafetyProperty
-from .bad import bad_formula, counterexample, is_bad, require_safety
+from . import cone as _cone
+from .bad import bad_formula, counterexample, is_bad, property_fields, require_safety
 from .bmc import bmc
-from .cone import cone_lemmas
+from .cone import cone_lemmas, field_cone_lemmas
 from .encode import Encoding
 from .kind import classify, kinduction
 from .layers import bfs_layers, constrain
@@ -197,10 +198,22 @@ def _spacer(run: _Run, use_seed: bool, search: bool = True, workers: int = 1) ->
             seed = strengthening(system, unbounded=True, tier=tier, cached_only=True)
             if seed is not None:
                 break
+    if seeded and seed is None and not search:
+        # the quick answer: a bad state in the graph this process explored settles it before
+        # any lemma search (a trigger reached: fig7-both-capable S-13/trigger, 3 s of cone search)
+        witness = _explored_witness(run)
+        if witness is not None:
+            return witness
     if seeded and seed is None:
         tier = seed_tier(system, run.left(), run.progress, cached_only=not search) or "core"
         # with a second core, a forked partner starts Houdini while this process looks for
         # the property's cone (.portfolio); both keep sharing refutations in the full pass
+        # a property that reads few fields first tries Houdini over the candidates about them
+        # (fig7-both-capable S-13: 3 s where full Houdini takes 8-15 s), before the partner's
+        # solver is built (a second of the parent's time, wasted when this answers)
+        proof = _field_cone_proof(run, enc_u, bad_u, how, tier) if search else None
+        if proof is not None:
+            return proof
         shared = _partner(run, tier, search and workers > 1)
         try:
             proof = _cone_proof(run, enc_u, bad_u, how, mine=search, tier=tier)
@@ -336,6 +349,43 @@ def _cone_proof(run: _Run, enc_u: Encoding, bad_u, how: str, mine: bool,
                     lemmas=seed.text(), note=note)
 
 
+def _field_cone_proof(run: _Run, enc_u: Encoding, bad_u, how: str, tier: str) -> ProofResult | None:
+    """``holds`` when Houdini over the candidates about the property's field cone
+    (:func:`.cone.field_cone_lemmas`, within :data:`.cone.FIELD_CONE_BUDGET` seconds) gives
+    overflow-free lemmas that imply the property or make it inductive relative to them; None
+    otherwise (also when the cone is too large to be worth it)."""
+    t0 = time.perf_counter()
+    system, pid = run.system, run.prop.id
+    pool = candidates(system, tier, timeout=run.left(), progress=run.progress)
+    if pool is None:
+        return None
+    deadline = t0 + _cone.FIELD_CONE_BUDGET
+    if run.deadline is not None:
+        deadline = min(deadline, run.deadline)
+    names = property_fields(system, run.prop)
+    got = field_cone_lemmas(system, pool, names, unbounded=True, deadline=deadline,
+                            progress=run.told(f" (the field cone of {pid})"))
+    if got is None:
+        return None
+    kept, rounds, n_cands, n_fields = got
+    seed = Strengthening(system, kept, True, n_cands, rounds, overflow_free(system, kept, unbounded=True),
+                         time.perf_counter() - t0)
+    if not seed.overflow_free:
+        return None
+    scope = f"the candidates about the {n_fields} fields {pid} depends on in one step, "
+    q = enc_u.state("q")
+    used = seed.implies(enc_u, {pid: bad_u(q)}, q).get(pid)
+    if used is not None:
+        run.say(f"houdini field cone: {pid} follows from {len(used)} of the {len(kept)} lemmas")
+        return run.done("holds", **lemma_proof(seed, used, how, scope=scope))
+    used = seed.relatively_inductive(enc_u, bad_u)
+    if used is not None:
+        run.say(f"houdini field cone: {pid} is inductive relative to {len(used)} of the lemmas")
+        return run.done("holds", **lemma_proof(seed, used, how, relative=pid, scope=scope))
+    run.say(f"houdini field cone: {len(kept)} lemmas do not give {pid}")
+    return None
+
+
 def _explored_witness(run: _Run) -> ProofResult | None:
     """``violated`` when the bounded graph Houdini explored in this process has a bad state
     (``always`` properties): its breadth-first path, re-executed in the IR like every z3
@@ -365,11 +415,12 @@ def _no_bad_state(enc: Encoding, bad) -> bool:
     return sol.check() == z3.unsat
 
 
-def lemma_proof(seed: Strengthening, used: list[int], how: str = "", relative: str = "") -> dict:
+def lemma_proof(seed: Strengthening, used: list[int], how: str = "", relative: str = "",
+                scope: str = "") -> dict:
     """The invariant, lemmas and note of a proof by the Houdini lemmas (``relative``: the
     property's own negated bad states are inductive relative to them, and the invariant is
-    their conjunction with it)."""
-    mined = (f"{len(seed.lemmas)} inductive lemmas (Houdini over {seed.candidates} candidates "
+    their conjunction with it; ``scope``: which candidates Houdini was given, when not all)."""
+    mined = (f"{len(seed.lemmas)} inductive lemmas (Houdini over {scope}{seed.candidates} candidates "
              f"mined from the explicit graph, {seed.rounds} z3 rounds, {seed.seconds:.2f}s)")
     if relative:
         head = (f"not bad({relative}) ∧ the conjunction of {len(seed.lemmas)} lemmas (inductive "
