@@ -241,3 +241,18 @@ def test_a_property_inductive_relative_to_the_lemmas_is_proved_and_checked_indep
     assert proved
     # H-1 is violated in this scenario (the catalog expects it): never relatively inductive
     assert st.relatively_inductive(enc, bad_formula(enc, get_property("H-1"))) is None
+
+
+def test_distinct_values_are_numpy_unique():
+    """Mining's column values (counted over the column's range) equal ``np.unique``: negative,
+    one value, wide ranges (the fallback) and an empty column."""
+    import numpy as np
+
+    from ndcheck.engines.symbolic.lemmas import _distinct
+
+    rng = np.random.default_rng(7)
+    for lo, hi, n in [(0, 1, 1000), (-3, 5, 10_000), (-100, 100, 5), (4, 4, 7), (5, 3_000_000, 100)]:
+        col = rng.integers(lo, hi + 1, n, dtype=np.int64)
+        got = _distinct(col)
+        assert got.tolist() == np.unique(col).tolist(), (lo, hi)
+    assert _distinct(np.array([], dtype=np.int64)).tolist() == []

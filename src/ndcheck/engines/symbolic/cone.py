@@ -149,12 +149,13 @@ def field_cone(system: System, names: set[str]) -> set[int]:
 
 
 def field_cone_lemmas(system: System, pool: Candidates, names: set[str], unbounded: bool = True,
-                      deadline: float | None = None, progress: Callable[[str], None] | None = None
-                      ) -> tuple[list[Lemma], int, int, int] | None:
+                      deadline: float | None = None, progress: Callable[[str], None] | None = None,
+                      budget: float | None = None) -> tuple[list[Lemma], int, int, int] | None:
     """Houdini over the candidates of ``pool`` that speak only of the field cone of ``names``
     (:func:`field_cone`): ``(the largest inductive subset, rounds, candidates, cone fields)``.
     None when the cone is larger than :data:`FIELD_CONE_SHARE` of the fields, holds no
-    candidate, or Houdini does not finish before ``deadline``.
+    candidate, or Houdini does not finish before ``deadline`` or within ``budget`` seconds
+    (default :data:`FIELD_CONE_BUDGET`, read at the call).
 
     The answer is inductive for the whole transition relation, like any Houdini answer (the
     cone only chooses which candidates are asked about); whether it implies the property is the
@@ -167,6 +168,8 @@ def field_cone_lemmas(system: System, pool: Candidates, names: set[str], unbound
     sub = [lem for lem in pool.lemmas if lem.field in cone and all(x in cone for x, _ in lem.when)]
     if not sub:
         return None
+    stop = time.perf_counter() + (FIELD_CONE_BUDGET if budget is None else budget)
+    deadline = stop if deadline is None else min(stop, deadline)
     out = houdini(system, sub, unbounded=unbounded, deadline=deadline, progress=progress)
     if out is None:
         return None

@@ -143,8 +143,7 @@ def mine_columns(system: System, cols: Sequence[np.ndarray], tier: str = "full")
     :class:`~ndcheck.engines.columns.Columns` extracts them from the explorer's packed store
     without decoding a state tuple: 1.4 s saved on fig7-both-capable's 106,770 states)."""
     n = len(system.fields)
-    uniq = [np.unique(c) for c in cols]
-    domain = [frozenset(u.tolist()) for u in uniq]
+    domain = [frozenset(_distinct(c).tolist()) for c in cols]
     out = [Lemma(j, domain[j]) for j in range(n) if domain[j]]
     core = tier in ("core", "lean")
     # lean: no consequent about a counter, none about a channel under a single-field antecedent
@@ -193,6 +192,18 @@ def mine_columns(system: System, cols: Sequence[np.ndarray], tier: str = "full")
     if tier == "lean":
         out = [lem for lem in out if lean(system, lem)]
     return out
+
+
+def _distinct(col: np.ndarray) -> np.ndarray:
+    """The distinct values of a column, sorted: ``np.unique`` counted by ``np.bincount`` over
+    the column's range when that is narrow (every field's is: 0.57 -> 0.03 s over the 104
+    columns of fig7-both-capable)."""
+    if not len(col):
+        return col[:0]
+    lo, hi = int(col.min()), int(col.max())
+    if hi - lo > 1 << 20:
+        return np.unique(col)
+    return np.flatnonzero(np.bincount(col - lo, minlength=hi - lo + 1)) + lo
 
 
 class _Columns:

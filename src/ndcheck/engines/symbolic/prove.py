@@ -15,7 +15,6 @@ import z3
 
 from ...model.ir import System
 from ..checkable import SafetyProperty
-from . import cone as _cone
 from .bad import bad_formula, counterexample, is_bad, property_fields, require_safety
 from .bmc import bmc
 from .cone import cone_lemmas, field_cone_lemmas
@@ -351,7 +350,7 @@ def _cone_proof(run: _Run, enc_u: Encoding, bad_u, how: str, mine: bool,
 
 def _field_cone_proof(run: _Run, enc_u: Encoding, bad_u, how: str, tier: str) -> ProofResult | None:
     """``holds`` when Houdini over the candidates about the property's field cone
-    (:func:`.cone.field_cone_lemmas`, within :data:`.cone.FIELD_CONE_BUDGET` seconds) gives
+    (:func:`.cone.field_cone_lemmas`, within its time budget) gives
     overflow-free lemmas that imply the property or make it inductive relative to them; None
     otherwise (also when the cone is too large to be worth it)."""
     t0 = time.perf_counter()
@@ -359,11 +358,8 @@ def _field_cone_proof(run: _Run, enc_u: Encoding, bad_u, how: str, tier: str) ->
     pool = candidates(system, tier, timeout=run.left(), progress=run.progress)
     if pool is None:
         return None
-    deadline = t0 + _cone.FIELD_CONE_BUDGET
-    if run.deadline is not None:
-        deadline = min(deadline, run.deadline)
     names = property_fields(system, run.prop)
-    got = field_cone_lemmas(system, pool, names, unbounded=True, deadline=deadline,
+    got = field_cone_lemmas(system, pool, names, unbounded=True, deadline=run.deadline,
                             progress=run.told(f" (the field cone of {pid})"))
     if got is None:
         return None
