@@ -49,7 +49,7 @@ import numpy as np
 import z3
 
 from ...model.ir import System
-from ..pyexpr import compile_lifted_successors, join_successor_parts, lifted_successor_parts
+from ..pyexpr import join_successor_parts, lifted_successor_parts
 from .encode import Encoding
 
 CLOSURE_STATES = 100  # concrete states walked per Houdini round (the choice: BENCHMARKS.md)
@@ -441,7 +441,10 @@ def houdini(system: System, lemmas: Sequence[Lemma], unbounded: bool = False,
     init = tuple(f.init for f in system.fields)
     idx = _Index(lemmas)
     idx.drop(idx.violated(init))
-    succ = compile_lifted_successors(system, enc.lifted)
+    # the concrete walk: the explorer's packed successors, the lifted ones compiled beside the
+    # first z3 checks (:class:`_Walker`; compiling them first cost the field cone of
+    # fig7-both-capable S-13 1.8 s of its 4.6-5.5)
+    walker = _Walker(system, enc.lifted)
     s, t = enc.state("h_s"), enc.state("h_t")
     sel = enc.selector("h_sel")
     sol = z3.SolverFor("QF_BV" if enc.bits else "QF_LIA")
@@ -452,6 +455,7 @@ def houdini(system: System, lemmas: Sequence[Lemma], unbounded: bool = False,
     # some active candidate is false after the step (dropped ones are switched off for good)
     sol.add(z3.Or([z3.And(lits[k], z3.Not(lem.formula(t))) for k, lem in enumerate(lemmas)]))
     sol.add(*[z3.Not(lits[k]) for k in range(len(lemmas)) if k not in idx.active])
+    walker.start()
     rounds = 0
     while True:
         rounds += 1
@@ -470,8 +474,7 @@ def houdini(system: System, lemmas: Sequence[Lemma], unbounded: bool = False,
         m = sol.model()
         start = enc.decode(m, s)
         before = set(idx.active)
-        idx.drop(idx.violated(enc.decode(m, t)))
-        _walk(start, succ, idx, CLOSURE_STATES)
+        walker(start, idx, CLOSURE_STATES, also=[enc.decode(m, t)])
         sol.add(*[z3.Not(lits[k]) for k in before - idx.active])
 
 
