@@ -31,7 +31,6 @@ expectation (``ndcheck mutants``; ``tests/model/test_mutants.py`` requires every
 from __future__ import annotations
 
 import dataclasses
-from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -94,34 +93,15 @@ def _rewritten(system: System, rewrite: Rewrite) -> System:
 
 
 def _copy(system: System, commands: list[Command]) -> System:
-    """``system`` with other commands: same fields, machines and scenario, no engine caches;
-    not rebuildable (a rebuild from the scenario would lose the fault)."""
-    return dataclasses.replace(system, fields=list(system.fields), commands=commands,
-                               machines=dict(system.machines), cache={}, rebuild=None)
-
-
-#: The unmutated systems the IR rewrites start from, by scenario (``repr``: scenarios hold dicts,
-#: so they do not hash).  The rewrites copy (:func:`_copy`), never change, the system they are
-#: given, so the mutants of one scenario share its build (``ndcheck mutants``: 27 of the 33
-#: mutant-scenario pairs start from one of 11 scenarios; 17 builds instead of 33, each 0.3-0.8 s).
-_BASES: OrderedDict[str, System] = OrderedDict()
-_BASES_SIZE = 8
-
-
-def _base(sc: Scenario) -> System:
-    key = repr(sc)
-    system = _BASES.get(key)
-    if system is None:
-        system = _BASES[key] = build_system(sc)
-        if len(_BASES) > _BASES_SIZE:
-            _BASES.popitem(last=False)
-    else:
-        _BASES.move_to_end(key)
-    return system
+    """``system`` with other commands, not rebuildable (a rebuild from the scenario would lose
+    the fault).  ``system`` is a fresh copy from :func:`~.compose.build_system`, which composes
+    each scenario once per process (``ndcheck mutants``: 27 of the 33 mutant-scenario pairs
+    start from one of 11 scenarios), so its lists and engine cache are this mutant's own."""
+    return dataclasses.replace(system, commands=commands, rebuild=None)
 
 
 def _ir(rewrite: Rewrite) -> Callable[[Scenario], System]:
-    return lambda sc: _rewritten(_base(sc), rewrite)
+    return lambda sc: _rewritten(build_system(sc), rewrite)
 
 
 def _as_if(change: Callable[[Scenario], Scenario]) -> Callable[[Scenario], System]:
@@ -477,7 +457,7 @@ MUTANTS: tuple[Mutant, ...] = (
            "flag in SA.Boundary", ("ND-23",), ("fig7-fifo",), _ir(_boundary_inverted)),
     Mutant("responder-retransmits", "the IKE responder re-sends its last message on a timer of "
            "its own", ("ND-28",), ("fig19-require-inbound",),
-           lambda sc: _responder_retransmits(_base(sc))),
+           lambda sc: _responder_retransmits(build_system(sc))),
     Mutant("initiator-never-gives-up", "the IKE initiator never times out after its "
            "retransmission budget", ("ND-26",), ("fig8-silent-peer",), _ir(_never_gives_up)),
     Mutant("secure-never-set", "neither sending over an SA (ND-14) nor receiving ESP (ND-19) "
@@ -530,11 +510,11 @@ MUTANTS: tuple[Mutant, ...] = (
            ("no-proposal-peer",), _as_if(_ignores_mm1_notify)),
     Mutant("server-never-answers", "the server's TCP never sends its answer (the one-way "
            "connection of the first model)", ("RFC 9293 §3.10.5",), ("fig7-fifo",),
-           lambda sc: _server_never_answers(_base(sc))),
+           lambda sc: _server_never_answers(build_system(sc))),
     Mutant("out-of-order-segments-discarded", "the TCP receiver discards a segment that overtook "
            "its predecessor instead of holding it within the window (it still sends the "
            "duplicate ACK)", ("T16", "RFC 9293 SHLD-31"), ("fig8-silent-peer",),
-           lambda sc: _ooo_discarded(_base(sc))),
+           lambda sc: _ooo_discarded(build_system(sc))),
     Mutant("budgets-never-restarted", "a new acknowledgement does not restart the data "
            "retransmission budget: one budget for the whole connection", ("T10", "RFC 6298"),
            ("fig7-both-capable",), _ir(_budget_not_restarted)),

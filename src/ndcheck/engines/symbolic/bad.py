@@ -12,6 +12,7 @@ from collections.abc import Callable, Sequence
 
 import z3
 
+from ...model.ir import fields_of
 from ..checkable import SafetyProperty
 from .encode import Encoding
 from .result import Counterexample
@@ -53,8 +54,6 @@ def bad_formula(enc: Encoding, prop: SafetyProperty) -> Callable[[Sequence[z3.Ar
 def property_fields(system, prop: SafetyProperty) -> set[str]:
     """The names of the fields ``bad`` reads: the state predicate's (always), or the firing
     conditions' and the selected commands' guards' (never_action)."""
-    from ...model.ir import fields_of
-
     if prop.kind == "always":
         assert prop.state is not None
         return fields_of(prop.state(system))

@@ -197,22 +197,24 @@ def _spacer(run: _Run, use_seed: bool, search: bool = True, workers: int = 1) ->
             seed = strengthening(system, unbounded=True, tier=tier, cached_only=True)
             if seed is not None:
                 break
-    if seeded and seed is None and not search:
-        # the quick answer: a bad state in the graph this process explored settles it before
-        # any lemma search (a trigger reached: fig7-both-capable S-13/trigger, 3 s of cone search)
+    # the quick answer without lemmas at hand: a bad state in the graph this process explored
+    # settles it before any lemma search (a trigger reached: fig7-both-capable S-13/trigger,
+    # 3 s of cone search); looked for once
+    witness_first = seeded and seed is None and not search
+    if witness_first:
         witness = _explored_witness(run)
         if witness is not None:
             return witness
     if seeded and seed is None:
         tier = seed_tier(system, run.left(), run.progress, cached_only=not search) or "core"
-        # with a second core, a forked partner starts Houdini while this process looks for
-        # the property's cone (.portfolio); both keep sharing refutations in the full pass
         # a property that reads few fields first tries Houdini over the candidates about them
         # (fig7-both-capable S-13: 3 s where full Houdini takes 8-15 s), before the partner's
         # solver is built (a second of the parent's time, wasted when this answers)
         proof = _field_cone_proof(run, enc_u, bad_u, how, tier) if search else None
         if proof is not None:
             return proof
+        # with a second core, a forked partner starts Houdini while this process looks for
+        # the property's cone (.portfolio); both keep sharing refutations in the full pass
         shared = _partner(run, tier, search and workers > 1)
         try:
             proof = _cone_proof(run, enc_u, bad_u, how, mine=search, tier=tier)
@@ -226,21 +228,11 @@ def _spacer(run: _Run, use_seed: bool, search: bool = True, workers: int = 1) ->
                 shared.stop_partner()
     while True:
         if seed is not None and seed.overflow_free:
-            run.say(f"spacer: do the {len(seed.lemmas)} Houdini lemmas imply {run.prop.id}?")
-            q = enc_u.state("q")
-            used = seed.implies(enc_u, {run.prop.id: bad_u(q)}, q).get(run.prop.id)
-            if used is not None:
-                run.say(f"spacer: {run.prop.id} follows from {len(used)} of the {len(seed.lemmas)} lemmas")
-                return run.done("holds", **lemma_proof(seed, used, how))
-            # not implied, but perhaps inductive relative to them: then H ∧ ¬bad is an
-            # inductive invariant and Spacer is not needed (fig7-both-capable S-11, S-14)
-            run.say(f"spacer: is {run.prop.id} inductive relative to the {len(seed.lemmas)} lemmas?")
-            used = seed.relatively_inductive(enc_u, bad_u)
-            if used is not None:
-                run.say(f"spacer: {run.prop.id} is inductive relative to {len(used)} of the lemmas")
-                return run.done("holds", **lemma_proof(seed, used, how, relative=run.prop.id))
+            proof = _by_lemmas(run, seed, enc_u, bad_u, how)
+            if proof is not None:
+                return proof
         if not search:
-            witness = _explored_witness(run)
+            witness = None if witness_first else _explored_witness(run)
             if witness is not None:
                 return witness
             return run.done("undetermined", note="the Houdini lemmas do not imply it (no Spacer search)")
@@ -368,17 +360,28 @@ def _field_cone_proof(run: _Run, enc_u: Encoding, bad_u, how: str, tier: str) ->
                          time.perf_counter() - t0)
     if not seed.overflow_free:
         return None
-    scope = f"the candidates about the {n_fields} fields {pid} depends on in one step, "
+    return _by_lemmas(run, seed, enc_u, bad_u, how, stage="houdini field cone",
+                      scope=f"the candidates about the {n_fields} fields {pid} depends on in one step, ")
+
+
+def _by_lemmas(run: _Run, seed: Strengthening, enc_u: Encoding, bad_u, how: str,
+               stage: str = "spacer", scope: str = "") -> ProofResult | None:
+    """``holds`` when the overflow-free lemmas ``seed`` imply the property, or when the
+    property is inductive relative to them (then ``H ∧ ¬bad`` is an inductive invariant and
+    Spacer is not needed: fig7-both-capable S-11, S-14); None otherwise.  ``stage`` and
+    ``scope`` say where the lemmas came from (progress, note)."""
+    pid, n = run.prop.id, len(seed.lemmas)
+    run.say(f"{stage}: do the {n} Houdini lemmas imply {pid}?")
     q = enc_u.state("q")
     used = seed.implies(enc_u, {pid: bad_u(q)}, q).get(pid)
     if used is not None:
-        run.say(f"houdini field cone: {pid} follows from {len(used)} of the {len(kept)} lemmas")
+        run.say(f"{stage}: {pid} follows from {len(used)} of the {n} lemmas")
         return run.done("holds", **lemma_proof(seed, used, how, scope=scope))
+    run.say(f"{stage}: is {pid} inductive relative to the {n} lemmas?")
     used = seed.relatively_inductive(enc_u, bad_u)
     if used is not None:
-        run.say(f"houdini field cone: {pid} is inductive relative to {len(used)} of the lemmas")
+        run.say(f"{stage}: {pid} is inductive relative to {len(used)} of the lemmas")
         return run.done("holds", **lemma_proof(seed, used, how, relative=pid, scope=scope))
-    run.say(f"houdini field cone: {len(kept)} lemmas do not give {pid}")
     return None
 
 
