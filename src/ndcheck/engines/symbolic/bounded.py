@@ -8,10 +8,13 @@ reachable; z3 does not take that on trust).  Soundness rests on z3 alone: a wron
 closed, and a counterexample is re-executed.
 
 **Without a closed certificate** (or ``certificate=False``) the Houdini lemmas of the scenario
-(:mod:`.lemmas`: mined from the explicit graph, proved inductive by z3) are computed once;
-then, per property, in order:
+(:mod:`.lemmas`: mined from the explicit graph, proved inductive by z3) are computed once, over
+the candidates ``prove`` seeds with (:func:`.lemmas.seed_tier`: ``lean`` or ``core``, so that the
+Spacer stages below find them cached); then, per property, in order:
 
 1. the lemmas alone exclude the bad states (one solver for all properties) — ``holds``;
+   or the property is inductive relative to them (:meth:`.lemmas.Strengthening.
+   relatively_inductive`) — ``holds``;
 2. k-induction up to k = 2 with the lemmas assumed in every state (bit-vectors) — ``holds``;
 3. Spacer seeded with the lemmas, a few seconds — ``holds`` (or a counterexample depth);
 4. BMC to depth 20 with the lemmas assumed — ``violated``;
@@ -41,7 +44,7 @@ from .bmc import bmc
 from .certificate import Certificate, certify
 from .encode import Encoding
 from .kind import kinduction
-from .lemmas import Strengthening, strengthening
+from .lemmas import Strengthening, seed_tier, strengthening
 from .prove import left, lemma_proof, prove
 from .result import ProofResult
 
@@ -66,7 +69,11 @@ def check_safeties(system: System, props: Sequence[SafetyProperty], timeout: flo
         cert = certify(system, timeout=timeout)
         if cert.closed:
             return _by_certificate(system, cert, todo, timeout, time.perf_counter() - t0, traces)
-    seed = strengthening(system, unbounded=True, timeout=timeout)
+    # the tier prove() seeds Spacer with, so that its stages find the lemmas cached (the
+    # ``full`` tier, used here before, cost fig7-both-capable 60 s of Houdini, and prove() then
+    # ran its own pass over the lean candidates)
+    tier = seed_tier(system, timeout) or "core"
+    seed = strengthening(system, unbounded=True, timeout=timeout, tier=tier)
     shared = time.perf_counter() - t0
     implied = _implied(system, seed, todo) if seed else {}
     out = []
@@ -156,6 +163,11 @@ def _check_one(system: System, prop: SafetyProperty, seed: Strengthening | None,
         return prove(system, prop, engine="spacer", timeout=timeout)
     if used is not None:
         return done("holds", **lemma_proof(seed, used))
+    if seed.overflow_free:
+        enc_u = Encoding(system, unbounded=True)
+        rel = seed.relatively_inductive(enc_u, bad_formula(enc_u, prop))
+        if rel is not None:
+            return done("holds", **lemma_proof(seed, rel, relative=prop.id))
     twin = Encoding(system).bitvector_twin(max(KIND_K_SEEDED, BMC_DEPTH_SEEDED))
     bad = bad_formula(twin, prop)
     k = kinduction(twin, bad, KIND_K_SEEDED, left(deadline), background=seed.formula)
