@@ -50,3 +50,24 @@ def test_a_property_that_is_not_relatively_inductive_is_left_to_the_later_stages
     [r] = check_safeties(system, [_EQUAL], timeout=60, certificate=False)
     assert r.verdict == "violated" and r.note.endswith("counterexample of 1 steps, replayed")
     assert list(r.counterexample.commands) == [0]          # one only_x step, replayed
+
+
+def test_without_lemmas_bmc_runs_before_spacer(monkeypatch):
+    # Houdini did not finish (here: stubbed out); BMC with the breadth-first hints finds the
+    # violation, not Spacer
+    from ndcheck.engines.symbolic import bounded
+
+    monkeypatch.setattr(bounded, "strengthening", lambda *a, **k: None)
+    asked = []
+    real_prove = bounded.prove
+
+    def prove(system, prop, engine="spacer", **kw):
+        asked.append(engine)
+        return real_prove(system, prop, engine=engine, **kw)
+
+    monkeypatch.setattr(bounded, "prove", prove)
+    only_x = Command("only_x", lt(F("x"), 2), (("x", add(F("x"), 1)),), kind="local")
+    system = System("toy-apart-unseeded", list(_FIELDS), [only_x], {})
+    [r] = check_safeties(system, [_EQUAL], timeout=60, certificate=False)
+    assert r.verdict == "violated" and r.note.startswith("bmc depth 1: counterexample of 1 steps")
+    assert asked == ["bmc"] and r.engine == "z3"

@@ -17,8 +17,12 @@ Spacer stages below find them cached); then, per property, in order:
    relatively_inductive`) — ``holds``;
 2. k-induction up to k = 2 with the lemmas assumed in every state (bit-vectors) — ``holds``;
 3. Spacer seeded with the lemmas, a few seconds — ``holds`` (or a counterexample depth);
-4. BMC to depth 20 with the lemmas assumed — ``violated``;
+4. BMC to depth 20 with the lemmas assumed and the explicit engine's breadth-first layers as
+   hints (:mod:`.layers`) — ``violated``;
 5. Spacer seeded with the lemmas, for the rest of the time budget.
+
+Without lemmas (Houdini did not finish within ``timeout``): BMC as in step 4 without them, for a
+third of the time, then Spacer.
 
 Stages 1, 3 and 5 prove the property with the channel caps lifted (a superset of the bounded
 model's states), stage 2 for the bounded model.  On a catalog scenario (never truncated) the
@@ -44,6 +48,7 @@ from .bmc import bmc
 from .certificate import Certificate, certify
 from .encode import Encoding
 from .kind import kinduction
+from .layers import bfs_layers, constrain
 from .lemmas import Strengthening, seed_tier, strengthening
 from .prove import left, lemma_proof, prove
 from .result import ProofResult
@@ -52,6 +57,7 @@ BMC_CERTIFIED_DEPTH = 200   # BMC inside a closed certificate: the bounded model
 KIND_K_SEEDED = 2           # k-induction relative to the Houdini lemmas, up to this k
 SPACER_FIRST = 5.0          # seconds for the first, seeded Spacer attempt
 BMC_DEPTH_SEEDED = 20       # BMC depth before the last Spacer attempt (deepest catalog violation: 14)
+BMC_SHARE_UNSEEDED = 1 / 3  # of a property's time: BMC before Spacer when there are no lemmas
 
 
 def check_safeties(system: System, props: Sequence[SafetyProperty], timeout: float | None = None,
@@ -160,7 +166,15 @@ def _check_one(system: System, prop: SafetyProperty, seed: Strengthening | None,
                            seconds=time.perf_counter() - t0, note=note, **kw)
 
     if seed is None:
-        return prove(system, prop, engine="spacer", timeout=timeout)
+        # no lemmas (Houdini did not finish in time, or the exploration was truncated): BMC with
+        # the breadth-first hints first, for a share of the time (ge-marking-after S-6: Houdini
+        # over its 4,668 core candidates takes more than 60 s, and Spacer alone finds no trace
+        # in the next 60), then Spacer
+        b = prove(system, prop, engine="bmc", depth=BMC_DEPTH_SEEDED,
+                  timeout=None if timeout is None else timeout * BMC_SHARE_UNSEEDED)
+        if b.verdict == "violated":
+            return dataclasses.replace(b, seconds=time.perf_counter() - t0)
+        return prove(system, prop, engine="spacer", timeout=left(deadline))
     if used is not None:
         return done("holds", **lemma_proof(seed, used))
     if seed.overflow_free:
@@ -179,7 +193,10 @@ def _check_one(system: System, prop: SafetyProperty, seed: Strengthening | None,
     r = prove(system, prop, engine="spacer", timeout=first)
     if r.verdict != "undetermined":
         return r
-    b = bmc(twin, bad, BMC_DEPTH_SEEDED, left(deadline), background=seed.formula)
+    # the explicit engine's first breadth-first layers prune the depths before the shortest
+    # counterexample, as in ``prove --engine bmc`` (.layers: hints only, the trace is replayed)
+    hint = constrain(twin, bfs_layers(system, timeout=left(deadline)))
+    b = bmc(twin, bad, BMC_DEPTH_SEEDED, left(deadline), background=seed.formula, hint=hint)
     if b.status == "found":
         cx = counterexample(Encoding(system), prop, b.commands, b.states)
         return done("violated", counterexample=cx,
