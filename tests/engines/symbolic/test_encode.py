@@ -98,14 +98,19 @@ def test_unbounded_mode_lifts_only_unbounded_ok_fields():
 # runs every time
 @pytest.mark.parametrize("name", [pytest.param("require-inbound-auth-failure", marks=pytest.mark.slow),
                                   "fig8-silent-peer"])
-@pytest.mark.parametrize("unbounded", [False, True])
-def test_smtlib_templates_equal_the_python_api_ones(name, unbounded):
+@pytest.mark.parametrize("mode", ["bounded", "unbounded", "bitvectors"])
+def test_smtlib_templates_equal_the_python_api_ones(name, mode):
     """The step relation and the overflow condition written as SMT-LIB text (encode._Smt) are
     equivalent to the ones built through z3's Python API (step_formula, leaves_domain): z3
-    finds no state, selector and successor where they differ."""
+    finds no state, selector and successor where they differ.  Also over the signed bit-vectors
+    BMC uses (bitvector_twin); the states are plain variables of the full width (not BMC's
+    narrow ones), so values outside the domains, and wrapping, are compared too."""
     system = build_system(CATALOG[name])
-    enc = Encoding(system, unbounded=unbounded)
-    s, t, sel = enc.state("a"), enc.state("b"), enc.selector("sel")
+    enc = Encoding(system, unbounded=mode == "unbounded")
+    if mode == "bitvectors":
+        enc = enc.bitvector_twin(1)
+        assert enc.bits
+    s, t, sel = enc._vars("a"), enc._vars("b"), enc.selector("sel")
     text_rel, text_leak = enc.step_rel(s, sel, t), enc.leaks(s)
     cond, nxt = enc.step_formula(s, sel)
     api_rel = z3.And([cond] + [a == b for a, b in zip(t, nxt)])
@@ -114,3 +119,27 @@ def test_smtlib_templates_equal_the_python_api_ones(name, unbounded):
     sol = z3.Solver()
     sol.add(z3.Or(text_rel != api_rel, text_leak != api_leak))
     assert sol.check() == z3.unsat
+
+
+@pytest.mark.parametrize("mode", ["bounded", "unbounded", "bitvectors"])
+def test_never_action_bad_states_as_text_equal_the_python_api_ones(mode):
+    """bad(s) of every never_action property (SMT-LIB text, encode.smt_firings) is the formula
+    built through z3's Python API: some selected command's condition holds and its updates stay
+    in their domains."""
+    from ndcheck.engines.symbolic.bad import bad_formula
+    from ndcheck.properties.catalog import PROPERTIES
+
+    system = build_system(CATALOG["fig8-silent-peer"])
+    enc = Encoding(system, unbounded=mode == "unbounded")
+    if mode == "bitvectors":
+        enc = enc.bitvector_twin(1)
+    s = enc._vars("a")
+    props = [p for p in PROPERTIES if p.kind == "never_action" and p.applies(system)]
+    assert props
+    for p in props:
+        firings = [(system.commands[i], cond) for i, cond in p.firings(system)]
+        api = z3.Or([z3.And(enc.formula(cond, s), enc.post_domain(c, s)) for c, cond in firings]
+                    + [z3.BoolVal(False)])
+        sol = z3.Solver()
+        sol.add(bad_formula(enc, p)(s) != api)
+        assert sol.check() == z3.unsat, p.id

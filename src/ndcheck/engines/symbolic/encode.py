@@ -305,7 +305,7 @@ class Encoding:
         """Some command's guard holds at ``s`` and its update leaves a field's domain (a cached
         template; False when no command can)."""
         def build(p):
-            if not self.bits and not self.params:
+            if not self.params:
                 return _Smt(self, p).leaks()
             return z3.Or([x for x in (self.leaves_domain(c, p) for c in self.system.commands)
                           if x is not None] + [z3.BoolVal(False, self._ctx)])
@@ -359,7 +359,7 @@ class Encoding:
         ph_t = self.__dict__.setdefault("_ph_t", self._vars("_t"))
 
         def build(p):
-            if not self.bits and not self.params:
+            if not self.params:
                 return _Smt(self, p).step_rel(ph_sel, ph_t)
             cond, nxt = self.template("step", lambda q: self.step_formula(q, ph_sel))
             return z3.And([cond] + [a == b for a, b in zip(ph_t, nxt)])
@@ -440,12 +440,13 @@ def _shared_templates(enc: Encoding) -> dict:
 
 
 class _Smt:
-    """The templates of :meth:`Encoding.step_rel` and :meth:`Encoding.leaks` (integer encodings
-    without lifted parameters) written as SMT-LIB text over the placeholder variables and parsed
-    by z3 in one call: the same formulas as :meth:`Encoding.step_formula` and
-    :meth:`Encoding.leaves_domain` build through z3's Python API, operator by operator (the
-    tests compare both with the IR interpreter), about 5x faster to build (fig7-both-capable:
-    1.6 s for the step through the Python API on a slow machine)."""
+    """The templates of :meth:`Encoding.step_rel` and :meth:`Encoding.leaks` (encodings without
+    lifted parameters: integers, or the signed bit-vectors of :meth:`Encoding.bitvector_twin`)
+    written as SMT-LIB text over the placeholder variables and parsed by z3 in one call: the same
+    formulas as :meth:`Encoding.step_formula` and :meth:`Encoding.leaves_domain` build through
+    z3's Python API, operator by operator (the tests compare both, in each mode), about 5x faster
+    to build (fig7-both-capable: 1.6 s for the step through the Python API on a slow machine;
+    allow-clear-grace's bit-vector step for BMC 2.0 -> 0.4 s)."""
 
     def __init__(self, enc: Encoding, p: Sequence[z3.ArithRef]) -> None:
         self.enc, self.p = enc, list(p)
@@ -453,10 +454,18 @@ class _Smt:
         self.decls = {str(v): v for v in p}
         self._t: dict[Expr, str] = {}
         self._f: dict[Expr, str] = {}
+        bits = enc.bits
+        self.bits = bits
+        # the operators in each mode (bit-vectors: signed, as z3's Python operators on them)
+        self.op = {"+": "bvadd", "-": "bvsub", "<": "bvslt", "<=": "bvsle", ">=": "bvsge"} if bits \
+            else {"+": "+", "-": "-", "<": "<", "<=": "<=", ">=": ">="}
 
-    @staticmethod
-    def num(v: int) -> str:
-        return str(v) if v >= 0 else f"(- {-v})"
+    def num(self, v: int, width: int | None = None) -> str:
+        """A constant: an integer, or a bit-vector of ``width`` (default: the encoding's bits)."""
+        if not self.bits:
+            return str(v) if v >= 0 else f"(- {-v})"
+        w = width or self.bits
+        return f"(_ bv{v % (1 << w)} {w})"
 
     def term(self, e: Expr) -> str:
         hit = self._t.get(e)
@@ -471,20 +480,22 @@ class _Smt:
         return hit
 
     def _term(self, e: Expr) -> str:
+        o = self.op
         if e.op in BOOL_OPS:
-            return f"(ite {self.formula(e)} 1 0)"
+            return f"(ite {self.formula(e)} {self.num(1)} {self.num(0)})"
         op, a = e.op, e.args
         if op == "const":
             return self.num(a[0])
         if op == "field":
             return self.names[self.enc.system.index[a[0]]]
         if op == "add":
-            return f"(+ {self.term(a[0])} {self.term(a[1])})"
+            return f"({o['+']} {self.term(a[0])} {self.term(a[1])})"
         if op == "sub":
-            return f"(- {self.term(a[0])} {self.term(a[1])})"
+            return f"({o['-']} {self.term(a[0])} {self.term(a[1])})"
         if op in ("max", "min"):
             x, y = self.term(a[0]), self.term(a[1])
-            return f"(ite (>= {x} {y}) {x} {y})" if op == "max" else f"(ite (<= {x} {y}) {x} {y})"
+            return f"(ite ({o['>=']} {x} {y}) {x} {y})" if op == "max" else \
+                f"(ite ({o['<=']} {x} {y}) {x} {y})"
         if op == "ite":
             return f"(ite {self.formula(a[0])} {self.term(a[1])} {self.term(a[2])})"
         raise ValueError(f"unknown expression operator {op!r}")
@@ -495,8 +506,8 @@ class _Smt:
             return "true" if a[0] != 0 else "false"
         if op in ("eq", "ne", "lt", "le"):
             x, y = self.term(a[0]), self.term(a[1])
-            return {"eq": f"(= {x} {y})", "ne": f"(not (= {x} {y}))", "lt": f"(< {x} {y})",
-                    "le": f"(<= {x} {y})"}[op]
+            return {"eq": f"(= {x} {y})", "ne": f"(not (= {x} {y}))", "lt": f"({self.op['<']} {x} {y})",
+                    "le": f"({self.op['<=']} {x} {y})"}[op]
         if op == "and":
             return f"(and {' '.join(self.formula(x) for x in a)})" if a else "true"
         if op == "or":
@@ -505,12 +516,13 @@ class _Smt:
             return f"(not {self.formula(a[0])})"
         if op == "ite":
             return f"(ite {self.formula(a[0])} {self.formula(a[1])} {self.formula(a[2])})"
-        return f"(not (= {self.term(e)} 0))"
+        return f"(not (= {self.term(e)} {self.num(0)}))"
 
     def field_domain(self, f: Field, v: str) -> str:
+        ge, le = self.op[">="], self.op["<="]
         if f.name in self.enc._lifted:
-            return f"(>= {v} {self.num(f.lo)})"
-        return f"(and (>= {v} {self.num(f.lo)}) (<= {v} {self.num(f.hi)}))"
+            return f"({ge} {v} {self.num(f.lo)})"
+        return f"(and ({ge} {v} {self.num(f.lo)}) ({le} {v} {self.num(f.hi)}))"
 
     def parse(self, body: str, extra: Sequence[z3.ExprRef] = ()) -> z3.BoolRef:
         decls = dict(self.decls)
@@ -524,21 +536,34 @@ class _Smt:
         system = self.enc.system
         cmds = system.commands
         sv = f"|{sel}|"
-        cond = [f"(>= {sv} 0)", f"(< {sv} {len(cmds)})"]
+        w = sel.size() if self.bits else None      # the selector's own width (16 bits)
+
+        def pick(i: int) -> str:
+            return self.num(i, w) if self.bits else str(i)
+        cond = [f"({self.op['>=']} {sv} {pick(0)})", f"({self.op['<']} {sv} {pick(len(cmds))})"]
         branches: dict[int, list[tuple[int, str]]] = {}
         for i, c in enumerate(cmds):
             dom = [self.field_domain(f, self.term(e)) for f, e in self.enc._may_leave(c)]
             enabled = f"(and {self.formula(c.guard)} (and {' '.join(dom)} true))"
-            cond.append(f"(=> (= {sv} {i}) {enabled})")
+            cond.append(f"(=> (= {sv} {pick(i)}) {enabled})")
             for name, e in c.updates:
                 branches.setdefault(system.index[name], []).append((i, self.term(e)))
         eqs = []
         for j in range(self.enc.width):
             v = self.names[j]
             for i, u in reversed(branches.get(j, [])):
-                v = f"(ite (= {sv} {i}) {u} {v})"
+                v = f"(ite (= {sv} {pick(i)}) {u} {v})"
             eqs.append(f"(= |{t[j]}| {v})")
         return self.parse(f"(and (and {' '.join(cond)}) {' '.join(eqs)})", [sel, *t])
+
+    def firings(self, firings: Sequence[tuple[Command, Expr]]) -> z3.BoolRef:
+        """``⋁ (cond ∧ post_domain(c))`` over ``(c, cond)``: a selected command can fire (the
+        bad states of a ``never_action`` property, :func:`.bad.bad_formula`)."""
+        alts = []
+        for c, cond in firings:
+            dom = [self.field_domain(f, self.term(e)) for f, e in self.enc._may_leave(c)]
+            alts.append(f"(and {self.formula(cond)} (and {' '.join(dom)} true))")
+        return self.parse(f"(or {' '.join(alts)} false)")
 
     def leaks(self) -> z3.BoolRef:
         """:meth:`Encoding.leaks`' template: some command's guard holds and an update leaves its
@@ -550,3 +575,8 @@ class _Smt:
                 out = " ".join(f"(not {self.field_domain(f, self.term(e))})" for f, e in risky)
                 parts.append(f"(and {self.formula(c.guard)} (or {out}))")
         return self.parse(f"(or {' '.join(parts)} false)")
+
+
+def smt_firings(enc: Encoding, p: Sequence[z3.ArithRef], firings: Sequence[tuple[Command, Expr]]) -> z3.BoolRef:
+    """:meth:`_Smt.firings` over the placeholder state ``p`` of ``enc`` (no lifted parameters)."""
+    return _Smt(enc, p).firings(firings)
