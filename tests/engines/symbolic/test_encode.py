@@ -121,7 +121,9 @@ def test_smtlib_templates_equal_the_python_api_ones(name, mode):
     assert sol.check() == z3.unsat
 
 
-@pytest.mark.parametrize("mode", ["bounded", "unbounded", "bitvectors"])
+# integers and bit-vectors (the lifted domains of the unbounded mode are the overflow
+# condition's, compared in the test above; 4 s of CPU saved)
+@pytest.mark.parametrize("mode", ["bounded", "bitvectors"])
 def test_never_action_bad_states_as_text_equal_the_python_api_ones(mode):
     """bad(s) of every never_action property (SMT-LIB text, encode.smt_firings) is the formula
     built through z3's Python API: some selected command's condition holds and its updates stay
@@ -130,7 +132,7 @@ def test_never_action_bad_states_as_text_equal_the_python_api_ones(mode):
     from ndcheck.properties.catalog import PROPERTIES
 
     system = build_system(CATALOG["fig8-silent-peer"])
-    enc = Encoding(system, unbounded=mode == "unbounded")
+    enc = Encoding(system)
     if mode == "bitvectors":
         enc = enc.bitvector_twin(1)
     s = enc._vars("a")
