@@ -125,7 +125,7 @@ def test_smtlib_templates_equal_the_python_api_ones(name, mode):
 # condition's, compared in the test above; 4 s of CPU saved)
 @pytest.mark.parametrize("mode", ["bounded", "bitvectors"])
 def test_never_action_bad_states_as_text_equal_the_python_api_ones(mode):
-    """bad(s) of every never_action property (SMT-LIB text, encode.smt_firings) is the formula
+    """bad(s) of every never_action property (SMT-LIB text, Encoding.can_fire) is the formula
     built through z3's Python API: some selected command's condition holds and its updates stay
     in their domains."""
     from ndcheck.engines.symbolic.bad import bad_formula

@@ -14,7 +14,7 @@ import z3
 
 from ...model.ir import fields_of
 from ..checkable import SafetyProperty
-from .encode import Encoding, smt_firings
+from .encode import Encoding
 from .result import Counterexample
 
 
@@ -42,12 +42,7 @@ def bad_formula(enc: Encoding, prop: SafetyProperty) -> Callable[[Sequence[z3.Ar
     if prop.kind == "never_action":
         firings = [(system.commands[i], cond) for i, cond in prop.firings(system)]
 
-        def build(p):
-            if not enc.params:      # SMT-LIB text parsed at once (allow-clear-grace S-2: 0.7 -> 0.1 s)
-                return smt_firings(enc, p, firings)
-            alts = [z3.And(enc.formula(cond, p), enc.post_domain(c, p)) for c, cond in firings]
-            return z3.Or(alts) if alts else z3.BoolVal(False)
-        tmpl = enc.template(("bad", prop.id), build)
+        tmpl = enc.template(("bad", prop.id), lambda p: enc.can_fire(firings, p))
         return lambda s: enc.at(tmpl, s)
     raise ValueError(f"{prop.id} is a {prop.kind} property; the z3 engine proves safety "
                      f"properties (always, never_action) — use `ndcheck check` for it")

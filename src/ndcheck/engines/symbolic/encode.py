@@ -312,6 +312,15 @@ class Encoding:
         tmpl = self.template("overflow", build)
         return self.at(tmpl, s)
 
+    def can_fire(self, firings: Sequence[tuple[Command, Expr]], s: Sequence[z3.ArithRef]) -> z3.BoolRef:
+        """``⋁ (cond ∧ post_domain(c))`` over ``(c, cond)`` at ``s``: one of the selected commands
+        can fire (written as SMT-LIB text and parsed at once where there are no lifted
+        parameters: allow-clear-grace S-2 0.7 -> 0.1 s)."""
+        if not self.params:
+            return _Smt(self, s).firings(firings)
+        alts = [z3.And(self.formula(cond, s), self.post_domain(c, s)) for c, cond in firings]
+        return z3.Or(alts) if alts else z3.BoolVal(False, self._ctx)
+
     def trans_cmd(self, c: Command, s: Sequence[z3.ArithRef], t: Sequence[z3.ArithRef]) -> z3.BoolRef:
         """T_c(s, t): guard, updates, domain of the updated fields, frame for the rest."""
         nxt = self.post(c, s)
@@ -575,8 +584,3 @@ class _Smt:
                 out = " ".join(f"(not {self.field_domain(f, self.term(e))})" for f, e in risky)
                 parts.append(f"(and {self.formula(c.guard)} (or {out}))")
         return self.parse(f"(or {' '.join(parts)} false)")
-
-
-def smt_firings(enc: Encoding, p: Sequence[z3.ArithRef], firings: Sequence[tuple[Command, Expr]]) -> z3.BoolRef:
-    """:meth:`_Smt.firings` over the placeholder state ``p`` of ``enc`` (no lifted parameters)."""
-    return _Smt(enc, p).firings(firings)
