@@ -61,8 +61,8 @@ def test_guards_and_updates_agree_on_reachable_states(name):
 
 @pytest.mark.slow  # 25-40 s of z3 enumeration; the encoding is also checked against the explored graph by BMC/Spacer tests
 def test_successors_agree_with_the_explored_graph():
-    """On a small scenario, each state's z3 successors (by enumeration of the selector) are the
-    graph's edges."""
+    """On a small scenario, each state's z3 successors (by enumeration of the selector, which
+    names a step class) are the graph's edges (their commands' classes)."""
     system = build_system(CATALOG["require-inbound-auth-failure"])
     graph = explore(system)
     enc = Encoding(system)
@@ -71,7 +71,7 @@ def test_successors_agree_with_the_explored_graph():
     cond = enc.step_rel(s, sel, nxt)   # the step every engine unrolls (BMC, k-induction, Houdini)
     edges = {}
     for u, v, a in zip(graph.src, graph.dst, graph.act):
-        edges.setdefault(u, set()).add((a, graph.states[v]))
+        edges.setdefault(u, set()).add((enc.class_of[a], graph.states[v]))
     for sid, st in enumerate(graph.states):
         solver = z3.Solver()
         solver.add(cond, *[v == x for v, x in zip(s, st)])
@@ -145,3 +145,43 @@ def test_never_action_bad_states_as_text_equal_the_python_api_ones(mode):
         sol = z3.Solver()
         sol.add(bad_formula(enc, p)(s) != api)
         assert sol.check() == z3.unsat, p.id
+
+
+def test_step_classes_join_the_commands_with_the_same_updates():
+    """A step class is every command with one update vector (the selector names a class): the
+    classes partition the commands, in command order; fig7-both-capable's 1,159 commands make
+    708 classes (the measured BMC and Houdini gains rest on that count: BENCHMARKS.md)."""
+    system = build_system(CATALOG["fig7-both-capable"])
+    enc = Encoding(system)
+    classes = enc.classes
+    assert (len(system.commands), len(classes)) == (1159, 708)
+    assert sorted(i for members in classes for i in members) == list(range(len(system.commands)))
+    for k, members in enumerate(classes):
+        assert list(members) == sorted(members)
+        assert len({system.commands[i].updates for i in members}) == 1
+        assert all(enc.class_of[i] == k for i in members)
+    firsts = [members[0] for members in classes]
+    assert firsts == sorted(firsts)
+    # different update vectors never share a class
+    assert len({system.commands[m[0]].updates for m in classes}) == len(classes)
+
+
+def test_a_decoded_step_names_a_member_enabled_in_the_state():
+    """For the edges of a small scenario whose class has several members, the z3 step from the
+    edge's source with the class selected decodes (command_in) into a command that is enabled
+    there and reaches the edge's target by the reference interpreter."""
+    system = build_system(CATALOG["require-inbound-auth-failure"])
+    graph = explore(system)
+    enc = Encoding(system)
+    s, t, sel = enc.state("s"), enc.state("t"), enc.selector("sel")
+    solver = z3.Solver()
+    solver.add(enc.step_rel(s, sel, t))
+    shared = [(u, a, v) for u, a, v in zip(graph.src, graph.act, graph.dst)
+              if len(enc.classes[enc.class_of[a]]) > 1]
+    assert len(shared) == 43
+    for u, a, v in shared:
+        state = graph.states[u]
+        assert solver.check(*[x == y for x, y in zip(s, state)], sel == enc.class_of[a]) == z3.sat
+        c = enc.command_in(solver.model(), enc.class_of[a], s)
+        assert enc.class_of[c] == enc.class_of[a]
+        assert system.step(system.commands[c], state) == graph.states[v]

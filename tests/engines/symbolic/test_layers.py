@@ -11,7 +11,7 @@ from ndcheck.checking.symbolic import prove
 from ndcheck.engines.symbolic.bad import bad_formula
 from ndcheck.engines.symbolic.bmc import bmc
 from ndcheck.engines.symbolic.encode import Encoding
-from ndcheck.engines.symbolic.layers import bfs_layers, constrain
+from ndcheck.engines.symbolic.layers import LayersAhead, bfs_layers, constrain
 from ndcheck.properties.catalog import get_property
 
 
@@ -53,6 +53,41 @@ def test_bmc_with_and_without_layers_finds_the_same_shortest_depth():
     assert plain.status == hinted.status == "found" and plain.depth == hinted.depth == 12
     # a hint never applies to the unbounded encodings (their reachable states are others)
     assert constrain(Encoding(system, unbounded=True), bfs_layers(system)) is None
+
+
+def test_layers_computed_ahead_equal_the_in_process_ones_and_bmc_takes_them_at_a_fixed_depth():
+    """The layers come from a forked process (BMC checks its first depths meanwhile), equal to
+    the ones computed here; BMC asks for them before the check at depth LATER_FROM whether or
+    not the child has finished, so the formulas z3 sees do not depend on its timing."""
+    from ndcheck.engines.symbolic import bmc as bmc_module
+    from ndcheck.engines.symbolic import layers as layers_module
+    from ndcheck.engines.symbolic.portfolio import available
+
+    system = build_system(CATALOG["fig7-premature-timeouts"])
+    twin = Encoding(system).bitvector_twin(20)
+    layers_module._CACHE.clear()
+    ahead = LayersAhead(twin)
+    assert bool(ahead._pid) == available()    # forked where there is a second core
+    forked = ahead.layers()
+    layers_module._CACHE.clear()
+    assert forked == bfs_layers(system)
+
+    depth = []
+
+    class Recorded:     # a hint "still being computed": records the depth BMC asks at
+        def hook(self):
+            depth.append(len(seen))
+            return constrain(twin, forked)
+    seen: list[str] = []
+    bad = bad_formula(twin, get_property("L-6"))
+    got = bmc(twin, bad, 20, later=Recorded(), progress=seen.append)
+    assert got.status == "found" and got.depth == 12
+    assert depth == [bmc_module.LATER_FROM] and seen[bmc_module.LATER_FROM - 1] == "bmc depth 2"
+    # a run that ends before LATER_FROM never waits for the layers, and close() reaps the child
+    layers_module._CACHE.clear()
+    early = LayersAhead(twin)
+    early.close()
+    assert early._pid == 0
 
 
 @pytest.mark.slow

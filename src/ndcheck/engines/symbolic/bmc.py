@@ -2,11 +2,12 @@
 
 One incremental solver holds ``init(s0) ∧ step(s0, a0, s1) ∧ … ∧ step(s{k-1}, a{k-1}, sk)``
 (each step in the compact selector form of :meth:`.encode.Encoding.step_rel`, so the action of step
-``i`` is the value of the selector ``a_i``); at depth ``k`` the negated property ``bad(sk)`` is
+``i`` is the value of the selector ``a_i``, a step class of commands with the same updates); at depth ``k`` the negated property ``bad(sk)`` is
 asserted behind a fresh assumption literal ``bad@k`` (``bad@k ⇒ bad(sk)``) and checked with that
 literal assumed, so it binds only that check (no ``push``/``pop``; the solver keeps every depth's
 implication, which constrains nothing once its literal is no longer assumed).  The first
 satisfiable depth gives a **shortest** counterexample; its selectors decode into command indices
+(:meth:`.encode.Encoding.command_in`)
 that the caller replays through the model and the python-statemachine instances
 (:func:`ndcheck.traces.trace.trace_from_commands`).
 """
@@ -20,6 +21,12 @@ from dataclasses import dataclass
 import z3
 
 from .encode import Encoding
+
+#: The depth from which a hint computed beside the first checks (``bmc(later=...)``) is used:
+#: the explicit engine's BFS layers take 1.3-1.5 s, about the time z3 needs for the step formula
+#: and depths 0-2 of the catalog's larger models; fixed (not "when ready") so that the trace does
+#: not depend on timing.
+LATER_FROM = 3
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,6 +66,15 @@ class Unrolling:
     def depth(self) -> int:
         return len(self.sels)
 
+    def add_hint(self, hint) -> None:
+        """Take ``hint`` (see :func:`bmc`) from now on, asserted on the states unrolled so far
+        too (it arrived late: :class:`.layers.LayersAhead`)."""
+        self.hint = hint
+        if hint is None:
+            return
+        for k, s in enumerate(self.states):
+            self.solver.add(*hint(k, s, self.sels[k - 1] if k else None))
+
     def extend(self) -> None:
         k = self.depth
         s = self.states[-1]
@@ -81,26 +97,35 @@ class Unrolling:
         return self.solver.check(*extra)
 
     def decode(self, model: z3.ModelRef) -> tuple[tuple[int, ...], tuple[tuple[int, ...], ...]]:
-        cmds = tuple(model.eval(a, model_completion=True).as_long() for a in self.sels)  # ≥ 0
+        # a selector names a step class; the step's command is the member enabled in the model
+        cmds = tuple(self.enc.command_in(model, model.eval(a, model_completion=True).as_long(), s)
+                     for a, s in zip(self.sels, self.states))
         states = tuple(self.enc.decode(model, s) for s in self.states)
         return cmds, states
 
 
 def bmc(enc: Encoding, bad: Callable[[Sequence[z3.ArithRef]], z3.BoolRef], max_depth: int,
         timeout: float | None = None, min_depth: int = 0, background=None,
-        progress: Callable[[str], None] | None = None, hint=None) -> BmcOutcome:
+        progress: Callable[[str], None] | None = None, hint=None, later=None) -> BmcOutcome:
     """Look for a state satisfying ``bad`` within ``max_depth`` steps (shortest first).
 
     ``background``: an invariant of every reachable state (e.g. the Houdini lemmas), asserted
     at each unrolled state to prune the search; it cannot remove a real counterexample.
     ``hint(k, s_k, a_{k-1})``: constraints every *shortest* counterexample satisfies at depth
     ``k`` (:func:`.layers.constrain`, the explicit engine's BFS layers), asserted likewise.
+    ``later``: a hint still being computed (an object with ``hook()``, as
+    :class:`.layers.LayersAhead`), taken (waited for) before the check at depth
+    :data:`LATER_FROM`, so that the formulas z3 sees, and the trace it returns, do not depend
+    on the thread's timing.
     ``progress`` is told each depth before it is checked (``"bmc depth 14"``).
     """
     t0 = time.perf_counter()
     u = Unrolling(enc, timeout, background=background, hint=hint)
     while True:
         k = u.depth
+        if later is not None and k >= LATER_FROM:
+            u.add_hint(later.hook())
+            later = None
         if k >= min_depth:
             if progress is not None:
                 progress(f"bmc depth {k}")

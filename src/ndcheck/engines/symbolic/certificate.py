@@ -130,7 +130,8 @@ def certify(system: System, graph=None, timeout: float | None = None) -> Certifi
             cert.closed = True
         elif r == z3.sat:
             m = sol.model()
-            cert.counterexample = (enc.decode(m, s), m.eval(sel, model_completion=True).as_long(),
+            cert.counterexample = (enc.decode(m, s),
+                                   enc.command_in(m, m.eval(sel, model_completion=True).as_long(), s),
                                    enc.decode(m, t))
     cert.seconds = time.perf_counter() - t0
     if given is None:   # only the engine's own exploration is cached

@@ -5,7 +5,8 @@ exactly ``k`` from the initial state (were ``s_k`` nearer, a shorter path to ``s
 and every ``a_k`` is a command fired from such a state.  So BMC may require, at each depth ``k``
 whose layer the explicit search has completed, that each field of ``s_k`` takes one of the values
 it takes in layer ``k`` (the layer projected field by field: an over-approximation) and that the
-selector ``a_k`` names a command fired from layer ``k``: every shortest counterexample satisfies
+selector ``a_k`` names the step class of a command fired from layer ``k``: every shortest
+counterexample satisfies
 these constraints, so BMC still finds one, at the same depth.  They prune the unsat depths before
 it (nat-boundary T-2: 8.7 → 3.6 s of CPU; BENCHMARKS.md).
 
@@ -19,6 +20,9 @@ selectors; deeper steps are left free.
 
 from __future__ import annotations
 
+import os
+import pickle
+import signal
 from bisect import bisect_left
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -50,11 +54,13 @@ class Layers:
         return [z3.Or([s[j] == v for v in sorted(vals)]) if len(vals) > 1 else s[j] == next(iter(vals))
                 for j, vals in enumerate(self.values[k]) if vals is not None]
 
-    def selector(self, k: int, sel: z3.ArithRef) -> list[z3.BoolRef]:
-        """Constraints on the action of step ``k`` (from depth ``k`` to ``k + 1``)."""
+    def selector(self, k: int, sel: z3.ArithRef, class_of: Sequence[int]) -> list[z3.BoolRef]:
+        """Constraints on the action of step ``k`` (from depth ``k`` to ``k + 1``): the step
+        classes (``class_of``: :func:`.encode.class_of`) of the commands fired there."""
         if k >= len(self.actions):
             return []
-        return [z3.Or([sel == a for a in sorted(self.actions[k])] + [z3.BoolVal(False, sel.ctx)])]
+        picks = sorted({class_of[a] for a in self.actions[k]})
+        return [z3.Or([sel == a for a in picks] + [z3.BoolVal(False, sel.ctx)])]
 
 
 _CACHE: dict[tuple[int, int], tuple[System, Layers | None]] = {}
@@ -109,6 +115,77 @@ def bfs_layers(system: System, max_states: int = STATES, timeout: float | None =
     return out
 
 
+class LayersAhead:
+    """:func:`bfs_layers` computed in a forked process while BMC builds its formulas and checks
+    its first depths, handed over as :func:`constrain`'s hook (:meth:`hook`).  Most of the cost
+    is compiling the explicit engine's successor function (about 1.1 of 1.3-1.5 s), Python work
+    that a thread would do under the interpreter lock that BMC's own formula building needs; the
+    layers themselves are small (value sets per depth) and come back pickled.  Without ``fork``
+    or a second core they are computed when first asked for."""
+
+    def __init__(self, enc: Encoding, timeout: float | None = None) -> None:
+        from .portfolio import available
+
+        self.enc, self.timeout = enc, timeout
+        self._pid, self._rd = 0, -1
+        key = (id(enc.system), STATES)
+        hit = _CACHE.get(key)
+        if (hit is None or hit[0] is not enc.system) and available():
+            self._fork()
+
+    def _fork(self) -> None:
+        from .portfolio import die_with_parent
+
+        rd, wr = os.pipe()
+        pid = os.fork()
+        if pid == 0:    # the child: the layers, pickled to the pipe, then exit
+            code = 0
+            try:
+                os.close(rd)
+                die_with_parent()
+                data = pickle.dumps(bfs_layers(self.enc.system, timeout=self.timeout))
+                with os.fdopen(wr, "wb") as out:
+                    out.write(data)
+            except BaseException:   # noqa: BLE001 - the parent computes them itself
+                code = 1
+            finally:
+                os._exit(code)
+        os.close(wr)
+        self._pid, self._rd = pid, rd
+
+    def _collect(self) -> Layers | None:
+        """The child's layers (waits for it); computed here when it failed."""
+        with os.fdopen(self._rd, "rb") as inp:
+            data = inp.read()
+        _, status = os.waitpid(self._pid, 0)
+        self._pid = 0
+        if status == 0 and data:
+            got = pickle.loads(data)
+            _CACHE[(id(self.enc.system), STATES)] = (self.enc.system, got)
+            return got
+        return bfs_layers(self.enc.system, timeout=self.timeout)
+
+    def layers(self) -> Layers | None:
+        if self._pid:
+            return self._collect()
+        return bfs_layers(self.enc.system, timeout=self.timeout)
+
+    def hook(self):
+        """:func:`constrain`'s hook for the layers (waits for them; None without layers)."""
+        return constrain(self.enc, self.layers())
+
+    def close(self) -> None:
+        """Stop a child still running (BMC finished first) and reap it."""
+        if self._pid:
+            try:
+                os.kill(self._pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+            os.waitpid(self._pid, 0)
+            os.close(self._rd)
+            self._pid = 0
+
+
 def constrain(enc: Encoding, layers: Layers | None):
     """The per-depth hook of :func:`.bmc.bmc` for these layers (None without layers)."""
     if layers is None or enc.unbounded or enc.lift_budgets:
@@ -117,6 +194,6 @@ def constrain(enc: Encoding, layers: Layers | None):
     def hook(k: int, s: Sequence[z3.ArithRef], sel: z3.ArithRef | None) -> list[z3.BoolRef]:
         out = layers.state(k, s)
         if sel is not None:
-            out += layers.selector(k - 1, sel)
+            out += layers.selector(k - 1, sel, enc.class_of)
         return out
     return hook

@@ -782,20 +782,20 @@ class _Search:
         self.cpu_stop: float | None = None     # CPU time (process_time; the cone's budget)
 
     def _moved(self, system: System) -> list[z3.BoolRef]:
-        """One Boolean per field, defined as "the selected command updates it".  A candidate can
+        """One Boolean per field, defined as "the selected step class updates it".  A candidate can
         only turn false in a step that updates one of its fields (the others are framed), and
         saying so in the goal (:meth:`changed`) spares z3 the frame reasoning: Houdini over
         fig7-both-capable's lean candidates 8.3-11.3 s of CPU with it, 12.3-15.1 s without
         (three z3 seeds each; BENCHMARKS.md)."""
         writers: list[list[int]] = [[] for _ in system.fields]
-        for i, c in enumerate(system.commands):
-            for name, _ in c.updates:
-                writers[system.index[name]].append(i)
+        for k, members in enumerate(self.enc.classes):     # a selector names a step class
+            for name, _ in system.commands[members[0]].updates:
+                writers[system.index[name]].append(k)
         sel = self.sel
         out = []
         for j, ws in enumerate(writers):
             flag = z3.Bool(f"moved{j}")
-            runs: list[list[int]] = []       # the writers as runs of consecutive command indices
+            runs: list[list[int]] = []       # the writers as runs of consecutive class indices
             for i in ws:
                 if runs and runs[-1][1] == i - 1:
                     runs[-1][1] = i

@@ -46,7 +46,7 @@ def available() -> bool:
     return cores >= 2
 
 
-def _die_with_parent() -> None:
+def die_with_parent() -> None:
     """Linux: the kernel sends SIGKILL to this (child) process when its parent exits."""
     try:
         import ctypes
@@ -105,7 +105,7 @@ class Partner:
             try:
                 os.close(p2c_w)
                 os.close(c2p_r)
-                _die_with_parent()
+                die_with_parent()
                 _child(search, _Pipe(p2c_r, c2p_w), seed)
             except BaseException:   # noqa: BLE001 - the parent goes on alone
                 code = 1

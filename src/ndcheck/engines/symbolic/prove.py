@@ -20,7 +20,7 @@ from .bmc import bmc
 from .cone import cone_lemmas, field_cone_lemmas
 from .encode import Encoding
 from .kind import classify, kinduction
-from .layers import bfs_layers, constrain
+from .layers import LayersAhead
 from .lemmas import Strengthening, candidates, explored, overflow_free, search_for, seed_tier, strengthening
 from .result import ProofResult
 from .spacer import spacer
@@ -87,15 +87,20 @@ class _Run:
 
     def bv_bmc(self, max_depth: int):
         twin = self.enc.bitvector_twin(max_depth)
-        hint = None
+        ahead = None
         if not self.enc.unbounded:
             # the explicit engine's first BFS layers prune the depths before the shortest
-            # counterexample (.layers; hints only: the trace is z3's, replayed)
-            self.say("bmc: breadth-first layers of the explicit engine")
-            hint = constrain(twin, bfs_layers(self.system, timeout=self.left()))
+            # counterexample (.layers; hints only: the trace is z3's, replayed), computed in a
+            # forked process while z3 checks the first depths
+            self.say("bmc: breadth-first layers of the explicit engine (beside the first depths)")
+            ahead = LayersAhead(twin, timeout=self.left())
         self.say(f"bmc: unrolling up to depth {max_depth}")
-        return bmc(twin, bad_formula(twin, self.prop), max_depth, self.left(), progress=self.progress,
-                   hint=hint)
+        try:
+            return bmc(twin, bad_formula(twin, self.prop), max_depth, self.left(),
+                       progress=self.progress, later=ahead)
+        finally:
+            if ahead is not None:
+                ahead.close()
 
     def shortest(self, max_depth: int, how: str) -> ProofResult:
         b = self.bv_bmc(max_depth)
