@@ -25,6 +25,9 @@ from ndcheck.checking.symbolic import check_safeties
 
 def main() -> None:
     argv = sys.argv[1:]
+    if "-h" in argv or "--help" in argv:
+        print(__doc__)
+        return
     cap, floor = None, 0
     if "--max-states" in argv:
         k = argv.index("--max-states")

@@ -78,8 +78,10 @@ def check_safeties(system: System, props: Sequence[SafetyProperty], timeout: flo
     # the tier prove() seeds Spacer with, so that its stages find the lemmas cached (the
     # ``full`` tier, used here before, cost fig7-both-capable 60 s of Houdini, and prove() then
     # ran its own pass over the lean candidates)
+    # on both cores, as prove's default (a forked partner; the same lemmas): ge-server-only's
+    # core pass takes 51 s on two, more than the 60 s a pair gets on one (BENCHMARKS.md)
     tier = seed_tier(system, timeout) or "core"
-    seed = strengthening(system, unbounded=True, timeout=timeout, tier=tier)
+    seed = strengthening(system, unbounded=True, timeout=timeout, tier=tier, workers=2)
     shared = time.perf_counter() - t0
     implied = _implied(system, seed, todo) if seed else {}
     out = []
