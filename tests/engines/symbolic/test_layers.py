@@ -83,6 +83,14 @@ def test_layers_computed_ahead_equal_the_in_process_ones_and_bmc_takes_them_at_a
     got = bmc(twin, bad, 20, later=Recorded(), progress=seen.append)
     assert got.status == "found" and got.depth == 12
     assert depth == [bmc_module.LATER_FROM] and seen[bmc_module.LATER_FROM - 1] == "bmc depth 2"
+    # a child that does not answer in time is killed and the layers are computed here
+    layers_module._CACHE.clear()
+    slow = LayersAhead(twin)
+    layers_module.AHEAD_WAIT, saved = 0.0, layers_module.AHEAD_WAIT
+    try:
+        assert slow.layers() == forked and slow._pid == 0
+    finally:
+        layers_module.AHEAD_WAIT = saved
     # a run that ends before LATER_FROM never waits for the layers, and close() reaps the child
     layers_module._CACHE.clear()
     early = LayersAhead(twin)

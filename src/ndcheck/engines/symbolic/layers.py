@@ -22,7 +22,10 @@ from __future__ import annotations
 
 import os
 import pickle
+import select
 import signal
+import time
+import warnings
 from bisect import bisect_left
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -115,6 +118,11 @@ def bfs_layers(system: System, max_states: int = STATES, timeout: float | None =
     return out
 
 
+#: Seconds :class:`LayersAhead` waits for its child before computing the layers itself (they take
+#: 1.3-1.5 s on the catalog's larger models).
+AHEAD_WAIT = 20.0
+
+
 class LayersAhead:
     """:func:`bfs_layers` computed in a forked process while BMC builds its formulas and checks
     its first depths, handed over as :func:`constrain`'s hook (:meth:`hook`).  Most of the cost
@@ -143,6 +151,7 @@ class LayersAhead:
             try:
                 os.close(rd)
                 die_with_parent()
+                warnings.simplefilter("ignore")   # nothing of the child's on the parent's terminal
                 data = pickle.dumps(bfs_layers(self.enc.system, timeout=self.timeout))
                 with os.fdopen(wr, "wb") as out:
                     out.write(data)
@@ -154,9 +163,22 @@ class LayersAhead:
         self._pid, self._rd = pid, rd
 
     def _collect(self) -> Layers | None:
-        """The child's layers (waits for it); computed here when it failed."""
-        with os.fdopen(self._rd, "rb") as inp:
-            data = inp.read()
+        """The child's layers (waits for it, at most :data:`AHEAD_WAIT` seconds: a child that
+        inherited a lock held by another thread at the fork could hang); computed here when it
+        failed or took too long."""
+        chunks, stop, done = [], time.perf_counter() + AHEAD_WAIT, False
+        while not done:
+            wait = stop - time.perf_counter()
+            if wait <= 0 or not select.select([self._rd], [], [], wait)[0]:
+                break
+            chunk = os.read(self._rd, 1 << 20)
+            done = not chunk
+            chunks.append(chunk)
+        if not done:
+            self.close()
+            return bfs_layers(self.enc.system, timeout=self.timeout)
+        os.close(self._rd)
+        data = b"".join(chunks)
         _, status = os.waitpid(self._pid, 0)
         self._pid = 0
         if status == 0 and data:
