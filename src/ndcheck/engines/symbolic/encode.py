@@ -6,9 +6,11 @@ One z3 ``Int`` per field; one disjunct per guarded command::
                            ∧ ⋀_{g not updated by c} t_g = s_g
     T(s, t)   = ⋁_c T_c(s, t)            (or  sel = k ⇒ T_k  with an action selector)
 
-Commands with the same updates differ only in their guards, so the encoding joins them into one
-**step class** (:func:`step_classes`): ``T_k`` is the disjunction of its members' guards with
-their common updates, and an action selector picks a class, not a command.  The relation is the
+Commands with the same updates differ only in their guards, so the selector form
+(:meth:`Encoding.step_rel`, what BMC, k-induction, Houdini and the certificate unroll) joins them
+into one **step class** (:func:`step_classes`): ``T_k`` is the disjunction of its members' guards
+with their common updates, and an action selector picks a class, not a command
+(:meth:`Encoding.trans` stays command by command: Spacer's rule, the tests' reference).  The relation is the
 same set of pairs ``(s, t)``; the formula has one branch per distinct update vector
 (fig7-both-capable: 708 classes for 1,159 commands) and z3 answers faster on it (BMC 15-35 %,
 Houdini 27 %: BENCHMARKS.md).  A decoded step names the first member of its class whose guard
@@ -386,20 +388,16 @@ class Encoding:
             z3.Or([self.guard(cmds[i], s) for i in members])
         return z3.And(guard, self.post_domain(cmds[members[0]], s))
 
-    def trans_class(self, k: int, s: Sequence[z3.ArithRef], t: Sequence[z3.ArithRef]) -> z3.BoolRef:
-        """T_k(s, t): ⋁ of the members' T_c (one guard disjunction, the common updates)."""
-        nxt = self.post(self.system.commands[self.classes[k][0]], s)
-        return z3.And([self.class_enabled(k, s)] + [t[i] == nxt[i] for i in range(self.width)])
-
     def trans(self, s: Sequence[z3.ArithRef], t: Sequence[z3.ArithRef],
               sel: z3.ArithRef | None = None) -> z3.BoolRef:
-        """T(s, t) = ⋁_k T_k(s, t) over the step classes; with a selector ``sel``, ``sel == k``
-        picks class ``k``."""
-        n = len(self.classes)
+        """T(s, t) = ⋁_c T_c(s, t) command by command, the reference form (Spacer's rule; the
+        tests' independent inductiveness checks); with a selector ``sel``, ``sel == i`` picks
+        command ``i`` (the engines' selectors name step classes: :meth:`step_rel`)."""
+        cmds = self.system.commands
         if sel is None:
-            return z3.Or([self.trans_class(k, s, t) for k in range(n)])
-        return z3.And(sel >= 0, sel < n,
-                      *[z3.Implies(sel == k, self.trans_class(k, s, t)) for k in range(n)])
+            return z3.Or([self.trans_cmd(c, s, t) for c in cmds])
+        return z3.And(sel >= 0, sel < len(cmds),
+                      *[z3.Implies(sel == i, self.trans_cmd(c, s, t)) for i, c in enumerate(cmds)])
 
     # -- templates: build once over placeholder variables, instantiate by substitution --------
     def template(self, key: object, build) -> object:

@@ -163,33 +163,32 @@ class LayersAhead:
         self._pid, self._rd = pid, rd
 
     def _collect(self) -> Layers | None:
-        """The child's layers (waits for it, at most :data:`AHEAD_WAIT` seconds: a child that
-        inherited a lock held by another thread at the fork could hang); computed here when it
-        failed or took too long."""
-        chunks, stop, done = [], time.perf_counter() + AHEAD_WAIT, False
-        while not done:
+        """The child's layers, waiting at most :data:`AHEAD_WAIT` seconds (a child that inherited
+        a lock held by another thread at the fork could hang); raises ``TimeoutError`` past it
+        or ``EOFError`` when the child failed (the child is reaped either way)."""
+        chunks, stop = [], time.perf_counter() + AHEAD_WAIT
+        while not chunks or chunks[-1]:
             wait = stop - time.perf_counter()
             if wait <= 0 or not select.select([self._rd], [], [], wait)[0]:
-                break
-            chunk = os.read(self._rd, 1 << 20)
-            done = not chunk
-            chunks.append(chunk)
-        if not done:
-            self.close()
-            return bfs_layers(self.enc.system, timeout=self.timeout)
+                self.close()
+                raise TimeoutError("the layers' child did not answer in time")
+            chunks.append(os.read(self._rd, 1 << 20))
         os.close(self._rd)
-        data = b"".join(chunks)
         _, status = os.waitpid(self._pid, 0)
         self._pid = 0
-        if status == 0 and data:
-            got = pickle.loads(data)
-            _CACHE[(id(self.enc.system), STATES)] = (self.enc.system, got)
-            return got
-        return bfs_layers(self.enc.system, timeout=self.timeout)
+        if status != 0:
+            raise EOFError("the layers' child failed")
+        got = pickle.loads(b"".join(chunks))
+        _CACHE[(id(self.enc.system), STATES)] = (self.enc.system, got)
+        return got
 
     def layers(self) -> Layers | None:
+        """The layers: the child's, else (no child, or it failed or took too long) computed here."""
         if self._pid:
-            return self._collect()
+            try:
+                return self._collect()
+            except (TimeoutError, EOFError, pickle.UnpicklingError):
+                pass
         return bfs_layers(self.enc.system, timeout=self.timeout)
 
     def hook(self):
