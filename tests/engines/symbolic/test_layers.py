@@ -66,7 +66,7 @@ def test_layers_computed_ahead_equal_the_in_process_ones_and_bmc_takes_them_at_a
     system = build_system(CATALOG["fig7-premature-timeouts"])
     twin = Encoding(system).bitvector_twin(20)
     layers_module._CACHE.clear()
-    ahead = LayersAhead(twin)
+    ahead = LayersAhead(system)
     assert bool(ahead._pid) == available()    # forked where there is a second core
     forked = ahead.layers()
     layers_module._CACHE.clear()
@@ -75,9 +75,10 @@ def test_layers_computed_ahead_equal_the_in_process_ones_and_bmc_takes_them_at_a
     depth = []
 
     class Recorded:     # a hint "still being computed": records the depth BMC asks at
-        def hook(self):
+        def hook(self, enc):
             depth.append(len(seen))
-            return constrain(twin, forked)
+            assert enc is twin       # the encoding BMC unrolls
+            return constrain(enc, forked)
     seen: list[str] = []
     bad = bad_formula(twin, get_property("L-6"))
     got = bmc(twin, bad, 20, later=Recorded(), progress=seen.append)
@@ -85,7 +86,7 @@ def test_layers_computed_ahead_equal_the_in_process_ones_and_bmc_takes_them_at_a
     assert depth == [bmc_module.LATER_FROM] and seen[bmc_module.LATER_FROM - 1] == "bmc depth 2"
     # a child that does not answer in time is killed and the layers are computed here
     layers_module._CACHE.clear()
-    slow = LayersAhead(twin)
+    slow = LayersAhead(system)
     layers_module.AHEAD_WAIT, saved = 0.0, layers_module.AHEAD_WAIT
     try:
         assert slow.layers() == forked and slow._pid == 0
@@ -93,7 +94,7 @@ def test_layers_computed_ahead_equal_the_in_process_ones_and_bmc_takes_them_at_a
         layers_module.AHEAD_WAIT = saved
     # a run that ends before LATER_FROM never waits for the layers, and close() reaps the child
     layers_module._CACHE.clear()
-    early = LayersAhead(twin)
+    early = LayersAhead(system)
     early.close()
     assert early._pid == 0
 
@@ -106,3 +107,33 @@ def test_layered_bmc_finds_nat_boundary_t2_as_short_as_the_explicit_engine():
     r = prove(system, "T-2", engine="bmc")
     assert r.verdict == "violated", r.note
     assert len(r.trace.steps) == len(shortest_trace(explore(system), "T-2").steps) == 19
+
+
+def test_prove_forks_the_layers_before_building_the_encoding(monkeypatch):
+    """``prove --engine bmc`` starts the layers' child before the encoding is built (the
+    encoding took 0.4-0.5 s that the child then has for itself: allow-clear-grace S-2 waited
+    0.7 s at LATER_FROM when the child started after it); unbounded BMC takes no layers."""
+    import importlib
+
+    prove_module = importlib.import_module("ndcheck.engines.symbolic.prove")
+    order: list[str] = []
+
+    class Ahead(LayersAhead):
+        def __init__(self, system, timeout=None):
+            order.append("layers")
+            super().__init__(system, timeout)
+
+    class Enc(Encoding):
+        def __init__(self, *a, **k):
+            order.append("encoding")
+            super().__init__(*a, **k)
+
+    monkeypatch.setattr(prove_module, "LayersAhead", Ahead)
+    monkeypatch.setattr(prove_module, "Encoding", Enc)
+    system = build_system(CATALOG["fig7-premature-timeouts"])
+    got = prove_module.prove(system, get_property("L-6"), engine="bmc")
+    assert got.verdict == "violated" and len(got.counterexample.commands) == 13
+    assert order == ["layers", "encoding"]
+    order.clear()
+    prove_module.prove(system, get_property("S-1"), engine="bmc", unbounded=True, depth=2)
+    assert order == ["encoding"]

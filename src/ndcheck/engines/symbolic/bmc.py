@@ -113,7 +113,7 @@ def bmc(enc: Encoding, bad: Callable[[Sequence[z3.ArithRef]], z3.BoolRef], max_d
     at each unrolled state to prune the search; it cannot remove a real counterexample.
     ``hint(k, s_k, a_{k-1})``: constraints every *shortest* counterexample satisfies at depth
     ``k`` (:func:`.layers.constrain`, the explicit engine's BFS layers), asserted likewise.
-    ``later``: a hint still being computed (an object with ``hook()``, as
+    ``later``: a hint still being computed (an object with ``hook(enc)``, as
     :class:`.layers.LayersAhead`), taken (waited for) before the check at depth
     :data:`LATER_FROM`, so that the formulas z3 sees, and the trace it returns, do not depend
     on the thread's timing.
@@ -124,7 +124,7 @@ def bmc(enc: Encoding, bad: Callable[[Sequence[z3.ArithRef]], z3.BoolRef], max_d
     while True:
         k = u.depth
         if later is not None and k >= LATER_FROM:
-            u.add_hint(later.hook())
+            u.add_hint(later.hook(enc))
             later = None
         if k >= min_depth:
             if progress is not None:

@@ -26,13 +26,14 @@ import select
 import signal
 import time
 import warnings
-from bisect import bisect_left
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+import numpy as np
 import z3
 
 from ...model.ir import System
+from ..columns import Columns
 from .encode import Encoding
 
 #: States the breadth-first search may discover: the first 10-16 layers of the catalog's BMC
@@ -79,39 +80,41 @@ def bfs_layers(system: System, max_states: int = STATES, timeout: float | None =
     from ..explicit import explore
 
     g = explore(system, max_states=max_states, timeout=timeout)
-    packed, parent, src, act = g.packed, g.parent, g.src, g.act
-    n = len(packed)
-    depth = [0] * n
-    for i in range(1, n):
+    parent, src, act = g.parent, g.src, g.act
+    n = g.n_states
+    depth = np.zeros(n, np.int64)
+    for i in range(1, n):       # BFS: a parent precedes its children
         depth[i] = depth[parent[i]] + 1
     if g.truncated:
         # stopped at (or after) the last source with edges: its layer's states are all
         # discovered (BFS order), the layers before it are all expanded
         last = max(src) if len(src) else 0
-        full_states, full_edges = depth[last] + 1, depth[last]
+        full_states, full_edges = int(depth[last]) + 1, int(depth[last])
     else:
-        full_states = full_edges = (depth[-1] + 1) if n else 0
+        full_states = full_edges = (int(depth[-1]) + 1) if n else 0
     if full_edges < 1:
         out = None
     else:
-        starts = [bisect_left(depth, k) for k in range(full_states + 1)]   # BFS: depth sorted
-        lay = g.layout
-        domains = [hi - lo + 1 for lo, hi in zip(lay.lo, lay.hi)]
-        values = []
-        for k in range(full_states):
-            layer = packed[starts[k]:starts[k + 1]]
-            row: list[frozenset[int] | None] = []
-            for j in range(len(lay.names)):
-                mask, off, lo = (1 << lay.width[j]) - 1, lay.offset[j], lay.lo[j]
-                raw = set(map(mask.__and__, map(off.__rrshift__, layer))) if mask else {0}
-                row.append(None if len(raw) >= domains[j] else frozenset(v + lo for v in raw))
-            values.append(tuple(row))
+        # BFS order: the depths are sorted, a layer is a slice of each field's column
+        starts = np.searchsorted(depth, np.arange(full_states + 1)).tolist()
+        cols, end = Columns(g), starts[-1]
+        values: list[list[frozenset[int] | None]] = [[] for _ in range(full_states)]
+        for f in system.fields:
+            col, size = cols.column(f.name)[:end] - f.lo, f.hi - f.lo + 1
+            if size <= 4096:    # which (depth, value) pairs occur: one bincount per field
+                hit = (np.bincount(depth[:end] * size + col, minlength=full_states * size) > 0
+                       ).reshape(full_states, size)
+                layer_values = [np.flatnonzero(row) for row in hit]
+            else:
+                layer_values = [np.unique(col[starts[k]:starts[k + 1]]) for k in range(full_states)]
+            for k, seen in enumerate(layer_values):
+                values[k].append(None if len(seen) >= size else frozenset((seen + f.lo).tolist()))
         acts: list[set[int]] = [set() for _ in range(full_edges)]
         for u, a in zip(src, act):
             d = depth[u]
             if d < full_edges:
                 acts[d].add(a)
-        out = Layers(tuple(values), tuple(frozenset(a) for a in acts), n)
+        out = Layers(tuple(map(tuple, values)), tuple(frozenset(a) for a in acts), n)
     if len(_CACHE) > 8:
         _CACHE.clear()
     _CACHE[key] = (system, out)
@@ -131,14 +134,13 @@ class LayersAhead:
     layers themselves are small (value sets per depth) and come back pickled.  Without ``fork``
     or a second core they are computed when first asked for."""
 
-    def __init__(self, enc: Encoding, timeout: float | None = None) -> None:
+    def __init__(self, system: System, timeout: float | None = None) -> None:
         from .portfolio import available
 
-        self.enc, self.timeout = enc, timeout
+        self.system, self.timeout = system, timeout
         self._pid, self._rd = 0, -1
-        key = (id(enc.system), STATES)
-        hit = _CACHE.get(key)
-        if (hit is None or hit[0] is not enc.system) and available():
+        hit = _CACHE.get((id(system), STATES))
+        if (hit is None or hit[0] is not system) and available():
             self._fork()
 
     def _fork(self) -> None:
@@ -152,7 +154,7 @@ class LayersAhead:
                 os.close(rd)
                 die_with_parent()
                 warnings.simplefilter("ignore")   # nothing of the child's on the parent's terminal
-                data = pickle.dumps(bfs_layers(self.enc.system, timeout=self.timeout))
+                data = pickle.dumps(bfs_layers(self.system, timeout=self.timeout))
                 with os.fdopen(wr, "wb") as out:
                     out.write(data)
             except BaseException:   # noqa: BLE001 - the parent computes them itself
@@ -179,7 +181,7 @@ class LayersAhead:
         if status != 0:
             raise EOFError("the layers' child failed")
         got = pickle.loads(b"".join(chunks))
-        _CACHE[(id(self.enc.system), STATES)] = (self.enc.system, got)
+        _CACHE[(id(self.system), STATES)] = (self.system, got)
         return got
 
     def layers(self) -> Layers | None:
@@ -189,11 +191,12 @@ class LayersAhead:
                 return self._collect()
             except (TimeoutError, EOFError, pickle.UnpicklingError):
                 pass
-        return bfs_layers(self.enc.system, timeout=self.timeout)
+        return bfs_layers(self.system, timeout=self.timeout)
 
-    def hook(self):
-        """:func:`constrain`'s hook for the layers (waits for them; None without layers)."""
-        return constrain(self.enc, self.layers())
+    def hook(self, enc: Encoding):
+        """:func:`constrain`'s hook for the layers in ``enc`` (waits for them; None without
+        layers)."""
+        return constrain(enc, self.layers())
 
     def close(self) -> None:
         """Stop a child still running (BMC finished first) and reap it."""

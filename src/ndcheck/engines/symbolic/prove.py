@@ -85,19 +85,23 @@ class _Run:
         return self.done("violated", counterexample=cx, params=values,
                          note=f"{how}: counterexample of {len(cx.commands)} steps{extra}, replayed")
 
-    def bv_bmc(self, max_depth: int):
+    def layers_ahead(self) -> LayersAhead:
+        """The explicit engine's first BFS layers, hints that prune the depths before the
+        shortest counterexample (.layers; the trace is z3's, replayed), computed in a forked
+        process while z3 builds its formulas and checks the first depths."""
+        self.say("bmc: breadth-first layers of the explicit engine (beside the first depths)")
+        return LayersAhead(self.system, timeout=self.left())
+
+    def bv_bmc(self, max_depth: int, ahead: LayersAhead | None = None):
+        """BMC in the bit-vector twin, with the layers as hints in the bounded model (``ahead``:
+        already being computed, else started here); the caller's ``ahead`` is closed too."""
         twin = self.enc.bitvector_twin(max_depth)
-        ahead = None
-        if not self.enc.unbounded:
-            # the explicit engine's first BFS layers prune the depths before the shortest
-            # counterexample (.layers; hints only: the trace is z3's, replayed), computed in a
-            # forked process while z3 checks the first depths
-            self.say("bmc: breadth-first layers of the explicit engine (beside the first depths)")
-            ahead = LayersAhead(twin, timeout=self.left())
+        if ahead is None and not self.enc.unbounded:
+            ahead = self.layers_ahead()
         self.say(f"bmc: unrolling up to depth {max_depth}")
         try:
             return bmc(twin, bad_formula(twin, self.prop), max_depth, self.left(),
-                       progress=self.progress, later=ahead)
+                       progress=self.progress, later=None if self.enc.unbounded else ahead)
         finally:
             if ahead is not None:
                 ahead.close()
@@ -134,17 +138,29 @@ def prove(system: System, prop: SafetyProperty, engine: str = "spacer", unbounde
     if engine not in ENGINES:
         raise ValueError(f"unknown engine {engine!r}; allowed: {', '.join(ENGINES)}")
     require_safety(prop, system)
-    run = _Run(system, prop, engine, unbounded, lift_budgets, timeout, progress)
+    ahead = None
+    if engine == "bmc" and not (unbounded or lift_budgets):
+        # forked before the encoding is built, so that the layers are ready at LATER_FROM
+        # (allow-clear-grace S-2 waited 0.7 s for them when they started after it)
+        ahead = LayersAhead(system, timeout=timeout)
+    try:
+        run = _Run(system, prop, engine, unbounded, lift_budgets, timeout, progress)
+    except BaseException:
+        if ahead is not None:
+            ahead.close()
+        raise
     k = DEFAULT_DEPTH[engine] if depth is None else depth
     if engine == "bmc":
-        return _bmc(run, k)
+        return _bmc(run, k, ahead)
     if engine == "kind":
         return _kind(run, k, graph)
     return _spacer(run, seed, search, workers)
 
 
-def _bmc(run: _Run, k: int) -> ProofResult:
-    b = run.bv_bmc(k)
+def _bmc(run: _Run, k: int, ahead: LayersAhead | None = None) -> ProofResult:
+    if ahead is not None:
+        run.say("bmc: breadth-first layers of the explicit engine (beside the first depths)")
+    b = run.bv_bmc(k, ahead)
     if b.status == "found":
         return run.violated(b.commands, b.states, f"bmc depth {b.depth}")
     if b.status == "none":
