@@ -16,6 +16,8 @@ import sys
 
 import pytest
 
+from ndcheck.engines.symbolic.portfolio import available
+
 # (both hosts negotiate in fig7-fifo and ge-server-only; fig7-both-capable and qm3-race, 80k-107k
 # states since both hosts run IKE, would cost a minute per hash seed)
 SCENARIOS = ("ge-server-only", "fig8-silent-peer", "nd-client-transport-server", "fig7-fifo", "guaranteed-encryption")
@@ -132,3 +134,8 @@ def test_z3_cti_and_lemmas_do_not_depend_on_the_hash_seed():
     bmc = ("fig7-premature-timeouts", "L-6", "--engine", "bmc")
     a, b = _z3_report("0", *bmc), _z3_report("77", *bmc)
     assert a == b and a["verdict"] == "violated" and a["trace"]
+    # and its depths split between two forked processes (.parity): each asserts the same
+    # formulas in the same order whatever the timing
+    if available():
+        a, b = _z3_report("0", *bmc, "--workers", "2"), _z3_report("77", *bmc, "--workers", "2")
+        assert a == b and a["verdict"] == "violated" and len(a["trace"]) == 13

@@ -21,12 +21,17 @@ from dataclasses import dataclass
 import z3
 
 from .encode import Encoding
+from .parity import Halves, Lost
 
 #: The depth from which a hint computed beside the first checks (``bmc(later=...)``) is used:
 #: the explicit engine's BFS layers take 1.3-1.5 s, about the time z3 needs for the step formula
 #: and depths 0-2 of the catalog's larger models; fixed (not "when ready") so that the trace does
 #: not depend on timing.
 LATER_FROM = 3
+#: The depth from which :func:`bmc` with two workers splits the depths with a forked process
+#: (:mod:`.parity`): after the layers' hints are in (the child inherits them), and where the
+#: checks start to cost more than the fork.
+SPLIT_FROM = LATER_FROM
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,17 +101,37 @@ class Unrolling:
             self.solver.set(timeout=max(1, int(left * 1000)))
         return self.solver.check(*extra)
 
-    def decode(self, model: z3.ModelRef) -> tuple[tuple[int, ...], tuple[tuple[int, ...], ...]]:
+    def decode(self, model: z3.ModelRef, k: int | None = None
+               ) -> tuple[tuple[int, ...], tuple[tuple[int, ...], ...]]:
+        """The commands and states of the path to depth ``k`` (default: the whole unrolling)."""
+        k = self.depth if k is None else k
         # a selector names a step class; the step's command is the member enabled in the model
         cmds = tuple(self.enc.command_in(model, model.eval(a, model_completion=True).as_long(), s)
-                     for a, s in zip(self.sels, self.states))
-        states = tuple(self.enc.decode(model, s) for s in self.states)
+                     for a, s in zip(self.sels[:k], self.states[:k]))
+        states = tuple(self.enc.decode(model, s) for s in self.states[:k + 1])
         return cmds, states
+
+
+def check_depth(u: Unrolling, k: int, bad: Callable[[Sequence[z3.ArithRef]], z3.BoolRef]
+                ) -> tuple[str, object]:
+    """Is a bad state reachable in exactly ``k`` steps of ``u`` (unrolled to depth ``k``)?
+    ``("unsat", None)``, ``("sat", (commands, states))`` or ``("unknown", reason)``."""
+    # an assumption literal rather than push/pop: a push on the large unrolled formula is
+    # costly (BENCHMARKS.md)
+    at_k = z3.Bool(f"bad@{u.tag}{k}", u.enc._ctx)
+    u.solver.add(z3.Implies(at_k, bad(u.states[k])))
+    r = u.check(at_k)
+    if r == z3.sat:
+        return "sat", u.decode(u.solver.model(), k)
+    if r == z3.unknown:
+        return "unknown", f"bmc: {u.solver.reason_unknown()} at depth {k}"
+    return "unsat", None
 
 
 def bmc(enc: Encoding, bad: Callable[[Sequence[z3.ArithRef]], z3.BoolRef], max_depth: int,
         timeout: float | None = None, min_depth: int = 0, background=None,
-        progress: Callable[[str], None] | None = None, hint=None, later=None) -> BmcOutcome:
+        progress: Callable[[str], None] | None = None, hint=None, later=None,
+        workers: int = 1) -> BmcOutcome:
     """Look for a state satisfying ``bad`` within ``max_depth`` steps (shortest first).
 
     ``background``: an invariant of every reachable state (e.g. the Houdini lemmas), asserted
@@ -117,31 +142,72 @@ def bmc(enc: Encoding, bad: Callable[[Sequence[z3.ArithRef]], z3.BoolRef], max_d
     :class:`.layers.LayersAhead`), taken (waited for) before the check at depth
     :data:`LATER_FROM`, so that the formulas z3 sees, and the trace it returns, do not depend
     on the thread's timing.
-    ``progress`` is told each depth before it is checked (``"bmc depth 14"``).
+    ``workers``: with 2 or more (and a second core), the depths from :data:`SPLIT_FROM` on are
+    split by parity between two forked processes (:mod:`.parity`).
+    ``progress`` is told each depth before it is checked (``"bmc depth 14"``; with the split,
+    two depths are checked at a time, so the last one told may be one past the answer).
     """
     t0 = time.perf_counter()
     u = Unrolling(enc, timeout, background=background, hint=hint)
-    while True:
-        k = u.depth
-        if later is not None and k >= LATER_FROM:
-            u.add_hint(later.hook(enc))
-            later = None
-        if k >= min_depth:
-            if progress is not None:
-                progress(f"bmc depth {k}")
-            # an assumption literal rather than push/pop: a push on the large unrolled formula
-            # is costly (BENCHMARKS.md)
-            at_k = z3.Bool(f"bad@{u.tag}{k}", enc._ctx)
-            u.solver.add(z3.Implies(at_k, bad(u.states[-1])))
-            r = u.check(at_k)
-            if r == z3.sat:
-                cmds, states = u.decode(u.solver.model())
-                n = len(enc.system.fields)
-                params = dict(zip(enc.params, states[0][n:])) if enc.params else None
-                return BmcOutcome("found", k, cmds, states, params, seconds=time.perf_counter() - t0)
-            if r == z3.unknown:
-                return BmcOutcome("unknown", k, reason=f"bmc: {u.solver.reason_unknown()} at depth {k}",
-                                  seconds=time.perf_counter() - t0)
-        if k >= max_depth:
-            return BmcOutcome("none", k, seconds=time.perf_counter() - t0)
-        u.extend()
+    told = -1
+
+    def tell(upto: int) -> None:        # "bmc depth k" for every depth up to ``upto``, in order
+        nonlocal told
+        while progress is not None and told < upto:
+            told += 1
+            if told >= min_depth:
+                progress(f"bmc depth {told}")
+
+    def outcome(k: int, r: str, payload) -> BmcOutcome:
+        if r == "sat":
+            cmds, states = payload
+            n = len(enc.system.fields)
+            params = dict(zip(enc.params, states[0][n:])) if enc.params else None
+            return BmcOutcome("found", k, cmds, states, params, seconds=time.perf_counter() - t0)
+        return BmcOutcome("unknown", k, reason=payload, seconds=time.perf_counter() - t0)
+
+    try:
+        while True:
+            k = u.depth
+            if later is not None and k >= LATER_FROM:
+                u.add_hint(later.hook(enc))
+                later = None
+            if workers > 1 and k == SPLIT_FROM and k <= max_depth and _two_cores():
+                halves = Halves(u, lambda uu, j: check_depth(uu, j, bad), k, max_depth, min_depth)
+                try:
+                    got = halves.answer(u.deadline, tell)
+                finally:
+                    halves.close()
+                if got is None:
+                    return BmcOutcome("none", max_depth, seconds=time.perf_counter() - t0)
+                tell(got[0])
+                return outcome(*got)
+            if k >= min_depth:
+                tell(k)
+                r, payload = check_depth(u, k, bad)
+                if r != "unsat":
+                    return outcome(k, r, payload)
+            if k >= max_depth:
+                return BmcOutcome("none", k, seconds=time.perf_counter() - t0)
+            u.extend()
+    except Lost:
+        # pathological (a child died): the whole search again on this core
+        left = None if u.deadline is None else max(0.001, u.deadline - time.perf_counter())
+        return bmc(enc, bad, max_depth, left, min_depth, background, progress, hint,
+                   later if later is not None else _Given(u.hint), workers=1)
+
+
+class _Given:
+    """A hint already at hand, handed over as :func:`bmc`'s ``later``."""
+
+    def __init__(self, hint) -> None:
+        self.hint = hint
+
+    def hook(self, enc):
+        return self.hint
+
+
+def _two_cores() -> bool:
+    from .portfolio import available
+
+    return available()

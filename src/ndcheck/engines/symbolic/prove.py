@@ -47,6 +47,7 @@ class _Run:
         self.deadline = None if timeout is None else self.t0 + timeout
         self.system, self.prop = system, prop
         self.progress = progress
+        self.workers = 1        # cores for BMC's depths (prove's ``workers``)
         self.say("encoding the transition relation")
         self.enc = Encoding(system, unbounded=unbounded or lift_budgets, lift_budgets=lift_budgets)
         self._bad = None
@@ -94,14 +95,16 @@ class _Run:
 
     def bv_bmc(self, max_depth: int, ahead: LayersAhead | None = None):
         """BMC in the bit-vector twin, with the layers as hints in the bounded model (``ahead``:
-        already being computed, else started here); the caller's ``ahead`` is closed too."""
+        already being computed, else started here; the caller's is closed too), its depths on
+        :attr:`workers` cores (:mod:`.parity`)."""
         twin = self.enc.bitvector_twin(max_depth)
         if ahead is None and not self.enc.unbounded:
             ahead = self.layers_ahead()
         self.say(f"bmc: unrolling up to depth {max_depth}")
         try:
             return bmc(twin, bad_formula(twin, self.prop), max_depth, self.left(),
-                       progress=self.progress, later=None if self.enc.unbounded else ahead)
+                       progress=self.progress, later=None if self.enc.unbounded else ahead,
+                       workers=self.workers)
         finally:
             if ahead is not None:
                 ahead.close()
@@ -129,8 +132,10 @@ def prove(system: System, prop: SafetyProperty, engine: str = "spacer", unbounde
     Spacer without the Houdini lemmas of :mod:`.lemmas` (its own invariant only; slower);
     ``search=False`` stops Spacer before its own search: ``holds`` only when no state is bad or
     Houdini lemmas this process already has imply the property, else ``undetermined``.
-    ``workers`` (Spacer with seeds): with 2 or more, Houdini runs on two cores, a forked
-    partner with another z3 seed sharing refutations (:mod:`.portfolio`; the same lemmas).
+    ``workers``: with 2 or more, Houdini (Spacer with seeds) runs on two cores, a forked
+    partner with another z3 seed sharing refutations (:mod:`.portfolio`; the same lemmas), and
+    BMC splits its depths by parity with a forked process (:mod:`.parity`; a shortest trace
+    as well, possibly another one than on one core).
     ``progress``, when given, is called with a short text each time the phase changes or a
     round or depth finishes (``"houdini round 3: 212 candidates left"``, ``"bmc depth 14"``);
     it is a side channel only: the result does not depend on it.
@@ -149,6 +154,7 @@ def prove(system: System, prop: SafetyProperty, engine: str = "spacer", unbounde
         if ahead is not None:
             ahead.close()
         raise
+    run.workers = workers
     k = DEFAULT_DEPTH[engine] if depth is None else depth
     if engine == "bmc":
         return _bmc(run, k, ahead)
