@@ -185,3 +185,14 @@ def test_a_decoded_step_names_a_member_enabled_in_the_state():
         c = enc.command_in(solver.model(), enc.class_of[a], s)
         assert enc.class_of[c] == enc.class_of[a]
         assert system.step(system.commands[c], state) == graph.states[v]
+
+
+def test_name_of_reads_what_z3_prints():
+    """name_of (the declaration's name, without z3's printer) is str() for constants of every
+    sort the encodings use, and falls back to printing any other term."""
+    from ndcheck.engines.symbolic.encode import name_of
+
+    consts = [z3.Int("client.tcp@c_s"), z3.Bool("cone7"), z3.BitVec("action@3", 16), z3.Bool("bad:S-1#2")]
+    assert [name_of(v) for v in consts] == [str(v) for v in consts]
+    terms = [z3.Int("x") + 1, z3.IntVal(3), z3.ZeroExt(2, z3.BitVec("y", 3))]
+    assert [name_of(v) for v in terms] == [str(v) for v in terms]

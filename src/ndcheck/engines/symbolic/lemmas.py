@@ -50,7 +50,7 @@ import z3
 
 from ...model.ir import System
 from ..pyexpr import join_successor_parts, lifted_successor_parts
-from .encode import Encoding
+from .encode import Encoding, name_of
 
 CLOSURE_STATES = 100  # concrete states walked per Houdini round (the choice: BENCHMARKS.md)
 
@@ -394,8 +394,8 @@ class Strengthening:
             sol.add(z3.Implies(lit, form))
         if sol.check(lits) != z3.unsat:
             return None
-        index = {str(x): k for k, x in enumerate(lits)}
-        return sorted(index[str(x)] for x in sol.unsat_core() if str(x) in index)
+        index = {name_of(x): k for k, x in enumerate(lits)}
+        return sorted(k for k in map(index.get, map(name_of, sol.unsat_core())) if k is not None)
 
     def implies(self, enc: Encoding, bads: dict[str, z3.BoolRef], s: Sequence[z3.ArithRef]
                 ) -> dict[str, list[int]]:
@@ -412,7 +412,7 @@ class Strengthening:
             for lit, form in zip(lits, _formulas(self.lemmas, s, enc)):
                 sol.add(z3.Implies(lit, form))
             cache.clear()
-            cache[key] = (sol, lits, {str(x): k for k, x in enumerate(lits)})
+            cache[key] = (sol, lits, {name_of(x): k for k, x in enumerate(lits)})
         sol, lits, index = cache[key]
         out = {}
         for key, bad in bads.items():
@@ -420,7 +420,7 @@ class Strengthening:
             at = z3.Bool(f"bad:{key}#{self._asked}", s[0].ctx)
             sol.add(z3.Implies(at, bad))
             if sol.check(lits + [at]) == z3.unsat:
-                out[key] = sorted(index[str(x)] for x in sol.unsat_core() if str(x) in index)
+                out[key] = sorted(k for k in map(index.get, map(name_of, sol.unsat_core())) if k is not None)
         return out
 
 
@@ -607,9 +607,10 @@ def _formulas(lemmas: Sequence[Lemma], s: Sequence[z3.ArithRef], enc: Encoding) 
     state is plain integer variables (984 lemmas: 0.05 s against 0.35 s)."""
     if enc.bits or not lemmas:
         return [lem.formula(s) for lem in lemmas]
-    names = [f"|{v}|" for v in s]
+    decls = {name_of(v): v for v in s}
+    names = [f"|{n}|" for n in decls]
     text = "".join(f"(assert {lemma_smt(lem, names)})\n" for lem in lemmas)
-    return list(z3.parse_smt2_string(text, decls={str(v): v for v in s}, ctx=s[0].ctx))
+    return list(z3.parse_smt2_string(text, decls=decls, ctx=s[0].ctx))
 
 
 def _silent(_text: str) -> None:
@@ -852,7 +853,8 @@ class _Search:
                                                                 len(lits), arr))
 
     def core(self) -> set[int]:
-        return {self.index[str(x)] for x in self.sol.unsat_core() if str(x) in self.index}
+        index = self.index
+        return {k for k in map(index.get, map(name_of, self.sol.unsat_core())) if k is not None}
 
     def refute(self) -> int:
         """The model is a counterexample to induction of every active candidate: drop what
@@ -964,14 +966,12 @@ class _Text:
 
     def __init__(self, lemmas: Sequence[Lemma], s, t, lits, moved) -> None:
         self.lemmas = lemmas
-        self.decls = {str(v): v for v in [*s, *t, *lits, *moved]}
+        groups = (s, t, lits, moved)
+        names_s, names_t, self.lit, self.moved = quoted = [[f"|{name_of(v)}|" for v in g] for g in groups]
+        self.decls = {n[1:-1]: v for ns, g in zip(quoted, groups) for n, v in zip(ns, g)}
         self.ctx = s[0].ctx
-        names_s = [f"|{v}|" for v in s]
-        names_t = [f"|{v}|" for v in t]
         self.pre = [lemma_smt(lem, names_s) for lem in lemmas]
         self.post = [lemma_smt(lem, names_t) for lem in lemmas]
-        self.lit = [f"|{v}|" for v in lits]
-        self.moved = [f"|{v}|" for v in moved]
 
     def changed(self, k: int, with_lit: bool = False) -> str:
         lem = self.lemmas[k]
