@@ -9,7 +9,8 @@ implication, which constrains nothing once its literal is no longer assumed).  T
 satisfiable depth gives a **shortest** counterexample; its selectors decode into command indices
 (:meth:`.encode.Encoding.command_in`)
 that the caller replays through the model and the python-statemachine instances
-(:func:`ndcheck.traces.trace.trace_from_commands`).
+(:func:`ndcheck.traces.trace.trace_from_commands`).  With two workers the depths from
+:data:`SPLIT_FROM` on are checked by two forked processes, one per parity (:mod:`.parity`).
 """
 
 from __future__ import annotations
