@@ -43,14 +43,14 @@ def test_two_processes_find_the_shortest_depth_and_a_replayed_trace():
 def test_the_split_finds_the_depth_one_core_finds(premature):
     """(The same trace from process to process: tests/engines/test_determinism.py; within one
     process z3's answers already vary with the terms earlier calls created, on one core too.)"""
-    system, twin, bad, hint = premature
+    _, twin, bad, hint = premature
     got = bmc_module.bmc(twin, bad, 20, hint=hint, workers=2)
     assert got.status == "found" and got.depth == 12 and len(got.commands) == 12
     assert bmc_module.bmc(twin, bad, 11, hint=hint).status == "none"    # nothing shorter
 
 
 def test_no_bad_state_up_to_the_maximum_is_none_and_a_passed_deadline_unknown(premature):
-    system, twin, bad, hint = premature
+    _, twin, bad, hint = premature
     got = bmc_module.bmc(twin, bad, 9, hint=hint, workers=2)
     assert got.status == "none" and got.depth == 9
     u = bmc_module.Unrolling(twin, hint=hint)
@@ -64,7 +64,7 @@ def test_no_bad_state_up_to_the_maximum_is_none_and_a_passed_deadline_unknown(pr
 
 
 def test_a_child_that_dies_costs_a_serial_run(premature, monkeypatch):
-    system, twin, bad, hint = premature
+    _, twin, bad, hint = premature
     parent = os.getpid()
     real = bmc_module.check_depth
 
