@@ -25,7 +25,6 @@ import pickle
 import select
 import signal
 import time
-import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -144,25 +143,13 @@ class LayersAhead:
             self._fork()
 
     def _fork(self) -> None:
-        from .portfolio import die_with_parent
+        from .portfolio import fork_child
 
-        rd, wr = os.pipe()
-        pid = os.fork()
-        if pid == 0:    # the child: the layers, pickled to the pipe, then exit
-            code = 0
-            try:
-                os.close(rd)
-                die_with_parent()
-                warnings.simplefilter("ignore")   # nothing of the child's on the parent's terminal
-                data = pickle.dumps(bfs_layers(self.system, timeout=self.timeout))
-                with os.fdopen(wr, "wb") as out:
-                    out.write(data)
-            except BaseException:   # noqa: BLE001 - the parent computes them itself
-                code = 1
-            finally:
-                os._exit(code)
-        os.close(wr)
-        self._pid, self._rd = pid, rd
+        def work(wr: int) -> None:      # the layers, pickled to the pipe
+            data = pickle.dumps(bfs_layers(self.system, timeout=self.timeout))
+            with os.fdopen(wr, "wb") as out:
+                out.write(data)
+        self._pid, self._rd = fork_child(work)
 
     def _collect(self) -> Layers | None:
         """The child's layers, waiting at most :data:`AHEAD_WAIT` seconds (a child that inherited

@@ -28,7 +28,6 @@ import os
 import select
 import signal
 import time
-import warnings
 from collections.abc import Callable
 
 
@@ -52,22 +51,9 @@ class Halves:
 
     @staticmethod
     def _fork(u, check, start: int, max_depth: int, min_depth: int) -> list:
-        from .portfolio import die_with_parent
+        from .portfolio import fork_child
 
-        rd, wr = os.pipe()
-        pid = os.fork()
-        if pid == 0:    # a child: its depths, as JSON lines, then exit
-            code = 0
-            try:
-                os.close(rd)
-                die_with_parent()
-                warnings.simplefilter("ignore")   # nothing of a child's on the parent's terminal
-                _child(u, check, start, max_depth, min_depth, wr)
-            except BaseException:   # noqa: BLE001 - the parent sees the end of file
-                code = 1
-            finally:
-                os._exit(code)
-        os.close(wr)
+        pid, rd = fork_child(lambda wr: _child(u, check, start, max_depth, min_depth, wr))
         return [pid, rd, b""]
 
     def answer(self, deadline: float | None = None, tell: Callable[[int], None] | None = None

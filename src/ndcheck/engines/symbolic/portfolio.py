@@ -32,7 +32,8 @@ import os
 import select
 import signal
 import threading
-from collections.abc import Iterable
+import warnings
+from collections.abc import Callable, Iterable
 
 
 def available() -> bool:
@@ -55,6 +56,27 @@ def die_with_parent() -> None:
         libc.prctl(1, int(signal.SIGKILL))      # PR_SET_PDEATHSIG
     except (OSError, AttributeError):           # pragma: no cover - not Linux
         pass
+
+
+def fork_child(work: Callable[[int], None]) -> tuple[int, int]:
+    """Fork a child that runs ``work(wr)``, ``wr`` the write end of a pipe, and exits (status 1
+    if it raised); returns ``(pid, read end)``.  The child dies with this process and shows
+    nothing on its terminal (warnings ignored; it exits without flushing inherited buffers)."""
+    rd, wr = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        code = 0
+        try:
+            os.close(rd)
+            die_with_parent()
+            warnings.simplefilter("ignore")
+            work(wr)
+        except BaseException:   # noqa: BLE001 - the parent sees the status or the end of file
+            code = 1
+        finally:
+            os._exit(code)
+    os.close(wr)
+    return pid, rd
 
 
 class _Pipe:
