@@ -32,7 +32,7 @@ from collections.abc import Callable
 
 
 class Lost(RuntimeError):
-    """The child ended without answering a depth the parent needs."""
+    """A child ended without answering a depth the answer needs."""
 
 
 class Halves:
