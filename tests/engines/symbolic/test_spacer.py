@@ -48,3 +48,22 @@ def test_lifted_budgets_are_proved_by_plain_spacer():
     assert r.verdict == "holds", r.note
     assert r.lemmas is None and "seeded" not in r.note
     assert r.unbounded and r.invariant and "." in r.invariant
+
+
+def test_a_spacer_stopped_by_its_time_limit_says_so_in_words():
+    """z3 cancels a query past its time limit with a message in bytes; the note showed
+    ``spacer: b'canceled'``."""
+    import z3
+
+    from ndcheck import CATALOG, build_system
+    from ndcheck.engines.symbolic.bad import bad_formula
+    from ndcheck.engines.symbolic.encode import Encoding
+    from ndcheck.engines.symbolic.spacer import _why, spacer
+    from ndcheck.properties.catalog import get_property
+
+    assert _why(z3.Z3Exception(b"canceled")) == "no answer within the time limit (z3: canceled)"
+    assert _why(z3.Z3Exception("out of memory")) == "out of memory"
+    system = build_system(CATALOG["fig7-premature-timeouts"])
+    enc = Encoding(system, unbounded=True)
+    out = spacer(enc, bad_formula(enc, get_property("S-11")), timeout=0.01)
+    assert out.status == "unknown" and out.reason.startswith("spacer: ") and "b'" not in out.reason

@@ -78,8 +78,7 @@ def spacer(enc: Encoding, bad: Callable[[Sequence[z3.ArithRef]], z3.BoolRef] | N
     try:
         r = fp.query(err())
     except z3.Z3Exception as e:
-        return SpacerOutcome("unknown", reason=f"spacer: {e.value if hasattr(e, 'value') else e}",
-                             seconds=time.perf_counter() - t0)
+        return SpacerOutcome("unknown", reason=f"spacer: {_why(e)}", seconds=time.perf_counter() - t0)
     dt = time.perf_counter() - t0
     if r == z3.unsat:
         if progress is not None:
@@ -94,3 +93,13 @@ def spacer(enc: Encoding, bad: Callable[[Sequence[z3.ArithRef]], z3.BoolRef] | N
         last = "overflow" if "overflow" in names else "bad"
         return SpacerOutcome("unsafe", depth=depth, reason=last, seconds=dt)
     return SpacerOutcome("unknown", reason=f"spacer: {fp.reason_unknown()}", seconds=dt)
+
+
+def _why(e: z3.Z3Exception) -> str:
+    """z3's message as text (it arrives as bytes: ``b'canceled'`` was shown as such); a
+    cancellation is the time limit."""
+    msg = getattr(e, "value", e)
+    if isinstance(msg, bytes):
+        msg = msg.decode(errors="replace")
+    msg = str(msg)
+    return "no answer within the time limit (z3: canceled)" if msg == "canceled" else msg
