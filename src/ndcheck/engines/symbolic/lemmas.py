@@ -367,13 +367,14 @@ class Strengthening:
         picked = self.lemmas if which is None else [self.lemmas[k] for k in which]
         return [lem.text(self.system) for lem in picked]
 
-    def relatively_inductive(self, enc: Encoding, bad: Callable[[Sequence[z3.ArithRef]], z3.BoolRef]
-                             ) -> list[int] | None:
+    def relatively_inductive(self, enc: Encoding, bad: Callable[[Sequence[z3.ArithRef]], z3.BoolRef],
+                             timeout: float | None = None) -> list[int] | None:
         """When ``¬bad`` is inductive relative to these lemmas -- ``H(s) ∧ ¬bad(s) ∧ T(s, t) ∧
         bad(t)`` unsat inside the domains -- and no initial state is bad, ``H ∧ ¬bad`` is an
         inductive invariant (``H`` is inductive by itself): the indices of the lemmas in an unsat
-        core of the step query; else None.  Only for lemmas that are overflow-free (so that
-        ``T``, which has no step out of the domains, is every step from an ``H``-state).
+        core of the step query; else None (also when z3 has no answer within ``timeout``
+        seconds).  Only for lemmas that are overflow-free (so that ``T``, which has no step out
+        of the domains, is every step from an ``H``-state).
 
         On fig7-both-capable this proves S-11 and S-14 from the ``lean`` lemmas in about 0.6 s
         of z3, where Spacer seeded with them took 6-9 s (BENCHMARKS.md)."""
@@ -387,6 +388,8 @@ class Strengthening:
         if first.check() != z3.unsat:
             return None
         sol = z3.SolverFor("QF_BV" if enc.bits else "QF_LIA", ctx=s[0].ctx)
+        if timeout is not None:
+            sol.set(timeout=max(1, int(timeout * 1000)))
         sel = enc.selector(f"r{tag}_sel")
         sol.add(enc.domain(s), enc.step_rel(s, sel, t), z3.Not(bad(s)), bad(t))
         lits = [z3.Bool(f"rel{tag}_{k}", s[0].ctx) for k in range(len(self.lemmas))]
@@ -397,10 +400,11 @@ class Strengthening:
         index = {name_of(x): k for k, x in enumerate(lits)}
         return sorted(k for k in map(index.get, map(name_of, sol.unsat_core())) if k is not None)
 
-    def implies(self, enc: Encoding, bads: dict[str, z3.BoolRef], s: Sequence[z3.ArithRef]
-                ) -> dict[str, list[int]]:
+    def implies(self, enc: Encoding, bads: dict[str, z3.BoolRef], s: Sequence[z3.ArithRef],
+                timeout: float | None = None) -> dict[str, list[int]]:
         """For each ``bad(s)`` the lemmas exclude (``H(s) ∧ domain(s) ∧ bad(s)`` unsat): the
-        indices of the lemmas in an unsat core.  One solver for all of them."""
+        indices of the lemmas in an unsat core.  One solver for all of them; ``timeout``
+        seconds for all the queries together (a query past it excludes nothing)."""
         # one solver per encoding mode and state, kept for the next call (a property and the
         # unreachability of its trigger ask the same lemmas: 0.3 s to build on fig7-both-capable)
         key = (id(s[0].ctx), id(enc.system), enc.unbounded, enc.lift_budgets, tuple(map(str, s)))
@@ -414,8 +418,13 @@ class Strengthening:
             cache.clear()
             cache[key] = (sol, lits, {name_of(x): k for k, x in enumerate(lits)})
         sol, lits, index = cache[key]
+        stop = None if timeout is None else time.perf_counter() + timeout
         out = {}
         for key, bad in bads.items():
+            left = None if stop is None else stop - time.perf_counter()
+            if left is not None and left <= 0:
+                break
+            sol.set(timeout=4294967295 if left is None else max(1, int(left * 1000)))
             self._asked = getattr(self, "_asked", 0) + 1
             at = z3.Bool(f"bad:{key}#{self._asked}", s[0].ctx)
             sol.add(z3.Implies(at, bad))

@@ -359,7 +359,8 @@ def _cone_proof(run: _Run, enc_u: Encoding, bad_u, how: str, mine: bool,
         return None
     seed = Strengthening(system, kept, True, len(pool.lemmas), checks, True, time.perf_counter() - t0)
     q = enc_u.state("q")
-    used = seed.implies(enc_u, {run.prop.id: bad_u(q)}, q).get(run.prop.id) if kept else None
+    used = seed.implies(enc_u, {run.prop.id: bad_u(q)}, q, timeout=run.left()).get(run.prop.id) \
+        if kept else None
     where = (f"property-directed Houdini over {len(pool.lemmas)} candidates mined from the "
              f"explicit graph, {checks} z3 checks, {seed.seconds:.2f}s")
     if used is not None:
@@ -408,12 +409,12 @@ def _by_lemmas(run: _Run, seed: Strengthening, enc_u: Encoding, bad_u, how: str,
     pid, n = run.prop.id, len(seed.lemmas)
     run.say(f"{stage}: do the {n} Houdini lemmas imply {pid}?")
     q = enc_u.state("q")
-    used = seed.implies(enc_u, {pid: bad_u(q)}, q).get(pid)
+    used = seed.implies(enc_u, {pid: bad_u(q)}, q, timeout=run.left()).get(pid)
     if used is not None:
         run.say(f"{stage}: {pid} follows from {len(used)} of the {n} lemmas")
         return run.done("holds", **lemma_proof(seed, used, how, scope=scope))
     run.say(f"{stage}: is {pid} inductive relative to the {n} lemmas?")
-    used = seed.relatively_inductive(enc_u, bad_u)
+    used = seed.relatively_inductive(enc_u, bad_u, timeout=run.left())
     if used is not None:
         run.say(f"{stage}: {pid} is inductive relative to {len(used)} of the lemmas")
         return run.done("holds", **lemma_proof(seed, used, how, relative=pid, scope=scope))
