@@ -181,7 +181,7 @@ def _check_one(system: System, prop: SafetyProperty, seed: Strengthening | None,
         return done("holds", **lemma_proof(seed, used))
     if seed.overflow_free:
         enc_u = Encoding(system, unbounded=True)
-        rel = seed.relatively_inductive(enc_u, bad_formula(enc_u, prop))
+        rel = seed.relatively_inductive(enc_u, bad_formula(enc_u, prop), timeout=left(deadline))
         if rel is not None:
             return done("holds", **lemma_proof(seed, rel, relative=prop.id))
     twin = Encoding(system).bitvector_twin(max(KIND_K_SEEDED, BMC_DEPTH_SEEDED))
