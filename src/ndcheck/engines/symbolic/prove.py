@@ -134,8 +134,8 @@ def prove(system: System, prop: SafetyProperty, engine: str = "spacer", unbounde
     Houdini lemmas this process already has imply the property, else ``undetermined``.
     ``workers``: with 2 or more, Houdini (Spacer with seeds) runs on two cores, a forked
     partner with another z3 seed sharing refutations (:mod:`.portfolio`; the same lemmas), and
-    BMC splits its depths by parity with a forked process (:mod:`.parity`; a shortest trace
-    as well, possibly another one than on one core).
+    BMC splits its depths by parity between two forked processes (:mod:`.parity`; a shortest
+    trace as well, possibly another one than on one core).
     ``progress``, when given, is called with a short text each time the phase changes or a
     round or depth finishes (``"houdini round 3: 212 candidates left"``, ``"bmc depth 14"``);
     it is a side channel only: the result does not depend on it.
