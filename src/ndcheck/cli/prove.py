@@ -40,8 +40,8 @@ def register(sub) -> None:
                    help="give up after this many seconds (verdict: undetermined, exit 3)")
     p.add_argument("--workers", type=positive_int, default=_default_workers(), metavar="N",
                    help="spacer: run Houdini on two cores, a forked partner process with another "
-                        "z3 seed sharing what it refutes (the same lemmas); bmc: a forked process "
-                        "checks every other depth (a shortest trace either way; default 2, or "
+                        "z3 seed sharing what it refutes (the same lemmas); bmc: two forked processes "
+                        "check every other depth each (a shortest trace either way; default 2, or "
                         "NDCHECK_PROVE_WORKERS; 1: one process; a one-core machine always uses one)")
     p.add_argument("--lemmas", action="store_true",
                    help="also print every Houdini lemma of the invariant (spacer; text format — "

@@ -23,15 +23,16 @@ import z3
 
 from .encode import Encoding
 from .parity import Halves, Lost
+from .portfolio import available
 
 #: The depth from which a hint computed beside the first checks (``bmc(later=...)``) is used:
 #: the explicit engine's BFS layers take 1.3-1.5 s, about the time z3 needs for the step formula
 #: and depths 0-2 of the catalog's larger models; fixed (not "when ready") so that the trace does
 #: not depend on timing.
 LATER_FROM = 3
-#: The depth from which :func:`bmc` with two workers splits the depths with a forked process
-#: (:mod:`.parity`): after the layers' hints are in (the child inherits them), and where the
-#: checks start to cost more than the fork.
+#: The depth from which :func:`bmc` with two workers splits the depths between two forked
+#: processes (:mod:`.parity`): after the layers' hints are in (the children inherit them), and
+#: where the checks start to cost more than the forks.
 SPLIT_FROM = LATER_FROM
 
 
@@ -173,7 +174,7 @@ def bmc(enc: Encoding, bad: Callable[[Sequence[z3.ArithRef]], z3.BoolRef], max_d
             if later is not None and k >= LATER_FROM:
                 u.add_hint(later.hook(enc))
                 later = None
-            if workers > 1 and k == SPLIT_FROM and k <= max_depth and _two_cores():
+            if workers > 1 and k == SPLIT_FROM and k <= max_depth and available():
                 halves = Halves(u, lambda uu, j: check_depth(uu, j, bad), k, max_depth, min_depth)
                 try:
                     got = halves.answer(u.deadline, tell)
@@ -194,21 +195,5 @@ def bmc(enc: Encoding, bad: Callable[[Sequence[z3.ArithRef]], z3.BoolRef], max_d
     except Lost:
         # pathological (a child died): the whole search again on this core
         left = None if u.deadline is None else max(0.001, u.deadline - time.perf_counter())
-        return bmc(enc, bad, max_depth, left, min_depth, background, progress, hint,
-                   later if later is not None else _Given(u.hint), workers=1)
-
-
-class _Given:
-    """A hint already at hand, handed over as :func:`bmc`'s ``later``."""
-
-    def __init__(self, hint) -> None:
-        self.hint = hint
-
-    def hook(self, enc):
-        return self.hint
-
-
-def _two_cores() -> bool:
-    from .portfolio import available
-
-    return available()
+        return bmc(enc, bad, max_depth, left, min_depth, background, progress, hint=u.hint,
+                   later=later, workers=1)

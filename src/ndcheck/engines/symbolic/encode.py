@@ -535,8 +535,9 @@ class _Smt:
 
     def __init__(self, enc: Encoding, p: Sequence[z3.ArithRef]) -> None:
         self.enc, self.p = enc, list(p)
-        self.decls = {name_of(v): v for v in p}
-        self.names = [f"|{n}|" for n in self.decls]
+        names = [name_of(v) for v in p]
+        self.names = [f"|{n}|" for n in names]
+        self.decls = dict(zip(names, p))
         self._t: dict[Expr, str] = {}
         self._f: dict[Expr, str] = {}
         bits = enc.bits

@@ -86,20 +86,17 @@ class _Run:
         return self.done("violated", counterexample=cx, params=values,
                          note=f"{how}: counterexample of {len(cx.commands)} steps{extra}, replayed")
 
-    def layers_ahead(self) -> LayersAhead:
-        """The explicit engine's first BFS layers, hints that prune the depths before the
-        shortest counterexample (.layers; the trace is z3's, replayed), computed in a forked
-        process while z3 builds its formulas and checks the first depths."""
-        self.say("bmc: breadth-first layers of the explicit engine (beside the first depths)")
-        return LayersAhead(self.system, timeout=self.left())
-
     def bv_bmc(self, max_depth: int, ahead: LayersAhead | None = None):
-        """BMC in the bit-vector twin, with the layers as hints in the bounded model (``ahead``:
-        already being computed, else started here; the caller's is closed too), its depths on
-        :attr:`workers` cores (:mod:`.parity`)."""
+        """BMC in the bit-vector twin, its depths on :attr:`workers` cores (:mod:`.parity`).  In
+        the bounded model the explicit engine's first BFS layers are hints that prune the depths
+        before the shortest counterexample (.layers; the trace is z3's, replayed), computed in a
+        forked process while z3 builds its formulas and checks the first depths (``ahead``:
+        already started, else started here; closed here either way)."""
         twin = self.enc.bitvector_twin(max_depth)
-        if ahead is None and not self.enc.unbounded:
-            ahead = self.layers_ahead()
+        if not self.enc.unbounded:
+            self.say("bmc: breadth-first layers of the explicit engine (beside the first depths)")
+            if ahead is None:
+                ahead = LayersAhead(self.system, timeout=self.left())
         self.say(f"bmc: unrolling up to depth {max_depth}")
         try:
             return bmc(twin, bad_formula(twin, self.prop), max_depth, self.left(),
@@ -164,8 +161,6 @@ def prove(system: System, prop: SafetyProperty, engine: str = "spacer", unbounde
 
 
 def _bmc(run: _Run, k: int, ahead: LayersAhead | None = None) -> ProofResult:
-    if ahead is not None:
-        run.say("bmc: breadth-first layers of the explicit engine (beside the first depths)")
     b = run.bv_bmc(k, ahead)
     if b.status == "found":
         return run.violated(b.commands, b.states, f"bmc depth {b.depth}")
