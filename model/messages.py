@@ -78,6 +78,17 @@ def ack(k: int) -> str:
 _WIRE = re.compile(r"^(DATA|ACK)\d+$")
 
 
+def numbered(msg: str) -> tuple[str, int] | None:
+    """The inverse of :func:`data` and :func:`ack`: ``("DATA", i)`` for ``DATAi``, ``("ACK", k)``
+    for ``ACKk``; None for any other id (``ACKF``, ``SYN``, a flow's ``DATA1#2``, an IKE message).
+
+    >>> numbered("DATA3"), numbered("ACK0"), numbered("ACKF"), numbered("DATA1#2")
+    (('DATA', 3), ('ACK', 0), None, None)
+    """
+    m = _WIRE.match(msg)
+    return None if m is None else (m.group(1), int(msg[len(m.group(1)):]))
+
+
 def wire_name(msg: str) -> str:
     """Map an internal message id to its wire-trace name (the flow number is not on the wire)."""
     msg = unflowed(msg)

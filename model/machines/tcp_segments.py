@@ -242,10 +242,16 @@ def fields(ctx: Ctx, e: End) -> list[Field]:
     return out
 
 
+def held_flags(sc, host: str) -> dict[int, str]:
+    """The out-of-order flags of the end at ``host`` by the peer segment each holds
+    (``{2: "client.ooo2", ...}``)."""
+    e = end(sc, host)
+    return {j: f"{host}.ooo{j}" for j in holdable(e.peer, e.window)}
+
+
 def held_fields(sc, host: str) -> list[str]:
     """The out-of-order flags of the end at ``host`` (``client.ooo2`` ...)."""
-    e = end(sc, host)
-    return [f"{host}.ooo{j}" for j in holdable(e.peer, e.window)]
+    return list(held_flags(sc, host).values())
 
 
 def sent_by(sc, host: str) -> list[str]:
@@ -297,6 +303,7 @@ __all__ = [
     "end",
     "fields",
     "held_fields",
+    "held_flags",
     "holdable",
     "receipts",
     "receive",

@@ -20,6 +20,8 @@ import pytest
 from ndcheck import CATALOG, build_system, explore
 from ndcheck.checking.conform import conform
 from ndcheck.checking.lifting import plan
+from ndcheck.checking.segments import SegmentWindow, WindowError, window_segments
+from ndcheck.model.network import Key
 from tests.captures.build import long_wire
 
 
@@ -128,3 +130,41 @@ def test_the_plan_never_lowers_a_bound_and_keeps_the_scenarios_own_counts():
     assert p.base.ike.retransmissions == 1 and p.base.network.capacity == 3
     assert p.variants == ((3, 1, ()), (4, 1, ()), (5, 1, ("client",)))
     assert plan(CATALOG["fig7-both-capable"], long_wire("fig7", 3)).variants == ((3, 1, ()),)
+
+
+def _window_system(name: str, **time):
+    sc = CATALOG[name]
+    if time:
+        sc = replace(sc, time=replace(sc.time, **time))
+    return build_system(replace(sc, tcp=replace(sc.tcp, data_segments=window_segments(sc))))
+
+
+@pytest.mark.parametrize("name, time, why", [
+    ("fig7-fifo", {}, "needs multiset channels (network.reorder = true)"),
+    ("two-flows", {}, "follows one TCP connection; this system has 2"),
+    ("fig7-timed", {"delay_max_ms": 200},
+     "needs channels without delay (each copy's age has a field: net.c2s.DATA1.clear~1)"),
+])
+def test_the_window_refuses_a_system_whose_segments_it_cannot_follow(name, time, why):
+    with pytest.raises(WindowError) as e:
+        SegmentWindow(_window_system(name, **time), "client")
+    assert str(e.value).endswith(why)
+
+
+def test_the_window_finds_its_fields_by_the_models_names():
+    """The stream's fields come from the alphabet and the held flags, not from parsing names."""
+    system = _window_system("fig7-both-capable")
+    w = SegmentWindow(system, "client")
+    name = {i: f.name for i, f in enumerate(system.fields)}
+    assert {p: {k: name[i] for k, i in t.items()} for p, t in w.data.items()} == \
+        {p: {k: f"net.c2s.DATA{k}.{p}" for k in range(1, 6)} for p in ("clear", "esp")}
+    assert sorted(w.acks["esp"]) == list(range(w.ack_lo, 6)) and w.ack_lo == 0
+    assert {j: name[i] for j, i in w.ooo.items()} == {j: f"server.ooo{j}" for j in range(2, 6)}
+    # an arrived packet waiting at a host: this stream's ids slide, the other's and IKE's do not
+    assert w.shift_key(Key("client", "DATA4", "esp")) == Key("client", "DATA3", "esp")
+    assert w.shift_key(Key("client", "DATA1", "clear")) == Key("client", "DATA1", "clear")
+    assert w.shift_key(Key("server", "ACK3", "esp")) == Key("server", "ACK2", "esp")
+    assert w.shift_key(Key("server", "ACK0", "esp")) == Key("server", "ACK0", "esp")
+    for k in (Key("client", "ACK1", "esp"), Key("server", "DATA1", "esp"), Key("client", "ACKF", "esp"),
+              Key("client", "MM1", "")):
+        assert w.shift_key(k) == k

@@ -36,8 +36,11 @@ holds, delivers or re-acknowledges by ``i - r``; an ``ACKk`` advances ``snd_una`
   the lowest two ids of each kind are merged into the lowest one.
 
 No other field of the system names a segment (the ND filters, IKE and the flow flags see "a TCP
-segment of the flow"); :class:`SegmentWindow` checks that by the field names and refuses a
-system where that is not so (FIFO channels, a field it does not know).  A shift that would put
+segment of the flow").  The window finds the fields it shifts by the model's own names for them
+(the channel counter of each numbered message of the alphabet, :func:`~ndcheck.model.messages.
+numbered`; the receiver's held flags, :func:`~ndcheck.model.machines.tcp_segments.held_flags`),
+not by parsing field names, and refuses a system whose segments it cannot follow: FIFO
+channels, delayed channels (a copy's age in its own field), several flows.  A shift that would put
 more copies of one id in flight than the channel capacity is not offered.  The shift needs a
 window of ids to slide in: ``K >= window + 3`` (the sender at ``snd_nxt = K`` with an open
 window has ``snd_una >= K - window + 1 >= 4``), see :func:`window_segments`.
@@ -61,18 +64,16 @@ build (:func:`project` reads its states back); a longer one is reported as such,
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from ..model.ir import System
-from ..model.messages import HOSTS, other
-from ..model.network import Key
+from ..model.machines.tcp_segments import held_flags
+from ..model.messages import HOSTS, ack, data, numbered, other
+from ..model.network import Key, Network
 
 __all__ = ["SegmentWindow", "WindowError", "project", "window_segments"]
 
-#: Fields that name a segment, by pattern; anything else mentioning DATAi/ACKk/oooJ is unknown.
-_INDEXED = re.compile(r"(DATA|ACK)\d+|\.ooo\d+$|\.(snd_nxt|snd_una|rcv_nxt)$")
-_DIR = {"client": "c2s", "server": "s2c"}
 ESTABLISHED = "ESTABLISHED"
 
 
@@ -85,6 +86,34 @@ def window_segments(sc) -> int:
     return sc.tcp.window + 3
 
 
+@dataclass(frozen=True)
+class _Stream:
+    """The fields of one stream of a system: the sender's data, the receiver's acknowledgements."""
+
+    seq: tuple[str, str, str]           # the sender's snd_nxt and snd_una, the receiver's rcv_nxt
+    held: dict[int, str]                # the receiver's out-of-order flags by segment
+    data: dict[str, dict[int, str]]     # protection -> i -> the counter of DATAi in flight
+    acks: dict[str, dict[int, str]]     # protection -> k -> the counter of ACKk in flight
+
+    @property
+    def ack_lo(self) -> int:
+        """The lowest acknowledgement id of the stream (old copies are merged into it)."""
+        return min((k for t in self.acks.values() for k in t), default=0)
+
+
+def _stream(system: System, sender: str) -> _Stream:
+    """The fields of ``sender``'s stream in ``system``, by the model's names for them."""
+    recv = other(sender)
+    tables: dict[str, dict[str, dict[int, str]]] = {"DATA": {}, "ACK": {}}
+    for src, kind in ((sender, "DATA"), (recv, "ACK")):
+        for k in system.alphabet.get(src, ()):
+            seg = numbered(k.msg)
+            if seg is not None and seg[0] == kind:
+                tables[kind].setdefault(k.prot, {})[seg[1]] = Network.counter(k)
+    return _Stream((f"{sender}.snd_nxt", f"{sender}.snd_una", f"{recv}.rcv_nxt"),
+                   held_flags(system.scenario, recv), tables["DATA"], tables["ACK"])
+
+
 class SegmentWindow:
     """Shifts one stream of a system (the data ``sender``'s) down by one segment id."""
 
@@ -93,51 +122,38 @@ class SegmentWindow:
             raise ValueError(sender)
         if not getattr(getattr(system, "scenario", None), "network", None) or not system.scenario.network.reorder:
             raise WindowError("a sliding segment window needs multiset channels (network.reorder = true)")
+        if len(system.flows) > 1:
+            raise WindowError(f"a sliding segment window follows one TCP connection; this system has "
+                              f"{len(system.flows)}")
+        idx = system.index
+        for h in HOSTS:
+            for k in system.alphabet.get(h, ()):
+                if numbered(k.msg) is not None and Network.aged(k, 1) in idx:
+                    raise WindowError("a sliding segment window needs channels without delay (each "
+                                      f"copy's age has a field: {Network.aged(k, 1)})")
         self.system = system
         self.sender = sender
         recv = other(sender)
-        idx = system.index
-        self.n = system.field(f"{sender}.snd_nxt").hi
+        st = _stream(system, sender)
+        missing = [n for n in (*st.seq, *st.held.values(),
+                               *(n for t in (*st.data.values(), *st.acks.values()) for n in t.values()))
+                   if n not in idx]
+        if missing:
+            raise WindowError(f"the system has no field {missing[0]} of the {sender}'s stream")
+        self.n = system.field(st.seq[0]).hi
         self.ctl = (idx[f"{sender}.tcp"], idx[f"{recv}.tcp"])
         self.est = tuple(system.fields[i].labels.index(ESTABLISHED) for i in self.ctl)
-        self.nxt, self.una = idx[f"{sender}.snd_nxt"], idx[f"{sender}.snd_una"]
-        self.rcv = idx[f"{recv}.rcv_nxt"]
-        self.ooo = {int(m.group(1)): i for name, i in idx.items()
-                    if (m := re.fullmatch(rf"{recv}\.ooo(\d+)", name))}
+        self.nxt, self.una, self.rcv = (idx[n] for n in st.seq)
+        self.ooo = {j: idx[n] for j, n in st.held.items()}
         self.cap = system.scenario.network.capacity
         # the server answers a request once it has all of it (tcp.server_sends = "after-request",
         # ``may_answer``): once it has answered, the client's stream has ended
         self.answered = (idx["server.snd_nxt"] if sender == "client"
                          and system.scenario.tcp.server_sends == "after-request" else None)
-        data_dir, ack_dir = _DIR[sender], _DIR[recv]
         # per protection: {index: field index}
-        self.data: dict[str, dict[int, int]] = {}
-        self.acks: dict[str, dict[int, int]] = {}
-        for name, i in idx.items():
-            m = re.fullmatch(r"net\.(c2s|s2c)\.(DATA|ACK)(\d+)\.(clear|esp)", name)
-            if not m:
-                continue
-            d, kind, k, prot = m.group(1), m.group(2), int(m.group(3)), m.group(4)
-            if kind == "DATA" and d == data_dir:
-                self.data.setdefault(prot, {})[k] = i
-            elif kind == "ACK" and d == ack_dir:
-                self.acks.setdefault(prot, {})[k] = i
-        mine = {self.nxt, self.una, self.rcv, *self.ooo.values(),
-                *(i for t in (*self.data.values(), *self.acks.values()) for i in t.values())}
-        for name, i in idx.items():
-            if i in mine or not _INDEXED.search(name):
-                continue
-            # the other stream's fields are fine; anything else naming a segment is not
-            if not self._other_stream(name):
-                raise WindowError(f"field {name} names a segment and is not one the window shifts")
-        self.ack_lo = min((k for t in self.acks.values() for k in t), default=0)
-
-    def _other_stream(self, name: str) -> bool:
-        s, r = self.sender, other(self.sender)
-        if name in (f"{r}.snd_nxt", f"{r}.snd_una", f"{s}.rcv_nxt") or re.fullmatch(rf"{s}\.ooo\d+", name):
-            return True
-        m = re.fullmatch(r"net\.(c2s|s2c)\.(DATA|ACK)\d+\.(clear|esp)", name)
-        return bool(m) and ((m.group(2) == "DATA") == (m.group(1) == _DIR[r]))
+        self.data = {p: {i: idx[n] for i, n in t.items()} for p, t in st.data.items()}
+        self.acks = {p: {k: idx[n] for k, n in t.items()} for p, t in st.acks.items()}
+        self.ack_lo = st.ack_lo
 
     def shift(self, state: Sequence[int]) -> tuple[int, ...] | None:
         """The state with this stream's indices one lower, or None where the shift does not apply."""
@@ -172,15 +188,15 @@ class SegmentWindow:
 
     def shift_key(self, key: Key) -> Key:
         """A channel entry after the shift (an arrived packet waiting at a host)."""
-        m = re.fullmatch(r"(DATA|ACK)(\d+)", key.msg)
-        if not m:
+        seg = numbered(key.msg)
+        if seg is None:
             return key
-        kind, k = m.group(1), int(m.group(2))
+        kind, k = seg
         if (kind == "DATA") != (key.src == self.sender):
             return key
-        lo = 1 if kind == "DATA" else self.ack_lo
-        return Key(key.src, f"{kind}{max(lo, k - 1)}", key.prot)
-
+        if kind == "DATA":
+            return Key(key.src, data(max(1, k - 1)), key.prot)
+        return Key(key.src, ack(max(self.ack_lo, k - 1)), key.prot)
 
 
 def project(abstract: System, concrete: System, state: Sequence[int], offsets: dict[str, int]) -> tuple[int, ...]:
@@ -188,36 +204,22 @@ def project(abstract: System, concrete: System, state: Sequence[int], offsets: d
     sender's stream shifted down by ``offsets[sender]``: the inverse of a run of shifts, used to
     replay a shifted path in the concrete system (:func:`ndcheck.checking.conform.conform`)."""
     get = concrete.index
-    out = []
-    stream = {}
+    # each abstract field: the concrete fields it sums, less an offset
+    plan: dict[str, tuple[list[int], int]] = {}
     for s, o in offsets.items():
-        r = other(s)
-        stream[f"{s}.snd_nxt"] = stream[f"{s}.snd_una"] = stream[f"{r}.rcv_nxt"] = ("count", o)
-        stream[("ooo", r)] = o
-        stream[("DATA", _DIR[s])] = o
-        stream[("ACK", _DIR[r])] = o
-    ack_lo: dict[str, int] = {}
+        a, c = _stream(abstract, s), _stream(concrete, s)
+        for name in a.seq:
+            plan[name] = ([get[name]], o)
+        for j, name in a.held.items():
+            plan[name] = ([get[c.held[j + o]]] if j + o in c.held else [], 0)
+        for table, ctable, lo in ((a.data, c.data, 1), (a.acks, c.acks, a.ack_lo)):
+            for prot, ids in table.items():
+                have = ctable.get(prot, {})
+                for k, name in ids.items():
+                    ks = range(lo, lo + o + 1) if k == lo else (k + o,)
+                    plan[name] = ([get[have[i]] for i in ks if i in have], 0)
+    out = []
     for f in abstract.fields:
-        m = re.fullmatch(r"net\.(c2s|s2c)\.ACK(\d+)\.(clear|esp)", f.name)
-        if m:
-            ack_lo[m.group(1)] = min(ack_lo.get(m.group(1), 1 << 30), int(m.group(2)))
-    for f in abstract.fields:
-        name = f.name
-        if name in stream:
-            out.append(state[get[name]] - stream[name][1])
-            continue
-        m = re.fullmatch(r"(client|server)\.ooo(\d+)", name)
-        if m and ("ooo", m.group(1)) in stream:
-            j = int(m.group(2)) + stream[("ooo", m.group(1))]
-            out.append(state[get[f"{m.group(1)}.ooo{j}"]] if f"{m.group(1)}.ooo{j}" in get else 0)
-            continue
-        m = re.fullmatch(r"net\.(c2s|s2c)\.(DATA|ACK)(\d+)\.(clear|esp)", name)
-        if m and (m.group(2), m.group(1)) in stream:
-            d, kind, k, prot = m.group(1), m.group(2), int(m.group(3)), m.group(4)
-            o = stream[(kind, d)]
-            lo = 1 if kind == "DATA" else ack_lo[d]
-            ks = range(lo, lo + o + 1) if k == lo else (k + o,)
-            out.append(sum(state[get[n]] for n in (f"net.{d}.{kind}{i}.{prot}" for i in ks) if n in get))
-            continue
-        out.append(state[get[name]])
+        src, minus = plan.get(f.name, ([get[f.name]], 0))
+        out.append(sum(state[i] for i in src) - minus)
     return tuple(out)
