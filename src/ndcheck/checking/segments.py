@@ -78,7 +78,8 @@ ESTABLISHED = "ESTABLISHED"
 
 
 class WindowError(ValueError):
-    """The system has a field naming a segment that the window does not know how to shift."""
+    """The window cannot follow the system's segments (FIFO or delayed channels, several flows, a
+    field of the stream missing)."""
 
 
 def window_segments(sc) -> int:
