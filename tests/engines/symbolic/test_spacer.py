@@ -77,3 +77,17 @@ def test_a_spacer_stopped_by_its_time_limit_says_so_in_words():
     out = spacer(enc, bad_formula(enc, get_property("T-2")), timeout=3.0)
     assert out.status == "unknown" and out.reason.startswith("spacer: no answer within the time limit")
     assert out.seconds < 6.0     # the limit holds (z3 stops within a fraction of a second)
+
+
+def test_an_undetermined_proof_says_which_stages_did_not_decide_it():
+    """T-2 is beyond the mined lemmas even without IPsec (BENCHMARKS.md): the note names the
+    stages before Spacer's time limit, with their counts."""
+    from ndcheck import CATALOG, build_system
+    from ndcheck.engines.symbolic.prove import prove
+    from ndcheck.properties.catalog import get_property
+
+    r = prove(build_system(CATALOG["no-ipsec"]), get_property("T-2"), timeout=4.0)
+    assert r.verdict == "undetermined"
+    assert r.note.startswith("spacer: no answer within the time limit (")
+    assert r.note.endswith(" (before: no small set of the 208 candidates makes T-2 inductive; 55 Houdini "
+                           "lemmas (of 208 candidates) neither imply T-2 nor make it inductive)")

@@ -48,6 +48,7 @@ class _Run:
         self.system, self.prop = system, prop
         self.progress = progress
         self.workers = 1        # cores for BMC's depths (prove's ``workers``)
+        self.tried: list[str] = []      # the stages that did not decide it (an undetermined note)
         self.say("encoding the transition relation")
         self.enc = Encoding(system, unbounded=unbounded or lift_budgets, lift_budgets=lift_budgets)
         self._bad = None
@@ -75,6 +76,11 @@ class _Run:
         if self.progress is None or not suffix:
             return self.progress
         return lambda text: self.say(f"{text}{suffix}")
+
+    def undetermined(self, reason: str) -> ProofResult:
+        """``undetermined`` with ``reason`` and, after it, the stages that did not decide it."""
+        trail = f" (before: {'; '.join(self.tried)})" if self.tried else ""
+        return self.done("undetermined", note=f"{reason}{trail}")
 
     def done(self, verdict: str, **kw) -> ProofResult:
         return ProofResult(verdict, seconds=time.perf_counter() - self.t0, **self.base, **kw)
@@ -253,6 +259,8 @@ def _spacer(run: _Run, use_seed: bool, search: bool = True, workers: int = 1) ->
             if search:
                 seed = strengthening(system, unbounded=True, timeout=run.left(), progress=run.progress,
                                      tier=tier)
+                if seed is None:
+                    run.tried.append(f"Houdini over the {tier} candidates did not finish")
         finally:
             if shared is not None:
                 shared.stop_partner()
@@ -268,7 +276,7 @@ def _spacer(run: _Run, use_seed: bool, search: bool = True, workers: int = 1) ->
             return run.done("undetermined", note="the Houdini lemmas do not imply it (no Spacer search)")
         if run.deadline is not None and time.perf_counter() >= run.deadline:
             # building Spacer's Horn clauses takes seconds and does not watch the clock
-            return run.done("undetermined", note="the time limit was reached before Spacer")
+            return run.undetermined("the time limit was reached before Spacer")
         # an overflow-free seed already excludes every overflow: no need to ask Spacer again
         background = seed.formula if seed is not None else None
         told = run.told("" if seed is None else f" (seeded with {len(seed.lemmas)} Houdini lemmas)")
@@ -280,12 +288,14 @@ def _spacer(run: _Run, use_seed: bool, search: bool = True, workers: int = 1) ->
                      background=background, progress=told)
         if out.status == "unknown" and fallback and (run.left() is None or run.left() > 0.01):
             run.say("spacer: no answer with the lean lemmas; Houdini over the core candidates")
+            run.tried.append(f"Spacer seeded with them: no answer within {budget:.0f} s")
             tier = "core"
             core = strengthening(system, unbounded=True, timeout=run.left(), progress=run.progress,
                                  tier=tier, workers=workers)
             if core is not None:
                 seed = core
                 continue
+            run.tried.append("Houdini over the core candidates did not finish")
         break
     if out.status == "safe":
         inv = out.invariant if seed is None else \
@@ -295,7 +305,7 @@ def _spacer(run: _Run, use_seed: bool, search: bool = True, workers: int = 1) ->
         return run.done("holds", invariant=inv, lemmas=seed.text() if seed is not None else None,
                         note=f"inductive invariant found by spacer in {out.seconds:.2f}s{seeded}{how}")
     if out.status == "unknown":
-        return run.done("undetermined", note=out.reason)
+        return run.undetermined(out.reason)
     if out.reason == "bad":
         if enc_u is enc:
             return run.shortest(out.depth, f"spacer: bad state reachable in {out.depth} steps")
@@ -348,6 +358,7 @@ def _cone_proof(run: _Run, enc_u: Encoding, bad_u, how: str, mine: bool,
                       progress=run.progress, budget=budget)
     if got is None:
         run.say("houdini cone: no small inductive set found" + (f"; Houdini over the {tier} candidates" if mine else ""))
+        run.tried.append(f"no small set of the {len(pool.lemmas)} candidates makes {run.prop.id} inductive")
         return None
     kept, checks = got
     if not overflow_free(system, kept, unbounded=True):
@@ -413,6 +424,8 @@ def _by_lemmas(run: _Run, seed: Strengthening, enc_u: Encoding, bad_u, how: str,
     if used is not None:
         run.say(f"{stage}: {pid} is inductive relative to {len(used)} of the lemmas")
         return run.done("holds", **lemma_proof(seed, used, how, relative=pid, scope=scope))
+    run.tried.append(f"{n} Houdini lemmas (of {scope}{seed.candidates} candidates) neither imply {pid} "
+                     f"nor make it inductive")
     return None
 
 
