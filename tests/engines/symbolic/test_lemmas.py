@@ -256,3 +256,31 @@ def test_distinct_values_are_numpy_unique():
         got = _distinct(col)
         assert got.tolist() == np.unique(col).tolist(), (lo, hi)
     assert _distinct(np.array([], dtype=np.int64)).tolist() == []
+
+
+def test_the_walk_does_not_go_on_from_a_state_whose_step_leaves_a_domain():
+    """A counterexample to induction is any state inside the domains; from one, a step may set a
+    field that is no counter outside its domain, which the explorer's successor function raises
+    (``prove fig7-fifo S-3`` stopped with that DomainError).  The walk leaves such a state."""
+    from ndcheck.engines.codegen import compile_packed
+    from ndcheck.engines.layout import DomainError
+    from ndcheck.engines.symbolic.lemmas import _Walker
+
+    system = _system("fig7-fifo")
+    succ, _, lay = compile_packed(system)
+    head = system.index["net.c2s[0]"]
+    field = system.fields[head]
+
+    def raises(state):
+        try:
+            succ(lay.encode(state))
+        except DomainError:
+            return True
+        return False
+
+    start = next(s[:head] + (v,) + s[head + 1:] for s in explore(system).states
+                 for v in range(field.lo, field.hi + 1) if raises(s[:head] + (v,) + s[head + 1:]))
+    always = [Lemma(j, frozenset(range(f.lo, f.hi + 1))) for j, f in enumerate(system.fields)]
+    idx = _Index(always)
+    _Walker(system, [])(start, idx, 100)
+    assert idx.active == set(range(len(always)))     # walked without raising, nothing dropped
