@@ -5,7 +5,8 @@ and unbounded modes), :mod:`.bmc` (shortest counterexamples), :mod:`.layers` (th
 engine's BFS layers as BMC constraints), :mod:`.kind` (k-induction and counterexamples to
 induction), :mod:`.spacer` (CHC proofs with a printed inductive invariant),
 :mod:`.lemmas` (Houdini: candidate invariants mined from the explicit graph, kept when z3 proves
-them inductive), :mod:`.certificate` (the explored state set, checked closed by z3),
+them inductive), :mod:`.blocking` (cubes no explored state has, excluded until the property is
+inductive), :mod:`.certificate` (the explored state set, checked closed by z3),
 :mod:`.bad` (a property as bad states; a z3 path re-executed and checked bad),
 :mod:`.result` (what a run answers), :mod:`.prove` (one property, one engine) and
 :mod:`.bounded` (the bounded verdicts of ``ndcheck check --engine z3|both``).

@@ -16,6 +16,9 @@ import z3
 from ...model.ir import System
 from ..checkable import SafetyProperty
 from .bad import bad_formula, counterexample, is_bad, property_fields, require_safety
+from .blocking import BUDGET as BLOCK_BUDGET
+from .blocking import MAX_STATES as BLOCK_MAX_STATES
+from .blocking import Explored, block
 from .bmc import bmc
 from .cone import cone_lemmas, field_cone_lemmas
 from .encode import Encoding
@@ -30,6 +33,8 @@ ENGINES = ("spacer", "bmc", "kind")
 #: ``core`` candidates gives it a stronger seed (fig7-both-capable S-11, S-14: 2-3 s).
 LEAN_SPACER = 20.0
 DEFAULT_DEPTH = {"bmc": 40, "kind": 12, "spacer": 0}
+#: Cubes of a blocking proof shown in its invariant (all of them are its lemmas).
+SHOWN_CUBES = 12
 
 
 def left(deadline: float | None) -> float | None:
@@ -264,11 +269,19 @@ def _spacer(run: _Run, use_seed: bool, search: bool = True, workers: int = 1) ->
         finally:
             if shared is not None:
                 shared.stop_partner()
+    blocked = False     # the blocking stage is tried once, with the first overflow-free seed
     while True:
         if seed is not None and seed.overflow_free:
             proof = _by_lemmas(run, seed, enc_u, bad_u, how)
             if proof is not None:
                 return proof
+            if search and not blocked:
+                blocked = True
+                proof = _blocking_proof(run, seed, enc_u, bad_u, how)
+                if proof is not None:
+                    return proof
+        elif seed is not None:
+            run.tried.append(f"{len(seed.lemmas)} Houdini lemmas, but a step from them can leave the domains")
         if not search:
             witness = None if witness_first else _explored_witness(run)
             if witness is not None:
@@ -427,6 +440,39 @@ def _by_lemmas(run: _Run, seed: Strengthening, enc_u: Encoding, bad_u, how: str,
     run.tried.append(f"{n} Houdini lemmas (of {scope}{seed.candidates} candidates) neither imply {pid} "
                      f"nor make it inductive")
     return None
+
+
+def _blocking_proof(run: _Run, seed: Strengthening, enc_u: Encoding, bad_u, how: str) -> ProofResult | None:
+    """``holds`` when cubes that no explored state matches, with the overflow-free lemmas
+    ``seed``, make the property inductive (:mod:`.blocking`); None otherwise, or when the
+    explored graph is missing or larger than the stage's :data:`.blocking.MAX_STATES`."""
+    graph = explored(run.system)
+    if graph is None or graph.n_states > BLOCK_MAX_STATES:
+        return None
+    from ..columns import Columns
+
+    pid, n = run.prop.id, graph.n_states
+    budget = BLOCK_BUDGET if run.left() is None else min(BLOCK_BUDGET, run.left())
+    run.say(f"blocking: cubes that none of the {n} explored states matches, with the "
+            f"{len(seed.lemmas)} Houdini lemmas")
+    cols = Columns(graph)
+    states = Explored(run.system, [cols.column(f.name) for f in run.system.fields])
+    got = block(enc_u, seed.formula, bad_u, states, budget, progress=run.progress)
+    if got is None:
+        run.tried.append(f"blocking against the {n} explored states did not close within {budget:.0f} s")
+        return None
+    k = len(got.cubes)
+    run.say(f"blocking: not bad({pid}) is inductive with {k} cubes")
+    head = (f"not bad({pid}) ∧ the conjunction of {len(seed.lemmas)} lemmas ∧ {k} cubes excluded "
+            f"(inductive together, true initially: checked by z3); the cubes:")
+    texts = [c.text(run.system) for c in got.cubes]
+    shown = [f"  {t}" for t in texts[:SHOWN_CUBES]]
+    if k > SHOWN_CUBES:
+        shown.append(f"  … and {k - SHOWN_CUBES} more (all of them with --lemmas, and in JSON's lemmas)")
+    note = (f"not bad({pid}) is inductive together with {len(seed.lemmas)} Houdini lemmas and {k} "
+            f"cubes none of the {n} explored states matches (blocking: {got.checks} z3 checks, "
+            f"{got.seconds:.2f}s){how}")
+    return run.done("holds", invariant="\n".join([head] + shown), lemmas=seed.text() + texts, note=note)
 
 
 def _explored_witness(run: _Run) -> ProofResult | None:
