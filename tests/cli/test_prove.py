@@ -115,3 +115,15 @@ def test_progress_is_a_status_line_on_a_terminal_stderr_only(capsys, monkeypatch
     # the same output (but the measured seconds), and the status line went to the terminal
     assert re.sub(r"\d+\.\d+s", "", out) == re.sub(r"\d+\.\d+s", "", plain.out)
     assert "S-7 on guaranteed-encryption:" in tty.getvalue()
+
+
+def test_lemmas_flag_prints_the_cubes_of_a_blocking_proof(capsys):
+    """T-2 on no-ipsec is proved by blocking (engines/symbolic/blocking.py): the invariant shows
+    the first cubes, --lemmas every lemma and cube."""
+    assert main(["prove", "no-ipsec", "T-2", "--unbounded", "--lemmas"]) == 0
+    out = capsys.readouterr().out
+    head, _, lemmas = out.partition("Houdini lemmas and excluded cubes (")
+    assert "HOLDS" in head and "(blocking: " in head and "more (all of them with --lemmas" in head
+    n = int(lemmas.split(",", 1)[0])
+    listed = [ln for ln in lemmas.splitlines()[1:] if ln.startswith("  ")]
+    assert len(listed) == n and sum(ln.startswith("  ¬(") for ln in listed) > 100

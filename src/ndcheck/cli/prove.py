@@ -97,7 +97,11 @@ def run(args) -> int:
             print("inductive invariant:")
             print("  " + r.invariant.replace("\n", "\n  "))
         if r.lemmas and args.lemmas:
-            print(f"Houdini lemmas ({len(r.lemmas)}, inductive together):")
+            if "(blocking: " in (r.note or ""):     # engines/symbolic/blocking.py: lemmas, then cubes
+                print(f"Houdini lemmas and excluded cubes ({len(r.lemmas)}, inductive together with "
+                      f"not bad({prop.id})):")
+            else:
+                print(f"Houdini lemmas ({len(r.lemmas)}, inductive together):")
             print("\n".join(f"  {t}" for t in r.lemmas))
         if r.cti:
             print("counterexample to induction (states):")
