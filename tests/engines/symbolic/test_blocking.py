@@ -76,7 +76,7 @@ def test_blocking_proves_t2_without_ipsec_and_the_invariant_checks_independently
     seed = strengthening(system, unbounded=True, tier="lean")
     assert seed is not None and seed.overflow_free
     got = block(enc, seed.formula, bad, states, budget=60.0)
-    assert got is not None and got.cubes and got.checks == len(got.cubes) + 1
+    assert got.closed and got.cubes and got.checks == len(got.cubes) + 1
     assert not any(c.matches(r) for c in got.cubes for r in graph.states)
     assert _independently_inductive(enc, seed.lemmas, got.cubes, bad)
     # without the cubes it is not inductive (the stage is needed)
@@ -99,13 +99,15 @@ def test_blocking_gives_up_on_a_violated_property_and_past_its_budget():
     enc = Encoding(system, unbounded=True)
     bad = bad_formula(enc, get_property("H-1"))
     seed = strengthening(system, unbounded=True, tier="lean")
-    assert block(enc, seed.formula, bad, states, budget=60.0) is None
+    got = block(enc, seed.formula, bad, states, budget=60.0)
+    assert got.why == "a counterexample to induction starts in an explored state"
     r = prove(system, get_property("H-1"))
     assert r.verdict == "violated"
     system, _graph, states = _setup("no-ipsec")
     enc = Encoding(system, unbounded=True)
     seed = strengthening(system, unbounded=True, tier="lean")
-    assert block(enc, seed.formula, bad_formula(enc, get_property("T-2")), states, budget=0.0) is None
+    got = block(enc, seed.formula, bad_formula(enc, get_property("T-2")), states, budget=0.0)
+    assert not got.closed and got.why == "not closed within 0 s (0 cubes)"
 
 
 @pytest.mark.parametrize("name", ["fig8-silent-peer", "qm-refused-peer"])

@@ -76,11 +76,17 @@ class Cube:
 
 @dataclass(frozen=True)
 class Blocked:
-    """The cubes whose negations, with the seed lemmas, make the property inductive."""
+    """The cubes whose negations, with the seed lemmas, make the property inductive -- or, with
+    ``why``, the cubes so far and why the loop stopped without closing."""
 
     cubes: list[Cube]
     checks: int
     seconds: float
+    why: str = ""
+
+    @property
+    def closed(self) -> bool:
+        return not self.why
 
 
 class Explored:
@@ -128,11 +134,12 @@ class Explored:
 def block(enc: Encoding, seed_formula: Callable[[Sequence[z3.ArithRef]], z3.BoolRef],
           bad: Callable[[Sequence[z3.ArithRef]], z3.BoolRef], explored: Explored,
           budget: float, max_cubes: int | None = None,
-          progress: Callable[[str], None] | None = None) -> Blocked | None:
+          progress: Callable[[str], None] | None = None) -> Blocked:
     """Cubes ``L`` with ``H ∧ L ∧ ¬bad`` inductive and true initially (see the module docstring;
-    ``seed_formula`` is ``H``, inductive and overflow-free); None when it does not close within
-    ``budget`` seconds (or ``max_cubes``), or when a counterexample's pre-state is an explored
-    state (the property is violated, or the states are not the reachable ones)."""
+    ``seed_formula`` is ``H``, inductive and overflow-free).  Not :attr:`~Blocked.closed` when it
+    does not close within ``budget`` seconds (or ``max_cubes``), when z3 has no answer, or when a
+    counterexample's pre-state is an explored state (the property is violated, or the states
+    are not the reachable ones)."""
     t0 = time.perf_counter()
     stop = t0 + budget
     s, t = enc.state("blk_s"), enc.state("blk_t")
@@ -145,20 +152,24 @@ def block(enc: Encoding, seed_formula: Callable[[Sequence[z3.ArithRef]], z3.Bool
     sol.add(goal == bad(t))
     cubes: list[Cube] = []
     checks = 0
+
+    def stopped(why: str) -> Blocked:
+        return Blocked(cubes, checks, time.perf_counter() - t0, why)
+
     while True:
         left = stop - time.perf_counter()
         if left <= 0 or (max_cubes is not None and len(cubes) > max_cubes):
-            return None
+            return stopped(f"not closed within {budget:.0f} s ({len(cubes)} cubes)")
         sol.set(timeout=max(1, int(left * 1000)))
         checks += 1
         r = sol.check(goal)
         if r == z3.unsat:
             break
         if r != z3.sat:
-            return None
+            return stopped(f"not closed within {budget:.0f} s ({len(cubes)} cubes; z3: {sol.reason_unknown()})")
         cube = explored.cube(enc.decode(sol.model(), s))
         if cube is None:
-            return None
+            return stopped("a counterexample to induction starts in an explored state")
         cubes.append(cube)
         sol.add(z3.Not(cube.formula(s)))
         wider = z3.Bool(f"blk_goal{len(cubes)}", ctx)
@@ -171,7 +182,7 @@ def block(enc: Encoding, seed_formula: Callable[[Sequence[z3.ArithRef]], z3.Bool
     first = z3.Solver(ctx=ctx)
     first.add(enc.init(q), z3.Or([bad(q)] + [c.formula(q) for c in cubes]))
     if first.check() != z3.unsat:
-        return None
+        return stopped("an initial state is bad or inside a cube")
     return Blocked(cubes, checks, time.perf_counter() - t0)
 
 

@@ -458,8 +458,8 @@ def _blocking_proof(run: _Run, seed: Strengthening, enc_u: Encoding, bad_u, how:
     cols = Columns(graph)
     states = Explored(run.system, [cols.column(f.name) for f in run.system.fields])
     got = block(enc_u, seed.formula, bad_u, states, budget, progress=run.progress)
-    if got is None:
-        run.tried.append(f"blocking against the {n} explored states did not close within {budget:.0f} s")
+    if not got.closed:
+        run.tried.append(f"blocking against the {n} explored states: {got.why}")
         return None
     k = len(got.cubes)
     run.say(f"blocking: not bad({pid}) is inductive with {k} cubes")
