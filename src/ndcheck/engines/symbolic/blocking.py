@@ -25,12 +25,13 @@ loop could never close (the invariant would be false of a reachable state).
 
 It pays where the invariant is a relation the mined shapes cannot state, on small models: T-2
 (no silent TCP death: TCP's acknowledgement clock across both hosts and the network) closes on
-no-ipsec (149 states) with 191 cubes in 1.9 s, on fig8-silent-peer (1,185 states) with 143 in
-1.9 s, where seeded Spacer has no answer in 600 s; on two-flows-per-flow-sa's 24,576 states
-with 558 cubes in 26 s; not on fig7-duplicates (21,930 states) or fig7-both-capable (106,770:
-2,675 cubes in 300 s), nor on the timed models, whose clocks it excludes value by value
-(fig8-timed, 1,050 states: 2,100 cubes in 60 s).  Hence a budget (:data:`BUDGET`) and a size
-(:data:`MAX_STATES`).
+no-ipsec (149 states) with 200-250 cubes in about 1 s, where seeded Spacer has no answer in
+600 s, on fig8-silent-peer (1,185 states) with about 220, on two-flows-per-flow-sa's 24,576
+states with about 500 in 8-14 s; not on fig7-fifo (8,464 states: 1,700 cubes in 60 s),
+fig7-duplicates (21,930) or fig7-both-capable (106,770: 3,000 cubes in 162 s, not closed in
+300 s), nor on the timed models, whose clocks it excludes value by value (fig8-timed, 1,050
+states: 2,100 cubes in 60 s).  Hence a budget (:data:`BUDGET`) and a size (:data:`MAX_STATES`);
+BENCHMARKS.md has the measurements.
 """
 
 from __future__ import annotations
