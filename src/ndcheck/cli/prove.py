@@ -97,7 +97,7 @@ def run(args) -> int:
             print("inductive invariant:")
             print("  " + r.invariant.replace("\n", "\n  "))
         if r.lemmas and args.lemmas:
-            if "(blocking: " in (r.note or ""):     # engines/symbolic/blocking.py: lemmas, then cubes
+            if r.cubes:     # a blocking proof (engines/symbolic/blocking.py): lemmas, then cubes
                 print(f"Houdini lemmas and excluded cubes ({len(r.lemmas)}, inductive together with "
                       f"not bad({prop.id})):")
             else:

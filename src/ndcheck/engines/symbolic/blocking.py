@@ -95,7 +95,7 @@ class Explored:
 
     def __init__(self, system: System, cols: Sequence[np.ndarray]) -> None:
         self.cols = np.stack([np.asarray(c, dtype=np.int64) for c in cols])
-        self.top = self.cols.max(axis=1) if self.cols.shape[1] else np.zeros(len(cols), np.int64)
+        self.top = self.cols.max(axis=1)
         self.counts = [f.kind not in ("control", "bool", "enum") for f in system.fields]
 
     def cube(self, state: Sequence[int]) -> Cube | None:

@@ -472,7 +472,8 @@ def _blocking_proof(run: _Run, seed: Strengthening, enc_u: Encoding, bad_u, how:
     note = (f"not bad({pid}) is inductive together with {len(seed.lemmas)} Houdini lemmas and {k} "
             f"cubes none of the {n} explored states matches (blocking: {got.checks} z3 checks, "
             f"{got.seconds:.2f}s){how}")
-    return run.done("holds", invariant="\n".join([head] + shown), lemmas=seed.text() + texts, note=note)
+    return run.done("holds", invariant="\n".join([head] + shown), lemmas=seed.text() + texts, cubes=k,
+                    note=note)
 
 
 def _explored_witness(run: _Run) -> ProofResult | None:

@@ -44,6 +44,7 @@ class ProofResult:
     note: str = ""
     params: dict[str, int] = field(default_factory=dict)
     lemmas: list[str] | None = None   # the Houdini invariant the proof used (field names)
+    cubes: int = 0      # of ``lemmas``, the last ``cubes`` are excluded cubes (.blocking)
     counterexample: Counterexample | None = None
 
     def to_json(self) -> dict:
