@@ -127,3 +127,18 @@ def test_lemmas_flag_prints_the_cubes_of_a_blocking_proof(capsys):
     n = int(lemmas.split(",", 1)[0])
     listed = [ln for ln in lemmas.splitlines()[1:] if ln.startswith("  ")]
     assert len(listed) == n and sum(ln.startswith("  ¬(") for ln in listed) > 100
+
+
+def test_a_default_time_limit_ends_a_proof_that_does_not_converge(capsys, monkeypatch):
+    """Without --timeout, prove stops at DEFAULT_TIMEOUT (undetermined, exit 3) and says that the
+    default was the limit and how to change it; ``--timeout none`` is no limit.  T-2 on
+    fig7-fifo: no stage decides it within seconds (BENCHMARKS.md, blocking)."""
+    from ndcheck.cli import prove as cli_prove
+
+    assert cli_prove.time_limit("none") is None and cli_prove.time_limit("2.5") == 2.5
+    monkeypatch.setattr(cli_prove, "DEFAULT_TIMEOUT", 3.0)
+    assert main(["prove", "fig7-fifo", "T-2", "--unbounded", "--workers", "1"]) == 3
+    out = capsys.readouterr().out
+    assert "UNDETERMINED" in out
+    assert "(the default time limit, 3 s, was reached: --timeout SECONDS for another, " \
+           "--timeout none for none)" in out

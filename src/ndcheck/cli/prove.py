@@ -36,8 +36,9 @@ def register(sub) -> None:
                    help="also make the retransmission budgets symbolic (implies --unbounded)")
     p.add_argument("--depth", type=positive_int, default=None, metavar="K",
                    help="BMC depth / largest k for k-induction (defaults: 40 / 12)")
-    p.add_argument("--timeout", type=positive_float, default=None, metavar="SECONDS",
-                   help="give up after this many seconds (verdict: undetermined, exit 3)")
+    p.add_argument("--timeout", type=time_limit, default=DEFAULT_TIMEOUT, metavar="SECONDS",
+                   help=f"give up after this many seconds (verdict: undetermined, exit 3; default "
+                        f"{DEFAULT_TIMEOUT:.0f}; 'none': no limit)")
     p.add_argument("--workers", type=positive_int, default=_default_workers(), metavar="N",
                    help="spacer: run Houdini on two cores, a forked partner process with another "
                         "z3 seed sharing what it refutes (the same lemmas); bmc: two forked processes "
@@ -48,6 +49,23 @@ def register(sub) -> None:
                         "JSON always carries them)")
     p.add_argument("--format", choices=("text", "json"), default="text")
     p.set_defaults(run=run)
+
+
+#: Seconds ``ndcheck prove`` gives z3 unless ``--timeout`` says otherwise.  Spacer need not
+#: converge (T-2 on fig7-both-capable: no answer in 20 minutes, BENCHMARKS.md), so without a
+#: limit a proof can run until it is killed.
+DEFAULT_TIMEOUT = 600.0
+
+
+def time_limit(text: str) -> float | None:
+    """``--timeout``: a positive number of seconds, or ``none`` for no limit."""
+    if text.strip().lower() == "none":
+        return None
+    try:
+        return positive_float(text)
+    except argparse.ArgumentTypeError:
+        raise argparse.ArgumentTypeError(f"expected a positive number of seconds or 'none', "
+                                         f"got {text!r}") from None
 
 
 def _default_workers() -> int:
@@ -93,6 +111,9 @@ def run(args) -> int:
               f"[z3 {r.engine}, {mode}, {r.seconds:.2f}s]")
         if r.note:
             print(f"  {r.note}")
+        if r.verdict == "undetermined" and args.timeout == DEFAULT_TIMEOUT and r.seconds >= 0.95 * DEFAULT_TIMEOUT:
+            print(f"  (the default time limit, {DEFAULT_TIMEOUT:.0f} s, was reached: --timeout SECONDS "
+                  f"for another, --timeout none for none)")
         if r.invariant:
             print("inductive invariant:")
             print("  " + r.invariant.replace("\n", "\n  "))
