@@ -111,7 +111,35 @@ def test_blocking_gives_up_on_a_violated_property_and_past_its_budget():
     assert not got.closed and got.why == "not closed within 0 s (0 cubes)"
 
 
-@pytest.mark.parametrize("name", ["fig8-silent-peer", "qm-refused-peer"])
+@pytest.mark.parametrize("name", ["fig8-silent-peer", "qm-refused-peer", "fig8-timed"])
 def test_blocking_closes_t2_on_the_small_capable_and_failing_scenarios(name):
     r = prove(build_system(CATALOG[name]), get_property("T-2"), timeout=60)
     assert r.verdict == "holds" and "(blocking: " in r.note, r.note
+
+
+def test_counter_literals_are_widened_to_the_largest_interval_the_explored_states_leave():
+    """fig8-timed: a clock far from every value its phase takes is excluded as an interval
+    (``x ≥ lo``, ``x ≤ hi``), not value by value: each bound is one step from a value some
+    explored state matching the cube's other literals has."""
+    system, graph, states = _setup("fig8-timed")
+    i = system.index["client.ike_i_clk"]
+    top = int(states.top[i])
+    widened = 0
+    for s in list(graph.states)[::25]:
+        for v in (top // 2, top // 3 + 1):
+            odd = s[:i] + (v,) + s[i + 1:]
+            cube = states.cube(odd)
+            if cube is None:
+                continue
+            assert cube.matches(odd) and not any(cube.matches(r) for r in graph.states)
+            for j in {j for j, _, _ in cube.lits if states.counts[j]}:
+                rest = Cube(tuple(lit for lit in cube.lits if lit[0] != j))
+                assert not any(op == "=" for k, op, _ in cube.lits if k == j)
+                for k, op, b in cube.lits:
+                    if k != j:
+                        continue
+                    # one step past the bound, some explored state matches the other literals
+                    past = b - 1 if op == "≥" else b + 1
+                    assert any(r[j] == past and rest.matches(r) for r in graph.states)
+                    widened += k == i
+    assert widened > 10
