@@ -143,3 +143,30 @@ def test_counter_literals_are_widened_to_the_largest_interval_the_explored_state
                     assert any(r[j] == past and rest.matches(r) for r in graph.states)
                     widened += k == i
     assert widened > 10
+
+
+def test_control_literals_are_widened_to_every_value_the_explored_states_leave():
+    """no-ipsec, unexplored mixtures of explored states: a control, flag or slot literal holds
+    exactly the values no explored state matching the cube's other literals has (``∈``), so a
+    value outside it is some such state's; its text names the smaller side (``∉`` for most)."""
+    system, graph, states = _setup("no-ipsec")
+    seen = set(graph.states)
+    sets = 0
+    for s in list(graph.states)[:30]:
+        for t in list(graph.states)[-30:]:
+            mixed = s[:3] + t[3:]
+            if mixed in seen or (cube := states.cube(mixed)) is None:
+                continue
+            for j, op, v in cube.lits:
+                if states.counts[j]:
+                    continue
+                rest = Cube(tuple(lit for lit in cube.lits if lit[0] != j))
+                inside = (v,) if op == "=" else v
+                taken = {r[j] for r in graph.states if rest.matches(r)}
+                assert mixed[j] in inside and not taken & set(inside)
+                assert set(range(system.fields[j].lo, system.fields[j].hi + 1)) - set(inside) == taken
+                sets += op == "∈"
+    assert sets > 5
+    f = system.fields[system.index["client.tcp"]]
+    most = tuple(u for u in range(f.lo, f.hi + 1) if u != 1)
+    assert Cube(((system.index["client.tcp"], "∈", most),)).text(system) == f"¬(client.tcp ∉ {{{f.label(1)}}})"

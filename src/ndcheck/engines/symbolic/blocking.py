@@ -53,26 +53,49 @@ BUDGET = 20.0
 MAX_STATES = 30_000
 
 
+#: A literal ``(field, op, value)``: ``op`` ``"="``, ``"≥"`` or ``"≤"`` with an int, or ``"∈"``
+#: with a tuple of the values a control, flag or slot field may take.
+Lit = tuple[int, str, "int | tuple[int, ...]"]
+
+
+def _holds(x, op: str, v) -> object:
+    """A literal of a z3 term or an int."""
+    if op == "=":
+        return x == v
+    if op == "≥":
+        return x >= v
+    if op == "≤":
+        return x <= v
+    return z3.Or([x == u for u in v]) if isinstance(x, z3.ExprRef) else x in v
+
+
 @dataclass(frozen=True, slots=True)
 class Cube:
-    """A conjunction of literals ``(field, op, value)``, ``op`` ``"="``, ``"≥"`` or ``"≤"``."""
+    """A conjunction of literals (:data:`Lit`)."""
 
-    lits: tuple[tuple[int, str, int], ...]
+    lits: tuple[Lit, ...]
 
     def formula(self, s: Sequence[z3.ArithRef]) -> z3.BoolRef:
-        return z3.And([s[i] == v if op == "=" else s[i] >= v if op == "≥" else s[i] <= v
-                       for i, op, v in self.lits])
+        return z3.And([_holds(s[i], op, v) for i, op, v in self.lits])
 
     def matches(self, state: Sequence[int]) -> bool:
-        return all(state[i] == v if op == "=" else state[i] >= v if op == "≥" else state[i] <= v
-                   for i, op, v in self.lits)
+        return all(_holds(state[i], op, v) for i, op, v in self.lits)
 
     def text(self, system: System) -> str:
-        """The lemma the cube stands for: ``¬(client.tcp = ABORTED ∧ net.s2c.RST.esp ≥ 1)``."""
+        """The lemma the cube stands for: ``¬(client.tcp ∈ {ABORTED, CLOSED} ∧ net.s2c.RST.esp ≥ 1)``
+        (a set of more than half the field's values as the values it leaves out: ``∉ {…}``)."""
         f = system.fields
-        body = " ∧ ".join(f"{f[i].name} = {f[i].label(v)}" if op == "=" else f"{f[i].name} {op} {v}"
-                          for i, op, v in self.lits)
-        return f"¬({body})"
+
+        def lit(i: int, op: str, v) -> str:
+            if op == "=":
+                return f"{f[i].name} = {f[i].label(v)}"
+            if op == "∈":
+                out = [u for u in range(f[i].lo, f[i].hi + 1) if u not in v]
+                if len(out) < len(v):
+                    return f"{f[i].name} ∉ {{{', '.join(f[i].label(u) for u in out)}}}"
+                return f"{f[i].name} ∈ {{{', '.join(f[i].label(u) for u in v)}}}"
+            return f"{f[i].name} {op} {v}"
+        return f"¬({' ∧ '.join(lit(*x) for x in self.lits)})"
 
 
 @dataclass(frozen=True)
@@ -97,6 +120,8 @@ class Explored:
         self.cols = np.stack([np.asarray(c, dtype=np.int64) for c in cols])
         self.top = self.cols.max(axis=1)
         self.counts = [f.kind not in ("control", "bool", "enum") for f in system.fields]
+        self.lo = [f.lo for f in system.fields]
+        self.hi = [f.hi for f in system.fields]
 
     def cube(self, state: Sequence[int]) -> Cube | None:
         """A small cube that ``state`` matches and no explored state does; None when an explored
@@ -105,7 +130,7 @@ class Explored:
         until none is left (a counter's ``x ≥ v`` or ``x ≤ v`` before ``x = v`` when they leave as
         many), then literals the others make redundant are dropped."""
         cols = self.cols
-        opts: list[tuple[tuple[int, str, int], np.ndarray]] = []
+        opts: list[tuple[Lit, np.ndarray]] = []
         for i, v in enumerate(state[:len(cols)]):
             if self.counts[i] and v > self.top[i]:
                 return Cube(((i, "≥", int(self.top[i]) + 1),))
@@ -131,29 +156,33 @@ class Explored:
                 chosen = rest
         return Cube(tuple(sorted(self._widened([opts[k] for k in chosen], state))))
 
-    def _widened(self, lits: list[tuple[tuple[int, str, int], np.ndarray]],
-                 state: Sequence[int]) -> list[tuple[int, str, int]]:
-        """Each counter literal widened to the largest interval around the state's value that
-        the explored states matching the other literals leave out: ``x = 519`` with ``x`` only
-        0 in those states becomes ``x ≥ 1`` (a clock excluded as an interval, not value by
-        value); ``x ≥ v`` and ``x ≤ v`` widen the same way, and a literal those states never
+    def _widened(self, lits: list[tuple[Lit, np.ndarray]], state: Sequence[int]) -> list[Lit]:
+        """Each literal widened to every value the explored states matching the other literals
+        leave out: a counter's to the largest interval around the state's value (``x = 519``
+        with ``x`` only 0 in those states becomes ``x ≥ 1``: a clock excluded as an interval,
+        not value by value), a control, flag or slot field's to the set of its values none of
+        those states has (``client.tcp ∈ {SYN-SENT, CLOSED}``); a literal those states never
         need goes."""
         cols = self.cols
-        out: list[tuple[list[tuple[int, str, int]], np.ndarray]] = [([lit], m) for lit, m in lits]
+        out: list[tuple[list[Lit], np.ndarray]] = [([lit], m) for lit, m in lits]
         for k, ((i, _, _), _) in enumerate(lits):
-            if not self.counts[i]:
-                continue
             others = [m for j, (_, m) in enumerate(out) if j != k]
             seen = cols[i][np.logical_and.reduce(others)] if others else cols[i]
             x = int(state[i])
-            below, above = seen[seen < x], seen[seen > x]
-            new, mask = [], np.ones(cols.shape[1], bool)
-            if below.size:
-                new.append((i, "≥", int(below.max()) + 1))
-                mask &= cols[i] >= new[-1][2]
-            if above.size:
-                new.append((i, "≤", int(above.min()) - 1))
-                mask &= cols[i] <= new[-1][2]
+            new: list[Lit] = []
+            mask = np.ones(cols.shape[1], bool)
+            if self.counts[i]:
+                below, above = seen[seen < x], seen[seen > x]
+                if below.size:
+                    new.append((i, "≥", int(below.max()) + 1))
+                    mask &= cols[i] >= new[-1][2]
+                if above.size:
+                    new.append((i, "≤", int(above.min()) - 1))
+                    mask &= cols[i] <= new[-1][2]
+            elif seen.size:
+                free = tuple(u for u in range(self.lo[i], self.hi[i] + 1) if u not in set(seen.tolist()))
+                new.append((i, "=", x) if free == (x,) else (i, "∈", free))
+                mask = np.isin(cols[i], free)
             out[k] = (new, mask)
         return [lit for group, _ in out for lit in group]
 
