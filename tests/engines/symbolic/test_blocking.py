@@ -103,7 +103,10 @@ def test_blocking_gives_up_on_a_violated_property_and_past_its_budget():
     got = block(enc, seed.formula, bad, states, budget=60.0)
     assert got.why == "a counterexample to induction starts in an explored state"
     r = prove(system, get_property("H-1"))
-    assert r.verdict == "violated"
+    assert r.verdict == "violated" and r.counterexample is not None
+    # found by BMC at once, not after Spacer (nat-boundary T-2: 113 s instead of undetermined)
+    assert r.note.startswith("bad state reachable in 6 steps (blocking: a counterexample to "
+                             "induction starts in an explored state; bmc)"), r.note
     system, _graph, states = _setup("no-ipsec")
     enc = Encoding(system, unbounded=True)
     seed = strengthening(system, unbounded=True, tier="lean")
@@ -170,3 +173,36 @@ def test_control_literals_are_widened_to_every_value_the_explored_states_leave()
     f = system.fields[system.index["client.tcp"]]
     most = tuple(u for u in range(f.lo, f.hi + 1) if u != 1)
     assert Cube(((system.index["client.tcp"], "∈", most),)).text(system) == f"¬(client.tcp ∉ {{{f.label(1)}}})"
+
+
+def test_a_loop_stopped_early_goes_on_from_its_cubes():
+    """``start``: the cubes of a loop stopped by its budget (here: after 20 cubes) are where the
+    next one begins; it closes with them first, and the invariant checks independently."""
+    system, _graph, states = _setup("no-ipsec")
+    enc = Encoding(system, unbounded=True)
+    bad = bad_formula(enc, get_property("T-2"))
+    seed = strengthening(system, unbounded=True, tier="lean")
+    first = block(enc, seed.formula, bad, states, budget=60.0, max_cubes=20)
+    assert not first.closed and len(first.cubes) == 21
+    rest = block(enc, seed.formula, bad, states, budget=60.0, start=first.cubes)
+    assert rest.closed and rest.cubes[:21] == first.cubes and len(rest.cubes) > 21
+    assert _independently_inductive(enc, seed.lemmas, rest.cubes, bad)
+
+
+def test_prove_resumes_blocking_after_spacer_with_the_rest_of_its_budget(monkeypatch):
+    """A first pass too short to close, Spacer seeded with the lean lemmas without an answer
+    (T-2 on no-ipsec: none in 600 s), then the loop goes on from its cubes and closes."""
+    import importlib
+
+    mod = importlib.import_module("ndcheck.engines.symbolic.prove")
+    monkeypatch.setattr(mod, "BLOCK_BUDGET", 0.05)
+    monkeypatch.setattr(mod, "LEAN_SPACER", 1.0)
+    monkeypatch.setattr(mod, "budget_for", lambda states: 60.0)
+    r = prove(build_system(CATALOG["no-ipsec"]), get_property("T-2"), timeout=120)
+    assert r.verdict == "holds", r.note
+    assert "resumed after Spacer)" in r.note and r.cubes > 12
+    # without the rest of the budget: undetermined, one entry for blocking in the trail
+    monkeypatch.setattr(mod, "budget_for", lambda states: 0.05)
+    r = prove(build_system(CATALOG["no-ipsec"]), get_property("T-2"), timeout=8)
+    assert r.verdict == "undetermined"
+    assert r.note.count("blocking against the 149 explored states: not closed within 0 s") == 1, r.note

@@ -27,11 +27,13 @@ It pays where the invariant is a relation the mined shapes cannot state, on smal
 (no silent TCP death: TCP's acknowledgement clock across both hosts and the network) closes on
 no-ipsec (149 states) with 200-250 cubes in about 1 s, where seeded Spacer has no answer in
 600 s, on fig8-silent-peer (1,185 states) with about 220, on two-flows-per-flow-sa's 24,576
-states with about 450-500 in 8-14 s, on fig8-timed (1,050 states) with about 220 once a clock's
-literal is an interval (value by value: 2,500 cubes in 40 s, not closed); not on fig7-fifo
-(8,464 states: 2,800 cubes in 60 s), fig7-duplicates (21,930: 2,800 in 60 s) or
-fig7-both-capable (106,770: 3,000 cubes in 162 s, not closed in 300 s).  Hence a budget
-(:data:`BUDGET`) and a size (:data:`MAX_STATES`); BENCHMARKS.md has the measurements.
+states with about 400 in 14 s, on fig8-timed (1,050 states) with about 160 once a clock's
+literal is an interval (value by value: 2,500 cubes in 40 s, not closed), and, with a budget
+that grows with the states, on fig18-timed (44,501 states), fig7-timed (68,054) and
+fig18-boundary-server (70,649) with 1,300-2,100 cubes in 2-3 minutes; not on fig7-fifo (8,464
+states), fig7-duplicates (21,930), mm-expiry-rekey (51,360) or fig7-both-capable (106,770:
+3,000 cubes in 162 s, not closed in 300 s).  Hence a budget (:func:`budget_for`) and a size
+(:data:`MAX_STATES`); BENCHMARKS.md has the measurements.
 """
 
 from __future__ import annotations
@@ -46,11 +48,26 @@ import z3
 from ...model.ir import System
 from .encode import Encoding
 
-#: Wall seconds ``prove`` gives the blocking loop before it goes on to Spacer.
+#: Wall seconds ``prove`` gives the blocking loop before it first goes on to Spacer.
 BUDGET = 20.0
-#: Explored states beyond which ``prove`` does not try it (above: none of the larger scenarios
-#: measured closed within its budget, and the greedy choice of literals scans every state).
-MAX_STATES = 30_000
+#: Wall seconds per explored state that ``prove`` gives the loop in all (at least
+#: :data:`BUDGET`): the rest of it, resumed with the cubes so far, once Spacer seeded with the
+#: ``lean`` lemmas has no answer.  Closing took about 2 ms a state (fig18-timed, 44,501 states:
+#: 65 s; fig7-timed, 68,054: 131 s; fig18-boundary-server, 70,649: 123 s).
+PER_STATE = 0.003
+#: Explored states beyond which ``prove`` does not try it: each cube's z3 check and its greedy
+#: literals grow with the states, and fig7-both-capable (106,770) did not close in 300 s.
+MAX_STATES = 80_000
+
+
+#: Why a loop stops when a counterexample to induction starts in an explored state: the
+#: property is violated (or the unbounded model reaches more than the explored states).
+FROM_EXPLORED = "a counterexample to induction starts in an explored state"
+
+
+def budget_for(states: int) -> float:
+    """The loop's whole budget in ``prove`` for a model of ``states`` explored states."""
+    return max(BUDGET, PER_STATE * states)
 
 
 #: A literal ``(field, op, value)``: ``op`` ``"="``, ``"≥"`` or ``"≤"`` with an int, or ``"∈"``
@@ -190,12 +207,13 @@ class Explored:
 def block(enc: Encoding, seed_formula: Callable[[Sequence[z3.ArithRef]], z3.BoolRef],
           bad: Callable[[Sequence[z3.ArithRef]], z3.BoolRef], explored: Explored,
           budget: float, max_cubes: int | None = None,
-          progress: Callable[[str], None] | None = None) -> Blocked:
+          progress: Callable[[str], None] | None = None, start: Sequence[Cube] = ()) -> Blocked:
     """Cubes ``L`` with ``H ∧ L ∧ ¬bad`` inductive and true initially (see the module docstring;
     ``seed_formula`` is ``H``, inductive and overflow-free).  Not :attr:`~Blocked.closed` when it
     does not close within ``budget`` seconds (or ``max_cubes``), when z3 has no answer, or when a
     counterexample's pre-state is an explored state (the property is violated, or the states
-    are not the reachable ones)."""
+    are not the reachable ones).  ``start``: the cubes of an earlier loop that did not close
+    (each matches no explored state), to go on from."""
     t0 = time.perf_counter()
     stop = t0 + budget
     s, t = enc.state("blk_s"), enc.state("blk_t")
@@ -208,6 +226,17 @@ def block(enc: Encoding, seed_formula: Callable[[Sequence[z3.ArithRef]], z3.Bool
     sol.add(goal == bad(t))
     cubes: list[Cube] = []
     checks = 0
+
+    def exclude(cube: Cube) -> None:
+        nonlocal goal
+        cubes.append(cube)
+        sol.add(z3.Not(cube.formula(s)))
+        wider = z3.Bool(f"blk_goal{len(cubes)}", ctx)
+        sol.add(wider == z3.Or(goal, cube.formula(t)))
+        goal = wider
+
+    for cube in start:
+        exclude(cube)
 
     def stopped(why: str) -> Blocked:
         return Blocked(cubes, checks, time.perf_counter() - t0, why)
@@ -225,12 +254,8 @@ def block(enc: Encoding, seed_formula: Callable[[Sequence[z3.ArithRef]], z3.Bool
             return stopped(f"not closed within {budget:.0f} s ({len(cubes)} cubes; z3: {sol.reason_unknown()})")
         cube = explored.cube(enc.decode(sol.model(), s))
         if cube is None:
-            return stopped("a counterexample to induction starts in an explored state")
-        cubes.append(cube)
-        sol.add(z3.Not(cube.formula(s)))
-        wider = z3.Bool(f"blk_goal{len(cubes)}", ctx)
-        sol.add(wider == z3.Or(goal, cube.formula(t)))
-        goal = wider
+            return stopped(FROM_EXPLORED)
+        exclude(cube)
         if progress is not None and len(cubes) % 25 == 0:
             progress(f"blocking: {len(cubes)} cubes no explored state has")
     # no initial state is bad or inside a cube (with lifted parameters the initial states are many)
@@ -242,4 +267,4 @@ def block(enc: Encoding, seed_formula: Callable[[Sequence[z3.ArithRef]], z3.Bool
     return Blocked(cubes, checks, time.perf_counter() - t0)
 
 
-__all__ = ["BUDGET", "MAX_STATES", "Blocked", "Cube", "Explored", "block"]
+__all__ = ["BUDGET", "FROM_EXPLORED", "MAX_STATES", "PER_STATE", "Blocked", "Cube", "Explored", "block", "budget_for"]

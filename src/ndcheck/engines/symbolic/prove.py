@@ -17,8 +17,8 @@ from ...model.ir import System
 from ..checkable import SafetyProperty
 from .bad import bad_formula, counterexample, is_bad, property_fields, require_safety
 from .blocking import BUDGET as BLOCK_BUDGET
+from .blocking import FROM_EXPLORED, Blocked, Explored, block, budget_for
 from .blocking import MAX_STATES as BLOCK_MAX_STATES
-from .blocking import Explored, block
 from .bmc import bmc
 from .cone import cone_lemmas, field_cone_lemmas
 from .encode import Encoding
@@ -54,6 +54,8 @@ class _Run:
         self.progress = progress
         self.workers = 1        # cores for BMC's depths (prove's ``workers``)
         self.tried: list[str] = []      # the stages that did not decide it (an undetermined note)
+        # a blocking loop stopped by its first budget: the explored states, its cubes, seconds so far
+        self.blocking: tuple[Explored, Blocked, float, int] | None = None   # … and z3 checks
         self.say("encoding the transition relation")
         self.enc = Encoding(system, unbounded=unbounded or lift_budgets, lift_budgets=lift_budgets)
         self._bad = None
@@ -277,7 +279,8 @@ def _spacer(run: _Run, use_seed: bool, search: bool = True, workers: int = 1) ->
                 return proof
             if search and not blocked:
                 blocked = True
-                proof = _blocking_proof(run, seed, enc_u, bad_u, how)
+                # the whole budget at once unless Spacer with the lean lemmas comes between
+                proof = _blocking_proof(run, seed, enc_u, bad_u, how, whole=tier != "lean")
                 if proof is not None:
                     return proof
         elif seed is not None:
@@ -300,8 +303,14 @@ def _spacer(run: _Run, use_seed: bool, search: bool = True, workers: int = 1) ->
         out = spacer(enc_u, bad_u, budget, overflow=seed is None or not seed.overflow_free,
                      background=background, progress=told)
         if out.status == "unknown" and fallback and (run.left() is None or run.left() > 0.01):
-            run.say("spacer: no answer with the lean lemmas; Houdini over the core candidates")
             run.tried.append(f"Spacer seeded with them: no answer within {budget:.0f} s")
+            # the rest of the blocking loop's budget, from its cubes so far (large models)
+            proof = _blocking_proof(run, seed, enc_u, bad_u, how, resume=True) if search else None
+            if proof is not None:
+                return proof
+            if run.left() is not None and run.left() <= 0.01:
+                break
+            run.say("spacer: no answer with the lean lemmas; Houdini over the core candidates")
             tier = "core"
             core = strengthening(system, unbounded=True, timeout=run.left(), progress=run.progress,
                                  tier=tier, workers=workers)
@@ -442,24 +451,55 @@ def _by_lemmas(run: _Run, seed: Strengthening, enc_u: Encoding, bad_u, how: str,
     return None
 
 
-def _blocking_proof(run: _Run, seed: Strengthening, enc_u: Encoding, bad_u, how: str) -> ProofResult | None:
+def _blocking_proof(run: _Run, seed: Strengthening, enc_u: Encoding, bad_u, how: str,
+                    resume: bool = False, whole: bool = False) -> ProofResult | None:
     """``holds`` when cubes that no explored state matches, with the overflow-free lemmas
     ``seed``, make the property inductive (:mod:`.blocking`); None otherwise, or when the
-    explored graph is missing or larger than the stage's :data:`.blocking.MAX_STATES`."""
-    graph = explored(run.system)
-    if graph is None or graph.n_states > BLOCK_MAX_STATES:
-        return None
-    from ..columns import Columns
+    explored graph is missing or larger than the stage's :data:`.blocking.MAX_STATES`.
 
-    pid, n = run.prop.id, graph.n_states
-    budget = BLOCK_BUDGET if run.left() is None else min(BLOCK_BUDGET, run.left())
-    run.say(f"blocking: cubes that none of the {n} explored states matches, with the "
-            f"{len(seed.lemmas)} Houdini lemmas")
-    cols = Columns(graph)
-    states = Explored(run.system, [cols.column(f.name) for f in run.system.fields])
-    got = block(enc_u, seed.formula, bad_u, states, budget, progress=run.progress)
+    The first pass has :data:`.blocking.BUDGET` seconds (``whole``: all of
+    :func:`.blocking.budget_for` the states); ``resume``: a pass stopped by that budget goes on
+    from its cubes for the rest.  A counterexample to induction from an explored state: BMC
+    looks for the counterexample (``violated``, replayed; nat-boundary T-2, depth 18)."""
+    pid = run.prop.id
+    if resume:
+        if run.blocking is None:
+            return None
+        states, before, spent, checks = run.blocking
+        n, start = states.cols.shape[1], before.cubes
+        budget = budget_for(n) - spent
+        if budget < 1.0:
+            return None
+        run.say(f"blocking: resumed with its {len(start)} cubes, {budget:.0f} s more")
+    else:
+        graph = explored(run.system)
+        if graph is None or graph.n_states > BLOCK_MAX_STATES:
+            return None
+        from ..columns import Columns
+
+        n, start, spent, checks = graph.n_states, [], 0.0, 0
+        budget = budget_for(n) if whole else BLOCK_BUDGET
+        run.say(f"blocking: cubes that none of the {n} explored states matches, with the "
+                f"{len(seed.lemmas)} Houdini lemmas")
+        cols = Columns(graph)
+        states = Explored(run.system, [cols.column(f.name) for f in run.system.fields])
+    if run.left() is not None:
+        budget = min(budget, run.left())
+    got = block(enc_u, seed.formula, bad_u, states, budget, progress=run.progress, start=start)
+    spent += got.seconds
+    checks += got.checks
+    if got.why == FROM_EXPLORED:
+        run.say("blocking: a counterexample to induction from an explored state; bmc")
+        b = run.bv_bmc(DEFAULT_DEPTH["bmc"])
+        if b.status == "found":
+            return run.violated(b.commands, b.states, f"bad state reachable in {b.depth} steps "
+                                                      f"(blocking: {got.why}; bmc)")
     if not got.closed:
-        run.tried.append(f"blocking against the {n} explored states: {got.why}")
+        run.blocking = (states, got, spent, checks) if got.why.startswith("not closed within") else None
+        # one entry for the loop, however many passes
+        run.tried = [t for t in run.tried if not t.startswith("blocking against the ")]
+        run.tried.append(f"blocking against the {n} explored states: {got.why}"
+                         + (f", {spent:.0f} s in all" if resume else ""))
         return None
     k = len(got.cubes)
     run.say(f"blocking: not bad({pid}) is inductive with {k} cubes")
@@ -469,9 +509,10 @@ def _blocking_proof(run: _Run, seed: Strengthening, enc_u: Encoding, bad_u, how:
     shown = [f"  {t}" for t in texts[:SHOWN_CUBES]]
     if k > SHOWN_CUBES:
         shown.append(f"  … and {k - SHOWN_CUBES} more (all of them with --lemmas, and in JSON's lemmas)")
+    again = ", resumed after Spacer" if resume else ""
     note = (f"not bad({pid}) is inductive together with {len(seed.lemmas)} Houdini lemmas and {k} "
-            f"cubes none of the {n} explored states matches (blocking: {got.checks} z3 checks, "
-            f"{got.seconds:.2f}s){how}")
+            f"cubes none of the {n} explored states matches (blocking: {checks} z3 checks, "
+            f"{spent:.2f}s{again}){how}")
     return run.done("holds", invariant="\n".join([head] + shown), lemmas=seed.text() + texts, cubes=k,
                     note=note)
 
