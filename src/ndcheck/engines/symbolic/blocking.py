@@ -12,8 +12,9 @@ the oracle for what is reachable:
    bad or inside a cube of ``L``;
 2. ``t`` is unreachable (it is bad or matches a cube, and neither holds of a reachable state),
    so ``s`` is too: generalize ``s`` to a small cube that no explored state matches, the
-   literals chosen greedily over the explored states' columns (numpy), each counter's then
-   widened to the largest interval those states leave out, and add its negation to ``L``;
+   literals chosen greedily over the explored states' columns (numpy), then each widened to
+   every value those states leave out (a counter's to an interval, a control field's to a set),
+   and add its negation to ``L``;
 3. until z3 answers unsat.
 
 Nothing is ever taken back (every cube is false in every explored state), so no frames are
@@ -145,7 +146,8 @@ class Explored:
         state equals ``state``.  A counter above every explored value needs one literal
         (``x ≥ top + 1``); otherwise the literal that leaves the fewest explored states is taken
         until none is left (a counter's ``x ≥ v`` or ``x ≤ v`` before ``x = v`` when they leave as
-        many), then literals the others make redundant are dropped."""
+        many), then literals the others make redundant are dropped and the rest widened
+        (:meth:`_widened`)."""
         cols = self.cols
         opts: list[tuple[Lit, np.ndarray]] = []
         for i, v in enumerate(state[:len(cols)]):
@@ -197,7 +199,8 @@ class Explored:
                     new.append((i, "≤", int(above.min()) - 1))
                     mask &= cols[i] <= new[-1][2]
             elif seen.size:
-                free = tuple(u for u in range(self.lo[i], self.hi[i] + 1) if u not in set(seen.tolist()))
+                taken = set(np.unique(seen).tolist())
+                free = tuple(u for u in range(self.lo[i], self.hi[i] + 1) if u not in taken)
                 new.append((i, "=", x) if free == (x,) else (i, "∈", free))
                 mask = np.isin(cols[i], free)
             out[k] = (new, mask)
